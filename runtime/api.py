@@ -1,0 +1,127 @@
+"""The embedding API that both engines implement.
+
+An engine turns module bytes into instances; an instance exposes its exports as `Func`,
+`Memory`, `Table` and `Global` objects with the interface below. The interpreter
+(`pywamr.runtime.interp`) and the AOT loader (`pywamr.loader`) each provide classes with these
+methods; embedders and the spec-test runner only rely on what is written here.
+
+    instance = engine.instantiate(module, imports={"env": {"log": HostFunc(ty, fn)}})
+    instance.exports["add"](1, 2)            # friendly values in and out
+    instance.exports["add"].call_bits([1, 2])  # bit patterns in and out (values.py)
+
+Imports are given as {module name: {field name: extern}}, where an extern is a `HostFunc` or
+an export object taken from another instance of the same engine.
+Errors: `LinkError` for a missing or mistyped import, `Trap` for a trap (also during
+instantiation: out-of-bounds segments, a trapping start function).
+"""
+
+from .types import FuncType
+from .values import from_bits, to_bits
+
+
+class HostFunc:
+    """A Python function offered to wasm as an imported function.
+
+    With raw=False (the default) `fn` receives friendly Python values and returns None, one
+    value, or a tuple of values; with raw=True it receives and returns bit patterns, which is
+    what system interfaces such as WASI want (unsigned pointers, exact floats).
+    """
+
+    def __init__(self, functype: FuncType, fn, raw=False):
+        self.type = functype
+        self.fn = fn
+        self.raw = raw
+
+    def call_bits(self, args):
+        """Call with bit patterns, return a list of result bit patterns."""
+        params, results = self.type.params, self.type.results
+        if self.raw:
+            out = self.fn(*args)
+        else:
+            out = self.fn(*[from_bits(t, a) for t, a in zip(params, args)])
+        if not results:
+            return []
+        if len(results) == 1:
+            out = (out,)
+        if self.raw:
+            return list(out)
+        return [to_bits(t, v) for t, v in zip(results, out)]
+
+
+class Func:
+    """Interface of an exported (or imported) function."""
+    type: FuncType
+
+    def call_bits(self, args):
+        """Call with a list of bit patterns, return a list of result bit patterns."""
+        raise NotImplementedError
+
+    def __call__(self, *args):
+        params, results = self.type.params, self.type.results
+        if len(args) != len(params):
+            raise TypeError(f"expected {len(params)} arguments, got {len(args)}")
+        out = self.call_bits([to_bits(t, a) for t, a in zip(params, args)])
+        values = [from_bits(t, v) for t, v in zip(results, out)]
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else tuple(values)
+
+
+class Memory:
+    """Interface of a linear memory.
+
+    `buffer` is a writable buffer (bytearray or memoryview) of exactly the current size;
+    memory.grow may replace it, so fetch it again after anything that can grow memory.
+    """
+
+    def size(self):
+        """Current size in pages."""
+        raise NotImplementedError
+
+    @property
+    def buffer(self):
+        raise NotImplementedError
+
+    def grow(self, delta):
+        """Grow by `delta` pages; return the old size in pages, or -1 on failure."""
+        raise NotImplementedError
+
+    def read(self, addr, length):
+        return bytes(self.buffer[addr:addr + length])
+
+    def write(self, addr, data):
+        self.buffer[addr:addr + len(data)] = data
+
+
+class Global:
+    """Interface of a global: `type` is a GlobalType."""
+
+    def get_bits(self):
+        raise NotImplementedError
+
+    def set_bits(self, bits):
+        raise NotImplementedError
+
+    @property
+    def value(self):
+        return from_bits(self.type.valtype, self.get_bits())
+
+    @value.setter
+    def value(self, v):
+        self.set_bits(to_bits(self.type.valtype, v))
+
+
+class Table:
+    """Interface of a table: `type` is a TableType; elements are references (None = null)."""
+
+    def size(self):
+        raise NotImplementedError
+
+    def get(self, index):
+        raise NotImplementedError
+
+    def set(self, index, ref):
+        raise NotImplementedError
+
+    def grow(self, delta, init=None):
+        raise NotImplementedError
