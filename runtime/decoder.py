@@ -1,0 +1,481 @@
+"""Decoding of the WebAssembly 2.0 binary format (spec chapter 5) into a `Module`.
+
+The decoder checks everything the spec calls well-formedness (magic, version, section order and
+sizes, LEB128 length limits, UTF-8 names, opcodes, immediates) and nothing it calls validity
+(index bounds, types): those belong to `validator.py`, so that `assert_malformed` and
+`assert_invalid` are told apart exactly as the spec does.
+"""
+
+from .errors import MalformedModule
+from .module import (DataSegment, ElemSegment, Export, FunctionBody, Global, Import, Instr,
+                     Module)
+from .opcodes import OPCODES
+from .types import (REFTYPE_CODES, VALTYPE_CODES, FuncType, GlobalType, Limits, MemoryType,
+                    TableType)
+
+MAGIC = b"\x00asm"
+VERSION = b"\x01\x00\x00\x00"
+
+# Section ids in the order the spec requires; the data count section (12) sits between the
+# element (9) and code (10) sections.
+SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
+EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global"}
+MAX_LOCALS = 2**32 - 1
+
+# The immediate kind of every opcode, as a flat list for the single-byte ones (hot path).
+_BYTE_IMM = [None] * 256
+_BYTE_VALID = [False] * 256
+for _op, (_name, _imm) in OPCODES.items():
+    if _op < 256:
+        _BYTE_IMM[_op] = _imm
+        _BYTE_VALID[_op] = True
+del _op, _name, _imm
+
+
+class Reader:
+    """A cursor over `data[pos:end]` with the primitive decoders of spec 5.1-5.2."""
+
+    __slots__ = ("data", "pos", "end")
+
+    def __init__(self, data, pos=0, end=None):
+        self.data = data
+        self.pos = pos
+        self.end = len(data) if end is None else end
+
+    def fail(self, message, offset=None):
+        raise MalformedModule(message, self.pos if offset is None else offset)
+
+    def eof(self):
+        return self.pos >= self.end
+
+    def byte(self):
+        pos = self.pos
+        if pos >= self.end:
+            self.fail("unexpected end of section or function")
+        self.pos = pos + 1
+        return self.data[pos]
+
+    def bytes(self, n):
+        pos = self.pos
+        if n > self.end - pos:
+            self.fail("unexpected end of section or function")
+        self.pos = pos + n
+        return self.data[pos:pos + n]
+
+    def u32(self):
+        data, pos = self.data, self.pos
+        if pos < self.end and data[pos] < 0x80:
+            self.pos = pos + 1
+            return data[pos]
+        return self._uleb(32)
+
+    def _uleb(self, bits):
+        start = self.pos
+        result = shift = 0
+        max_bytes = (bits + 6) // 7
+        for i in range(max_bytes):
+            b = self.byte()
+            if i == max_bytes - 1 and b >> (bits - 7 * i) != 0:
+                if b & 0x80:
+                    self.fail("integer representation too long", start)
+                self.fail("integer too large", start)
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return result
+        self.fail("integer representation too long", start)
+
+    def sleb(self, bits):
+        start = self.pos
+        result = shift = 0
+        max_bytes = (bits + 6) // 7
+        for i in range(max_bytes):
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                if i == max_bytes - 1:
+                    # The unused high bits of the last byte must be copies of the sign bit.
+                    used = bits - 7 * i
+                    rest = b >> (used - 1) & 0x7F
+                    if rest not in (0, 0x7F >> (used - 1)):
+                        self.fail("integer too large", start)
+                if result & (1 << (shift - 1)):
+                    result -= 1 << shift
+                return result
+        self.fail("integer representation too long", start)
+
+    def name(self):
+        start = self.pos
+        raw = self.bytes(self.u32())
+        try:
+            return bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            self.fail("malformed UTF-8 encoding", start)
+
+    def valtype(self):
+        pos = self.pos
+        t = VALTYPE_CODES.get(self.byte())
+        if t is None:
+            self.fail("malformed value type", pos)
+        return t
+
+    def reftype(self):
+        pos = self.pos
+        t = REFTYPE_CODES.get(self.byte())
+        if t is None:
+            self.fail("malformed reference type", pos)
+        return t
+
+    def vec(self, read_item):
+        return [read_item() for _ in range(self.u32())]
+
+    def limits(self):
+        pos = self.pos
+        flag = self.byte()          # a single byte in 2.0, not a LEB128
+        if flag == 0:
+            return Limits(self.u32())
+        if flag == 1:
+            return Limits(self.u32(), self.u32())
+        self.fail("integer representation too long" if flag & 0x80 else "integer too large", pos)
+
+    def table_type(self):
+        elem = self.reftype()
+        return TableType(elem, self.limits())
+
+    def global_type(self):
+        valtype = self.valtype()
+        pos = self.pos
+        mut = self.byte()
+        if mut > 1:
+            self.fail("malformed mutability", pos)
+        return GlobalType(valtype, mut == 1)
+
+    def zero_byte(self):
+        pos = self.pos
+        if self.byte() != 0:
+            self.fail("zero byte expected", pos)
+        return 0
+
+
+class Decoder:
+    """Decodes one module. `module_offset` is added to reported offsets (0 for a whole file)."""
+
+    def __init__(self, data):
+        self.data = data if isinstance(data, (bytes, bytearray)) else bytes(data)
+        self.module = Module()
+        self.func_count = None          # from the function section
+        self.uses_data_count = False    # memory.init / data.drop seen in code
+
+    def decode(self):
+        r = Reader(self.data)
+        if len(self.data) < 4 or bytes(r.bytes(4)) != MAGIC:
+            raise MalformedModule("magic header not detected", 0)
+        if r.end - r.pos < 4:
+            raise MalformedModule("unexpected end", 4)
+        if bytes(r.bytes(4)) != VERSION:
+            raise MalformedModule("unknown binary version", 4)
+        last_order = 0
+        while not r.eof():
+            id_pos = r.pos
+            section_id = r.byte()
+            size = r.u32()
+            start = r.pos
+            if size > r.end - start:
+                r.fail("unexpected end of section or function", start)
+            if section_id != 0:
+                order = SECTION_ORDER.get(section_id)
+                if order is None:
+                    r.fail("malformed section id", id_pos)
+                if order <= last_order:
+                    r.fail("unexpected content after last section", id_pos)
+                last_order = order
+            section = Reader(self.data, start, start + size)
+            self.decode_section(section_id, section)
+            if section.pos != section.end:
+                r.fail("section size mismatch", section.pos)
+            r.pos = start + size
+        self.finish()
+        return self.module
+
+    def finish(self):
+        m = self.module
+        if (self.func_count or 0) != len(m.codes):
+            raise MalformedModule("function and code section have inconsistent lengths")
+        if m.data_count is not None and m.data_count != len(m.datas):
+            raise MalformedModule("data count and data section have inconsistent lengths")
+        # memory.init and data.drop need the data count section (spec 5.5.16) so a one-pass
+        # validator knows the segments. With no data section at all there are no segments,
+        # and the validator reports the index as unknown, as the spec's text-format tests do.
+        if self.uses_data_count and m.data_count is None and m.datas:
+            raise MalformedModule("data count section required", len(self.data))
+
+    def decode_section(self, section_id, r):
+        m = self.module
+        if section_id == 0:
+            name = r.name()
+            payload = bytes(r.bytes(r.end - r.pos))
+            m.customs.append((name, payload))
+            if name == "name":
+                m.func_names = parse_function_names(payload)
+        elif section_id == 1:
+            m.types = r.vec(lambda: self.func_type(r))
+        elif section_id == 2:
+            m.imports = r.vec(lambda: self.import_entry(r))
+        elif section_id == 3:
+            m.funcs = r.vec(r.u32)
+            self.func_count = len(m.funcs)
+        elif section_id == 4:
+            m.tables = r.vec(r.table_type)
+        elif section_id == 5:
+            m.memories = r.vec(lambda: MemoryType(r.limits()))
+        elif section_id == 6:
+            m.globals = r.vec(lambda: Global(r.global_type(), self.const_expr(r)))
+        elif section_id == 7:
+            m.exports = r.vec(lambda: self.export_entry(r))
+        elif section_id == 8:
+            m.start = r.u32()
+        elif section_id == 9:
+            m.elems = r.vec(lambda: self.elem_segment(r))
+        elif section_id == 12:
+            m.data_count = r.u32()
+        elif section_id == 10:
+            count = r.u32()
+            if count != (self.func_count or 0):
+                r.fail("function and code section have inconsistent lengths")
+            m.codes = [self.function_body(r) for _ in range(count)]
+        elif section_id == 11:
+            count_pos = r.pos
+            count = r.u32()
+            if m.data_count is not None and count != m.data_count:
+                r.fail("data count and data section have inconsistent lengths", count_pos)
+            m.datas = [self.data_segment(r) for _ in range(count)]
+
+    def func_type(self, r):
+        pos = r.pos
+        if r.byte() != 0x60:
+            r.fail("integer representation too long", pos)
+        params = tuple(r.vec(r.valtype))
+        results = tuple(r.vec(r.valtype))
+        return FuncType(params, results)
+
+    def import_entry(self, r):
+        module_name = r.name()
+        name = r.name()
+        pos = r.pos
+        kind = EXTERN_KINDS.get(r.byte())
+        if kind == "func":
+            desc = r.u32()
+        elif kind == "table":
+            desc = r.table_type()
+        elif kind == "memory":
+            desc = MemoryType(r.limits())
+        elif kind == "global":
+            desc = r.global_type()
+        else:
+            r.fail("malformed import kind", pos)
+        return Import(module_name, name, kind, desc)
+
+    def export_entry(self, r):
+        name = r.name()
+        pos = r.pos
+        kind = EXTERN_KINDS.get(r.byte())
+        if kind is None:
+            r.fail("malformed export kind", pos)
+        return Export(name, kind, r.u32())
+
+    def elem_segment(self, r):
+        pos = r.pos
+        flags = r.u32()
+        if flags > 7:
+            r.fail("malformed elements segment kind", pos)
+        # Bit 0: passive or declarative; bit 1: explicit table index (active) or declarative
+        # (passive); bit 2: elements are expressions rather than function indices.
+        active = not flags & 1
+        table = r.u32() if flags & 3 == 2 else 0
+        offset = self.const_expr(r) if active else None
+        if flags & 3 == 0:
+            elem_type = "funcref"          # flags 0 and 4: no type given
+        elif flags & 4:
+            elem_type = r.reftype()
+        else:
+            kind_pos = r.pos
+            if r.byte() != 0x00:
+                r.fail("malformed element kind", kind_pos)
+            elem_type = "funcref"
+        if flags & 4:
+            init = r.vec(lambda: self.const_expr(r))
+        else:
+            init = [[Instr(0xD2, func_index, -1)] for func_index in r.vec(r.u32)]
+        mode = "active" if active else ("declarative" if flags & 2 else "passive")
+        return ElemSegment(mode, elem_type, init, table, offset)
+
+    def data_segment(self, r):
+        pos = r.pos
+        flags = r.u32()
+        if flags == 0:
+            offset = self.const_expr(r)
+            return DataSegment("active", bytes(r.bytes(r.u32())), 0, offset)
+        if flags == 1:
+            return DataSegment("passive", bytes(r.bytes(r.u32())))
+        if flags == 2:
+            memory = r.u32()
+            offset = self.const_expr(r)
+            return DataSegment("active", bytes(r.bytes(r.u32())), memory, offset)
+        r.fail("malformed data segment kind", pos)
+
+    def const_expr(self, r):
+        """A constant expression: instructions up to the terminating `end` (excluded)."""
+        code = self.instructions(r, stop_at_depth_zero_end=True)
+        return code[:-1]
+
+    def function_body(self, r):
+        body_pos = r.pos
+        size = r.u32()
+        start = r.pos
+        if size > r.end - start:
+            r.fail("unexpected end of section or function", start)
+        body = Reader(r.data, start, start + size)
+        locals_ = []
+        total = 0
+        for _ in range(body.u32()):
+            count = body.u32()
+            total += count
+            if total > MAX_LOCALS:
+                body.fail("too many locals")
+            locals_.append((count, body.valtype()))
+        code = self.instructions(body, stop_at_depth_zero_end=True)
+        if body.pos != body.end:
+            body.fail("section size mismatch")
+        r.pos = start + size
+        return FunctionBody(locals_, code, body_pos, total)
+
+    def instructions(self, r, stop_at_depth_zero_end):
+        """Decode instructions until the `end` that closes depth 0; it is included."""
+        data = r.data
+        byte_imm, byte_valid = _BYTE_IMM, _BYTE_VALID
+        code = []
+        append = code.append
+        depth = 0
+        while True:
+            pos = r.pos
+            if pos >= r.end:
+                r.fail("unexpected end of section or function")
+            op = data[pos]
+            r.pos = pos + 1
+            if op == 0xFC or op == 0xFD:
+                sub = r.u32()
+                op = (op << 8) + sub
+                info = OPCODES.get(op)
+                if info is None:
+                    r.fail("illegal opcode", pos)
+                kind = info[1]
+                if op == 0xFC08 or op == 0xFC09:
+                    self.uses_data_count = True
+            else:
+                if not byte_valid[op]:
+                    r.fail("illegal opcode", pos)
+                kind = byte_imm[op]
+                if op == 0x0B:
+                    append(Instr(op, None, pos))
+                    if depth == 0:
+                        return code
+                    depth -= 1
+                    continue
+                if op == 0x02 or op == 0x03 or op == 0x04:
+                    depth += 1
+            imm = None if kind is None else self.immediate(r, kind)
+            append(Instr(op, imm, pos))
+
+    def immediate(self, r, kind):
+        if kind == "local" or kind == "global" or kind == "label" or kind == "func" \
+                or kind == "table" or kind == "elem" or kind == "data":
+            return r.u32()
+        if kind == "memarg":
+            return (self.align(r), r.u32())
+        if kind == "i32":
+            return r.sleb(32)
+        if kind == "i64":
+            return r.sleb(64)
+        if kind == "blocktype":
+            return self.block_type(r)
+        if kind == "f32":
+            return int.from_bytes(r.bytes(4), "little")
+        if kind == "f64":
+            return int.from_bytes(r.bytes(8), "little")
+        if kind == "br_table":
+            labels = tuple(r.vec(r.u32))
+            return (labels, r.u32())
+        if kind == "call_indirect":
+            return (r.u32(), r.u32())
+        if kind == "memory":
+            return r.zero_byte()
+        if kind == "reftype":
+            return r.reftype()
+        if kind == "select_t":
+            return tuple(r.vec(r.valtype))
+        if kind == "memory.init":
+            segment = r.u32()
+            r.zero_byte()
+            return segment
+        if kind == "memory.copy":
+            r.zero_byte()
+            r.zero_byte()
+            return None
+        if kind == "table.init" or kind == "table.copy":
+            return (r.u32(), r.u32())
+        if kind == "v128":
+            return int.from_bytes(r.bytes(16), "little")
+        if kind == "shuffle":
+            return tuple(r.bytes(16))
+        if kind == "lane":
+            return r.byte()
+        if kind == "memarg_lane":
+            return (self.align(r), r.u32(), r.byte())
+        raise AssertionError(f"unknown immediate kind {kind}")
+
+    def align(self, r):
+        pos = r.pos
+        align = r.u32()
+        if align >= 32:             # 2**align would not fit the u32 the spec decodes
+            r.fail("malformed memop flags", pos)
+        return align
+
+    def block_type(self, r):
+        pos = r.pos
+        b = r.byte()
+        if b == 0x40:
+            return None
+        valtype = VALTYPE_CODES.get(b)
+        if valtype is not None:
+            return valtype
+        r.pos = pos
+        index = r.sleb(33)
+        if index < 0:
+            r.fail("malformed block type", pos)
+        return index
+
+
+def parse_function_names(payload):
+    """Function names from a `name` custom section; a malformed one is ignored (spec 7.4)."""
+    names = {}
+    try:
+        r = Reader(payload)
+        while not r.eof():
+            sub_id = r.byte()
+            size = r.u32()
+            end = r.pos + size
+            if sub_id == 1:
+                sub = Reader(payload, r.pos, end)
+                for _ in range(sub.u32()):
+                    index = sub.u32()
+                    names[index] = sub.name()
+            r.pos = end
+    except MalformedModule:
+        return {}
+    return names
+
+
+def decode_module(data) -> Module:
+    """Decode a binary module; raises MalformedModule with the byte offset of the problem."""
+    return Decoder(data).decode()

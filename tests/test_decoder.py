@@ -1,0 +1,125 @@
+"""Decoder tests beyond the spec suite: offsets in errors, LEB128 limits, fuzzing."""
+
+import struct
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from pywamr.runtime.decoder import Reader, decode_module
+from pywamr.runtime.errors import MalformedModule
+from pywamr.runtime.opcodes import NAMES
+
+HEADER = b"\x00asm\x01\x00\x00\x00"
+
+
+def section(section_id, payload):
+    return bytes([section_id, len(payload)]) + payload
+
+
+def one_function_module(body, locals_=b"\x00", result=b"\x00"):
+    """A module with one [] -> [result?] function whose body (without locals) is `body`."""
+    code = locals_ + body
+    return (HEADER + section(1, b"\x01\x60\x00" + result) + section(3, b"\x01\x00")
+            + section(10, b"\x01" + bytes([len(code)]) + code))
+
+
+def test_empty_module():
+    module = decode_module(HEADER)
+    assert module.types == [] and module.codes == []
+
+
+def test_bad_magic_reports_offset_zero():
+    with pytest.raises(MalformedModule) as info:
+        decode_module(b"\x00asn\x01\x00\x00\x00")
+    assert info.value.offset == 0
+    assert "magic header not detected" in str(info.value)
+
+
+def test_unknown_version():
+    with pytest.raises(MalformedModule, match="unknown binary version"):
+        decode_module(b"\x00asm\x02\x00\x00\x00")
+
+
+def test_illegal_opcode_offset_points_at_the_opcode():
+    data = one_function_module(b"\x41\x00\xff\x0b")
+    with pytest.raises(MalformedModule) as info:
+        decode_module(data)
+    assert info.value.reason == "illegal opcode"
+    assert data[info.value.offset] == 0xFF
+
+
+def test_instructions_keep_offsets_and_immediates():
+    data = one_function_module(b"\x41\x7f\x42\x80\x01\x43" + struct.pack("<I", 0x7FA00001)
+                               + b"\x1a\x1a\x1a\x0b")
+    body = decode_module(data).codes[0].body
+    assert [ins.op for ins in body] == [NAMES["i32.const"], NAMES["i64.const"],
+                                        NAMES["f32.const"], NAMES["drop"], NAMES["drop"],
+                                        NAMES["drop"], NAMES["end"]]
+    assert body[0].imm == -1 and body[1].imm == 128
+    assert body[2].imm == 0x7FA00001            # NaN payload kept as bits
+    assert all(data[ins.offset] == ins.op for ins in body if ins.op < 256)
+
+
+def test_simd_and_prefixed_opcodes_decode():
+    v128 = bytes(range(16))
+    body = decode_module(one_function_module(
+        b"\xfd\x0c" + v128 + b"\xfd\x0d" + bytes(range(16)) + b"\x1a\x0b")).codes[0].body
+    assert body[0].op == NAMES["v128.const"]
+    assert body[0].imm == int.from_bytes(v128, "little")
+    assert body[1].op == NAMES["i8x16.shuffle"] and body[1].imm == tuple(range(16))
+
+
+@pytest.mark.parametrize("encoding,value", [(b"\x7f", -1), (b"\xff\x00", 127),
+                                            (b"\x80\x80\x80\x80\x78", -2**31),
+                                            (b"\xff\xff\xff\xff\x07", 2**31 - 1)])
+def test_signed_leb128(encoding, value):
+    assert Reader(encoding).sleb(32) == value
+
+
+@pytest.mark.parametrize("encoding,message", [
+    (b"\x80\x80\x80\x80\x80\x00", "integer representation too long"),
+    (b"\xff\xff\xff\xff\x4f", "integer too large"),
+])
+def test_leb128_limits(encoding, message):
+    with pytest.raises(MalformedModule, match=message):
+        Reader(encoding).sleb(32)
+
+
+def test_u32_too_large():
+    with pytest.raises(MalformedModule, match="integer too large"):
+        Reader(b"\xff\xff\xff\xff\x1f").u32()
+
+
+def test_too_many_locals():
+    locals_ = b"\x02\xff\xff\xff\xff\x0f\x7f\x01\x7f"
+    with pytest.raises(MalformedModule, match="too many locals"):
+        decode_module(one_function_module(b"\x0b", locals_=locals_))
+
+
+def test_name_section_gives_function_names():
+    names = b"\x01" + bytes([8]) + b"\x01\x00\x05hello"
+    custom = section(0, b"\x04name" + names)
+    module = decode_module(one_function_module(b"\x0b") + custom)
+    assert module.func_names == {0: "hello"}
+    assert module.customs[0][0] == "name"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=64))
+def test_random_bytes_never_crash(data):
+    try:
+        decode_module(HEADER + data)
+    except MalformedModule:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mutated_valid_module_never_crashes(data):
+    base = bytearray(one_function_module(b"\x41\x01\x41\x02\x6a\x1a\x0b"))
+    index = data.draw(st.integers(8, len(base) - 1))
+    base[index] = data.draw(st.integers(0, 255))
+    try:
+        decode_module(bytes(base))
+    except MalformedModule:
+        pass
