@@ -1,0 +1,182 @@
+"""`python -m pywamr.spectest`: run spec scripts, one line per file, then the totals.
+
+With no PATH it runs the WebAssembly 2.0 core suite listed in
+`../shared/wasm-testsuite/suite-2.0.txt`. Each file runs in its own subprocess
+(`file_runner.py`). A failure is tolerated only if `tests/spec/known_failures.txt` lists it;
+an unexpected failure, or a listed failure that now passes, makes the exit status 1.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+KNOWN_FAILURES = REPO / "tests" / "spec" / "known_failures.txt"
+
+
+def default_suite_dir():
+    env = os.environ.get("PYWAMR_TESTSUITE")
+    if env:
+        return Path(env)
+    for base in (REPO, Path.cwd()):
+        candidate = base.parent / "shared" / "wasm-testsuite"
+        if candidate.is_dir():
+            return candidate
+    raise SystemExit("spectest: cannot find ../shared/wasm-testsuite (set PYWAMR_TESTSUITE)")
+
+
+def suite_files(suite_dir):
+    listing = (suite_dir / "suite-2.0.txt").read_text().splitlines()
+    return [suite_dir / line.strip() for line in listing
+            if line.strip() and not line.startswith("#")]
+
+
+def expand(paths):
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.wast")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise SystemExit(f"spectest: no such file: {path}")
+    return files
+
+
+def test_id_prefix(path, suite_dir):
+    try:
+        return str(path.resolve().relative_to(suite_dir.resolve()))
+    except ValueError:
+        return path.name
+
+
+def load_known_failures(label):
+    """{test id: reason} for this engine label from the known-failures file.
+
+    Each line: ENGINE TEST-ID REASON..., ENGINE being `*`, `none`, `interp`, `aot-x86_64`,
+    `aot-aarch64`; `#` starts a comment."""
+    known = {}
+    if not KNOWN_FAILURES.exists():
+        return known
+    for raw in KNOWN_FAILURES.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        engine, test_id, *reason = line.split(None, 2)
+        if engine in ("*", label):
+            known[test_id] = reason[0] if reason else ""
+    return known
+
+
+class Options:
+    """What a run executes with: engine (None = decode/validate only) and AOT settings."""
+
+    def __init__(self, engine=None, target=None, opt_level=3, size_level=3):
+        self.engine = engine
+        self.target = target
+        self.opt_level = opt_level
+        self.size_level = size_level
+
+    def label(self):
+        if self.engine is None:
+            return "none"
+        if self.engine == "aot":
+            return f"aot-{self.target or os.uname().machine}"
+        return self.engine
+
+
+def run_one(path, options):
+    """Run one file in a subprocess; return (results, None) or (None, crash reason)."""
+    command = [sys.executable, "-m", "pywamr.spectest.file_runner", str(path)]
+    if options.engine:
+        command += ["--engine", options.engine, "--opt-level", str(options.opt_level),
+                    "--size-level", str(options.size_level)]
+        if options.target:
+            command += ["--target", options.target]
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode == 0:
+        try:
+            return json.loads(proc.stdout)["results"], None
+        except (ValueError, KeyError):
+            pass
+    if proc.returncode < 0:
+        return None, f"crashed with signal {-proc.returncode}"
+    lines = proc.stderr.strip().splitlines()
+    return None, lines[-1] if lines else f"exit status {proc.returncode}"
+
+
+def check_file(path, options, known, suite_dir):
+    """Run one file; return (counts, unexpected results as lines, crash reason or None)."""
+    prefix = test_id_prefix(path, suite_dir)
+    results, crash = run_one(path, options)
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    unexpected = []
+    if results is None:
+        counts["failed"] += 1
+        if f"{prefix}:*" not in known:
+            unexpected.append(f"{prefix}:* {crash}")
+        results = []
+    for line, kind, status, message in results:
+        counts[status] += 1
+        test_id = f"{prefix}:{line}"
+        if status == "failed" and test_id not in known:
+            unexpected.append(f"{test_id} {kind}: {message}")
+        elif status == "passed" and test_id in known:
+            unexpected.append(f"{test_id} {kind}: passes but is listed as a known failure")
+    return counts, unexpected, crash
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m pywamr.spectest",
+        description="Run WebAssembly spec tests (.wast). With no PATH: the 2.0 core suite.")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help=".wast files or folders")
+    parser.add_argument("--engine", choices=["interp", "aot"],
+                        help="engine for execution commands (default: decode/validate only)")
+    parser.add_argument("--target", choices=["x86_64", "aarch64"],
+                        help="AOT target; aarch64 on an x86_64 host runs under qemu")
+    parser.add_argument("--opt-level", type=int, default=3, choices=range(4))
+    parser.add_argument("--size-level", type=int, default=3, choices=range(4))
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--include-simd", action="store_true",
+                        help="also run SIMD files on an engine without SIMD support")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every failure")
+    args = parser.parse_args(argv)
+
+    suite_dir = default_suite_dir()
+    files = expand(args.paths) if args.paths else suite_files(suite_dir)
+    if args.engine and not args.paths and not args.include_simd:
+        simd = [f for f in files if f.name.startswith("simd_")]
+        files = [f for f in files if f not in simd]
+        print(f"note: {len(simd)} SIMD files not run: SIMD execution is not implemented yet "
+              f"(decoding and validation of them run without --engine)")
+
+    options = Options(args.engine, args.target, args.opt_level, args.size_level)
+    known = load_known_failures(options.label())
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    unexpected = []
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [(path, pool.submit(check_file, path, options, known, suite_dir))
+                   for path in files]
+        for path, future in futures:
+            counts, file_unexpected, crash = future.result()
+            unexpected.extend(file_unexpected)
+            for key in totals:
+                totals[key] += counts[key]
+            print(f"{test_id_prefix(path, suite_dir)}: {counts['passed']} passed, "
+                  f"{counts['failed']} failed, {counts['skipped']} skipped"
+                  + (f" ({crash})" if crash else ""), flush=True)
+
+    if unexpected:
+        print(f"\n{len(unexpected)} unexpected results:")
+        for entry in unexpected if args.verbose else unexpected[:50]:
+            print("  " + entry)
+        if not args.verbose and len(unexpected) > 50:
+            print(f"  ... and {len(unexpected) - 50} more (-v shows all)")
+    print(f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    return 1 if unexpected else 0
