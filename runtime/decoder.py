@@ -357,6 +357,7 @@ class Decoder:
         code = []
         append = code.append
         depth = 0
+        open_ifs = [False]      # per open block: is it an `if` still waiting for its `else`?
         while True:
             pos = r.pos
             if pos >= r.end:
@@ -381,9 +382,15 @@ class Decoder:
                     if depth == 0:
                         return code
                     depth -= 1
+                    open_ifs.pop()
                     continue
                 if op == 0x02 or op == 0x03 or op == 0x04:
                     depth += 1
+                    open_ifs.append(op == 0x04)
+                elif op == 0x05:
+                    if not open_ifs[-1]:
+                        r.fail("else without matching if", pos)
+                    open_ifs[-1] = False
             imm = None if kind is None else self.immediate(r, kind)
             append(Instr(op, imm, pos))
 

@@ -123,3 +123,10 @@ def test_mutated_valid_module_never_crashes(data):
         decode_module(bytes(base))
     except MalformedModule:
         pass
+
+
+@pytest.mark.parametrize("body", [b"\x05\x0b", b"\x02\x40\x05\x0b\x0b",
+                                  b"\x41\x01\x04\x40\x05\x05\x0b\x0b"])
+def test_else_outside_if_is_malformed(body):
+    with pytest.raises(MalformedModule, match="else without matching if"):
+        decode_module(one_function_module(body))

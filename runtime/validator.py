@@ -1,0 +1,746 @@
+"""Validation of a decoded module against the WebAssembly 2.0 typing rules (spec chapter 3).
+
+Function bodies are checked with the algorithm of the spec's appendix "Validation Algorithm":
+an operand stack of value types and a stack of control frames, where `None` on the operand stack
+is the unknown (bottom) type that unreachable code produces. Most instructions have a fixed
+signature and go through the `SIGNATURES` table; the rest (control, variables, memory, tables,
+references, lanes) have one small method each, found through `HANDLERS`.
+
+Error messages follow the spec interpreter's wording (the texts of `assert_invalid`).
+"""
+
+from bisect import bisect_right
+from dataclasses import dataclass, replace
+
+from .errors import InvalidModule
+from .module import Instr
+from .opcodes import BLOCK, ELSE, END, IF, LOOP, NAMES, OPCODES
+from .types import (F32, F64, FUNCREF, I32, I64, MAX_PAGES, MAX_TABLE_SIZE, NUM_TYPES,
+                    REF_TYPES, V128)
+
+GLOBAL_GET = NAMES["global.get"]
+REF_FUNC = NAMES["ref.func"]
+
+# The scalar type of one lane of each SIMD shape.
+SIMD_LANE_TYPE = {"i8x16": I32, "i16x8": I32, "i32x4": I32, "i64x2": I64,
+                  "f32x4": F32, "f64x2": F64}
+
+
+# ---------------------------------------------------------------------------------------------
+# Instruction signatures
+
+def _build_signatures():
+    """opcode -> (operand types, result types) for every instruction whose type is fixed."""
+    table = {}
+
+    def add(names, params, results):
+        for name in names.split():
+            table[NAMES[name]] = (list(params), list(results))
+
+    for t in (I32, I64, F32, F64, V128):
+        add(f"{t}.const", [], [t])
+    for t in (I32, I64):
+        add(f"{t}.eqz", [t], [I32])
+        add(f"{t}.eq {t}.ne {t}.lt_s {t}.lt_u {t}.gt_s {t}.gt_u {t}.le_s {t}.le_u {t}.ge_s "
+            f"{t}.ge_u", [t, t], [I32])
+        add(f"{t}.clz {t}.ctz {t}.popcnt {t}.extend8_s {t}.extend16_s", [t], [t])
+        add(f"{t}.add {t}.sub {t}.mul {t}.div_s {t}.div_u {t}.rem_s {t}.rem_u {t}.and {t}.or "
+            f"{t}.xor {t}.shl {t}.shr_s {t}.shr_u {t}.rotl {t}.rotr", [t, t], [t])
+    add("i64.extend32_s", [I64], [I64])
+    for t in (F32, F64):
+        add(f"{t}.eq {t}.ne {t}.lt {t}.gt {t}.le {t}.ge", [t, t], [I32])
+        add(f"{t}.abs {t}.neg {t}.ceil {t}.floor {t}.trunc {t}.nearest {t}.sqrt", [t], [t])
+        add(f"{t}.add {t}.sub {t}.mul {t}.div {t}.min {t}.max {t}.copysign", [t, t], [t])
+
+    # A conversion is named `result.op_source[_s|_u]`, e.g. i64.trunc_sat_f32_u.
+    for name in """
+            i32.wrap_i64 i32.trunc_f32_s i32.trunc_f32_u i32.trunc_f64_s i32.trunc_f64_u
+            i64.extend_i32_s i64.extend_i32_u i64.trunc_f32_s i64.trunc_f32_u i64.trunc_f64_s
+            i64.trunc_f64_u f32.convert_i32_s f32.convert_i32_u f32.convert_i64_s
+            f32.convert_i64_u f32.demote_f64 f64.convert_i32_s f64.convert_i32_u
+            f64.convert_i64_s f64.convert_i64_u f64.promote_f32 i32.reinterpret_f32
+            i64.reinterpret_f64 f32.reinterpret_i32 f64.reinterpret_i64
+            i32.trunc_sat_f32_s i32.trunc_sat_f32_u i32.trunc_sat_f64_s i32.trunc_sat_f64_u
+            i64.trunc_sat_f32_s i64.trunc_sat_f32_u i64.trunc_sat_f64_s i64.trunc_sat_f64_u
+            """.split():
+        result, op = name.split(".")
+        source = next(part for part in op.split("_") if part in NUM_TYPES)
+        add(name, [source], [result])
+
+    # SIMD instructions without immediates, classified by operation name.
+    for op, (name, imm) in OPCODES.items():
+        if op >> 8 != 0xFD or imm is not None:
+            continue
+        shape, operation = name.split(".")
+        if operation == "splat":
+            params, results = [SIMD_LANE_TYPE[shape]], [V128]
+        elif operation in ("any_true", "all_true", "bitmask"):
+            params, results = [V128], [I32]
+        elif operation in ("shl", "shr_s", "shr_u"):
+            params, results = [V128, I32], [V128]
+        elif operation == "bitselect":
+            params, results = [V128, V128, V128], [V128]
+        elif (operation in ("not", "abs", "neg", "popcnt", "sqrt", "ceil", "floor", "trunc",
+                            "nearest")
+              or operation.startswith(("extend_", "extadd_pairwise_", "convert_", "trunc_sat_",
+                                       "demote_", "promote_"))):
+            params, results = [V128], [V128]
+        else:
+            params, results = [V128, V128], [V128]
+        table[op] = (params, results)
+    return table
+
+
+SIGNATURES = _build_signatures()
+
+
+def _build_memory_accesses():
+    """opcode -> (largest alignment exponent, operand types, result types) of loads/stores."""
+    table = {}
+
+    def add(names, align, params, results):
+        for name in names.split():
+            table[NAMES[name]] = (align, [I32] + params, results)
+
+    add("i32.load8_s i32.load8_u", 0, [], [I32])
+    add("i32.load16_s i32.load16_u", 1, [], [I32])
+    add("i32.load", 2, [], [I32])
+    add("i64.load8_s i64.load8_u", 0, [], [I64])
+    add("i64.load16_s i64.load16_u", 1, [], [I64])
+    add("i64.load32_s i64.load32_u", 2, [], [I64])
+    add("i64.load", 3, [], [I64])
+    add("f32.load", 2, [], [F32])
+    add("f64.load", 3, [], [F64])
+    add("i32.store8", 0, [I32], [])
+    add("i32.store16", 1, [I32], [])
+    add("i32.store", 2, [I32], [])
+    add("i64.store8", 0, [I64], [])
+    add("i64.store16", 1, [I64], [])
+    add("i64.store32", 2, [I64], [])
+    add("i64.store", 3, [I64], [])
+    add("f32.store", 2, [F32], [])
+    add("f64.store", 3, [F64], [])
+    add("v128.load8_splat", 0, [], [V128])
+    add("v128.load16_splat", 1, [], [V128])
+    add("v128.load32_splat v128.load32_zero", 2, [], [V128])
+    add("v128.load64_splat v128.load64_zero v128.load8x8_s v128.load8x8_u v128.load16x4_s "
+        "v128.load16x4_u v128.load32x2_s v128.load32x2_u", 3, [], [V128])
+    add("v128.load", 4, [], [V128])
+    add("v128.store", 4, [V128], [])
+    return table
+
+
+MEMORY_ACCESSES = _build_memory_accesses()
+
+# v128.loadN_lane / v128.storeN_lane: opcode -> (largest alignment exponent, lane count, results).
+LANE_ACCESSES = {}
+for bits, align in ((8, 0), (16, 1), (32, 2), (64, 3)):
+    LANE_ACCESSES[NAMES[f"v128.load{bits}_lane"]] = (align, 128 // bits, [V128])
+    LANE_ACCESSES[NAMES[f"v128.store{bits}_lane"]] = (align, 128 // bits, [])
+
+# extract_lane / replace_lane: opcode -> (lane count, operand types, result types).
+LANE_OPS = {}
+for shape, lanes in (("i8x16", 16), ("i16x8", 8), ("i32x4", 4), ("i64x2", 2),
+                     ("f32x4", 4), ("f64x2", 2)):
+    lane_type = SIMD_LANE_TYPE[shape]
+    # Narrow integer lanes are extended to i32, signed or unsigned.
+    for suffix in ("_s", "_u") if shape in ("i8x16", "i16x8") else ("",):
+        LANE_OPS[NAMES[f"{shape}.extract_lane{suffix}"]] = (lanes, [V128], [lane_type])
+    LANE_OPS[NAMES[f"{shape}.replace_lane"]] = (lanes, [V128, lane_type], [V128])
+del bits, align, shape, lanes, lane_type, suffix
+
+# Instructions allowed in a constant expression (global.get is further restricted).
+CONSTANT_OPS = {NAMES[name] for name in ("i32.const", "i64.const", "f32.const", "f64.const",
+                                         "v128.const", "ref.null", "ref.func", "global.get")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Context
+
+@dataclass
+class Context:
+    """What instructions may refer to (spec 3.1.1 "Contexts"), as index spaces."""
+    types: list        # signature of each type: (param types, result types), as lists
+    funcs: list        # signature of every function, imports first
+    tables: list       # [TableType]
+    memories: list     # [MemoryType]
+    globals: list      # [GlobalType]
+    elems: list        # element type of each element segment
+    num_datas: int
+    refs: set          # function indices that ref.func may name in code (C.refs)
+
+
+def lookup(space, index, category):
+    if index >= len(space):
+        raise InvalidModule(f"unknown {category} {index}")
+    return space[index]
+
+
+def format_types(types):
+    return "[" + " ".join("_" if t is None else t for t in types) + "]"
+
+
+class RunLengthLocals:
+    """The local types of a function that declares very many locals, without expanding them:
+    a function may declare up to 2**32-1 locals in a few bytes."""
+
+    def __init__(self, params, declared):
+        self.ends = []
+        self.types = []
+        end = 0
+        for count, valtype in [(1, t) for t in params] + list(declared):
+            if count:
+                end += count
+                self.ends.append(end)
+                self.types.append(valtype)
+        self.length = end
+
+    def __len__(self):
+        return self.length
+
+    def __getitem__(self, index):
+        return self.types[bisect_right(self.ends, index)]
+
+
+def local_types(params, declared, num_declared):
+    if num_declared > 65536:
+        return RunLengthLocals(params, declared)
+    types = list(params)
+    for count, valtype in declared:
+        types += [valtype] * count
+    return types
+
+
+# ---------------------------------------------------------------------------------------------
+# Instruction sequences
+
+class Frame:
+    """A control frame: one enclosing block, loop, if/else or the function itself."""
+
+    __slots__ = ("opcode", "start_types", "end_types", "label_types", "height", "unreachable")
+
+    def __init__(self, opcode, start_types, end_types, height):
+        self.opcode = opcode
+        self.start_types = start_types
+        self.end_types = end_types
+        # A branch to a loop goes back to its start; to anything else, past its end.
+        self.label_types = start_types if opcode == LOOP else end_types
+        self.height = height
+        self.unreachable = False
+
+
+class CodeValidator:
+    """Type-checks one instruction sequence (a function body or a constant expression)
+    whose expected result types are `results`."""
+
+    def __init__(self, context, locals_, results, func_index=None):
+        self.context = context
+        self.locals = locals_
+        self.results = list(results)
+        self.func_index = func_index
+        self.vals = []
+        self.ctrls = []
+        self.push_ctrl(BLOCK, [], self.results)
+
+    def check(self, code):
+        """Check `code` (ending with the `end` that closes the sequence)."""
+        vals, ctrls, local_types = self.vals, self.ctrls, self.locals
+        num_locals = len(local_types)
+        signatures, handlers = SIGNATURES, HANDLERS
+        offset = None
+        try:
+            for op, imm, offset in code:
+                signature = signatures.get(op)
+                if signature is not None:
+                    params, results = signature
+                    n = len(params)
+                    if n:
+                        if vals[-n:] == params and len(vals) - n >= ctrls[-1].height:
+                            del vals[-n:]
+                        else:
+                            self.pop_vals(params)
+                    vals += results
+                # The local instructions are the most frequent ones: check them inline.
+                elif op == 0x20:     # local.get
+                    if imm >= num_locals:
+                        raise InvalidModule(f"unknown local {imm}")
+                    vals.append(local_types[imm])
+                elif op == 0x21 or op == 0x22:     # local.set, local.tee
+                    if imm >= num_locals:
+                        raise InvalidModule(f"unknown local {imm}")
+                    valtype = local_types[imm]
+                    if vals and vals[-1] == valtype and len(vals) > ctrls[-1].height:
+                        if op == 0x21:
+                            vals.pop()
+                    else:
+                        self.pop_val(valtype)
+                        if op == 0x22:
+                            vals.append(valtype)
+                else:
+                    handlers[op](self, op, imm)
+            if ctrls:
+                raise InvalidModule("unexpected end of code: unclosed block")
+        except InvalidModule as error:
+            if offset is not None and offset < 0:
+                offset = None    # the decoder's stand-in for instructions it synthesized
+            raise InvalidModule(error.reason, self.func_index, offset) from None
+
+    # The operand and control stacks (spec appendix, "Validation Algorithm").
+
+    def pop_any(self):
+        frame = self.ctrls[-1]
+        if len(self.vals) == frame.height:
+            if frame.unreachable:
+                return None
+            raise InvalidModule("type mismatch: instruction requires a value but stack is empty")
+        return self.vals.pop()
+
+    def pop_val(self, expected):
+        vals = self.vals
+        if vals and vals[-1] == expected and len(vals) > self.ctrls[-1].height:
+            vals.pop()
+        else:
+            self.pop_vals([expected])
+
+    def pop_vals(self, expected, what="instruction"):
+        """Pop values of the `expected` types (a list, last on top); return what was popped,
+        with None for values of unknown type taken from below an unreachable frame's stack."""
+        vals = self.vals
+        frame = self.ctrls[-1]
+        n = len(expected)
+        available = len(vals) - frame.height
+        if available >= n:
+            top = vals[len(vals) - n:]
+            if top == expected:     # the common case
+                del vals[len(vals) - n:]
+                return top
+            popped = top
+        else:
+            top = vals[frame.height:]
+            popped = [None] * (n - available) + top if frame.unreachable else None
+        if popped is None or any(actual is not None and actual != want
+                                 for actual, want in zip(popped, expected)):
+            raise InvalidModule(f"type mismatch: {what} requires {format_types(expected)} "
+                                f"but stack has {format_types(top)}")
+        del vals[len(vals) - len(top):]
+        return popped
+
+    def push_ctrl(self, opcode, start_types, end_types):
+        self.ctrls.append(Frame(opcode, start_types, end_types, len(self.vals)))
+        self.vals += start_types
+
+    def pop_ctrl(self):
+        frame = self.ctrls[-1]
+        vals = self.vals
+        if len(vals) - frame.height > len(frame.end_types):
+            raise InvalidModule(f"type mismatch: block requires {format_types(frame.end_types)} "
+                                f"but stack has {format_types(vals[frame.height:])}")
+        self.pop_vals(frame.end_types, "block")
+        self.ctrls.pop()
+        return frame
+
+    def set_unreachable(self):
+        frame = self.ctrls[-1]
+        del self.vals[frame.height:]
+        frame.unreachable = True
+
+    def label_types(self, depth):
+        if depth >= len(self.ctrls):
+            raise InvalidModule(f"unknown label {depth}")
+        return self.ctrls[-1 - depth].label_types
+
+    def block_type(self, blocktype):
+        """(params, results) of a block type: empty, one value type, or a type index."""
+        if blocktype is None:
+            return [], []
+        if isinstance(blocktype, str):
+            return [], [blocktype]
+        return lookup(self.context.types, blocktype, "type")
+
+    # Lookups in the context.
+
+    def table(self, index):
+        return lookup(self.context.tables, index, "table")
+
+    def memory(self):
+        lookup(self.context.memories, 0, "memory")
+
+    def data(self, index):
+        if index >= self.context.num_datas:
+            raise InvalidModule(f"unknown data segment {index}")
+
+    def check_alignment(self, align, max_align):
+        if align > max_align:
+            raise InvalidModule("alignment must not be larger than natural")
+
+    # Control instructions.
+
+    def unreachable(self, op, imm):
+        self.set_unreachable()
+
+    def nop(self, op, imm):
+        pass
+
+    def block(self, op, blocktype):
+        params, results = self.block_type(blocktype)
+        if op == IF:
+            self.pop_val(I32)
+        self.pop_vals(params)
+        self.push_ctrl(op, params, results)
+
+    def else_(self, op, imm):
+        frame = self.pop_ctrl()
+        if frame.opcode != IF:
+            raise InvalidModule("else without matching if")
+        self.push_ctrl(ELSE, frame.start_types, frame.end_types)
+
+    def end(self, op, imm):
+        frame = self.pop_ctrl()
+        # An `if` without `else` has an empty else branch, which must turn params into results.
+        if frame.opcode == IF and frame.start_types != frame.end_types:
+            raise InvalidModule(f"type mismatch: block requires {format_types(frame.end_types)} "
+                                f"but stack has {format_types(frame.start_types)}")
+        self.vals += frame.end_types
+
+    def br(self, op, depth):
+        self.pop_vals(self.label_types(depth))
+        self.set_unreachable()
+
+    def br_if(self, op, depth):
+        self.pop_val(I32)
+        types = self.label_types(depth)
+        self.pop_vals(types)
+        self.vals += types
+
+    def br_table(self, op, imm):
+        depths, default = imm
+        self.pop_val(I32)
+        default_types = self.label_types(default)
+        for depth in depths:
+            types = self.label_types(depth)
+            if len(types) != len(default_types):
+                raise InvalidModule(f"type mismatch: br_table targets have different arities "
+                                    f"({format_types(types)} and {format_types(default_types)})")
+            self.vals += self.pop_vals(types)
+        self.pop_vals(default_types)
+        self.set_unreachable()
+
+    def return_(self, op, imm):
+        self.pop_vals(self.results)
+        self.set_unreachable()
+
+    def call(self, op, func_index):
+        params, results = lookup(self.context.funcs, func_index, "function")
+        self.pop_vals(params)
+        self.vals += results
+
+    def call_indirect(self, op, imm):
+        type_index, table_index = imm
+        table = self.table(table_index)
+        if table.elem_type != FUNCREF:
+            raise InvalidModule("type mismatch: instruction requires table of function type but "
+                                f"table has element type {table.elem_type}")
+        params, results = lookup(self.context.types, type_index, "type")
+        self.pop_val(I32)
+        self.pop_vals(params)
+        self.vals += results
+
+    # Reference and parametric instructions.
+
+    def ref_null(self, op, reftype):
+        self.vals.append(reftype)
+
+    def ref_is_null(self, op, imm):
+        valtype = self.pop_any()
+        if valtype is not None and valtype not in REF_TYPES:
+            raise InvalidModule("type mismatch: instruction requires reference type but stack "
+                                f"has {valtype}")
+        self.vals.append(I32)
+
+    def ref_func(self, op, func_index):
+        lookup(self.context.funcs, func_index, "function")
+        if func_index not in self.context.refs:
+            raise InvalidModule(f"undeclared function reference {func_index}")
+        self.vals.append(FUNCREF)
+
+    def drop(self, op, imm):
+        self.pop_any()
+
+    def select(self, op, imm):
+        self.pop_val(I32)
+        first = self.pop_any()
+        second = self.pop_any()
+        for valtype in (first, second):
+            if valtype in REF_TYPES:
+                raise InvalidModule("type mismatch: instruction requires numeric or vector type "
+                                    f"but stack has {valtype}")
+        if first is not None and second is not None and first != second:
+            raise InvalidModule(f"type mismatch: select operands have different types "
+                                f"({second} and {first})")
+        self.vals.append(second if first is None else first)
+
+    def select_t(self, op, types):
+        if len(types) != 1:
+            raise InvalidModule("invalid result arity other than 1 is not (yet) allowed")
+        self.pop_vals([types[0], types[0], I32])
+        self.vals.append(types[0])
+
+    # Global instructions (the local ones are checked inline in `check`).
+
+    def global_get(self, op, index):
+        self.vals.append(lookup(self.context.globals, index, "global").valtype)
+
+    def global_set(self, op, index):
+        globaltype = lookup(self.context.globals, index, "global")
+        if not globaltype.mutable:
+            raise InvalidModule("global is immutable")
+        self.pop_val(globaltype.valtype)
+
+    # Table instructions.
+
+    def table_get(self, op, index):
+        elem_type = self.table(index).elem_type
+        self.pop_val(I32)
+        self.vals.append(elem_type)
+
+    def table_set(self, op, index):
+        self.pop_vals([I32, self.table(index).elem_type])
+
+    def table_size(self, op, index):
+        self.table(index)
+        self.vals.append(I32)
+
+    def table_grow(self, op, index):
+        self.pop_vals([self.table(index).elem_type, I32])
+        self.vals.append(I32)
+
+    def table_fill(self, op, index):
+        self.pop_vals([I32, self.table(index).elem_type, I32])
+
+    def table_copy(self, op, imm):
+        destination, source = self.table(imm[0]), self.table(imm[1])
+        if destination.elem_type != source.elem_type:
+            raise InvalidModule(f"type mismatch: source element type {source.elem_type} does "
+                                f"not match destination element type {destination.elem_type}")
+        self.pop_vals([I32, I32, I32])
+
+    def table_init(self, op, imm):
+        elem_index, table_index = imm
+        table = self.table(table_index)
+        elem_type = lookup(self.context.elems, elem_index, "elem segment")
+        if elem_type != table.elem_type:
+            raise InvalidModule(f"type mismatch: element segment's type {elem_type} does not "
+                                f"match table's element type {table.elem_type}")
+        self.pop_vals([I32, I32, I32])
+
+    def elem_drop(self, op, index):
+        lookup(self.context.elems, index, "elem segment")
+
+    # Memory instructions.
+
+    def memory_access(self, op, memarg):
+        max_align, params, results = MEMORY_ACCESSES[op]
+        self.memory()
+        self.check_alignment(memarg[0], max_align)
+        self.pop_vals(params)
+        self.vals += results
+
+    def lane_access(self, op, imm):
+        align, _, lane = imm
+        max_align, lanes, results = LANE_ACCESSES[op]
+        self.memory()
+        self.check_alignment(align, max_align)
+        if lane >= lanes:
+            raise InvalidModule("invalid lane index")
+        self.pop_vals([I32, V128])
+        self.vals += results
+
+    def memory_size(self, op, imm):
+        self.memory()
+        self.vals.append(I32)
+
+    def memory_grow(self, op, imm):
+        self.memory()
+        self.pop_val(I32)
+        self.vals.append(I32)
+
+    def memory_fill_or_copy(self, op, imm):
+        self.memory()
+        self.pop_vals([I32, I32, I32])
+
+    def memory_init(self, op, data_index):
+        self.memory()
+        self.data(data_index)
+        self.pop_vals([I32, I32, I32])
+
+    def data_drop(self, op, data_index):
+        self.data(data_index)
+
+    # SIMD instructions with a lane immediate.
+
+    def lane_op(self, op, lane):
+        lanes, params, results = LANE_OPS[op]
+        if lane >= lanes:
+            raise InvalidModule("invalid lane index")
+        self.pop_vals(params)
+        self.vals += results
+
+    def shuffle(self, op, lanes):
+        if any(lane >= 32 for lane in lanes):
+            raise InvalidModule("invalid lane index")
+        self.pop_vals([V128, V128])
+        self.vals.append(V128)
+
+
+def _build_handlers():
+    v = CodeValidator
+    handlers = {
+        0x00: v.unreachable, 0x01: v.nop, BLOCK: v.block, LOOP: v.block, IF: v.block,
+        ELSE: v.else_, END: v.end, 0x0C: v.br, 0x0D: v.br_if, 0x0E: v.br_table,
+        0x0F: v.return_, 0x10: v.call, 0x11: v.call_indirect,
+        0xD0: v.ref_null, 0xD1: v.ref_is_null, 0xD2: v.ref_func,
+        0x1A: v.drop, 0x1B: v.select, 0x1C: v.select_t,
+        0x23: v.global_get, 0x24: v.global_set,
+        0x25: v.table_get, 0x26: v.table_set,
+        0x3F: v.memory_size, 0x40: v.memory_grow,
+    }
+    for name, method in (("memory.init", v.memory_init), ("data.drop", v.data_drop),
+                         ("memory.copy", v.memory_fill_or_copy),
+                         ("memory.fill", v.memory_fill_or_copy),
+                         ("table.init", v.table_init), ("elem.drop", v.elem_drop),
+                         ("table.copy", v.table_copy), ("table.grow", v.table_grow),
+                         ("table.size", v.table_size), ("table.fill", v.table_fill),
+                         ("i8x16.shuffle", v.shuffle)):
+        handlers[NAMES[name]] = method
+    for op in MEMORY_ACCESSES:
+        handlers[op] = v.memory_access
+    for op in LANE_ACCESSES:
+        handlers[op] = v.lane_access
+    for op in LANE_OPS:
+        handlers[op] = v.lane_op
+    missing = set(OPCODES) - set(handlers) - set(SIGNATURES) - {0x20, 0x21, 0x22}
+    assert not missing, f"opcodes without a validation rule: {sorted(map(hex, missing))}"
+    return handlers
+
+
+HANDLERS = _build_handlers()
+
+
+# ---------------------------------------------------------------------------------------------
+# Modules
+
+def check_limits(limits, bound, message):
+    if limits.min > bound or (limits.max is not None and limits.max > bound):
+        raise InvalidModule(message)
+    if limits.max is not None and limits.min > limits.max:
+        raise InvalidModule("size minimum must not be greater than maximum")
+
+
+def check_table_type(tabletype):
+    check_limits(tabletype.limits, MAX_TABLE_SIZE, "table size must be at most 2^32-1")
+
+
+def check_memory_type(memorytype):
+    check_limits(memorytype.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")
+
+
+def check_constant(context, expr, valtype):
+    """A constant expression (spec 3.3.10) producing one `valtype`; in 2.0 global.get may only
+    read an immutable global (and `context` holds only the imported ones)."""
+    for instr in expr:
+        if instr.op == GLOBAL_GET:
+            try:
+                mutable = lookup(context.globals, instr.imm, "global").mutable
+            except InvalidModule as error:
+                raise InvalidModule(error.reason, offset=instr.offset) from None
+            if mutable:
+                raise InvalidModule("constant expression required", offset=instr.offset)
+        elif instr.op not in CONSTANT_OPS:
+            raise InvalidModule("constant expression required", offset=instr.offset)
+    # The decoder drops the closing `end`; type-check the expression as a block.
+    end_offset = expr[-1].offset if expr else -1
+    CodeValidator(context, [], [valtype]).check(list(expr) + [Instr(END, None, end_offset)])
+
+
+def declared_func_refs(module):
+    """C.refs: the functions named outside of function bodies (exports, global initializers,
+    element segments), which are the only ones ref.func may name in code."""
+    refs = {export.index for export in module.exports if export.kind == "func"}
+    exprs = [g.init for g in module.globals]
+    for segment in module.elems:
+        exprs += segment.init
+    for expr in exprs:
+        refs.update(instr.imm for instr in expr if instr.op == REF_FUNC)
+    return refs
+
+
+def build_context(module):
+    """The module's context C, after checking the type index of every function."""
+    types = [(list(functype.params), list(functype.results)) for functype in module.types]
+    funcs = []
+    for imp in module.imports:
+        if imp.kind == "func":
+            funcs.append(lookup(types, imp.desc, "type"))
+        elif imp.kind == "table":
+            check_table_type(imp.desc)
+        elif imp.kind == "memory":
+            check_memory_type(imp.desc)
+    funcs += [lookup(types, type_index, "type") for type_index in module.funcs]
+    return Context(types=types, funcs=funcs, tables=module.all_tables(),
+                   memories=module.all_memories(), globals=module.all_global_types(),
+                   elems=[segment.elem_type for segment in module.elems],
+                   num_datas=len(module.datas), refs=declared_func_refs(module))
+
+
+def check_function(context, func_index, code):
+    params, results = context.funcs[func_index]
+    locals_ = local_types(params, code.locals, code.num_locals)
+    CodeValidator(context, locals_, results, func_index).check(code.body)
+
+
+def validate(module):
+    """Raise InvalidModule unless `module` is valid WebAssembly 2.0."""
+    context = build_context(module)
+    for table in module.tables:
+        check_table_type(table)
+    for memory in module.memories:
+        check_memory_type(memory)
+    if len(context.memories) > 1:
+        raise InvalidModule("multiple memories")
+
+    # Constant expressions see only the imported globals.
+    constant_context = replace(context, globals=[imp.desc for imp in module.imported("global")])
+    for global_ in module.globals:
+        check_constant(constant_context, global_.init, global_.type.valtype)
+    for segment in module.elems:
+        for expr in segment.init:
+            check_constant(constant_context, expr, segment.elem_type)
+        if segment.mode == "active":
+            table = lookup(context.tables, segment.table, "table")
+            if table.elem_type != segment.elem_type:
+                raise InvalidModule(f"type mismatch: element segment's type {segment.elem_type} "
+                                    f"does not match table's element type {table.elem_type}")
+            check_constant(constant_context, segment.offset, I32)
+    for segment in module.datas:
+        if segment.mode == "active":
+            lookup(context.memories, segment.memory, "memory")
+            check_constant(constant_context, segment.offset, I32)
+
+    first = module.num_imported_funcs
+    for i, code in enumerate(module.codes):
+        check_function(context, first + i, code)
+
+    if module.start is not None:
+        params, results = lookup(context.funcs, module.start, "function")
+        if params or results:
+            raise InvalidModule("start function must not have parameters or results")
+
+    spaces = {"func": (context.funcs, "function"), "table": (context.tables, "table"),
+              "memory": (context.memories, "memory"), "global": (context.globals, "global")}
+    names = set()
+    for export in module.exports:
+        space, category = spaces[export.kind]
+        lookup(space, export.index, category)
+        if export.name in names:
+            raise InvalidModule(f"duplicate export name {export.name!r}")
+        names.add(export.name)
