@@ -5,83 +5,76 @@ A function body is kept as a flat list of `Instr` tuples exactly as the binary h
 can report errors at a byte offset and decide for itself how to rebuild structure.
 """
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections import namedtuple
 
-from .types import FuncType, GlobalType, MemoryType, TableType
-
-
-class Instr(NamedTuple):
-    """One instruction. `op` is an opcode from `opcodes.py` (prefixed ones are 0xFC00+n and
-    0xFD00+n); `imm` is its immediate in the form `opcodes.py` documents; `offset` is the byte
-    offset of the opcode in the module binary."""
-    op: int
-    imm: object
-    offset: int
+# One instruction. `op` is an opcode from `opcodes.py` (prefixed ones are 0xFC00+n and
+# 0xFD00+n); `imm` is its immediate in the form `opcodes.py` documents; `offset` is the byte
+# offset of the opcode in the module binary.
+Instr = namedtuple("Instr", "op imm offset")
 
 
-@dataclass
 class Import:
-    module: str
-    name: str
-    kind: str        # 'func' | 'table' | 'memory' | 'global'
-    desc: object     # type index (func) | TableType | MemoryType | GlobalType
+    def __init__(self, module, name, kind, desc):
+        self.module = module
+        self.name = name
+        self.kind = kind        # 'func' | 'table' | 'memory' | 'global'
+        self.desc = desc        # type index (func) | TableType | MemoryType | GlobalType
 
 
-@dataclass
 class Export:
-    name: str
-    kind: str        # 'func' | 'table' | 'memory' | 'global'
-    index: int
+    def __init__(self, name, kind, index):
+        self.name = name
+        self.kind = kind        # 'func' | 'table' | 'memory' | 'global'
+        self.index = index
 
 
-@dataclass
 class Global:
-    type: GlobalType
-    init: list       # constant expression: list of Instr without the final `end`
+    def __init__(self, type, init):
+        self.type = type        # GlobalType
+        self.init = init        # constant expression: list of Instr without the final `end`
 
 
-@dataclass
 class ElemSegment:
-    mode: str        # 'active' | 'passive' | 'declarative'
-    elem_type: str   # 'funcref' | 'externref'
-    init: list       # one constant expression (list of Instr) per element
-    table: int = 0
-    offset: list | None = None   # constant expression, active segments only
+    def __init__(self, mode, elem_type, init, table=0, offset=None):
+        self.mode = mode            # 'active' | 'passive' | 'declarative'
+        self.elem_type = elem_type  # 'funcref' | 'externref'
+        self.init = init            # one constant expression (list of Instr) per element
+        self.table = table
+        self.offset = offset        # constant expression, active segments only
 
 
-@dataclass
 class DataSegment:
-    mode: str        # 'active' | 'passive'
-    data: bytes
-    memory: int = 0
-    offset: list | None = None
+    def __init__(self, mode, data, memory=0, offset=None):
+        self.mode = mode            # 'active' | 'passive'
+        self.data = data
+        self.memory = memory
+        self.offset = offset
 
 
-@dataclass
 class FunctionBody:
-    locals: list     # [(count, valtype)] as declared; params are not included
-    body: list       # list of Instr, ending with the function's final `end`
-    offset: int      # byte offset of the body (its size field) in the module
-    num_locals: int = 0   # sum of the declared counts
+    def __init__(self, locals, body, offset, num_locals=0):
+        self.locals = locals        # [(count, valtype)] as declared; params are not included
+        self.body = body            # list of Instr, ending with the function's final `end`
+        self.offset = offset        # byte offset of the body (its size field) in the module
+        self.num_locals = num_locals    # sum of the declared counts
 
 
-@dataclass
 class Module:
-    types: list = field(default_factory=list)        # [FuncType]
-    imports: list = field(default_factory=list)      # [Import]
-    funcs: list = field(default_factory=list)        # type index of each defined function
-    tables: list = field(default_factory=list)       # [TableType] defined here
-    memories: list = field(default_factory=list)     # [MemoryType] defined here
-    globals: list = field(default_factory=list)      # [Global] defined here
-    exports: list = field(default_factory=list)      # [Export]
-    start: int | None = None
-    elems: list = field(default_factory=list)        # [ElemSegment]
-    datas: list = field(default_factory=list)        # [DataSegment]
-    data_count: int | None = None
-    codes: list = field(default_factory=list)        # [FunctionBody], one per defined function
-    customs: list = field(default_factory=list)      # [(name, bytes)] in order of appearance
-    func_names: dict = field(default_factory=dict)   # function index -> name (name section)
+    def __init__(self):
+        self.types = []         # [FuncType]
+        self.imports = []       # [Import]
+        self.funcs = []         # type index of each defined function
+        self.tables = []        # [TableType] defined here
+        self.memories = []      # [MemoryType] defined here
+        self.globals = []       # [Global] defined here
+        self.exports = []       # [Export]
+        self.start = None
+        self.elems = []         # [ElemSegment]
+        self.datas = []         # [DataSegment]
+        self.data_count = None
+        self.codes = []         # [FunctionBody], one per defined function
+        self.customs = []       # [(name, bytes)] in order of appearance
+        self.func_names = {}    # function index -> name (name section)
 
     # Index spaces: imports come first, then definitions (spec 2.5.1).
 

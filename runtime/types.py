@@ -4,8 +4,6 @@ Value types are plain strings ('i32', 'i64', 'f32', 'f64', 'v128', 'funcref', 'e
 readable in error messages and generated code, and compared by identity of interned strings.
 """
 
-from dataclasses import dataclass
-
 I32, I64, F32, F64, V128 = "i32", "i64", "f32", "f64", "v128"
 FUNCREF, EXTERNREF = "funcref", "externref"
 
@@ -22,36 +20,67 @@ MAX_PAGES = 65536          # 4 GiB of 32-bit linear memory
 MAX_TABLE_SIZE = 2**32 - 1
 
 
-@dataclass(frozen=True)
-class FuncType:
-    params: tuple
-    results: tuple
+class _Record:
+    """A small immutable value type: equality and hashing by fields, a readable repr.
+
+    Plain classes rather than dataclasses: `pyiwasm` imports these on every start, and the
+    dataclasses module costs more to import than everything else here together."""
+    __slots__ = ()
+
+    def _fields(self):
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other._fields() == self._fields()
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._fields()))
+
+    def __repr__(self):
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({args})"
+
+
+class FuncType(_Record):
+    __slots__ = ("params", "results")
+
+    def __init__(self, params, results):
+        self.params = tuple(params)
+        self.results = tuple(results)
 
     def __str__(self):
         return f"[{' '.join(self.params)}] -> [{' '.join(self.results)}]"
 
 
-@dataclass(frozen=True)
-class Limits:
-    min: int
-    max: int | None = None
+class Limits(_Record):
+    __slots__ = ("min", "max")
+
+    def __init__(self, min, max=None):
+        self.min = min
+        self.max = max
 
 
-@dataclass(frozen=True)
-class TableType:
-    elem_type: str
-    limits: Limits
+class TableType(_Record):
+    __slots__ = ("elem_type", "limits")
+
+    def __init__(self, elem_type, limits):
+        self.elem_type = elem_type
+        self.limits = limits
 
 
-@dataclass(frozen=True)
-class MemoryType:
-    limits: Limits
+class MemoryType(_Record):
+    __slots__ = ("limits",)
+
+    def __init__(self, limits):
+        self.limits = limits
 
 
-@dataclass(frozen=True)
-class GlobalType:
-    valtype: str
-    mutable: bool
+class GlobalType(_Record):
+    __slots__ = ("valtype", "mutable")
+
+    def __init__(self, valtype, mutable):
+        self.valtype = valtype
+        self.mutable = mutable
 
 
 def is_ref(valtype):
