@@ -1,0 +1,77 @@
+"""The memory and table instructions that are too big for one Python expression.
+
+Memories are bytearrays and tables are lists here. The bulk operations check their whole
+range before touching anything, as the spec requires (a trapping copy writes nothing). Slice
+assignment of equal length never resizes, and its right-hand side is a copy, so overlapping
+copies come out right.
+"""
+
+from ..errors import Trap
+
+__all__ = ["memory_fill", "memory_copy", "memory_init", "table_get", "table_set", "table_fill",
+           "table_copy", "table_init", "call_indirect_fail"]
+
+
+def _memory_oob():
+    raise Trap("out of bounds memory access")
+
+
+def _table_oob():
+    raise Trap("out of bounds table access")
+
+
+def memory_fill(mem, dest, value, n):
+    if dest + n > len(mem):
+        _memory_oob()
+    mem[dest:dest + n] = bytes((value & 0xFF,)) * n
+
+
+def memory_copy(mem, dest, src, n):
+    if dest + n > len(mem) or src + n > len(mem):
+        _memory_oob()
+    mem[dest:dest + n] = mem[src:src + n]
+
+
+def memory_init(mem, data, dest, src, n):
+    if src + n > len(data) or dest + n > len(mem):
+        _memory_oob()
+    mem[dest:dest + n] = data[src:src + n]
+
+
+def table_get(table, index):
+    if index >= len(table):
+        _table_oob()
+    return table[index]
+
+
+def table_set(table, index, ref):
+    if index >= len(table):
+        _table_oob()
+    table[index] = ref
+
+
+def table_fill(table, dest, ref, n):
+    if dest + n > len(table):
+        _table_oob()
+    table[dest:dest + n] = [ref] * n
+
+
+def table_copy(dest_table, src_table, dest, src, n):
+    if dest + n > len(dest_table) or src + n > len(src_table):
+        _table_oob()
+    dest_table[dest:dest + n] = src_table[src:src + n]
+
+
+def table_init(table, elems, dest, src, n):
+    if src + n > len(elems) or dest + n > len(table):
+        _table_oob()
+    table[dest:dest + n] = elems[src:src + n]
+
+
+def call_indirect_fail(table, index, ref):
+    """Raise the trap for a call_indirect whose element is missing, null or mistyped."""
+    if index >= len(table):
+        raise Trap("undefined element")
+    if ref is None:
+        raise Trap(f"uninitialized element {index}")
+    raise Trap("indirect call type mismatch")

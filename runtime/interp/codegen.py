@@ -1,0 +1,925 @@
+"""Translation of one WebAssembly function into the source of one Python function.
+
+Nothing is dispatched at run time: wasm locals become Python locals `l0, l1, ...`, and the
+operand stack exists only while translating. Each stack entry is an `Operand`, a Python
+expression not yet evaluated; pure instructions combine their operands' expressions, so
+`local.get 0; i32.const 1; i32.add; local.set 1` becomes `l1 = ((l0 + 1) % 4294967296)`.
+An instruction that can trap or has an effect (loads, stores, calls, divisions) is emitted as
+a statement in program order, its result going into the stack variable `s<height>`. Block and
+loop results and loop parameters live in the stack variables of their heights too, so every
+path into a label assigns the same names.
+
+Control flow: a wasm `if` becomes a Python `if`; a `loop` that some branch targets becomes
+`while True:` (a branch to it is `continue`, falling out of it is `break`); a `block` becomes
+nothing at all. A branch that must skip forward to the end of a block sets the flag `_br` to
+the label's id, and the code between the branch and the label's end runs under
+`if not _br:` guards; the label's end clears the flag. A branch out of a Python loop whose end
+is the target's end (the loop is the block's last instruction, a clang `while` loop) is a
+plain `break`; otherwise it sets the flag and breaks, and the guards take over. `return`, and
+any branch to the function's label, is a Python `return`.
+
+Operands that read a local (or a global) are evaluated into their stack variable before the
+variable is written, and before any construct that may write it, so that a deferred read
+always sees the value of its program point.
+"""
+
+import re
+from typing import NamedTuple
+
+from ..errors import WasmError
+from ..opcodes import NAMES
+from . import layout
+from .numeric import f32_from_bits, f64_from_bits
+from .operators import ALIGNED_F64, LOADS, NUMERIC, STORES
+from .structure import Construct, build_tree
+
+M32 = 0xFFFFFFFF
+M64 = 0xFFFFFFFFFFFFFFFF
+LOCAL_DEFAULTS = {"i32": "0", "i64": "0", "f32": "0.0", "f64": "0.0", "funcref": "None",
+                  "externref": "None"}
+_BR_IF = NAMES["br_if"]
+INDENT = "\t"               # one character per level keeps the source small to compile
+MAX_EXPRESSION = 160        # longer operands are evaluated into their stack variable
+MAX_INDENT = 50             # deeper constructs are outlined (Python allows 100 levels)
+MAX_LOOPS = 16              # loops nested deeper are outlined (Python allows 20)
+_ATOM = re.compile(r"[A-Za-z_0-9.]+\Z|\(-[0-9.e+-]+\)\Z")   # a name or a number literal
+
+
+class Unsupported(WasmError):
+    """A valid module the interpreter cannot run: SIMD, or a function nested too deeply for
+    Python's compiler."""
+
+
+class Operand(NamedTuple):
+    text: str                    # a Python expression
+    reads: frozenset = frozenset()   # local indices (int) and global names (str) it reads
+    temp: int = -1               # the highest stack variable it reads (-1: none)
+    cond: bool = False           # a Python bool (a comparison) rather than an int
+
+
+class Label:
+    """A wasm control frame as the translator sees it."""
+
+    __slots__ = ("kind", "id", "base", "n_params", "n_results", "loop_level", "is_last",
+                 "python_loop", "landing", "exit_flags", "branched", "exit_code")
+
+    def __init__(self, kind, label_id, base, n_params, n_results, loop_level, is_last):
+        self.kind = kind
+        self.id = label_id
+        self.base = base                # stack height below the construct's parameters
+        self.n_params = n_params
+        self.n_results = n_results
+        self.loop_level = loop_level    # Python loops around the construct
+        self.is_last = is_last          # last instruction of the enclosing body
+        self.python_loop = False        # a loop emitted as `while True:`
+        self.landing = set()            # labels whose end is where breaking this loop lands
+        self.exit_flags = set()         # labels that `_br = id; break` out of this loop targets
+        self.branched = False           # some emitted branch goes to this label
+        self.exit_code = None           # kind 'exit': the label outside an outlined part
+
+    def branch_vars(self):
+        """The variables a branch to this label assigns: a loop's parameters, else results."""
+        count = self.n_params if self.kind == "loop" else self.n_results
+        return [f"s{self.base + i}" for i in range(count)]
+
+
+class FunctionTranslator:
+    """Translates defined function `func_index` of `module` (an interp Module, for its
+    decoded module and the tables it derives from it once)."""
+
+    def __init__(self, module, func_index, outer=None):
+        self.module = module
+        self.types = module.decoded.types
+        self.func_types = module.func_types
+        self.global_types = module.global_types
+        self.global_cells = module.global_cells
+        self.func_index = func_index
+        self.type = module.func_types[func_index]
+        self.body = module.decoded.codes[func_index - module.decoded.num_imported_funcs]
+        self.lines = []
+        self.indent = 1
+        self.stack = []               # Operands
+        self.labels = []              # enclosing Labels, innermost last
+        self.python_loops = []        # enclosing Labels emitted as Python loops
+        self.pending = set()          # label ids `_br` may hold at this point (besides 0)
+        self.guards = []              # (pending before the guard, line count) per open guard
+        self.label_count = 0
+        self.uses_flag = False
+        self.assigned_globals = set()
+        # Outlining (see emit_outlined): the translator of the whole function collects the
+        # sources of the outlined parts; a part's translator knows what it must return.
+        self.function = outer.function if outer else self
+        self.outlined = []            # sources of outlined parts (whole-function translator)
+        self.written = []             # locals an outlined part hands back
+        self.exit_width = 0           # values an outlined part hands back
+        self.used_exits = set()
+
+    # ------------------------------------------------------------------ entry points
+
+    def translate(self):
+        """The source of `def f<index>(...)` (followed by the functions of outlined parts)."""
+        params = self.type.params
+        results = self.type.results
+        local_types = list(params) + [t for count, t in self.body.locals for _ in range(count)]
+        if "v128" in local_types or "v128" in results:
+            raise Unsupported("SIMD (v128) is not supported by the interpreter")
+        tree = build_tree(self.body.body, self.body.offset)
+        label = self.new_label("func", 0, 0, len(results), False)
+        self.labels.append(label)
+        self.emit_body(tree.body, label)
+
+        init = []
+        by_default = {}
+        for i in range(len(params), len(local_types)):
+            by_default.setdefault(LOCAL_DEFAULTS[local_types[i]], []).append(f"l{i}")
+        for default, local_names in by_default.items():
+            for start in range(0, len(local_names), 200):
+                init.append(f"{INDENT}{' = '.join(local_names[start:start + 200])} = {default}")
+        names = [f"l{i}" for i in range(len(params))]
+        return self.source(layout.func(self.func_index), names, init) + "".join(self.outlined)
+
+    def translate_part(self, name, node, inputs):
+        """The source of `def <name>(...)` running construct `node` alone (see
+        emit_outlined). The stack below the construct's inputs is not reachable from it."""
+        base = len(self.stack)
+        self.stack.extend(Operand(f"s{base + i}", temp=base + i) for i in range(inputs))
+        reachable = self.emit_construct(node, False)
+        if reachable:
+            self.emit_exit(0, self.pop_n(len(self.stack) - base))
+        names = [f"l{i}" for i in sorted(node.uses_locals)]
+        names += [f"s{base + i}" for i in range(inputs)]
+        return self.source(name, names, []), reachable
+
+    def source(self, name, params, init):
+        header = [f"def {name}({', '.join(params)}):"]
+        if self.assigned_globals:
+            header.append(f"{INDENT}global {', '.join(sorted(self.assigned_globals))}")
+        header += init
+        if self.uses_flag:
+            header.append(INDENT + "_br = 0")
+        if not self.lines:
+            self.lines.append(INDENT + "pass")
+        return "\n".join(header + self.lines) + "\n\n"
+
+    # ------------------------------------------------------------------ output
+
+    def emit(self, line):
+        self.lines.append(INDENT * self.indent + line)
+
+    def end_suite(self, start):
+        """Close an indented suite begun at line `start` (Python wants one statement)."""
+        if len(self.lines) == start:
+            self.emit("pass")
+        self.indent -= 1
+
+    def open_guard(self):
+        self.emit("if not _br:")
+        self.indent += 1
+        self.guards.append((self.pending, len(self.lines)))
+        self.pending = set()
+
+    def close_guard(self):
+        before, start = self.guards.pop()
+        self.end_suite(start)
+        self.pending = before | self.pending
+
+    def guard_if_pending(self, guarded):
+        """Before an item: if a branch may have set the flag, put what follows under a fresh
+        guard (closing the previous one, so guards stay flat). Returns whether one is open."""
+        if not self.pending:
+            return guarded
+        if guarded:
+            self.close_guard()
+        self.open_guard()
+        return True
+
+    # ------------------------------------------------------------------ operand stack
+
+    def value(self, op):
+        """The operand as an int-valued (or float, or reference) expression."""
+        return f"(1 if {op.text} else 0)" if op.cond else op.text
+
+    def push(self, op):
+        height = len(self.stack)
+        if op.temp > height or len(op.text) > MAX_EXPRESSION:
+            op = self.spill(op, height)
+        self.stack.append(op)
+
+    def fill(self, template, operands):
+        """The template with the popped operands filled in. An operand the template uses
+        more than once is evaluated into its stack variable first."""
+        height = len(self.stack)
+        texts = []
+        for i, op in enumerate(operands):
+            if template.count(f"{{{i}}}") > 1 and not _ATOM.match(op.text):
+                op = operands[i] = self.spill(op, height + i)
+            texts.append(self.value(op))
+        return template.format(*texts)
+
+    def push_expr(self, template, operands, cond=False):
+        """Push a pure expression built from popped operands."""
+        text = self.fill(template, operands)
+        reads = frozenset().union(*(op.reads for op in operands))
+        temp = max((op.temp for op in operands), default=-1)
+        self.push(Operand(f"({text})", reads, temp, cond))
+
+    def push_statement(self, expr):
+        """Evaluate `expr` now into the next stack variable and push that."""
+        height = len(self.stack)
+        self.emit(f"s{height} = {expr}")
+        self.stack.append(Operand(f"s{height}", temp=height))
+
+    def spill(self, op, height):
+        """Evaluate an operand into the stack variable of its height (a comparison stays a
+        bool there)."""
+        name = f"s{height}"
+        if op.text != name:
+            self.emit(f"{name} = {op.text}")
+        return Operand(name, temp=height, cond=op.cond)
+
+    def pop(self):
+        return self.stack.pop()
+
+    def pop_n(self, n):
+        if not n:
+            return []
+        ops = self.stack[-n:]
+        del self.stack[-n:]
+        return ops
+
+    def spill_reading(self, locals_=frozenset(), globals_=False):
+        """Evaluate every stacked operand that reads one of `locals_` (or any global)."""
+        for height, op in enumerate(self.stack):
+            if op.reads and (not op.reads.isdisjoint(locals_) or globals_ and any(
+                    isinstance(key, str) for key in op.reads)):
+                self.stack[height] = self.spill(op, height)
+
+    def assign(self, targets, operands):
+        """Assign operands to variables, all right-hand sides first."""
+        pairs = [(t, self.value(op)) for t, op in zip(targets, operands) if op.text != t]
+        if len(pairs) == 1:
+            self.emit(f"{pairs[0][0]} = {pairs[0][1]}")
+        elif pairs:
+            self.emit(f"{', '.join(t for t, _ in pairs)} = {', '.join(v for _, v in pairs)}")
+
+    # ------------------------------------------------------------------ structure
+
+    def new_label(self, kind, base, n_params, n_results, is_last):
+        self.label_count += 1
+        return Label(kind, self.label_count, base, n_params, n_results,
+                     len(self.python_loops), is_last)
+
+    def block_type(self, blocktype):
+        if blocktype is None:
+            return (), ()
+        if isinstance(blocktype, str):
+            return (), (blocktype,)
+        functype = self.types[blocktype]
+        return functype.params, functype.results
+
+    def emit_body(self, items, label, start=0):
+        """Emit a construct's body (from item `start` on) and, if control can fall out of it,
+        the assignment of the label's results (or the return, for the function). Returns
+        whether it falls out."""
+        guarded = False
+        reachable = True
+        last = len(items) - 1
+        for i in range(start, len(items)):
+            item = items[i]
+            if self.pending:
+                guarded = self.guard_if_pending(guarded)
+            if type(item) is Construct:
+                reachable = self.emit_construct(item, i == last)
+            elif item.op == _BR_IF and item.imm == 0 and label.kind in ("block", "if"):
+                reachable = self.emit_br_if_out(items, i + 1, label)
+                break
+            else:
+                handler = HANDLERS.get(item.op)
+                if handler is None:
+                    raise Unsupported(
+                        f"instruction {item.op:#x} at byte offset {item.offset:#x} is not "
+                        "supported by the interpreter (SIMD)")
+                reachable = handler(self, item.imm)
+            if not reachable:
+                break
+        else:
+            guarded = self.guard_if_pending(guarded)
+            results = self.pop_n(label.n_results)
+            if label.kind == "func":
+                self.emit_return(results)
+            else:
+                self.assign([f"s{label.base + i}" for i in range(label.n_results)], results)
+        if guarded:
+            self.close_guard()
+        return reachable
+
+    def emit_br_if_out(self, items, rest, label):
+        """`br_if 0` out of a block or if: the rest of the body becomes the else branch, so
+        no flag is needed. Returns whether the rest falls out of the body."""
+        cond = self.pop()
+        label.branched = True
+        values = self.stack[len(self.stack) - label.n_results:] if label.n_results else []
+        if values:
+            self.emit(f"if {cond.text}:")
+            self.indent += 1
+            start = len(self.lines)
+            self.assign(label.branch_vars(), values)
+            self.end_suite(start)
+            self.emit("else:")
+        else:
+            self.emit(f"if not {cond.text}:")
+        self.indent += 1
+        start = len(self.lines)
+        falls = self.emit_body(items, label, rest)
+        self.end_suite(start)
+        return falls
+
+    def emit_construct(self, node, is_last):
+        if self.indent >= MAX_INDENT or (node.kind == "loop" and node.targeted
+                                         and len(self.python_loops) >= MAX_LOOPS):
+            return self.emit_outlined(node)
+        params, results = self.block_type(node.blocktype)
+        cond = self.pop() if node.kind == "if" else None
+        self.spill_reading(node.writes_locals, node.writes_globals)
+        base = len(self.stack) - len(params)
+        label = self.new_label(node.kind, base, len(params), len(results), is_last)
+        if node.kind == "if":
+            reachable = self.emit_if(node, label, cond)
+        elif node.kind == "loop" and node.targeted:
+            reachable = self.emit_loop(node, label)
+        else:                         # a block, or a loop nothing branches back to
+            self.labels.append(label)
+            reachable = self.emit_body(node.body, label)
+            self.labels.pop()
+        return self.finish_construct(label, reachable)
+
+    def finish_construct(self, label, falls_through):
+        """At a construct's end: clear the flag if a branch set it for this label, and leave
+        the results on the stack. Returns whether the end is reachable."""
+        if label.id in self.pending:
+            if self.pending == {label.id}:
+                self.emit("_br = 0")
+            else:
+                self.emit(f"if _br == {label.id}:")
+                self.emit(INDENT + "_br = 0")
+            self.pending.discard(label.id)
+        del self.stack[label.base:]
+        reachable = falls_through or (label.branched and label.kind != "loop")
+        if reachable:
+            for i in range(label.n_results):
+                self.stack.append(Operand(f"s{label.base + i}", temp=label.base + i))
+        return reachable
+
+    def emit_if(self, node, label, cond):
+        saved = list(self.stack)
+        self.emit(f"if {cond.text}:")
+        self.indent += 1
+        start = len(self.lines)
+        self.labels.append(label)
+        then_falls = self.emit_body(node.body, label)
+        self.end_suite(start)
+        then_pending, self.pending = self.pending, set()
+        self.stack = saved
+        else_line = len(self.lines)
+        self.emit("else:")
+        self.indent += 1
+        else_falls = self.emit_body(node.orelse or [], label)
+        self.indent -= 1
+        if len(self.lines) == else_line + 1:
+            del self.lines[else_line]
+        self.labels.pop()
+        self.pending |= then_pending
+        return then_falls or else_falls
+
+    def emit_loop(self, node, label):
+        params = self.pop_n(label.n_params)
+        param_vars = label.branch_vars()
+        self.assign(param_vars, params)
+        for i, name in enumerate(param_vars):
+            self.stack.append(Operand(name, temp=label.base + i))
+        label.python_loop = True
+        label.landing = self.landing_labels(label)
+        self.emit("while True:")
+        self.indent += 1
+        self.labels.append(label)
+        self.python_loops.append(label)
+        falls = self.emit_body(node.body, label)
+        self.python_loops.pop()
+        self.labels.pop()
+        if label.id in self.pending:          # a nested loop broke out to continue this one
+            self.emit_continue_check(label)
+        self.emit("break")
+        self.indent -= 1
+        self.pending |= label.exit_flags
+        if self.python_loops and self.python_loops[-1].id in self.pending:
+            self.emit_continue_check(self.python_loops[-1])
+        return falls
+
+    def emit_continue_check(self, loop):
+        self.emit("if _br:" if self.pending == {loop.id} else f"if _br == {loop.id}:")
+        self.emit(INDENT + "_br = 0")
+        self.emit(INDENT + "continue")
+        self.pending.discard(loop.id)
+
+    def landing_labels(self, loop):
+        """Labels whose end is the end of `loop`: it is the last instruction of their body,
+        with nothing of theirs below it on the stack. Breaking the Python loop reaches them."""
+        found = set()
+        child = loop
+        for parent in reversed(self.labels):
+            if parent.kind in ("func", "exit") or parent.python_loop:
+                break
+            if not child.is_last or child.base != parent.base:
+                break
+            found.add(parent.id)
+            child = parent
+        return found
+
+    # ------------------------------------------------------------------ branches
+
+    def branch(self, depth):
+        """Emit a branch to the label `depth` levels out, its values on top of the stack."""
+        self.branch_to(self.labels[-1 - depth])
+
+    def branch_to(self, label):
+        label.branched = True
+        targets = label.branch_vars()
+        values = self.stack[len(self.stack) - len(targets):] if targets else []
+        if label.kind == "func":
+            self.emit_return(values)
+            return
+        if label.kind == "exit":
+            self.emit_exit(label.exit_code, values)
+            return
+        self.assign(targets, values)
+        if label.python_loop:
+            if self.python_loops[-1] is label:
+                self.emit("continue")
+            else:
+                self.break_with_flag(label)
+        elif label.loop_level == len(self.python_loops):
+            self.emit(f"_br = {label.id}")
+            self.uses_flag = True
+            self.pending.add(label.id)
+        elif (label.loop_level == len(self.python_loops) - 1
+              and label.id in self.python_loops[-1].landing):
+            self.emit("break")
+        else:
+            self.break_with_flag(label)
+
+    def break_with_flag(self, label):
+        self.emit(f"_br = {label.id}")
+        self.emit("break")
+        self.uses_flag = True
+        self.python_loops[-1].exit_flags.add(label.id)
+
+    def emit_return(self, values):
+        texts = [self.value(op) for op in values]
+        if not texts:
+            self.emit("return")
+        elif len(texts) == 1:
+            self.emit(f"return {texts[0]}")
+        else:
+            self.emit(f"return ({', '.join(texts)})")
+
+    # ------------------------------------------------------------------ outlining
+
+    def emit_outlined(self, node):
+        """Translate a construct nested too deeply for Python (100 indentation levels, 20
+        nested loops) into a function of its own, and call it.
+
+        The function receives the locals the construct uses and its inputs (parameters, and
+        the condition of an `if`); it returns a tuple (exit, written locals..., values...):
+        exit 0 when control falls out of the construct, exit k when it branches to the k-th
+        enclosing label (counted from the function's), carrying that branch's values. The
+        caller assigns the locals back and performs the exit as its own branch."""
+        params, results = self.block_type(node.blocktype)
+        inputs = self.pop_n(len(params) + (node.kind == "if"))
+        self.spill_reading(node.writes_locals, node.writes_globals)
+        base = len(self.stack)
+        outlined = self.function.outlined
+        slot = len(outlined)
+        outlined.append(None)               # parts outlined from this one come after it
+        name = f"{layout.func(self.func_index)}_{slot + 1}"
+
+        part = FunctionTranslator(self.module, self.func_index, self)
+        part.stack = [Operand("<unreachable>")] * base
+        part.written = [f"l{i}" for i in sorted(node.writes_locals)]
+        for code, label in enumerate(self.labels, 1):
+            exit_label = part.new_label("exit", label.base, 0, len(label.branch_vars()), False)
+            exit_label.exit_code = code
+            part.labels.append(exit_label)
+        part.exit_width = max([len(results)] + [len(label.branch_vars()) for label in self.labels])
+        source, reachable = part.translate_part(name, node, len(inputs))
+        outlined[slot] = source
+
+        values = [f"_v{i}" for i in range(part.exit_width)]
+        args = [f"l{i}" for i in sorted(node.uses_locals)] + [self.value(op) for op in inputs]
+        self.emit(f"{', '.join(['_x'] + part.written + values)}, = {name}({', '.join(args)})")
+        keyword = "if"
+        for code in sorted(part.used_exits):
+            label = self.labels[code - 1]
+            self.emit(f"{keyword} _x == {code}:")
+            self.indent += 1
+            arity = len(label.branch_vars())
+            self.stack.extend(Operand(v) for v in values[:arity])
+            self.branch_to(label)
+            del self.stack[len(self.stack) - arity:]
+            self.indent -= 1
+            keyword = "elif"
+        if reachable:
+            targets = [f"s{base + i}" for i in range(len(results))]
+            if keyword == "elif":
+                self.emit("else:")
+                self.indent += 1
+            start = len(self.lines)
+            self.assign(targets, [Operand(v) for v in values[:len(results)]])
+            if keyword == "elif":
+                self.end_suite(start)
+            self.stack.extend(Operand(t, temp=base + i) for i, t in enumerate(targets))
+        return reachable
+
+    def emit_exit(self, code, values):
+        """Leave an outlined part (see emit_outlined)."""
+        if code:
+            self.used_exits.add(code)
+        padding = ["None"] * (self.exit_width - len(values))
+        items = [str(code)] + self.written + [self.value(op) for op in values] + padding
+        self.emit(f"return ({', '.join(items)},)")
+
+    def is_plain_flag(self, depth):
+        """Whether a branch to this label only sets the flag (no values, no loop to leave)."""
+        label = self.labels[-1 - depth]
+        return (label.kind in ("block", "if") and label.n_results == 0
+                and label.loop_level == len(self.python_loops))
+
+    # ------------------------------------------------------------------ instructions
+    # Each handler takes the immediate and returns whether the next instruction is reachable.
+
+    def op_unreachable(self, _):
+        self.emit("raise Trap('unreachable')")
+        return False
+
+    def op_nop(self, _):
+        return True
+
+    def op_br(self, depth):
+        self.branch(depth)
+        return False
+
+    def op_br_if(self, depth):
+        cond = self.pop()
+        self.emit(f"if {cond.text}:")
+        self.indent += 1
+        self.branch(depth)
+        self.indent -= 1
+        return True
+
+    def op_br_table(self, imm):
+        depths, default = imm
+        index = self.pop()
+        if all(d == default for d in depths):
+            self.branch(default)
+            return False
+        if not _ATOM.match(index.text):
+            index = self.spill(index, len(self.stack))
+        i = self.value(index)
+        if all(self.is_plain_flag(d) for d in (*depths, default)):
+            ids = tuple(self.labels[-1 - d].id for d in depths)
+            default_id = self.labels[-1 - default].id
+            self.emit(f"_br = {ids}[{i}] if {i} < {len(ids)} else {default_id}")
+            self.uses_flag = True
+            for d in {*depths, default}:
+                self.labels[-1 - d].branched = True
+                self.pending.add(self.labels[-1 - d].id)
+            return False
+        cases = {}
+        for position, depth in enumerate(depths):
+            if depth != default:
+                cases.setdefault(depth, []).append(position)
+        keyword = "if"
+        for depth, positions in cases.items():
+            if positions[-1] - positions[0] == len(positions) - 1:
+                test = (f"{i} == {positions[0]}" if len(positions) == 1
+                        else f"{positions[0]} <= {i} <= {positions[-1]}")
+            else:
+                test = f"{i} in {{{', '.join(map(str, positions))}}}"
+            self.emit(f"{keyword} {test}:")
+            self.indent += 1
+            self.branch(depth)
+            self.indent -= 1
+            keyword = "elif"
+        self.emit("else:")
+        self.indent += 1
+        self.branch(default)
+        self.indent -= 1
+        return False
+
+    def op_return(self, _):
+        self.branch_to(self.labels[0])      # the function's label (or its exit)
+        return False
+
+    def emit_call(self, callee, functype):
+        args = self.pop_n(len(functype.params))
+        self.spill_reading(globals_=True)
+        call = f"{callee}({', '.join(self.value(op) for op in args)})"
+        height = len(self.stack)
+        n = len(functype.results)
+        if n == 0:
+            self.emit(call)
+        elif n == 1:
+            self.push_statement(call)
+        else:
+            names = [f"s{height + i}" for i in range(n)]
+            self.emit(f"{', '.join(names)} = {call}")
+            self.stack.extend(Operand(name, temp=height + i) for i, name in enumerate(names))
+
+    def op_call(self, func_index):
+        self.emit_call(layout.func(func_index), self.func_types[func_index])
+        return True
+
+    def op_call_indirect(self, imm):
+        type_index, table_index = imm
+        index = self.pop()
+        if not _ATOM.match(index.text):
+            index = self.spill(index, len(self.stack))
+        i = self.value(index)
+        table = layout.table(table_index)
+        self.emit(f"_f = {table}[{i}] if {i} < len({table}) else None")
+        self.emit(f"if _f is None or _f.type is not {layout.functype(type_index)}: "
+                  f"call_indirect_fail({table}, {i}, _f)")
+        self.emit_call("_f.call", self.types[type_index])
+        return True
+
+    def op_drop(self, _):
+        self.pop()
+        return True
+
+    def op_select(self, _):
+        cond = self.pop()
+        b = self.pop()
+        a = self.pop()
+        self.push(Operand(f"({self.value(a)} if {cond.text} else {self.value(b)})",
+                          a.reads | b.reads | cond.reads, max(a.temp, b.temp, cond.temp)))
+        return True
+
+    def op_local_get(self, index):
+        self.push(Operand(f"l{index}", frozenset((index,))))
+        return True
+
+    def op_local_set(self, index):
+        op = self.pop()
+        name = f"l{index}"
+        if op.text == name:
+            return True
+        if any(index in other.reads for other in self.stack):
+            self.spill_reading(frozenset((index,)))
+        elif (not op.cond and op.text == f"s{len(self.stack)}"
+              and self.retarget_last_statement(op.text, name)):
+            return True
+        self.emit(f"{name} = {self.value(op)}")
+        return True
+
+    def retarget_last_statement(self, temp, name):
+        """If the last line computed stack variable `temp` (`s3 = load(...)`), just popped,
+        make it assign `name` instead, saving a copy. Returns whether it did."""
+        prefix = INDENT * self.indent + temp + " = "
+        if self.lines and self.lines[-1].startswith(prefix):
+            self.lines[-1] = INDENT * self.indent + name + " = " + self.lines[-1][len(prefix):]
+            return True
+        return False
+
+    def op_local_tee(self, index):
+        self.op_local_set(index)
+        return self.op_local_get(index)
+
+    def op_global_get(self, index):
+        if index in self.global_cells:
+            name = layout.global_cell(index)
+            self.push(Operand(f"{name}.stored", frozenset((name,))))
+        else:
+            name = layout.global_var(index)
+            mutable = self.global_types[index].mutable
+            self.push(Operand(name, frozenset((name,)) if mutable else frozenset()))
+        return True
+
+    def op_global_set(self, index):
+        op = self.pop()
+        if index in self.global_cells:
+            # Two imports may be the same Global object: any cell read may see this write.
+            self.spill_reading(globals_=True)
+            target = f"{layout.global_cell(index)}.stored"
+        else:
+            target = layout.global_var(index)
+            self.assigned_globals.add(target)
+            self.spill_reading(frozenset((target,)))
+        self.emit(f"{target} = {self.value(op)}")
+        return True
+
+    def op_table_get(self, table_index):
+        index = self.pop()
+        self.push_statement(f"table_get({layout.table(table_index)}, {self.value(index)})")
+        return True
+
+    def op_table_set(self, table_index):
+        ref = self.pop()
+        index = self.pop()
+        self.emit(f"table_set({layout.table(table_index)}, {self.value(index)}, "
+                  f"{self.value(ref)})")
+        return True
+
+    def op_memory_size(self, _):
+        self.push_statement(f"len({layout.MEMORY}) >> 16")
+        return True
+
+    def op_memory_grow(self, _):
+        delta = self.pop()
+        self.push_statement(f"{layout.MEMORY_OBJECT}.grow({self.value(delta)}) & {M32}")
+        return True
+
+    def op_i32_const(self, value):
+        self.push(Operand(str(value & M32)))
+        return True
+
+    def op_i64_const(self, value):
+        self.push(Operand(str(value & M64)))
+        return True
+
+    def op_f32_const(self, bits):
+        self.push(Operand(float_literal(f32_from_bits(bits), f"f32_from_bits({bits:#x})")))
+        return True
+
+    def op_f64_const(self, bits):
+        self.push(Operand(float_literal(f64_from_bits(bits), f"f64_from_bits({bits:#x})")))
+        return True
+
+    def op_ref_null(self, _):
+        self.push(Operand("None"))
+        return True
+
+    def op_ref_is_null(self, _):
+        self.push_expr("{0} is None", [self.pop()], cond=True)
+        return True
+
+    def op_ref_func(self, func_index):
+        self.push(Operand(f"{layout.FUNCS}[{func_index}]"))
+        return True
+
+    def op_eqz(self, _):
+        op = self.pop()
+        if op.cond:
+            self.push(Operand(f"(not {op.text})", op.reads, op.temp, True))
+        else:
+            self.push_expr("{0} == 0", [op], cond=True)
+        return True
+
+    def op_memory_init(self, segment):
+        dest, src, n = (self.value(op) for op in self.pop_n(3))
+        self.emit(f"memory_init({layout.MEMORY}, {layout.DATA}[{segment}], {dest}, {src}, {n})")
+        return True
+
+    def op_data_drop(self, segment):
+        self.emit(f"{layout.DATA}[{segment}] = b''")
+        return True
+
+    def op_memory_copy(self, _):
+        dest, src, n = (self.value(op) for op in self.pop_n(3))
+        self.emit(f"memory_copy({layout.MEMORY}, {dest}, {src}, {n})")
+        return True
+
+    def op_memory_fill(self, _):
+        dest, value, n = (self.value(op) for op in self.pop_n(3))
+        self.emit(f"memory_fill({layout.MEMORY}, {dest}, {value}, {n})")
+        return True
+
+    def op_table_init(self, imm):
+        segment, table_index = imm
+        dest, src, n = (self.value(op) for op in self.pop_n(3))
+        self.emit(f"table_init({layout.table(table_index)}, {layout.ELEMS}[{segment}], "
+                  f"{dest}, {src}, {n})")
+        return True
+
+    def op_elem_drop(self, segment):
+        self.emit(f"{layout.ELEMS}[{segment}] = ()")
+        return True
+
+    def op_table_copy(self, imm):
+        dest_table, src_table = imm
+        dest, src, n = (self.value(op) for op in self.pop_n(3))
+        self.emit(f"table_copy({layout.table(dest_table)}, {layout.table(src_table)}, "
+                  f"{dest}, {src}, {n})")
+        return True
+
+    def op_table_grow(self, table_index):
+        init, n = (self.value(op) for op in self.pop_n(2))
+        self.push_statement(f"{layout.table_object(table_index)}.grow({n}, {init}) & {M32}")
+        return True
+
+    def op_table_size(self, table_index):
+        self.push_statement(f"len({layout.table(table_index)})")
+        return True
+
+    def op_table_fill(self, table_index):
+        dest, ref, n = (self.value(op) for op in self.pop_n(3))
+        self.emit(f"table_fill({layout.table(table_index)}, {dest}, {ref}, {n})")
+        return True
+
+
+def literal_value(text):
+    """The number an operand's text is a literal for, else None."""
+    if text.isdigit():
+        return int(text)
+    if text[0].isdigit() or text.startswith("(-"):
+        try:
+            return float(text.strip("()"))
+        except ValueError:
+            return None
+    return None
+
+
+def float_literal(x, fallback):
+    """A Python expression for float x: a literal when one exists, else `fallback`."""
+    if x != x:
+        return fallback
+    if x in (float("inf"), float("-inf")):
+        return "INF" if x > 0 else "(-INF)"
+    text = repr(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _numeric_handler(kind, template):
+    arity = 2 if callable(template) or "{1}" in template else 1
+
+    def handler(self, _):
+        operands = self.pop_n(arity)
+        if callable(template):
+            text = template(*(literal_value(op.text) for op in operands))
+        else:
+            text = template
+        if kind in ("expr", "cond"):
+            self.push_expr(text, operands, cond=kind == "cond")
+            return True
+        text = self.fill(text, operands)
+        if kind == "f32":
+            self.emit(f"f32buf[0] = {text}")
+            text = "f32buf[0]"
+        self.push_statement(text)
+        return True
+    return handler
+
+
+def _memory_access(self, template, aligned, offset, base):
+    """The template of a load or store filled with its address: `{a}` the effective
+    address; for the aligned f64 forms `{b}` the base (evaluated once) and `{i}` the index
+    of the double."""
+    b = base.text
+    if b.isdigit():                               # a constant address: fold it
+        address = int(b) + offset
+        if aligned and address % 8 == 0:
+            return aligned[1].format(i=address >> 3, v="{v}")
+        return template.format(a=address, v="{v}")
+    if aligned and offset % 8 == 0:
+        if not _ATOM.match(b):
+            b = self.spill(base, len(self.stack)).text
+        index = f"({b} >> 3) + {offset // 8}" if offset else f"{b} >> 3"
+        return aligned[0].format(a=f"{b} + {offset}" if offset else b, b=b, i=index, v="{v}")
+    b = self.value(base)
+    return template.format(a=f"{b} + {offset}" if offset else b, v="{v}")
+
+
+def _load_handler(template, aligned):
+    def handler(self, memarg):
+        _, offset = memarg
+        self.push_statement(_memory_access(self, template, aligned, offset, self.pop()))
+        return True
+    return handler
+
+
+def _store_handler(template, aligned):
+    def handler(self, memarg):
+        _, offset = memarg
+        value = self.value(self.pop())
+        for line in _memory_access(self, template, aligned, offset, self.pop()).split("\n"):
+            self.emit(line.replace("{v}", value))
+        return True
+    return handler
+
+
+def _build_handlers():
+    handlers = {}
+    for op, (kind, template) in NUMERIC.items():
+        handlers[op] = _numeric_handler(kind, template)
+    for op, template in LOADS.items():
+        handlers[op] = _load_handler(template, ALIGNED_F64.get(op))
+    for op, template in STORES.items():
+        handlers[op] = _store_handler(template, ALIGNED_F64.get(op))
+    for name, code in NAMES.items():
+        method = getattr(FunctionTranslator, "op_" + name.replace(".", "_"), None)
+        if method is not None:
+            handlers[code] = method
+    handlers[NAMES["select_t"]] = FunctionTranslator.op_select
+    handlers[NAMES["i32.eqz"]] = handlers[NAMES["i64.eqz"]] = FunctionTranslator.op_eqz
+    return handlers
+
+
+HANDLERS = _build_handlers()

@@ -1,0 +1,205 @@
+"""The objects an interp instance exports and imports: functions, memories, tables, globals.
+
+Inside the interpreter i32/i64 values are unsigned ints and f32/f64 values are floats (see
+`numeric.py`); these objects convert to and from the bit patterns of `runtime.api` at their
+edges.
+"""
+
+from .. import api
+from ..errors import Trap
+from ..types import MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, FuncType, Limits, MemoryType, TableType
+from . import layout
+from .boundary import call_into_wasm
+from .numeric import M32, M64, f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+
+
+def _same(x):
+    return x
+
+
+TO_BITS = {"i32": int, "i64": int, "f32": f32_to_bits, "f64": f64_to_bits,
+           "funcref": _same, "externref": _same}
+FROM_BITS = {"i32": lambda b: b & M32, "i64": lambda b: b & M64, "f32": f32_from_bits,
+             "f64": f64_from_bits, "funcref": _same, "externref": _same}
+
+TABLE_LIMIT = 1 << 24         # elements; a list of them takes 8 bytes each
+
+_canonical_types = {}
+
+
+def canonical_type(functype):
+    """One FuncType object per distinct signature, so call_indirect can compare with `is`."""
+    key = (tuple(functype.params), tuple(functype.results))
+    found = _canonical_types.get(key)
+    if found is None:
+        found = _canonical_types[key] = FuncType(*key)
+    return found
+
+
+class Function(api.Func):
+    """A function: defined in an interp instance, or a host function adapted to the
+    interpreter's values. `call` is the Python callable generated code calls."""
+
+    def __init__(self, functype, call, instance=None, index=None):
+        self.type = canonical_type(functype)
+        self.call = call
+        self.instance = instance      # the defining instance (None for a host function)
+        self.index = index
+
+    def resolve(self):
+        """The callable, after translating the function if that has not happened yet."""
+        if self.instance is not None:
+            self.instance.translate_function(self.index)
+        return self.call
+
+    def call_bits(self, args):
+        params, results = self.type.params, self.type.results
+        if len(args) != len(params):
+            raise TypeError(f"expected {len(params)} arguments, got {len(args)}")
+        values = [FROM_BITS[t](a) for t, a in zip(params, args)]
+        max_depth = self.instance.max_call_depth if self.instance else None
+        out = call_into_wasm(self.resolve(), values, max_depth)
+        if not results:
+            return []
+        if len(results) == 1:
+            return [TO_BITS[results[0]](out)]
+        return [TO_BITS[t](v) for t, v in zip(results, out)]
+
+
+def host_function(host):
+    """Wrap a `runtime.api.HostFunc` as a Function."""
+    functype = host.type
+    to_bits = [TO_BITS[t] for t in functype.params]
+    from_bits = [FROM_BITS[t] for t in functype.results]
+    n_results = len(from_bits)
+
+    def call(*args):
+        out = host.call_bits([convert(a) for convert, a in zip(to_bits, args)])
+        if len(out) != n_results:
+            raise TypeError(f"host function returned {len(out)} values, expected {n_results}")
+        if n_results == 1:
+            return from_bits[0](out[0])
+        if n_results:
+            return tuple(convert(v) for convert, v in zip(from_bits, out))
+        return None
+
+    return Function(functype, call)
+
+
+class Memory(api.Memory):
+    """A linear memory: a bytearray of exactly the current size, and `f64`, a memoryview of
+    it cast to doubles for aligned f64 accesses.
+
+    Growing releases the view and extends the bytearray in place. If the host holds a
+    memoryview of it (which forbids resizing), a new bytearray replaces it. Either way every
+    instance namespace using this memory is rebound to the current bytearray and view."""
+
+    def __init__(self, memtype):
+        limits = memtype.limits
+        self.max = MAX_PAGES if limits.max is None else limits.max
+        self.declared_max = limits.max
+        try:
+            self.data = bytearray(limits.min * PAGE_SIZE)
+        except MemoryError:
+            raise Trap(f"out of memory: a memory of {limits.min} pages") from None
+        self.f64 = memoryview(self.data).cast("d")
+        self.namespaces = []
+
+    def bind(self, namespace):
+        """Make `namespace` see this memory as memory 0 of generated code."""
+        namespace[layout.MEMORY] = self.data
+        namespace[layout.MEMORY_F64] = self.f64
+        namespace[layout.MEMORY_OBJECT] = self
+        self.namespaces.append(namespace)
+
+    @property
+    def type(self):
+        return MemoryType(Limits(self.size(), self.declared_max))
+
+    @property
+    def buffer(self):
+        return self.data
+
+    def size(self):
+        return len(self.data) // PAGE_SIZE
+
+    def grow(self, delta):
+        old = self.size()
+        if delta > self.max - old:
+            return -1
+        if not delta:
+            return old
+        self.f64.release()
+        try:
+            try:
+                self.data.extend(bytes(delta * PAGE_SIZE))
+            except BufferError:
+                data = bytearray(len(self.data) + delta * PAGE_SIZE)
+                data[:len(self.data)] = self.data
+                self.data = data
+        except MemoryError:
+            return -1
+        finally:
+            self.f64 = memoryview(self.data).cast("d")
+            for namespace in self.namespaces:
+                namespace[layout.MEMORY] = self.data
+                namespace[layout.MEMORY_F64] = self.f64
+        return old
+
+
+class Table(api.Table):
+    """A table: a list of references (None is null), grown in place. Past TABLE_LIMIT
+    elements growing fails, as the spec allows an implementation to."""
+
+    def __init__(self, tabletype, init=None):
+        self.elem_type = tabletype.elem_type
+        self.declared_max = tabletype.limits.max
+        self.max = min(TABLE_LIMIT,
+                       MAX_TABLE_SIZE if self.declared_max is None else self.declared_max)
+        if tabletype.limits.min > TABLE_LIMIT:
+            raise Trap(f"out of memory: a table of {tabletype.limits.min} elements")
+        self.elements = [init] * tabletype.limits.min
+
+    @property
+    def type(self):
+        return TableType(self.elem_type, Limits(self.size(), self.declared_max))
+
+    def size(self):
+        return len(self.elements)
+
+    def get(self, index):
+        if not 0 <= index < len(self.elements):
+            raise Trap("out of bounds table access")
+        return self.elements[index]
+
+    def set(self, index, ref):
+        if not 0 <= index < len(self.elements):
+            raise Trap("out of bounds table access")
+        self.elements[index] = ref
+
+    def grow(self, delta, init=None):
+        old = len(self.elements)
+        if delta > self.max - old:
+            return -1
+        try:
+            self.elements.extend([init] * delta)
+        except MemoryError:
+            return -1
+        return old
+
+
+class Global(api.Global):
+    """A global shared between instances (or exported): generated code reads and writes
+    `stored`, the value in the interpreter's representation."""
+
+    def __init__(self, globaltype, stored):
+        self.type = globaltype
+        self.stored = stored
+
+    def get_bits(self):
+        return TO_BITS[self.type.valtype](self.stored)
+
+    def set_bits(self, bits):
+        if not self.type.mutable:
+            raise TypeError("cannot set an immutable global")
+        self.stored = FROM_BITS[self.type.valtype](bits)

@@ -1,0 +1,52 @@
+"""The names by which generated code reaches the state of its instance.
+
+Every generated function runs with its instance's namespace dict as its globals; the
+translator (`codegen.py`) writes these names and the instance (`instance.py`) binds them.
+"""
+
+
+def func(index):
+    """The Python callable of function `index` (imports first)."""
+    return f"f{index}"
+
+
+def table(index):
+    """The element list of a table (grown in place, so the binding never changes)."""
+    return f"T{index}"
+
+
+def table_object(index):
+    return f"TABLE{index}"
+
+
+MEMORY = "M"                 # the bytearray of memory 0
+MEMORY_F64 = "MD"            # a memoryview of it cast to doubles (see Memory.f64)
+MEMORY_OBJECT = "MEMORY"     # its `Memory` object (for grow)
+FUNCS = "FUNCS"              # list of `Function` objects by index, for ref.func
+DATA = "DATA"                # list of data segment bytes (b"" once dropped)
+ELEMS = "ELEMS"              # list of element segment tuples (() once dropped)
+
+
+def functype(index):
+    """The canonical FuncType object of type index `index`, for call_indirect."""
+    return f"TY{index}"
+
+
+def global_var(index):
+    """A global kept directly in the namespace."""
+    return f"g{index}"
+
+
+def global_cell(index):
+    """A global kept in a shared `Global` object, read and written as `.stored`."""
+    return f"G{index}"
+
+
+def global_cells(module):
+    """Indices of the globals that live in a `Global` object: the mutable ones another
+    instance or the host can reach (imported or exported). The others are plain namespace
+    variables, which are faster."""
+    exported = {e.index for e in module.exports if e.kind == "global"}
+    types = module.all_global_types()
+    imported = len(types) - len(module.globals)
+    return {i for i, t in enumerate(types) if t.mutable and (i < imported or i in exported)}

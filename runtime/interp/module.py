@@ -1,0 +1,77 @@
+"""A module prepared for the interpreter: decoded, validated, and translated lazily.
+
+Translation happens per function on its first call, and the compiled code object is kept
+here, so every instance of the module shares it (an instance only binds its own namespace).
+"""
+
+from ..decoder import decode_module
+from ..module import Module as DecodedModule
+from ..validator import validate
+from .boundary import DEFAULT_MAX_CALL_DEPTH
+from . import layout
+from .code_cache import CodeCache
+from .codegen import FunctionTranslator, Unsupported
+from .instance import Instance
+
+
+class Module:
+    """A module the interpreter can instantiate (see docs/interpreter.md)."""
+
+    def __init__(self, source, validated=False, cache_dir=None):
+        """`source` is the module's bytes, or a decoded `runtime.module.Module` (validated
+        here unless `validated` says it already was). With `cache_dir`, translations of a
+        module given as bytes are kept there for later runs (see code_cache.py)."""
+        self.cache = None
+        if isinstance(source, DecodedModule):
+            decoded = source
+        else:
+            data = bytes(source)
+            decoded = decode_module(data)
+            validated = False
+            if cache_dir is not None:
+                self.cache = CodeCache(cache_dir, data)
+        if not validated:
+            validate(decoded)
+        self.decoded = decoded
+        self.func_types = [decoded.types[i] for i in decoded.func_type_indices()]
+        self.global_types = decoded.all_global_types()
+        if any("v128" in t.params or "v128" in t.results for t in decoded.types) or any(
+                t.valtype == "v128" for t in self.global_types):
+            raise Unsupported("SIMD (v128) is not supported by the interpreter")
+        self.global_cells = layout.global_cells(decoded)
+        self._code = {}
+
+    def function_code(self, func_index):
+        """The compiled code object defining `f<func_index>` in an instance namespace."""
+        code = self._code.get(func_index)
+        if code is None:
+            code = self.cache.load(func_index) if self.cache else None
+            if code is None:
+                code = self._compile(func_index)
+                if self.cache:
+                    self.cache.store(func_index, code)
+            self._code[func_index] = code
+        return code
+
+    def _compile(self, func_index):
+        source = FunctionTranslator(self, func_index).translate()
+        name = self.decoded.func_names.get(func_index)
+        filename = f"<wasm function {func_index}{' ' + name if name else ''}>"
+        try:
+            return compile(source, filename, "exec")
+        except (SyntaxError, RecursionError, MemoryError) as e:
+            raise Unsupported(f"function {func_index} cannot be compiled by CPython "
+                              f"({type(e).__name__}: {e})") from None
+
+    @property
+    def translated_functions(self):
+        """How many functions have been translated (or loaded from the cache) so far."""
+        return len(self._code)
+
+    def function_source(self, func_index):
+        """The Python source of a function's translation (for debugging and the docs)."""
+        return FunctionTranslator(self, func_index).translate()
+
+    def instantiate(self, imports=None, max_call_depth=DEFAULT_MAX_CALL_DEPTH):
+        """Link, allocate, initialise segments, run the start function (spec 4.5.4)."""
+        return Instance(self, imports or {}, max_call_depth)
