@@ -1,0 +1,271 @@
+"""pyiwasm: run a WebAssembly program, compiled (.aot) or with the interpreter (.wasm).
+
+Start-up time matters (a hello world should start in a few milliseconds), so this module
+imports only argparse at the top and then just the engine the file needs: the AOT loader for
+a .aot file, the interpreter for a .wasm file. Never the compiler, llvmlite or lief.
+
+Exit status: the program's own (proc_exit, or 0 when _start returns); 134 after a trap (like
+wasmtime, the status of an abort); 1 for any error before or around the run (a bad file, a
+missing import, a bad flag value); 2 for a bad command line (argparse).
+"""
+
+import argparse
+import sys
+
+TRAP_STATUS = 134
+ERROR_STATUS = 1
+INTERRUPTED_STATUS = 130
+INTERNAL_ERROR_STATUS = 70       # EX_SOFTWARE: a bug in pyiwasm itself
+
+WASM_MAGIC = b"\0asm"
+
+# The interpreter bounds recursion by call depth, not bytes: --stack-size is turned into a
+# depth by assuming this many bytes per frame (about a small C function's wasm frame).
+INTERP_FRAME_BYTES = 128
+
+
+class UsageError(Exception):
+    """A flag value or file pyiwasm cannot use; reported as one `pyiwasm: error:` line."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="pyiwasm",
+        description="Run a WebAssembly program with WASI (wasi_snapshot_preview1). FILE is a "
+                    ".aot file made by pyaotc, or a .wasm module, which runs in the "
+                    "interpreter. The kind is told by the file's content, not its name.",
+        epilog="The program sees no file system and no environment unless granted with "
+               "--dir, --map-dir and --env. Exit status: the program's own; 134 after a "
+               "trap; 1 on an error such as a malformed file or a missing import.")
+    parser.add_argument("--interp", action="store_true",
+                        help="run FILE, which must be a .wasm module, with the pure-Python "
+                             "interpreter (a .wasm FILE always runs there)")
+    parser.add_argument("-f", "--function", metavar="NAME",
+                        help="call the exported function NAME instead of _start; ARGS are its "
+                             "arguments, parsed by its parameter types (integers in decimal "
+                             "or 0x hex; floats also as nan, inf, -inf or hex floats); each "
+                             "result is printed on its own line")
+    parser.add_argument("--stack-size", type=int, metavar="N",
+                        help="stack size in bytes: the native stack given to compiled code; "
+                             "with the interpreter, it allows N/%d nested calls"
+                             % INTERP_FRAME_BYTES)
+    parser.add_argument("--dir", action="append", default=[], metavar="PATH",
+                        help="give the program the host directory PATH, which it sees as "
+                             "PATH (repeatable)")
+    parser.add_argument("--map-dir", action="append", default=[], metavar="GUEST::HOST",
+                        help="give the program the host directory HOST, which it sees as "
+                             "GUEST (repeatable)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="set an environment variable for the program (repeatable); "
+                             "the program inherits none from pyiwasm")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="report the engine and the load and run times on stderr")
+    parser.add_argument("file", metavar="FILE", help="the .aot or .wasm file to run")
+    parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
+                        help="arguments for the program (argv[1:], after FILE's name as "
+                             "argv[0]) or, with -f, for the function")
+    return parser
+
+
+def parse_preopens(options):
+    """[(guest path, host path)] from --dir and --map-dir, in command-line order per flag."""
+    preopens = [(path, path) for path in options.dir]
+    for mapping in options.map_dir:
+        guest, separator, host = mapping.partition("::")
+        if not separator or not guest or not host:
+            raise UsageError(f"bad --map-dir {mapping!r}: expected GUEST::HOST")
+        preopens.append((guest, host))
+    return preopens
+
+
+def parse_env(assignments):
+    env = {}
+    for assignment in assignments:
+        name, separator, value = assignment.partition("=")
+        if not separator or not name:
+            raise UsageError(f"bad --env {assignment!r}: expected NAME=VALUE")
+        env[name] = value
+    return env
+
+
+def parse_value(valtype, text):
+    """A command-line argument -> the bit pattern of a `valtype` value."""
+    import struct
+    try:
+        if valtype in ("i32", "i64"):
+            bits = 32 if valtype == "i32" else 64
+            value = int(text, 0)
+            if not -(1 << (bits - 1)) <= value < (1 << bits):
+                raise ValueError("out of range")
+            return value & ((1 << bits) - 1)
+        if valtype in ("f32", "f64"):
+            try:
+                value = float(text)               # decimal, nan, inf, -inf
+            except ValueError:
+                value = float.fromhex(text)       # 0x1.8p1
+            if valtype == "f64":
+                return struct.unpack("<Q", struct.pack("<d", value))[0]
+            return struct.unpack("<I", struct.pack("<f", value))[0]
+    except (ValueError, OverflowError):
+        raise UsageError(f"bad {valtype} argument {text!r}") from None
+    raise UsageError(f"cannot pass a {valtype} value from the command line")
+
+
+def format_value(valtype, bits):
+    """A result's bit pattern -> the text printed for it: integers in signed decimal, floats
+    as the shortest decimal that reads back to the same value, NaNs as nan or nan:0xPAYLOAD
+    (spec-test notation) when the payload is not the canonical one."""
+    import math
+    import struct
+    if valtype in ("i32", "i64"):
+        width = 32 if valtype == "i32" else 64
+        return str(bits - (1 << width) if bits >> (width - 1) else bits)
+    if valtype in ("f32", "f64"):
+        if valtype == "f32":
+            value = struct.unpack("<f", struct.pack("<I", bits))[0]
+            sign, payload, quiet = bits >> 31, bits & 0x7FFFFF, 0x400000
+        else:
+            value = struct.unpack("<d", struct.pack("<Q", bits))[0]
+            sign, payload, quiet = bits >> 63, bits & 0xFFFFFFFFFFFFF, 0x8000000000000
+        if math.isnan(value):
+            text = "nan" if payload == quiet else f"nan:{payload:#x}"
+            return "-" + text if sign else text
+        if valtype == "f32" and not math.isinf(value):
+            for digits in range(1, 10):     # the shortest that round-trips through f32
+                short = float(f"{value:.{digits}g}")
+                if struct.pack("<f", short) == struct.pack("<f", value):
+                    value = short
+                    break
+        return repr(value)
+    if valtype == "v128":
+        return f"{bits:#034x}"
+    return "null" if bits is None else "ref"
+
+
+def load_instance(data, options, imports):
+    """Pick the engine by the file's magic, load the module and instantiate it."""
+    if data[:4] == WASM_MAGIC:
+        from pywamr.runtime.interp import Module
+        module = Module(data)
+        if options.stack_size is not None:
+            depth = max(1, options.stack_size // INTERP_FRAME_BYTES)
+            return "interpreter", module.instantiate(imports, max_call_depth=depth)
+        return "interpreter", module.instantiate(imports)
+    if options.interp:
+        raise UsageError(f"{options.file}: --interp needs a WebAssembly (.wasm) module")
+    from pywamr.loader.aot_module import AotModule
+    module = AotModule(data)
+    if options.stack_size is not None:
+        return "AOT loader", module.instantiate(imports, stack_size=options.stack_size)
+    return "AOT loader", module.instantiate(imports)
+
+
+def call_function(instance, name, texts):
+    """-f NAME ARGS: call the export with parsed arguments and print its results."""
+    func = instance.exports.get(name)
+    if func is None or not hasattr(func, "call_bits"):
+        raise UsageError(f"no exported function {name!r}")
+    params = func.type.params
+    if len(texts) != len(params):
+        raise UsageError(f"{name} takes {len(params)} argument(s) ({' '.join(params)}), "
+                         f"got {len(texts)}")
+    args = [parse_value(valtype, text) for valtype, text in zip(params, texts)]
+    results = func.call_bits(args)
+    for valtype, bits in zip(func.type.results, results):
+        print(format_value(valtype, bits))
+
+
+def execute(instance, options):
+    """Run _start, or -f NAME after _initialize (the WASI reactor convention)."""
+    exports = instance.exports
+    if options.function:
+        if "_initialize" in exports:
+            exports["_initialize"].call_bits([])
+        call_function(instance, options.function, options.args)
+        return
+    start = exports.get("_start")
+    if start is None:
+        raise UsageError(f"{options.file} exports no _start function "
+                         "(use -f NAME to call another export)")
+    start.call_bits([])
+
+
+def run(options):
+    """Load, instantiate and run; return the exit status. Errors propagate to main()."""
+    import time
+    from pywamr.runtime.errors import ProcExit, Trap, WasmError
+    from pywamr.runtime.wasi import WasiHost
+
+    preopens = parse_preopens(options)
+    env = parse_env(options.env)
+    if options.stack_size is not None and options.stack_size <= 0:
+        raise UsageError(f"bad --stack-size {options.stack_size}: must be positive")
+    try:
+        with open(options.file, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        raise UsageError(f"cannot read {options.file}: {error.strerror}") from None
+    program_args = [] if options.function else options.args
+    started = time.perf_counter()
+    with WasiHost([options.file] + program_args, env, preopens) as host:
+        status = 0
+        try:
+            try:
+                engine, instance = load_instance(data, options, host.imports())
+            except (Trap, ProcExit):
+                raise                 # from a start function: the program's own doing
+            except WasmError as error:    # malformed, invalid, bad .aot, link error
+                raise UsageError(f"{options.file}: {error}") from None
+            if "memory" in instance.exports:
+                host.bind_memory(instance.exports["memory"])
+            loaded = time.perf_counter()
+            if options.verbose:
+                print(f"pyiwasm: {options.file}: {engine}, loaded in "
+                      f"{(loaded - started) * 1e3:.1f} ms", file=sys.stderr, flush=True)
+            execute(instance, options)
+        except ProcExit as exit_request:
+            status = exit_request.code & 0xFF     # what the OS keeps of it, as natively
+        if options.verbose:
+            print(f"pyiwasm: ran in {(time.perf_counter() - started) * 1e3:.1f} ms in all, "
+                  f"exit status {status}", file=sys.stderr, flush=True)
+    return status
+
+
+def main(argv=None):
+    options = build_parser().parse_args(argv)
+    from pywamr.runtime.errors import Trap, WasmError
+    try:
+        status = run(options)
+    except Trap as trap:
+        status = _report("wasm trap", trap, TRAP_STATUS)
+    except (WasmError, UsageError) as error:
+        status = _report("error", error, ERROR_STATUS)
+    except KeyboardInterrupt:
+        status = INTERRUPTED_STATUS
+    except Exception as error:        # a bug in pyiwasm: still one line, details with -v
+        if options.verbose:
+            import traceback
+            traceback.print_exc()
+        status = _report("internal error", f"{type(error).__name__}: {error}",
+                         INTERNAL_ERROR_STATUS)
+    _flush_stdout()
+    return status
+
+
+def _flush_stdout():
+    """Results printed by -f must come out before anything else (sys.stdout is None when
+    pyiwasm was started with fd 1 closed)."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _report(kind, message, status):
+    _flush_stdout()
+    first_line = (str(message) or type(message).__name__).splitlines()[0]
+    if sys.stderr is not None:
+        print(f"pyiwasm: {kind}: {first_line}", file=sys.stderr, flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""pyiwasm, the command line: function calls with -f, exit statuses, trap and error reports,
+flag handling, and what it imports. Each test runs the real `python -m pywamr.loader`."""
+
+import pytest
+
+from pyiwasm_support import ENGINES, TRAP_STATUS, program, pyiwasm, wat_module
+
+FUNCTIONS = """(module
+  (func (export "add") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (local.get 1)))
+  (func (export "add64") (param i64 i64) (result i64)
+    (i64.add (local.get 0) (local.get 1)))
+  (func (export "div32") (param f32 f32) (result f32)
+    (f32.div (local.get 0) (local.get 1)))
+  (func (export "id64") (param f64) (result f64) (local.get 0))
+  (func (export "swap") (param i32 f64) (result f64 i32) (local.get 1) (local.get 0))
+  (func (export "payload") (result f32) (f32.const -nan:0x200000))
+  (func (export "nothing"))
+  (func $depth (export "depth") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (i32.add (i32.const 1)
+                     (call $depth (i32.sub (local.get 0) (i32.const 1)))))))
+)"""
+
+
+def start_module(body, memory=True):
+    return f"""(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  {'(memory (export "memory") 1)' if memory else ''}
+  (data (i32.const 16) "hi\\n")
+  (func (export "_start") {body}))"""
+
+
+WRITE_HI = """(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 3))
+  (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))"""
+
+
+def lines(data):
+    return data.decode().splitlines()
+
+
+@pytest.fixture(params=ENGINES)
+def functions(request, tmp_path):
+    return program(request.param, wat_module(tmp_path, "functions", FUNCTIONS), tmp_path)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["add", "2", "3"], ["5"]),
+    (["add", "-1", "1"], ["0"]),
+    (["add", "0xFFFFFFFF", "0"], ["-1"]),
+    (["add", "2147483647", "1"], ["-2147483648"]),
+    (["add64", "9223372036854775807", "1"], ["-9223372036854775808"]),
+    (["add64", "-5", "0x10"], ["11"]),
+    (["div32", "1", "3"], ["0.33333334"]),
+    (["div32", "1", "0"], ["inf"]),
+    (["div32", "-1", "0"], ["-inf"]),
+    (["id64", "0.1"], ["0.1"]),
+    (["id64", "0x1.8p1"], ["3.0"]),
+    (["id64", "-0x1p-1074"], ["-5e-324"]),
+    (["id64", "nan"], ["nan"]),
+    (["id64", "-inf"], ["-inf"]),
+    (["id64", "1e300"], ["1e+300"]),
+    (["swap", "7", "2.5"], ["2.5", "7"]),
+    (["payload"], ["-nan:0x200000"]),
+    (["nothing"], []),
+    (["depth", "50"], ["50"]),
+])
+def test_call_a_function(functions, args, expected):
+    done = pyiwasm("-f", args[0], functions, *args[1:])
+    assert (done.returncode, lines(done.stdout), done.stderr) == (0, expected, b"")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["add", "1"], "add takes 2 argument(s) (i32 i32), got 1"),
+    (["add", "1", "2", "3"], "add takes 2 argument(s) (i32 i32), got 3"),
+    (["add", "x", "1"], "bad i32 argument 'x'"),
+    (["add", "4294967296", "1"], "bad i32 argument '4294967296'"),
+    (["add", "-2147483649", "1"], "bad i32 argument '-2147483649'"),
+    (["id64", "one"], "bad f64 argument 'one'"),
+    (["div32", "1e39", "1"], "bad f32 argument '1e39'"),
+    (["missing"], "no exported function 'missing'"),
+])
+def test_bad_function_calls(functions, args, message):
+    done = pyiwasm("-f", args[0], functions, *args[1:])
+    assert (done.returncode, lines(done.stderr)) == (1, [f"pyiwasm: error: {message}"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("body, status, stdout", [
+    ("", 0, b""),
+    (WRITE_HI, 0, b"hi\n"),
+    (WRITE_HI + " (call $proc_exit (i32.const 7))", 7, b"hi\n"),
+    ("(call $proc_exit (i32.const 300))", 300 & 0xFF, b""),
+])
+def test_exit_status(tmp_path, engine, body, status, stdout):
+    wasm = program(engine, wat_module(tmp_path, "start", start_module(body)), tmp_path)
+    done = pyiwasm(wasm)
+    assert (done.returncode, done.stdout, done.stderr) == (status, stdout, b"")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("body, message", [
+    ("unreachable", "unreachable"),
+    ("(drop (i32.div_s (i32.const 1) (i32.const 0)))", "integer divide by zero"),
+    ("(drop (i32.load (i32.const 65535)))", "out of bounds memory access"),
+    (WRITE_HI + " unreachable", "unreachable"),
+])
+def test_trap(tmp_path, engine, body, message):
+    wasm = program(engine, wat_module(tmp_path, "trap", start_module(body)), tmp_path)
+    done = pyiwasm(wasm)
+    assert done.returncode == TRAP_STATUS
+    assert lines(done.stderr) == [f"pyiwasm: wasm trap: {message}"]
+    assert done.stdout == (b"hi\n" if "fd_write" in body else b"")
+
+
+def test_stack_size_bounds_recursion(functions):
+    assert lines(pyiwasm("--stack-size", 65536, "-f", "depth", functions, 10).stdout) == ["10"]
+    done = pyiwasm("--stack-size", 65536, "-f", "depth", functions, 100000)
+    assert done.returncode == TRAP_STATUS
+    assert lines(done.stderr) == ["pyiwasm: wasm trap: call stack exhausted"]
+
+
+def test_program_arguments_after_file_belong_to_the_program(tmp_path):
+    """Options after FILE (here --env and -f) are the program's arguments, not pyiwasm's."""
+    wasm = wat_module(tmp_path, "start", start_module(WRITE_HI))
+    done = pyiwasm(wasm, "--env", "A=1", "-f", "x")
+    assert (done.returncode, done.stdout) == (0, b"hi\n")
+
+
+def one_error_line(done, message_start):
+    assert done.returncode == 1
+    assert len(lines(done.stderr)) == 1, done.stderr
+    assert lines(done.stderr)[0].startswith(f"pyiwasm: error: {message_start}"), done.stderr
+
+
+def test_errors_are_one_line(tmp_path):
+    ok = wat_module(tmp_path, "ok", start_module(""))
+    one_error_line(pyiwasm(tmp_path / "missing.wasm"), "cannot read")
+    one_error_line(pyiwasm(tmp_path), "cannot read")
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(b"\x7fELF not a module at all")
+    one_error_line(pyiwasm(garbage), f"{garbage}: not a .aot file")
+    one_error_line(pyiwasm("--interp", garbage), f"{garbage}: --interp needs")
+    truncated = tmp_path / "truncated.wasm"
+    truncated.write_bytes(b"\0asm\x01\0\0\0\x01\x7f")
+    one_error_line(pyiwasm(truncated), f"{truncated}: ")
+    invalid = wat_module(tmp_path, "invalid", "(module (func (result i32) (i64.const 0)))",
+                         check=False)
+    one_error_line(pyiwasm(invalid), f"{invalid}: ")
+    missing_import = wat_module(tmp_path, "import", """(module
+        (import "env" "log" (func (param i32))) (func (export "_start")))""")
+    one_error_line(pyiwasm(missing_import), f"{missing_import}: ")
+    wrong_wasi_type = wat_module(tmp_path, "wrong", """(module
+        (import "wasi_snapshot_preview1" "fd_write" (func (param i32)))
+        (func (export "_start")))""")
+    one_error_line(pyiwasm(wrong_wasi_type), f"{wrong_wasi_type}: ")
+    no_start = wat_module(tmp_path, "nostart", "(module (func (export \"main\")))")
+    one_error_line(pyiwasm(no_start), f"{no_start} exports no _start function")
+    one_error_line(pyiwasm("--dir", tmp_path / "nowhere", ok), "cannot preopen directory")
+    one_error_line(pyiwasm("--map-dir", "/data", ok), "bad --map-dir '/data'")
+    one_error_line(pyiwasm("--map-dir", f"::{tmp_path}", ok), "bad --map-dir")
+    one_error_line(pyiwasm("--env", "NOVALUE", ok), "bad --env 'NOVALUE'")
+    one_error_line(pyiwasm("--env", "=x", ok), "bad --env '=x'")
+    one_error_line(pyiwasm("--stack-size", "0", ok), "bad --stack-size 0")
+
+
+def test_interp_flag_needs_a_wasm_module(tmp_path):
+    (tmp_path / "x.aot").write_bytes(b"\0pyaot\r\n" + bytes(64))
+    one_error_line(pyiwasm("--interp", tmp_path / "x.aot"),
+                   f"{tmp_path / 'x.aot'}: --interp needs a WebAssembly (.wasm) module")
+
+
+def test_wasm_is_recognised_by_content_not_name(tmp_path):
+    wasm = wat_module(tmp_path, "start", start_module(WRITE_HI))
+    renamed = tmp_path / "program.aot"
+    renamed.write_bytes(wasm.read_bytes())
+    done = pyiwasm(renamed)
+    assert (done.returncode, done.stdout) == (0, b"hi\n")
+
+
+def test_help_documents_every_flag():
+    done = pyiwasm("--help")
+    assert done.returncode == 0
+    for flag in ("--interp", "-f NAME", "--stack-size N", "--dir PATH", "--map-dir GUEST::HOST",
+                 "--env NAME=VALUE", "-v", "FILE", "ARGS"):
+        assert flag in done.stdout.decode(), flag
+
+
+def test_usage_error_is_status_2():
+    assert pyiwasm().returncode == 2
+
+
+def test_verbose_reports_engine_and_status(tmp_path):
+    wasm = wat_module(tmp_path, "start", start_module("(call $proc_exit (i32.const 3))"))
+    done = pyiwasm("-v", wasm)
+    assert done.returncode == 3
+    report = lines(done.stderr)
+    assert report[0].startswith(f"pyiwasm: {wasm}: interpreter, loaded in ")
+    assert report[1].endswith("exit status 3")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_imports_only_what_the_engine_needs(tmp_path, engine):
+    """Start-up: never the compiler, llvmlite or lief; and only the engine that runs."""
+    wasm = program(engine, wat_module(tmp_path, "start", start_module("")), tmp_path)
+    done = pyiwasm(wasm, env={"PYTHONPROFILEIMPORTTIME": "1", "PATH": ""})
+    assert done.returncode == 0, done.stderr
+    imported = {line.split("|")[-1].strip() for line in lines(done.stderr)
+                if line.startswith("import time:")}
+    assert "argparse" in imported          # the report is really there
+    for module in ("llvmlite", "lief", "pywamr.compiler"):
+        assert module not in imported
+    other_engine = "pywamr.loader.aot_module" if engine == "interp" else "pywamr.runtime.interp"
+    assert other_engine not in imported
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("start_body, status, stderr", [
+    ("(call $proc_exit (i32.const 4))", 4, []),
+    ("unreachable", TRAP_STATUS, ["pyiwasm: wasm trap: unreachable"]),
+])
+def test_start_function_runs_at_instantiation(tmp_path, engine, start_body, status, stderr):
+    """A module `start` function that exits or traps ends the run the same way _start does."""
+    text = start_module(WRITE_HI).replace(
+        '(data (i32.const 16) "hi\\n")',
+        f'(data (i32.const 16) "hi\\n") (func $init {start_body}) (start $init)')
+    done = pyiwasm(program(engine, wat_module(tmp_path, "start", text), tmp_path))
+    assert (done.returncode, done.stdout, lines(done.stderr)) == (status, b"", stderr)
