@@ -1,0 +1,37 @@
+"""LLVM's part: parse the IR text llvmlite.ir produced and link the parts, verify, run the
+optimisation pipeline of the chosen level (new pass manager), and generate the ELF object."""
+
+import llvmlite.binding as llvm
+
+from . import CompileError
+
+
+def parse_and_link(ir_texts):
+    """One llvmlite.binding ModuleRef from the IR texts of all parts, each verified."""
+    linked = None
+    for text in ir_texts:
+        try:
+            part = llvm.parse_assembly(text)
+            part.verify()
+        except RuntimeError as exc:
+            # A bug in the lowering, not in the user's module: say so in one line.
+            raise CompileError(f"internal error, LLVM rejected the generated IR: "
+                               f"{str(exc).strip().splitlines()[0]}") from None
+        if linked is None:
+            linked = part
+        else:
+            linked.link_in(part)
+    return linked
+
+
+def optimize(module, machine, opt_level):
+    """Run LLVM's pipeline for `opt_level` on the module, in place."""
+    module.triple = machine.triple
+    module.data_layout = str(machine.target_data)
+    tuning = llvm.PipelineTuningOptions(speed_level=opt_level)
+    passes = llvm.PassBuilder(machine, tuning)
+    passes.getModulePassManager().run(module, passes)
+
+
+def emit_object(module, machine):
+    return machine.emit_object(module)

@@ -1,0 +1,62 @@
+"""Lowering of call and call_indirect.
+
+A defined function is called directly (`aot_func_N` with this instance's ctx). An imported one
+is called through its FuncRef record in ctx->func_imports, with the ctx stored there, which is
+the exporting instance's (or this one's, for a Python host function behind `aot_import_N`).
+call_indirect checks the element (in bounds, non-null, same canonical type id) and then calls
+`code(ref->ctx, ...)`; a FuncRef record never changes, so its fields are invariant loads. After every call: return if the callee trapped, and refresh the cached
+memory size, since the callee may have grown memory.
+"""
+
+from llvmlite import ir
+
+from . import abi
+from .signatures import (I64, PTR, FunctionPointer, llvm_function_type, load_slots,
+                         returns_via_buffer)
+from .tables import element_pointer
+
+
+def emit_call(fx, callee, callee_ctx, functype, args):
+    """Call `callee` (an ir.Function or FunctionPointer) and return its results as a list.
+
+    Calls are `notail`: wasm 2.0 has no tail calls, and turning recursion into a loop would
+    lose the stack check that makes infinite recursion trap "call stack exhausted"."""
+    if returns_via_buffer(functype):
+        buffer = fx.results_buffer()
+        fx.builder.call(callee, [callee_ctx] + list(args) + [buffer], tail="notail")
+        results = None
+    else:
+        result = fx.builder.call(callee, [callee_ctx] + list(args), tail="notail")
+        results = [result] if functype.results else []
+    fx.propagate_trap()
+    fx.refresh_memory_size()
+    if results is None:
+        results = load_slots(fx.builder, fx.results_buffer(), functype.results)
+    return results
+
+
+def call(fx, func_index, args):
+    menv = fx.menv
+    functype = menv.func_types[func_index]
+    if func_index >= menv.num_imported_funcs:
+        return emit_call(fx, menv.function(func_index), fx.ctx, functype, args)
+    record = fx.address(fx.ctx_field(abi.CTX_FUNC_IMPORTS), abi.FUNCREF_SIZE * func_index)
+    code = fx.load(record, abi.FUNCREF_CODE, PTR, invariant=True)
+    callee_ctx = fx.load(record, abi.FUNCREF_CTX, PTR, invariant=True)
+    callee = FunctionPointer(code, llvm_function_type(functype))
+    return emit_call(fx, callee, callee_ctx, functype, args)
+
+
+def call_indirect(fx, type_index, table, index, args):
+    functype = fx.menv.wasm.types[type_index]
+    slot = element_pointer(fx, table, index, abi.TRAP_UNDEFINED_ELEMENT)
+    ref = fx.builder.load(slot, typ=PTR)
+    fx.trap_if(fx.builder.icmp_unsigned("==", ref, ir.Constant(PTR, None)),
+               abi.TRAP_UNINITIALIZED_ELEMENT)
+    actual = fx.load(ref, abi.FUNCREF_TYPE_ID, I64, invariant=True)
+    fx.trap_if(fx.builder.icmp_unsigned("!=", actual, fx.type_id(type_index)),
+               abi.TRAP_INDIRECT_CALL_TYPE_MISMATCH)
+    code = fx.load(ref, abi.FUNCREF_CODE, PTR, invariant=True)
+    callee_ctx = fx.load(ref, abi.FUNCREF_CTX, PTR, invariant=True)
+    callee = FunctionPointer(code, llvm_function_type(functype))
+    return emit_call(fx, callee, callee_ctx, functype, args)

@@ -1,0 +1,99 @@
+"""`pyaotc`: compile a WebAssembly module ahead of time.
+
+    pyaotc [-o OUT] [--target x86_64|aarch64|arm64|TRIPLE] [--cpu NAME]
+           [--cpu-features +a,-b] [--opt-level 0-3] [--size-level 0-3]
+           [--bounds-checks on|off] [--format aot|object|llvmir] FILE.wasm
+
+Every failure is one line on stderr, `pyaotc: error: ...`: exit status 2 for a bad command
+line, 1 for a module that cannot be compiled.
+"""
+
+import argparse
+import os
+import sys
+
+from pywamr.runtime.errors import WasmError
+
+SUFFIXES = {"aot": ".aot", "object": ".o", "llvmir": ".ll"}
+
+SIZE_LEVEL_HELP = (
+    "LLVM code model, i.e. how far code and data may be apart: x86_64 0=large 1=medium "
+    "2=kernel 3=small; aarch64 0=large 1,2,3=small (default 3)")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is the single line `pyaotc: error: ...`."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser():
+    parser = OneLineParser(
+        prog="pyaotc",
+        description="Compile a WebAssembly module to native code (an .aot file for pyiwasm).")
+    parser.add_argument("file", metavar="FILE.wasm", help="the WebAssembly binary")
+    parser.add_argument("-o", dest="output", metavar="OUT",
+                        help="output file (default: FILE with .aot, .o or .ll; '-' = stdout)")
+    parser.add_argument("--target", metavar="TARGET",
+                        help="x86_64, aarch64, arm64 or an LLVM triple (default: this machine)")
+    parser.add_argument("--cpu", metavar="NAME",
+                        help="CPU to tune and select instructions for (default: this machine's "
+                             "CPU without --target, else generic)")
+    parser.add_argument("--cpu-features", metavar="+a,-b",
+                        help="CPU features to add (+) or remove (-)")
+    parser.add_argument("--opt-level", type=int, choices=range(4), default=3, metavar="0-3",
+                        help="LLVM optimisation level (default 3)")
+    parser.add_argument("--size-level", type=int, choices=range(4), default=3, metavar="0-3",
+                        help=SIZE_LEVEL_HELP)
+    parser.add_argument("--bounds-checks", choices=("on", "off"), default="on",
+                        help="explicit memory bounds checks (default on); off relies on the "
+                             "loader's guard pages")
+    parser.add_argument("--format", choices=tuple(SUFFIXES), default="aot",
+                        help="aot (default), object (the ELF object), llvmir (optimised IR)")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    output = args.output or os.path.splitext(args.file)[0] + SUFFIXES[args.format]
+    if output != "-" and os.path.abspath(output) == os.path.abspath(args.file):
+        parser.error(f"the output {output} would overwrite the input")
+    try:
+        from .driver import CompileOptions, compile_wasm
+    except ImportError as exc:
+        if exc.name in ("llvmlite", "lief") or "llvmlite" in str(exc) or "lief" in str(exc):
+            return _fail("the compiler needs llvmlite and lief: pip install 'pywamr[compiler]'")
+        raise
+    try:
+        with open(args.file, "rb") as f:
+            wasm = f.read()
+    except OSError as exc:
+        return _fail(f"cannot read {args.file}: {exc.strerror}")
+    options = CompileOptions(target=args.target, cpu=args.cpu, cpu_features=args.cpu_features,
+                             opt_level=args.opt_level, size_level=args.size_level,
+                             bounds_checks=args.bounds_checks == "on", format=args.format)
+    try:
+        result = compile_wasm(wasm, options)
+    except WasmError as exc:
+        return _fail(f"{args.file}: {exc}")
+    try:
+        if output == "-":
+            sys.stdout.buffer.write(result)
+            sys.stdout.buffer.flush()
+        else:
+            with open(output, "wb") as f:
+                f.write(result)
+    except OSError as exc:
+        return _fail(f"cannot write {output}: {exc.strerror}")
+    return 0
+
+
+def _fail(message):
+    print(f"pyaotc: error: {message}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The compilation pipeline: decode and validate the wasm, lower it to LLVM IR, optimise,
+generate the ELF object, extract its image, and write the `.aot` file.
+
+    compile_wasm(wasm_bytes, CompileOptions(opt_level=3)) -> .aot bytes
+"""
+
+from dataclasses import dataclass
+
+from pywamr.runtime.decoder import decode_module
+from pywamr.runtime.validator import validate
+
+from . import CompileError
+from .backend import emit_object, optimize, parse_and_link
+from .elf_reader import read_elf_object
+from .module_codegen import build_llvm_modules
+from .progress import Progress
+from .target import create_target_machine, resolve_target
+
+FORMATS = ("aot", "object", "llvmir")
+
+# Below this many function bodies a module compiles too fast for a progress bar to help.
+PROGRESS_MIN_FUNCTIONS = 500
+
+
+@dataclass
+class CompileOptions:
+    target: str | None = None        # None: this machine; else x86_64, aarch64, arm64, a triple
+    cpu: str | None = None
+    cpu_features: str | None = None  # '+a,-b'
+    opt_level: int = 3
+    size_level: int = 3
+    bounds_checks: bool = True
+    format: str = "aot"              # 'aot' | 'object' (ELF) | 'llvmir' (optimised IR text)
+
+
+def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None) -> bytes:
+    """Compile a wasm binary. Raises MalformedModule / InvalidModule for a bad module and
+    CompileError for what cannot be compiled. `show_progress`: None = when stderr is a tty."""
+    options = options or CompileOptions()
+    if options.format not in FORMATS:
+        raise CompileError(f"unknown output format {options.format!r}; choose from "
+                           f"{', '.join(FORMATS)}")
+    spec = resolve_target(options.target, options.cpu, options.cpu_features,
+                          options.opt_level, options.size_level)
+    machine = create_target_machine(spec, check_names=bool(options.cpu or options.cpu_features))
+    module = decode_module(wasm)
+    validate(module)
+
+    progress = Progress(len(module.codes), "lowering", enabled=show_progress)
+    if len(module.codes) < PROGRESS_MIN_FUNCTIONS and show_progress is None:
+        progress.enabled = False
+    try:
+        parts = build_llvm_modules(module, spec.triple, options.bounds_checks, progress.update)
+        llvm_module = parse_and_link(str(part) for part in parts)
+        progress.phase("optimizing")
+        optimize(llvm_module, machine, spec.opt_level)
+        if options.format == "llvmir":
+            return str(llvm_module).encode()
+        progress.phase("generating code")
+        obj = emit_object(llvm_module, machine)
+    finally:
+        progress.close()
+    if options.format == "object":
+        return obj
+    from .aot_writer import write_aot
+    image = read_elf_object(obj, spec.arch)
+    bounds_mode = "explicit" if options.bounds_checks else "guard-pages"
+    return write_aot(wasm, module, image, spec.as_dict(bounds_mode))

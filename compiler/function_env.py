@@ -1,0 +1,168 @@
+"""The environment of one function being lowered: its builder, its view of the VMContext, and
+its trap exits.
+
+Pointers that never change for the life of an instance (the VMContext fields, the memory base,
+the ExecEnv) are loaded once, in a prologue block ahead of the body. Per-entity pointers
+(global cells, table descriptors, import records, helpers) are loaded where used with
+`!invariant.load`, so LLVM hoists and merges them without making every entry pay for them.
+
+Trapping stores the code into ExecEnv.trap_code and returns (docs/aot-abi.md); every trap
+site branches, with a cold branch weight, to one shared block per trap code.
+"""
+
+from llvmlite import ir
+
+from . import abi
+from .signatures import I8, I32, I64, PTR, VOID, FunctionPointer
+
+# Branch weights (taken, not taken) for a branch to a trap exit: keeps trap blocks off the
+# fast path in LLVM's block placement.
+TRAP_BRANCH_WEIGHTS = [1, 2000]
+PROPAGATE = 0   # pseudo trap code: the trap code is already stored, just return
+
+
+class FunctionEnv:
+    def __init__(self, menv, fn, uses_memory):
+        self.menv = menv
+        self.fn = fn
+        self.ctx = fn.args[0]
+        prologue = fn.append_basic_block("prologue")
+        body = fn.append_basic_block("body")
+        self.prologue = ir.IRBuilder(prologue)
+        self.prologue.position_before(self.prologue.branch(body))
+        self.builder = ir.IRBuilder(body)
+        self._prologue_values = {}
+        self._trap_blocks = {}
+        self._results_buffer = None
+        self._memory_size_slot = None
+        if uses_memory:
+            self._memory_size_slot = self.prologue.alloca(I64, name="memory_size")
+            self.prologue.store(self._load_memory_size(self.prologue), self._memory_size_slot)
+
+    # --- addresses and loads --------------------------------------------------------------
+
+    def address(self, base, offset, builder=None):
+        """`base + offset` bytes."""
+        if offset == 0:
+            return base
+        builder = builder or self.builder
+        return builder.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
+
+    def load(self, base, offset, typ, invariant=False, builder=None):
+        builder = builder or self.builder
+        value = builder.load(self.address(base, offset, builder), typ=typ)
+        if invariant:
+            value.set_metadata("invariant.load", self.menv.invariant)
+        return value
+
+    def _prologue_load(self, key, base, offset, typ):
+        value = self._prologue_values.get(key)
+        if value is None:
+            value = self.load(base, offset, typ, invariant=True, builder=self.prologue)
+            self._prologue_values[key] = value
+        return value
+
+    def ctx_field(self, offset):
+        """One of the VMContext's pointers (abi.CTX_*)."""
+        return self._prologue_load(("ctx", offset), self.ctx, offset, PTR)
+
+    def exec_env(self):
+        return self.ctx_field(abi.CTX_EXEC_ENV)
+
+    def memory_base(self):
+        return self._prologue_load("memory_base", self.ctx_field(abi.CTX_MEMORY),
+                                   abi.MEMORY_BASE, PTR)
+
+    def array_element(self, ctx_offset, index, typ=PTR):
+        """Element `index` of the 8-byte-element array a VMContext field points to; these
+        arrays are filled at instantiation and never change."""
+        return self.load(self.ctx_field(ctx_offset), 8 * index, typ, invariant=True)
+
+    def global_cell(self, index):
+        return self.array_element(abi.CTX_GLOBALS, index)
+
+    def table_desc(self, index):
+        return self.array_element(abi.CTX_TABLES, index)
+
+    def type_id(self, type_index):
+        return self.array_element(abi.CTX_TYPE_IDS, type_index, I64)
+
+    # --- memory size ------------------------------------------------------------------------
+
+    def _load_memory_size(self, builder):
+        return self.load(self.ctx_field(abi.CTX_MEMORY), abi.MEMORY_SIZE_BYTES, I64,
+                         builder=builder)
+
+    def memory_size_bytes(self):
+        """The current memory size, kept in a local that is refreshed after anything that can
+        grow memory (calls, memory.grow), so the bounds checks of a loop do not reload it."""
+        return self.builder.load(self._memory_size_slot, typ=I64)
+
+    def refresh_memory_size(self):
+        if self._memory_size_slot is not None:
+            self.builder.store(self._load_memory_size(self.builder), self._memory_size_slot)
+
+    # --- traps ------------------------------------------------------------------------------
+
+    def trap(self, code):
+        self.builder.branch(self._trap_block(code))
+
+    def trap_if(self, condition, code):
+        """Trap with `code` when the i1 `condition` holds; continue in a new block."""
+        go_on = self.fn.append_basic_block()
+        branch = self.builder.cbranch(condition, self._trap_block(code), go_on)
+        branch.set_weights(TRAP_BRANCH_WEIGHTS)
+        self.builder.position_at_end(go_on)
+
+    def propagate_trap(self):
+        """After a call: return at once if the callee trapped."""
+        code = self.load(self.exec_env(), abi.EXEC_ENV_TRAP_CODE, I32)
+        self.trap_if(self.builder.icmp_unsigned("!=", code, ir.Constant(I32, 0)), PROPAGATE)
+
+    def check_stack(self):
+        """Trap 'call stack exhausted' when the stack pointer is below ExecEnv.stack_limit."""
+        limit = self.load(self.exec_env(), abi.EXEC_ENV_STACK_LIMIT, PTR)
+        stacksave = self.menv.intrinsic("llvm.stacksave.p0", PTR, [])
+        sp = self.builder.call(stacksave, [])
+        self.trap_if(self.builder.icmp_unsigned("<", sp, limit), abi.TRAP_STACK_EXHAUSTED)
+
+    def _trap_block(self, code):
+        block = self._trap_blocks.get(code)
+        if block is None:
+            block = self.fn.append_basic_block(f"trap.{code}" if code else "trap.propagate")
+            builder = ir.IRBuilder(block)
+            if code != PROPAGATE:
+                builder.store(ir.Constant(I32, code), self.exec_env())
+            self.return_undefined(builder)
+            self._trap_blocks[code] = block
+        return block
+
+    def return_undefined(self, builder):
+        ret = self.fn.function_type.return_type
+        if ret == VOID:
+            builder.ret_void()
+        else:
+            builder.ret(ir.Constant(ret, ir.Undefined))
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def results_buffer(self):
+        """A u64 buffer in this frame for the results of multi-value calls."""
+        if self._results_buffer is None:
+            self._results_buffer = self.prologue.alloca(
+                I64, size=ir.Constant(I32, self.menv.max_results), name="call_results")
+        return self._results_buffer
+
+    def call_helper(self, index, ret, args, may_trap=False):
+        """Call runtime helper `index` (abi.HELPER_*) with `ctx` prepended to `args`."""
+        fnty = ir.FunctionType(ret, [PTR] + [arg.type for arg in args])
+        helper = self.array_element(abi.CTX_HELPERS, index)
+        result = self.builder.call(FunctionPointer(helper, fnty), [self.ctx] + list(args))
+        if may_trap:
+            self.propagate_trap()
+        return result
+
+    def call_intrinsic(self, name, ret, args, arg_types=None):
+        fn = self.menv.intrinsic(name, ret, arg_types or [arg.type for arg in args])
+        return self.builder.call(fn, args)
+

@@ -1,0 +1,112 @@
+"""Lowering of the memory instructions: loads, stores, memory.size/grow and bulk memory.
+
+An access of `size` bytes at i32 address `addr` with static offset `offset` touches
+[ea, ea + size) with ea = zext(addr) + offset computed in 64 bits (no wrap-around), and traps
+"out of bounds memory access" when ea + size > the memory's current size. Accesses are
+unaligned (align 1): wasm alignment is only a hint. With bounds checks off the loader's
+8 GiB reservation catches every ea (< 2^33) with guard pages instead.
+"""
+
+from llvmlite import ir
+
+from . import abi
+from .signatures import F32, F64, I1, I8, I16, I32, I64, PTR, VOID
+
+# name -> (bytes accessed, type in memory, type on the stack, signed extension?)
+LOADS = {
+    "i32.load": (4, I32, I32, None), "i64.load": (8, I64, I64, None),
+    "f32.load": (4, F32, F32, None), "f64.load": (8, F64, F64, None),
+    "i32.load8_s": (1, I8, I32, True), "i32.load8_u": (1, I8, I32, False),
+    "i32.load16_s": (2, I16, I32, True), "i32.load16_u": (2, I16, I32, False),
+    "i64.load8_s": (1, I8, I64, True), "i64.load8_u": (1, I8, I64, False),
+    "i64.load16_s": (2, I16, I64, True), "i64.load16_u": (2, I16, I64, False),
+    "i64.load32_s": (4, I32, I64, True), "i64.load32_u": (4, I32, I64, False),
+}
+
+# name -> (bytes accessed, type in memory)
+STORES = {
+    "i32.store": (4, I32), "i64.store": (8, I64), "f32.store": (4, F32), "f64.store": (8, F64),
+    "i32.store8": (1, I8), "i32.store16": (2, I16),
+    "i64.store8": (1, I8), "i64.store16": (2, I16), "i64.store32": (4, I32),
+}
+
+
+def _i64(value):
+    return ir.Constant(I64, value)
+
+
+def effective_address(fx, addr, offset, size):
+    """Pointer to the `size` bytes at `addr` + `offset`, after the bounds check."""
+    b = fx.builder
+    ea = b.zext(addr, I64)
+    if fx.menv.bounds_checks:
+        end = b.add(ea, _i64(offset + size))
+        fx.trap_if(b.icmp_unsigned(">", end, fx.memory_size_bytes()),
+                   abi.TRAP_OUT_OF_BOUNDS_MEMORY)
+    if offset:
+        ea = b.add(ea, _i64(offset))
+    return b.gep(fx.memory_base(), [ea], source_etype=I8)
+
+
+def load(fx, name, memarg, addr):
+    size, mem_type, stack_type, signed = LOADS[name]
+    value = fx.builder.load(effective_address(fx, addr, memarg[1], size), typ=mem_type, align=1)
+    if signed is None:
+        return value
+    return fx.builder.sext(value, stack_type) if signed else fx.builder.zext(value, stack_type)
+
+
+def store(fx, name, memarg, addr, value):
+    size, mem_type = STORES[name]
+    if value.type != mem_type:
+        value = fx.builder.trunc(value, mem_type)
+    fx.builder.store(value, effective_address(fx, addr, memarg[1], size), align=1)
+
+
+def memory_size(fx):
+    pages = fx.builder.lshr(fx.memory_size_bytes(), _i64(16))
+    return fx.builder.trunc(pages, I32)
+
+
+def memory_grow(fx, delta):
+    old_pages = fx.call_helper(abi.HELPER_MEMORY_GROW, I32, [delta])
+    fx.refresh_memory_size()
+    return old_pages
+
+
+def _check_range(fx, start, length):
+    """Trap unless [start, start + length) lies in memory (i32 operands, 64-bit sum)."""
+    if fx.menv.bounds_checks:
+        end = fx.builder.add(fx.builder.zext(start, I64), fx.builder.zext(length, I64))
+        fx.trap_if(fx.builder.icmp_unsigned(">", end, fx.memory_size_bytes()),
+                   abi.TRAP_OUT_OF_BOUNDS_MEMORY)
+
+
+def _pointer(fx, addr):
+    return fx.builder.gep(fx.memory_base(), [fx.builder.zext(addr, I64)], source_etype=I8)
+
+
+def memory_fill(fx, dst, value, length):
+    _check_range(fx, dst, length)
+    fx.call_intrinsic("llvm.memset.p0.i64", VOID,
+                      [_pointer(fx, dst), fx.builder.trunc(value, I8),
+                       fx.builder.zext(length, I64), ir.Constant(I1, 0)],
+                      arg_types=[PTR, I8, I64, I1])
+
+
+def memory_copy(fx, dst, src, length):
+    _check_range(fx, src, length)
+    _check_range(fx, dst, length)
+    fx.call_intrinsic("llvm.memmove.p0.p0.i64", VOID,
+                      [_pointer(fx, dst), _pointer(fx, src), fx.builder.zext(length, I64),
+                       ir.Constant(I1, 0)],
+                      arg_types=[PTR, PTR, I64, I1])
+
+
+def memory_init(fx, segment, dst, src, length):
+    fx.call_helper(abi.HELPER_MEMORY_INIT, VOID,
+                   [ir.Constant(I32, segment), dst, src, length], may_trap=True)
+
+
+def data_drop(fx, segment):
+    fx.call_helper(abi.HELPER_DATA_DROP, VOID, [ir.Constant(I32, segment)])

@@ -1,0 +1,59 @@
+"""A whole wasm module as LLVM IR: `aot_func_N` for every defined function, `aot_import_N`
+for every imported one, `aot_array_call_T` for every type.
+
+llvmlite.ir keeps about 2 KB of Python objects per wasm instruction, so a big module is
+lowered in parts of about PART_INSTRUCTIONS instructions each: every part becomes LLVM IR text
+and is parsed and linked into one LLVM module before the next is built (driver.py). A call
+into another part is a declaration that linking resolves.
+"""
+
+from pywamr.runtime import opcodes
+
+from . import CompileError
+from .module_env import ModuleEnv
+from .trampolines import define_array_call, define_import_adapter
+from .translator import FunctionTranslator
+
+PART_INSTRUCTIONS = 100_000
+
+
+def build_llvm_modules(module, triple, bounds_checks=True, progress=None):
+    """Lower `module` (decoded and validated), yielding llvmlite ir.Modules that together
+    define everything. `progress`, if given, is called with the number of function bodies
+    done so far."""
+    refuse_simd(module)
+    menv = ModuleEnv(module, triple, bounds_checks)
+    for func_index in range(menv.num_imported_funcs):
+        define_import_adapter(menv, func_index)
+    for type_index in range(len(module.types)):
+        define_array_call(menv, type_index)
+    part_size = 0
+    for i, body in enumerate(module.codes):
+        if part_size >= PART_INSTRUCTIONS:
+            yield menv.llvm
+            menv.start_llvm_module()
+            part_size = 0
+        FunctionTranslator(menv, menv.num_imported_funcs + i, body).translate()
+        part_size += len(body.body)
+        if progress is not None:
+            progress(i + 1)
+    yield menv.llvm
+
+
+def refuse_simd(module):
+    """CompileError for the first use of v128 or a SIMD instruction."""
+    for type_index, functype in enumerate(module.types):
+        if "v128" in functype.params or "v128" in functype.results:
+            raise CompileError(f"SIMD is not supported yet: type {type_index} uses v128")
+    for global_index, globaltype in enumerate(module.all_global_types()):
+        if globaltype.valtype == "v128":
+            raise CompileError(f"SIMD is not supported yet: global {global_index} is v128")
+    for i, body in enumerate(module.codes):
+        func_index = module.num_imported_funcs + i
+        if any(valtype == "v128" for _, valtype in body.locals):
+            raise CompileError(f"SIMD is not supported yet: function {func_index} has a v128 "
+                               f"local")
+        for instr in body.body:
+            if instr.op >= 0xFD00:
+                raise CompileError(f"SIMD is not supported yet: function {func_index} uses "
+                                   f"{opcodes.name(instr.op)}")

@@ -1,0 +1,60 @@
+"""What every function's lowering shares: the wasm module's index spaces, and the LLVM module
+being built with its functions, intrinsics and metadata nodes.
+
+A big wasm module is lowered into several LLVM modules in turn (see module_codegen.py), so
+`start_llvm_module` begins a fresh one; a function defined in another part is declared here
+when it is called.
+"""
+
+from llvmlite import ir
+
+from . import abi
+from .signatures import llvm_function_type
+
+
+class ModuleEnv:
+    def __init__(self, module, triple, bounds_checks=True):
+        self.wasm = module
+        self.triple = triple
+        self.bounds_checks = bounds_checks
+        self.func_types = [module.types[t] for t in module.func_type_indices()]
+        self.num_imported_funcs = module.num_imported_funcs
+        self.global_types = module.all_global_types()
+        # Results of multi-value calls pass through a buffer as big as the largest result list.
+        self.max_results = max((len(t.results) for t in module.types), default=0)
+        self.start_llvm_module()
+
+    def start_llvm_module(self):
+        self.llvm = ir.Module(name="wasm")
+        self.llvm.triple = self.triple
+        self.invariant = self.llvm.add_metadata([])
+
+    def function(self, func_index):
+        """`aot_func_N` of a defined function in the current LLVM module: a declaration until
+        its body is translated into it."""
+        name = abi.func_symbol(func_index)
+        existing = self.llvm.globals.get(name)
+        if existing is not None:
+            return existing
+        return self.define_function(name, llvm_function_type(self.func_types[func_index]))
+
+    def define_function(self, name, fnty):
+        """A global function with the attributes every compiled function carries."""
+        fn = ir.Function(self.llvm, fnty, name)
+        fn.attributes.add("nounwind")
+        return fn
+
+    def intrinsic(self, name, ret, args):
+        """Declare (once) and return an LLVM intrinsic or libc function."""
+        existing = self.llvm.globals.get(name)
+        if existing is not None:
+            return existing
+        return ir.Function(self.llvm, ir.FunctionType(ret, args), name)
+
+    def metadata_string(self, text):
+        return ir.MetaDataString(self.llvm, text)
+
+    def constrained_args(self):
+        """The two metadata arguments of a constrained FP intrinsic: default rounding, and
+        'may trap', which forbids folds that would let a signalling NaN through unquieted."""
+        return [self.metadata_string("round.tonearest"), self.metadata_string("fpexcept.maytrap")]

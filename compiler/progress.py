@@ -1,0 +1,37 @@
+"""A progress bar on stderr for big modules, drawn only when stderr is a terminal."""
+
+import sys
+
+BAR_WIDTH = 30
+
+
+class Progress:
+    def __init__(self, total, label, stream=None, enabled=None):
+        self.stream = stream or sys.stderr
+        self.total = total
+        self.label = label
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self._shown = -1
+
+    def update(self, done):
+        if not self.enabled or self.total == 0:
+            return
+        percent = done * 100 // self.total
+        if percent == self._shown:
+            return
+        self._shown = percent
+        filled = BAR_WIDTH * done // self.total
+        self.stream.write(f"\r{self.label} [{'#' * filled}{' ' * (BAR_WIDTH - filled)}] "
+                          f"{done}/{self.total}")
+        self.stream.flush()
+
+    def phase(self, text):
+        """Replace the bar with a status line (for the LLVM phases, which give no progress)."""
+        if self.enabled:
+            self.stream.write(f"\r\033[K{text}")
+            self.stream.flush()
+
+    def close(self):
+        if self.enabled:
+            self.stream.write("\r\033[K")
+            self.stream.flush()

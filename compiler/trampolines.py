@@ -1,0 +1,68 @@
+"""The two kinds of adapter between native code and the loader's Python (docs/aot-abi.md):
+
+- `aot_import_N(ctx, params...)`: an imported function as a native function; passes the
+  params' bits in a u64 argv to ctx->host_call(ctx, N, argv) and returns the results from it.
+- `aot_array_call_T(code, ctx, argv)`: Python's way in; calls `code(ctx, params...)` of
+  type T with the params from argv and writes the results back to argv. The outermost entry
+  arms the stack limit (stack pointer - ExecEnv.stack_size) and disarms it on the way out.
+"""
+
+from llvmlite import ir
+
+from . import abi
+from .signatures import (I8, I32, I64, PTR, VOID, FunctionPointer, llvm_function_type,
+                         load_slots, returns_via_buffer, store_slots)
+
+HOST_CALL_TYPE = ir.FunctionType(VOID, [PTR, I32, PTR])
+
+
+def define_import_adapter(menv, func_index):
+    functype = menv.func_types[func_index]
+    fn = menv.define_function(abi.import_symbol(func_index), llvm_function_type(functype))
+    b = ir.IRBuilder(fn.append_basic_block())
+    ctx = fn.args[0]
+    slots = max(len(functype.params), len(functype.results), 1)
+    argv = b.alloca(I64, size=ir.Constant(I32, slots), name="argv")
+    store_slots(b, argv, fn.args[1:1 + len(functype.params)], functype.params)
+    host_call = b.load(b.gep(ctx, [ir.Constant(I64, abi.CTX_HOST_CALL)], source_etype=I8),
+                       typ=PTR)
+    b.call(FunctionPointer(host_call, HOST_CALL_TYPE), [ctx, ir.Constant(I32, func_index), argv])
+    results = load_slots(b, argv, functype.results)
+    if not results:
+        b.ret_void()
+    elif returns_via_buffer(functype):
+        store_slots(b, fn.args[-1], results, functype.results)
+        b.ret_void()
+    else:
+        b.ret(results[0])
+
+
+def define_array_call(menv, type_index):
+    functype = menv.wasm.types[type_index]
+    fn = menv.define_function(abi.array_call_symbol(type_index),
+                              ir.FunctionType(VOID, [PTR, PTR, PTR]))
+    code, ctx, argv = fn.args
+    b = ir.IRBuilder(fn.append_basic_block())
+
+    def field(base, offset):
+        return b.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
+
+    exec_env = b.load(field(ctx, abi.CTX_EXEC_ENV), typ=PTR)
+    limit_field = field(exec_env, abi.EXEC_ENV_STACK_LIMIT)
+    outer_limit = b.load(limit_field, typ=PTR)
+    stack_size = b.load(field(exec_env, abi.EXEC_ENV_STACK_SIZE), typ=I64)
+    sp = b.call(menv.intrinsic("llvm.stacksave.p0", PTR, []), [])
+    armed_here = b.gep(sp, [b.neg(stack_size)], source_etype=I8)
+    is_outermost = b.icmp_unsigned("==", outer_limit, ir.Constant(PTR, None))
+    b.store(b.select(is_outermost, armed_here, outer_limit), limit_field)
+
+    params = load_slots(b, argv, functype.params)
+    callee = FunctionPointer(code, llvm_function_type(functype))
+    if returns_via_buffer(functype):
+        b.call(callee, [ctx] + params + [argv])
+    else:
+        result = b.call(callee, [ctx] + params)
+        if functype.results:
+            store_slots(b, argv, [result], functype.results)
+    b.store(outer_limit, limit_field)
+    b.ret_void()

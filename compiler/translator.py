@@ -1,0 +1,394 @@
+"""Translation of one function body to LLVM IR: the wasm operator match is the spine.
+
+The operand stack holds LLVM values; locals are allocas that LLVM's mem2reg turns into SSA.
+Control instructions are handled here (see control.py for how blocks become LLVM blocks);
+everything else is one call into the module for its concern: numeric.py, memory.py,
+tables.py, calls.py. Code after an unconditional branch is unreachable until the `else` or
+`end` that closes its frame; it is skipped, keeping only the nesting of its frames.
+"""
+
+import struct
+
+from llvmlite import ir
+
+from pywamr.runtime import opcodes
+from pywamr.runtime.types import FuncType
+
+from . import abi, calls, memory, numeric, tables
+from .control import ControlFrame, branch_target, close_merge, enter_loop
+from .function_env import FunctionEnv
+from .signatures import F32, F64, I32, I64, llvm_type, returns_via_buffer, store_slots
+
+_MEMORY_OPS = frozenset(
+    [opcodes.NAMES[name] for name in list(memory.LOADS) + list(memory.STORES)]
+    + [opcodes.NAMES[name] for name in ("memory.size", "memory.grow", "memory.fill",
+                                        "memory.copy", "memory.init")])
+_CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]])
+
+
+class FunctionTranslator:
+    def __init__(self, menv, func_index, body):
+        self.menv = menv
+        self.functype = menv.func_types[func_index]
+        self.body = body
+        ops = {instr.op for instr in body.body}
+        self.fx = FunctionEnv(menv, menv.function(func_index),
+                              uses_memory=not ops.isdisjoint(_MEMORY_OPS))
+        self.is_leaf = ops.isdisjoint(_CALL_OPS)
+        self.stack = []
+        self.frames = []
+        self.reachable = True
+        self.locals = []
+
+    def translate(self):
+        self._declare_locals()
+        if not self.is_leaf:
+            self.fx.check_stack()
+        self.frames.append(ControlFrame("function", (), self.functype.results, 0, True))
+        for instr in self.body.body:
+            if self.reachable:
+                handler, extra = _HANDLERS[instr.op]
+                handler(self, instr.imm, extra)
+            elif instr.op in (opcodes.BLOCK, opcodes.LOOP, opcodes.IF):
+                self.frames.append(ControlFrame("dead", (), (), len(self.stack), False))
+            elif instr.op == opcodes.ELSE:
+                self.op_else(None, None)
+            elif instr.op == opcodes.END:
+                self.op_end(None, None)
+
+    def _declare_locals(self):
+        fx = self.fx
+        for arg, valtype in zip(fx.fn.args[1:], self.functype.params):
+            slot = fx.prologue.alloca(llvm_type(valtype))
+            fx.prologue.store(arg, slot)
+            self.locals.append((slot, valtype))
+        for count, valtype in self.body.locals:
+            typ = llvm_type(valtype)
+            zero = ir.Constant(typ, None)
+            for _ in range(count):
+                slot = fx.prologue.alloca(typ)
+                fx.prologue.store(zero, slot)
+                self.locals.append((slot, valtype))
+
+    # --- operand stack ----------------------------------------------------------------------
+
+    def pop(self):
+        return self.stack.pop()
+
+    def pop_n(self, n):
+        if n == 0:
+            return []
+        values = self.stack[-n:]
+        del self.stack[-n:]
+        return values
+
+    def peek_n(self, n):
+        return self.stack[len(self.stack) - n:]
+
+    # --- control ----------------------------------------------------------------------------
+
+    def block_type(self, blocktype):
+        if blocktype is None:
+            return FuncType((), ())
+        if isinstance(blocktype, str):
+            return FuncType((), (blocktype,))
+        return self.menv.wasm.types[blocktype]
+
+    def op_unreachable(self, imm, _):
+        self.fx.trap(abi.TRAP_UNREACHABLE)
+        self.reachable = False
+
+    def op_nop(self, imm, _):
+        pass
+
+    def op_block(self, imm, _):
+        bt = self.block_type(imm)
+        self.frames.append(ControlFrame("block", bt.params, bt.results,
+                                        len(self.stack) - len(bt.params), True))
+
+    def op_loop(self, imm, _):
+        bt = self.block_type(imm)
+        frame = ControlFrame("loop", bt.params, bt.results, len(self.stack) - len(bt.params), True)
+        self.frames.append(frame)
+        self.stack.extend(enter_loop(self.fx, frame, self.pop_n(len(bt.params))))
+
+    def op_if(self, imm, _):
+        bt = self.block_type(imm)
+        condition = self.is_true(self.pop())
+        frame = ControlFrame("if", bt.params, bt.results, len(self.stack) - len(bt.params), True,
+                             if_params=self.peek_n(len(bt.params)))
+        then_block = self.fx.fn.append_basic_block("then")
+        frame.else_block = self.fx.fn.append_basic_block("else")
+        self.fx.builder.cbranch(condition, then_block, frame.else_block)
+        self.fx.builder.position_at_end(then_block)
+        self.frames.append(frame)
+
+    def op_else(self, imm, _):
+        frame = self.frames[-1]
+        if not frame.live:
+            return
+        if self.reachable:
+            self.branch(frame, self.peek_n(len(frame.results)))
+        del self.stack[frame.height:]
+        self.stack.extend(frame.if_params)
+        self.fx.builder.position_at_end(frame.else_block)
+        frame.else_block = None
+        self.reachable = True
+
+    def op_end(self, imm, _):
+        frame = self.frames.pop()
+        if not frame.live:
+            return
+        if frame.kind == "loop":
+            return      # the results are on the stack; branches went to the header
+        if frame.else_block is not None:
+            # An if without else: the false edge passes the params through as results.
+            if self.reachable:
+                self.branch(frame, self.peek_n(len(frame.results)))
+            self.fx.builder.position_at_end(frame.else_block)
+            self.fx.builder.branch(branch_target(self.fx, frame, frame.if_params))
+        elif self.reachable and not frame.edges:
+            # Only the fall-through reaches the end: carry on in the same block.
+            self.finish_frame(frame, self.pop_n(len(frame.results)))
+            return
+        elif self.reachable:
+            self.branch(frame, self.peek_n(len(frame.results)))
+        self.finish_frame(frame, close_merge(self.fx, frame))
+
+    def finish_frame(self, frame, results):
+        del self.stack[frame.height:]
+        self.reachable = results is not None
+        if results is None:
+            return
+        if frame.kind == "function":
+            self.emit_return(results)
+            self.reachable = False
+        else:
+            self.stack.extend(results)
+
+    def emit_return(self, values):
+        builder = self.fx.builder
+        if not values:
+            builder.ret_void()
+        elif returns_via_buffer(self.functype):
+            store_slots(builder, self.fx.fn.args[-1], values, self.functype.results)
+            builder.ret_void()
+        else:
+            builder.ret(values[0])
+
+    def branch(self, frame, values):
+        self.fx.builder.branch(branch_target(self.fx, frame, values))
+
+    def label(self, depth):
+        return self.frames[len(self.frames) - 1 - depth]
+
+    def op_br(self, depth, _):
+        frame = self.label(depth)
+        self.branch(frame, self.peek_n(len(frame.branch_types)))
+        self.reachable = False
+
+    def op_br_if(self, depth, _):
+        condition = self.is_true(self.pop())
+        frame = self.label(depth)
+        target = branch_target(self.fx, frame, self.peek_n(len(frame.branch_types)))
+        go_on = self.fx.fn.append_basic_block()
+        self.fx.builder.cbranch(condition, target, go_on)
+        self.fx.builder.position_at_end(go_on)
+
+    def op_br_table(self, imm, _):
+        depths, default = imm
+        index = self.pop()
+        arity = len(self.label(default).branch_types)
+        values = self.peek_n(arity)
+        default_block = branch_target(self.fx, self.label(default), values)
+        switch = self.fx.builder.switch(index, default_block)
+        for case, depth in enumerate(depths):
+            switch.add_case(ir.Constant(I32, case),
+                            branch_target(self.fx, self.label(depth), values))
+        self.reachable = False
+
+    def op_return(self, imm, _):
+        self.op_br(len(self.frames) - 1, None)
+
+    def is_true(self, value):
+        return self.fx.builder.icmp_unsigned("!=", value, ir.Constant(I32, 0))
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def op_call(self, func_index, _):
+        functype = self.menv.func_types[func_index]
+        args = self.pop_n(len(functype.params))
+        self.stack.extend(calls.call(self.fx, func_index, args))
+
+    def op_call_indirect(self, imm, _):
+        type_index, table = imm
+        index = self.pop()
+        args = self.pop_n(len(self.menv.wasm.types[type_index].params))
+        self.stack.extend(calls.call_indirect(self.fx, type_index, table, index, args))
+
+    # --- parametric, variables --------------------------------------------------------------
+
+    def op_drop(self, imm, _):
+        self.pop()
+
+    def op_select(self, imm, _):
+        condition = self.is_true(self.pop())
+        b = self.pop()
+        a = self.pop()
+        self.stack.append(self.fx.builder.select(condition, a, b))
+
+    def op_local_get(self, index, _):
+        slot, valtype = self.locals[index]
+        self.stack.append(self.fx.builder.load(slot, typ=llvm_type(valtype)))
+
+    def op_local_set(self, index, _):
+        self.fx.builder.store(self.pop(), self.locals[index][0])
+
+    def op_local_tee(self, index, _):
+        self.fx.builder.store(self.stack[-1], self.locals[index][0])
+
+    def op_global_get(self, index, _):
+        globaltype = self.menv.global_types[index]
+        cell = self.fx.global_cell(index)
+        # An immutable global never changes after instantiation.
+        self.stack.append(self.fx.load(cell, 0, llvm_type(globaltype.valtype),
+                                       invariant=not globaltype.mutable))
+
+    def op_global_set(self, index, _):
+        self.fx.builder.store(self.pop(), self.fx.global_cell(index))
+
+    # --- constants, numeric -----------------------------------------------------------------
+
+    def op_int_const(self, value, typ):
+        self.stack.append(ir.Constant(typ, value))
+
+    def op_float_const(self, bits, types):
+        float_type, int_type = types
+        self.stack.append(float_constant(float_type, int_type, bits))
+
+    def op_unary(self, imm, lower):
+        self.stack.append(lower(self.fx, self.pop()))
+
+    def op_binary(self, imm, lower):
+        b = self.pop()
+        a = self.pop()
+        self.stack.append(lower(self.fx, a, b))
+
+    # --- memory -----------------------------------------------------------------------------
+
+    def op_load(self, memarg, name):
+        self.stack.append(memory.load(self.fx, name, memarg, self.pop()))
+
+    def op_store(self, memarg, name):
+        value = self.pop()
+        memory.store(self.fx, name, memarg, self.pop(), value)
+
+    def op_memory_size(self, imm, _):
+        self.stack.append(memory.memory_size(self.fx))
+
+    def op_memory_grow(self, imm, _):
+        self.stack.append(memory.memory_grow(self.fx, self.pop()))
+
+    def op_memory_fill(self, imm, _):
+        memory.memory_fill(self.fx, *self.pop_n(3))
+
+    def op_memory_copy(self, imm, _):
+        memory.memory_copy(self.fx, *self.pop_n(3))
+
+    def op_memory_init(self, segment, _):
+        memory.memory_init(self.fx, segment, *self.pop_n(3))
+
+    def op_data_drop(self, segment, _):
+        memory.data_drop(self.fx, segment)
+
+    # --- tables and references --------------------------------------------------------------
+
+    def op_table_get(self, table, _):
+        self.stack.append(tables.table_get(self.fx, table, self.pop()))
+
+    def op_table_set(self, table, _):
+        tables.table_set(self.fx, table, *self.pop_n(2))
+
+    def op_table_size(self, table, _):
+        self.stack.append(tables.table_size(self.fx, table))
+
+    def op_table_grow(self, table, _):
+        self.stack.append(tables.table_grow(self.fx, table, *self.pop_n(2)))
+
+    def op_table_fill(self, table, _):
+        tables.table_fill(self.fx, table, *self.pop_n(3))
+
+    def op_table_copy(self, imm, _):
+        tables.table_copy(self.fx, *imm, *self.pop_n(3))
+
+    def op_table_init(self, imm, _):
+        segment, table = imm
+        tables.table_init(self.fx, segment, table, *self.pop_n(3))
+
+    def op_elem_drop(self, segment, _):
+        tables.elem_drop(self.fx, segment)
+
+    def op_ref_null(self, imm, _):
+        self.stack.append(tables.ref_null(self.fx))
+
+    def op_ref_is_null(self, imm, _):
+        self.stack.append(tables.ref_is_null(self.fx, self.pop()))
+
+    def op_ref_func(self, func_index, _):
+        self.stack.append(tables.ref_func(self.fx, func_index))
+
+
+def float_constant(float_type, int_type, bits):
+    """A float constant with exactly these bits. Infinities and NaNs go through an integer
+    bitcast: llvmlite writes float literals via a Python float, which would not keep a NaN
+    payload. Every other value is exact as a Python float, and stays a plain constant that
+    the float lowering can recognise."""
+    if int_type == I32:
+        special = bits & 0x7F800000 == 0x7F800000
+        value = struct.unpack("<f", struct.pack("<I", bits))[0]
+    else:
+        special = bits & 0x7FF0000000000000 == 0x7FF0000000000000
+        value = struct.unpack("<d", struct.pack("<Q", bits))[0]
+    if special:
+        return ir.Constant(int_type, bits).bitcast(float_type)
+    return ir.Constant(float_type, value)
+
+
+def _build_handlers():
+    """opcode -> (FunctionTranslator method, extra argument passed to it)."""
+    t = FunctionTranslator
+    named = {
+        "unreachable": t.op_unreachable, "nop": t.op_nop, "block": t.op_block,
+        "loop": t.op_loop, "if": t.op_if, "else": t.op_else, "end": t.op_end,
+        "br": t.op_br, "br_if": t.op_br_if, "br_table": t.op_br_table,
+        "return": t.op_return, "call": t.op_call, "call_indirect": t.op_call_indirect,
+        "drop": t.op_drop, "select": t.op_select, "select_t": t.op_select,
+        "local.get": t.op_local_get, "local.set": t.op_local_set, "local.tee": t.op_local_tee,
+        "global.get": t.op_global_get, "global.set": t.op_global_set,
+        "memory.size": t.op_memory_size, "memory.grow": t.op_memory_grow,
+        "memory.fill": t.op_memory_fill, "memory.copy": t.op_memory_copy,
+        "memory.init": t.op_memory_init, "data.drop": t.op_data_drop,
+        "table.get": t.op_table_get, "table.set": t.op_table_set,
+        "table.size": t.op_table_size, "table.grow": t.op_table_grow,
+        "table.fill": t.op_table_fill, "table.copy": t.op_table_copy,
+        "table.init": t.op_table_init, "elem.drop": t.op_elem_drop,
+        "ref.null": t.op_ref_null, "ref.is_null": t.op_ref_is_null,
+        "ref.func": t.op_ref_func,
+    }
+    handlers = {opcodes.NAMES[name]: (method, None) for name, method in named.items()}
+    handlers[opcodes.NAMES["i32.const"]] = (t.op_int_const, I32)
+    handlers[opcodes.NAMES["i64.const"]] = (t.op_int_const, I64)
+    handlers[opcodes.NAMES["f32.const"]] = (t.op_float_const, (F32, I32))
+    handlers[opcodes.NAMES["f64.const"]] = (t.op_float_const, (F64, I64))
+    for name, lower in numeric.UNARY.items():
+        handlers[opcodes.NAMES[name]] = (t.op_unary, lower)
+    for name, lower in numeric.BINARY.items():
+        handlers[opcodes.NAMES[name]] = (t.op_binary, lower)
+    for name in memory.LOADS:
+        handlers[opcodes.NAMES[name]] = (t.op_load, name)
+    for name in memory.STORES:
+        handlers[opcodes.NAMES[name]] = (t.op_store, name)
+    return handlers
+
+
+_HANDLERS = _build_handlers()

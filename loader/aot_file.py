@@ -1,0 +1,225 @@
+"""The `.aot` container format: its constants, its parsed form, and the reader.
+
+docs/aot-format.md has the byte-level tables; compiler/aot_writer.py writes what this reads.
+The reader checks the container only (magic, version, length, checksum, internal indices);
+whether the code suits this machine is the loader's business (aot_module.py).
+"""
+
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from pywamr.runtime.errors import AotFormatError
+
+MAGIC = b"\x00pyaot\r\n"
+FORMAT_VERSION = 1
+
+# magic, format version, CRC-32 of every byte after this field, payload length
+HEADER = struct.Struct("<8sIIQ")
+CHECKSUM_OFFSET = 12
+CHECKSUMMED_FROM = 16
+
+# Payload sections, each `u8 id, u64 size, body`, all present, in this order.
+SECTION_TARGET = 1
+SECTION_MODULE = 2
+SECTION_OBJECT = 3
+SECTION_SYMBOLS = 4
+SECTION_RELOCATIONS = 5
+SECTION_ORDER = (SECTION_TARGET, SECTION_MODULE, SECTION_OBJECT, SECTION_SYMBOLS,
+                 SECTION_RELOCATIONS)
+SECTION_HEADER = struct.Struct("<BQ")
+
+# Flags of an object section.
+FLAG_EXECUTABLE = 1
+FLAG_WRITABLE = 2
+
+NO_SECTION = 0xFFFFFFFF          # symbol section index of an undefined (external) symbol
+SECTION_RECORD = struct.Struct("<BIQQ")     # flags, align, size, length of the stored data
+SYMBOL_RECORD = struct.Struct("<IQ")        # section index, offset (after the name)
+RELOCATION_RECORD = struct.Struct("<IIQIIq")  # section, type, offset, symbol, reserved, addend
+
+
+class Target(NamedTuple):
+    """What the code was compiled for."""
+    arch: str            # 'x86_64' | 'aarch64'
+    triple: str
+    cpu: str
+    features: str        # LLVM feature string, e.g. "+avx2,+bmi2,-avx512f"
+    code_model: str      # 'small' | 'kernel' | 'medium' | 'large' | 'tiny' | 'default'
+    opt_level: int
+    size_level: int
+    bounds_checks: str   # 'explicit' | 'guard-pages' | 'none', as the compiler names it
+
+
+class Section(NamedTuple):
+    name: str
+    data: bytes          # the first len(data) bytes; the rest up to `size` is zero
+    size: int
+    align: int
+    executable: bool
+    writable: bool
+
+
+class Symbol(NamedTuple):
+    name: str
+    section: int | None  # None: external, resolved by the loader
+    offset: int
+
+
+class Relocation(NamedTuple):
+    section: int         # section whose bytes are patched
+    offset: int          # where in that section
+    type: int            # ELF r_type of the target architecture
+    symbol: int          # index into the symbol list
+    addend: int
+
+
+@dataclass
+class AotFile:
+    target: Target
+    module_bytes: bytes  # the wasm module with every function body emptied
+    sections: list       # [Section]
+    symbols: list        # [Symbol]
+    relocations: list    # [Relocation]
+
+
+def _corrupted(what):
+    return AotFormatError(f"corrupted .aot file: {what}")
+
+
+class _Reader:
+    """Sequential little-endian reads that fail with a format error instead of IndexError."""
+
+    def __init__(self, data, pos=0, end=None):
+        self.data = data
+        self.pos = pos
+        self.end = len(data) if end is None else end
+
+    def take(self, n, what):
+        if n > self.end - self.pos:
+            raise _corrupted(f"{what} runs past its section")
+        start = self.pos
+        self.pos += n
+        return self.data[start:self.pos]
+
+    def unpack(self, record, what):
+        return record.unpack(self.take(record.size, what))
+
+    def u8(self, what):
+        return self.take(1, what)[0]
+
+    def u32(self, what):
+        return int.from_bytes(self.take(4, what), "little")
+
+    def string(self, what):
+        raw = self.take(self.u32(what), what)
+        try:
+            return bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            raise _corrupted(f"{what} is not UTF-8") from None
+
+
+def check_header(data):
+    """Check magic, version, length and checksum; return the payload's start offset."""
+    if len(data) < len(MAGIC):
+        if MAGIC.startswith(bytes(data)) and data:
+            raise AotFormatError(f"truncated .aot file ({len(data)} bytes)")
+        raise AotFormatError("not a .aot file (bad magic)")
+    if bytes(data[:len(MAGIC)]) != MAGIC:
+        raise AotFormatError("not a .aot file (bad magic)")
+    if len(data) < HEADER.size:
+        raise AotFormatError(f"truncated .aot file ({len(data)} bytes)")
+    _, version, checksum, payload_length = HEADER.unpack_from(data)
+    if version != FORMAT_VERSION:
+        raise AotFormatError(f"unsupported .aot format version {version} "
+                             f"(this loader reads version {FORMAT_VERSION})")
+    expected = HEADER.size + payload_length
+    if len(data) < expected:
+        raise AotFormatError(f"truncated .aot file ({len(data)} of {expected} bytes)")
+    if len(data) > expected:
+        raise _corrupted(f"{len(data) - expected} unexpected bytes after the end")
+    if zlib.crc32(memoryview(data)[CHECKSUMMED_FROM:]) != checksum:
+        raise _corrupted("checksum mismatch")
+    return HEADER.size
+
+
+def read_aot(data) -> AotFile:
+    """Parse a whole `.aot` file, raising AotFormatError with a one-line reason."""
+    data = memoryview(data).cast("B") if not isinstance(data, bytes) else data
+    pos = check_header(data)
+    bodies = {}
+    outer = _Reader(data, pos)
+    for section_id in SECTION_ORDER:
+        found, size = outer.unpack(SECTION_HEADER, "section header")
+        if found != section_id:
+            raise _corrupted(f"expected section {section_id}, found {found}")
+        start = outer.pos
+        outer.take(size, f"section {section_id}")
+        bodies[section_id] = _Reader(data, start, start + size)
+    if outer.pos != outer.end:
+        raise _corrupted("bytes after the last section")
+
+    target = _read_target(bodies[SECTION_TARGET])
+    module_reader = bodies[SECTION_MODULE]
+    module_bytes = bytes(module_reader.take(module_reader.end - module_reader.pos, "module"))
+    sections = _read_sections(bodies[SECTION_OBJECT])
+    symbols = _read_symbols(bodies[SECTION_SYMBOLS], sections)
+    relocations = _read_relocations(bodies[SECTION_RELOCATIONS], sections, symbols)
+    for section_id, reader in bodies.items():
+        if reader.pos != reader.end:
+            raise _corrupted(f"section {section_id} is longer than its contents")
+    return AotFile(target, module_bytes, sections, symbols, relocations)
+
+
+def _read_target(r):
+    arch = r.string("architecture")
+    triple = r.string("triple")
+    cpu = r.string("cpu")
+    features = r.string("cpu features")
+    code_model = r.string("code model")
+    opt_level = r.u8("opt level")
+    size_level = r.u8("size level")
+    bounds_checks = r.string("bounds-check mode")
+    return Target(arch, triple, cpu, features, code_model, opt_level, size_level, bounds_checks)
+
+
+def _read_sections(r):
+    sections = []
+    for _ in range(r.u32("section count")):
+        name = r.string("section name")
+        flags, align, size, stored = r.unpack(SECTION_RECORD, "section record")
+        if stored > size:
+            raise _corrupted(f"section {name} stores more bytes than its size")
+        if align == 0 or align & (align - 1):
+            raise _corrupted(f"section {name} has alignment {align}")
+        data = bytes(r.take(stored, f"section {name}"))
+        sections.append(Section(name, data, size, align, bool(flags & FLAG_EXECUTABLE),
+                                bool(flags & FLAG_WRITABLE)))
+    return sections
+
+
+def _read_symbols(r, sections):
+    symbols = []
+    for _ in range(r.u32("symbol count")):
+        name = r.string("symbol name")
+        section, offset = r.unpack(SYMBOL_RECORD, "symbol record")
+        if section == NO_SECTION:
+            section = None
+        elif section >= len(sections) or offset > sections[section].size:
+            raise _corrupted(f"symbol {name} lies outside the object's sections")
+        symbols.append(Symbol(name, section, offset))
+    return symbols
+
+
+def _read_relocations(r, sections, symbols):
+    count = r.u32("relocation count")
+    records = r.take(count * RELOCATION_RECORD.size, "relocations")
+    relocations = []
+    for section, r_type, offset, symbol, _, addend in RELOCATION_RECORD.iter_unpack(records):
+        if section >= len(sections) or offset >= sections[section].size:
+            raise _corrupted(f"relocation at {offset:#x} lies outside its section")
+        if symbol >= len(symbols):
+            raise _corrupted(f"relocation at {offset:#x} names symbol {symbol} of {len(symbols)}")
+        relocations.append(Relocation(section, offset, r_type, symbol, addend))
+    return relocations

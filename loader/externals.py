@@ -1,0 +1,64 @@
+"""The C library functions compiled code may call, found in the running process.
+
+LLVM turns some operations into calls it expects a C library to provide: block copies and
+fills (memcpy, memmove, memset) and the float operations a target has no instruction for
+(fmod, and rounding or sqrt on a CPU without SSE4.1 etc.). Only the names below are
+resolved; any other undefined symbol in an object is a format error, so a `.aot` file cannot
+reach arbitrary C functions by name.
+"""
+
+import ctypes
+import functools
+
+from pywamr.runtime.errors import AotFormatError
+
+_LIBC_FUNCTIONS = {"memcpy", "memmove", "memset", "memcmp", "bcmp"}
+_LIBM_FUNCTIONS = {
+    name + suffix
+    for name in ("ceil", "floor", "trunc", "nearbyint", "rint", "round", "roundeven", "sqrt",
+                 "fabs", "copysign", "fmin", "fmax", "fmod", "fma", "ldexp")
+    for suffix in ("", "f")
+}
+# 128-bit integer arithmetic that LLVM leaves to the compiler runtime.
+_LIBGCC_FUNCTIONS = {"__divti3", "__udivti3", "__modti3", "__umodti3", "__multi3",
+                     "__muloti4"}
+
+
+def resolve_external(name) -> int:
+    """The address of the C function `name`, or AotFormatError naming it."""
+    if name in _LIBC_FUNCTIONS:
+        library = _libc()
+    elif name in _LIBM_FUNCTIONS:
+        library = _libm()
+    elif name in _LIBGCC_FUNCTIONS:
+        library = _libgcc()
+    else:
+        raise AotFormatError(f"unknown external symbol {name!r} (the code calls a function "
+                             f"this loader does not provide)")
+    try:
+        return ctypes.cast(getattr(library, name), ctypes.c_void_p).value
+    except AttributeError:
+        raise AotFormatError(f"external symbol {name!r} is not available on this system") \
+            from None
+
+
+@functools.cache
+def _libc():
+    return ctypes.CDLL(None)
+
+
+@functools.cache
+def _libm():
+    try:
+        return ctypes.CDLL("libm.so.6")       # glibc; asking ldconfig is much slower
+    except OSError:
+        from ctypes.util import find_library
+        return ctypes.CDLL(find_library("m"))
+
+
+@functools.cache
+def _libgcc():
+    try:
+        return ctypes.CDLL("libgcc_s.so.1")
+    except OSError:
+        raise AotFormatError("the code needs libgcc_s.so.1, which this system lacks") from None

@@ -1,0 +1,82 @@
+"""Calling compiled functions from Python, and the u64 slots values travel in.
+
+Every call goes through the module's `aot_array_call_T` entry for the function's type with
+an array of u64 slots (docs/aot-abi.md), so floats cross bit-exactly; the host_call
+trampoline (helpers.py) reads and writes the same slots in the other direction.
+"""
+
+import ctypes
+
+from pywamr.runtime.api import Func
+from pywamr.runtime.types import is_ref
+
+from .exec_env import EXEC_ENV, raise_pending_trap
+from .records import FuncRef
+from .references import ref_to_python, ref_to_raw
+
+_U64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def slot_count(valtypes):
+    """A v128 takes two slots, every other value one."""
+    return sum(2 if t == "v128" else 1 for t in valtypes)
+
+
+def read_slots(valtypes, slots):
+    """Values from u64 slots: numbers as bit patterns, references as Python objects."""
+    values = []
+    i = 0
+    for valtype in valtypes:
+        if valtype == "v128":
+            values.append(slots[i] | slots[i + 1] << 64)
+            i += 2
+            continue
+        raw = slots[i]
+        if valtype in ("i32", "f32"):
+            raw &= 0xFFFF_FFFF
+        values.append(ref_to_python(valtype, raw) if is_ref(valtype) else raw)
+        i += 1
+    return values
+
+
+def write_slots(valtypes, values, slots):
+    """The inverse of read_slots."""
+    i = 0
+    for valtype, value in zip(valtypes, values):
+        if valtype == "v128":
+            slots[i] = value & _U64
+            slots[i + 1] = value >> 64 & _U64
+            i += 2
+            continue
+        slots[i] = ref_to_raw(valtype, value) if is_ref(valtype) else value & _U64
+        i += 1
+
+
+class AotFunc(Func):
+    """A function of an instance's function index space (defined or imported), callable
+    from Python and usable as a funcref value."""
+
+    def __init__(self, instance, func_index):
+        self.instance = instance
+        self.index = func_index
+        self.type = instance.module.func_type(func_index)
+        self.funcref_address = instance.funcref_address(func_index)
+        record = FuncRef.from_address(self.funcref_address)   # fixed once instantiated
+        self._code, self._ctx = record.code, record.ctx
+        self._array_call = instance.array_call(instance.module.func_type_indices()[func_index])
+        self._slots = max(slot_count(self.type.params), slot_count(self.type.results), 1)
+
+    def call_bits(self, args):
+        params = self.type.params
+        if len(args) != len(params):
+            raise TypeError(f"expected {len(params)} arguments, got {len(args)}")
+        argv = (ctypes.c_uint64 * self._slots)()
+        write_slots(params, args, argv)
+        if not EXEC_ENV.stack_limit:            # outermost call: its stack budget applies
+            EXEC_ENV.stack_size = self.instance.stack_size
+        self._array_call(self._code, self._ctx, argv)
+        raise_pending_trap()
+        return read_slots(self.type.results, argv)
+
+    def __repr__(self):
+        return f"<AotFunc {self.index} {self.type}>"

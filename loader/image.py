@@ -1,0 +1,165 @@
+"""The object's sections mapped into memory, relocated and protected: the code of one module,
+shared by all its instances.
+
+Layout of the one mapping (each part starts on a page, so each gets its own protection):
+
+    code sections, PLT stubs      read + execute
+    GOT, read-only sections       read
+    writable sections, bss        read + write
+
+The stubs and the GOT sit next to the code, so a 32-bit PC-relative reference from the code
+reaches them wherever the C library is; the whole mapping goes below 2 GB when the code
+holds 32-bit absolute addresses (x86_64 kernel code model, R_X86_64_32/32S).
+"""
+
+import struct
+
+from pywamr.runtime.errors import AotFormatError
+
+from . import reloc_x86_64
+from .externals import resolve_external
+from .icache import flush_icache
+from .mapping import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, Mapping, round_up
+
+GOT_SLOT_SIZE = 8
+GOT_SYMBOL = "_GLOBAL_OFFSET_TABLE_"
+
+
+def relocation_module(arch):
+    """The relocation table of `arch` (reloc_<arch>.py, same interface for every arch)."""
+    if arch == "x86_64":
+        return reloc_x86_64
+    if arch == "aarch64":
+        from . import reloc_aarch64
+        return reloc_aarch64
+    raise AotFormatError(f"no relocations for architecture {arch!r}")
+
+
+def _needs_low_2gb(aot):
+    if aot.target.arch != "x86_64":
+        return False
+    absolute_32 = (reloc_x86_64.R.X86_64_32, reloc_x86_64.R.X86_64_32S)
+    return aot.target.code_model == "kernel" or any(
+        r.type in absolute_32 for r in aot.relocations)
+
+
+class Stubs:
+    """GOT slots and PLT stubs, handed out as relocations ask for them.
+
+    got_slot(value): address of a slot holding `value`; plt_stub(target): address of a stub
+    jumping to `target`; got_base: the GOT's own address (for GOT-relative relocations).
+    """
+
+    def __init__(self, view, arch_relocs, base_address, got_offset, got_capacity, plt_offset,
+                 plt_capacity):
+        self.view = view
+        self.relocs = arch_relocs
+        self.got_base = base_address + got_offset
+        self._base_address = base_address
+        self._got_offset = got_offset
+        self._plt_offset = plt_offset
+        self._capacity = {"GOT": got_capacity, "PLT": plt_capacity}
+        self._got = {}
+        self._plt = {}
+
+    def got_slot(self, value):
+        if value not in self._got:
+            self._check_room(self._got, "GOT")
+            offset = self._got_offset + GOT_SLOT_SIZE * len(self._got)
+            struct.pack_into("<Q", self.view, offset, value & 0xFFFF_FFFF_FFFF_FFFF)
+            self._got[value] = self._base_address + offset
+        return self._got[value]
+
+    def plt_stub(self, target):
+        if target not in self._plt:
+            self._check_room(self._plt, "PLT")
+            offset = self._plt_offset + self.relocs.PLT_STUB_SIZE * len(self._plt)
+            address = self._base_address + offset
+            self.relocs.write_plt_stub(self.view, offset, address, target)
+            self._plt[target] = address
+        return self._plt[target]
+
+    def _check_room(self, table, name):
+        if len(table) >= self._capacity[name]:
+            raise AotFormatError(f"more {name} entries needed than the loader reserved "
+                                 f"({self._capacity[name]})")
+
+
+class LoadedImage:
+    """Map, relocate and protect the sections of an AotFile (aot_file.py)."""
+
+    def __init__(self, aot):
+        relocs = relocation_module(aot.target.arch)
+        sections = aot.sections
+        # A relocation asks for at most one GOT slot, and for a stub only when it branches
+        # to a symbol out of reach: one outside the image.
+        targets = {(r.symbol, r.addend) for r in aot.relocations}
+        got_capacity = len(targets)
+        plt_capacity = sum(1 for symbol, _ in targets if aot.symbols[symbol].section is None)
+
+        offsets = [0] * len(sections)
+        end = 0
+
+        def place(indices):
+            nonlocal end
+            for i in indices:
+                end = round_up(end, sections[i].align)
+                offsets[i] = end
+                end += sections[i].size
+
+        code = [i for i, s in enumerate(sections) if s.executable]
+        readonly = [i for i, s in enumerate(sections) if not s.executable and not s.writable]
+        writable = [i for i, s in enumerate(sections) if s.writable and not s.executable]
+        place(code)
+        plt_offset = round_up(end, 16)
+        code_end = plt_offset + plt_capacity * relocs.PLT_STUB_SIZE
+        got_offset = round_up(code_end, PAGE_SIZE)
+        end = got_offset + got_capacity * GOT_SLOT_SIZE
+        place(readonly)
+        readonly_end = end
+        end = round_up(end, PAGE_SIZE)
+        writable_start = end
+        place(writable)
+
+        self.mapping = Mapping(end, low_2gb=_needs_low_2gb(aot))
+        try:
+            base = self.mapping.address
+            view = self.mapping.view()
+            for section, offset in zip(sections, offsets):
+                view[offset:offset + len(section.data)] = section.data
+            stubs = Stubs(view, relocs, base, got_offset, got_capacity, plt_offset,
+                          plt_capacity)
+            addresses = [self._symbol_address(symbol, base + offsets[symbol.section]
+                                              if symbol.section is not None else 0, stubs)
+                         for symbol in aot.symbols]
+            for r in aot.relocations:
+                offset = offsets[r.section] + r.offset
+                relocs.apply_relocation(r.type, view, offset, base + offset,
+                                        addresses[r.symbol], r.addend, stubs)
+            view.release()
+            flush_icache(base, code_end)
+            self.mapping.protect(0, code_end, PROT_READ | PROT_EXEC)
+            self.mapping.protect(got_offset, readonly_end - got_offset, PROT_READ)
+            self.mapping.protect(writable_start, self.mapping.size - writable_start,
+                                 PROT_READ | PROT_WRITE)
+        except BaseException:
+            self.mapping.close()
+            raise
+        self.address = base
+        self.symbols = {symbol.name: address for symbol, address in zip(aot.symbols, addresses)
+                        if symbol.section is not None}
+
+    @staticmethod
+    def _symbol_address(symbol, section_address, stubs):
+        if symbol.section is not None:
+            return section_address + symbol.offset
+        if symbol.name == GOT_SYMBOL:
+            return stubs.got_base
+        return resolve_external(symbol.name)
+
+    def address_of(self, name):
+        """Address of a symbol the object defines, e.g. `aot_func_3`."""
+        try:
+            return self.symbols[name]
+        except KeyError:
+            raise AotFormatError(f"the object does not define {name}") from None

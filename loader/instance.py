@@ -1,0 +1,233 @@
+"""An instance of an AOT module: its VMContext and the runtime objects the context points at,
+built and initialised with the spec's instantiation semantics (2.0, section 4.5.4), plus the
+bulk memory and table operations the runtime helpers perform for compiled code.
+"""
+
+import ctypes
+
+from pywamr.runtime.api import HostFunc
+from pywamr.runtime.errors import Trap
+from pywamr.runtime.opcodes import NAMES
+
+from .exec_env import EXEC_ENV_ADDRESS, usable_stack_size
+from .func import AotFunc, read_slots, slot_count, write_slots
+from .global_var import AotGlobal
+from .helpers import HELPERS_ADDRESS, HOST_CALL_ADDRESS, register_instance
+from .linking import resolve_imports
+from .memory import AotMemory
+from .records import FuncRef, VMContext
+from .references import register_funcrefs
+from .table import AotTable
+from .type_ids import canonical_type_id
+
+DEFAULT_STACK_SIZE = 1 << 20     # native stack bytes compiled code may use per call from Python
+_U64 = 0xFFFF_FFFF_FFFF_FFFF
+_I32_CONST, _I64_CONST = NAMES["i32.const"], NAMES["i64.const"]
+_F32_CONST, _F64_CONST = NAMES["f32.const"], NAMES["f64.const"]
+_V128_CONST = NAMES["v128.const"]
+_REF_NULL, _REF_FUNC, _GLOBAL_GET = NAMES["ref.null"], NAMES["ref.func"], NAMES["global.get"]
+
+
+def _u64_array(values):
+    return (ctypes.c_uint64 * max(len(values), 1))(*values)
+
+
+class Instance:
+    """`exports` maps each export name to an AotFunc, AotMemory, AotTable or AotGlobal."""
+
+    def __init__(self, aot_module, imports=None, stack_size=DEFAULT_STACK_SIZE):
+        module = aot_module.module
+        self.aot_module = aot_module
+        self.module = module
+        self.stack_size = usable_stack_size(stack_size)
+        self._functions = {}
+        self.externs = resolve_imports(module, imports)   # also keeps the exporters alive
+
+        self.ctx = VMContext()
+        self.ctx_address = ctypes.addressof(self.ctx)
+        self._create_storage()
+        self._create_functions()
+        self._fill_context()
+        register_instance(self.ctx_address, self)
+
+        first_defined = len(self.globals) - len(module.globals)
+        for cell, glob in zip(self.globals[first_defined:], module.globals):
+            cell.set_raw(self.evaluate(glob.init))
+        self.elem_segments = [[self.evaluate(expr) for expr in seg.init] for seg in module.elems]
+        self.data_segments = [seg.data for seg in module.datas]
+        self.exports = {exp.name: self._export_object(exp) for exp in module.exports}
+        self._initialise_segments()
+        if module.start is not None:
+            self.function(module.start).call_bits([])
+
+    # Construction
+
+    def _imported(self, kind):
+        return [extern for imp, extern in zip(self.module.imports, self.externs)
+                if imp.kind == kind]
+
+    def _create_storage(self):
+        """Memories, tables and globals: the imported ones shared, then this module's own.
+        Tables and globals can hold funcrefs, so they keep every instance that may have
+        stored one alive (their creator and their importers)."""
+        module = self.module
+        self.memories = self._imported("memory") + [AotMemory(t) for t in module.memories]
+        self.tables = self._imported("table") + [AotTable(t) for t in module.tables]
+        self.globals = self._imported("global") + [AotGlobal(g.type) for g in module.globals]
+        for shared in self.tables + self.globals:
+            shared.keepalive.add(self)
+
+    def _create_functions(self):
+        """The FuncRef records: imports inline in one array, definitions in another."""
+        module = self.module
+        image = self.aot_module.image
+        type_indices = module.func_type_indices()
+        num_imported = module.num_imported_funcs
+        self.type_ids = _u64_array([canonical_type_id(t) for t in module.types])
+        self.host_funcs = {}
+
+        self.func_imports = (FuncRef * max(num_imported, 1))()
+        for i, extern in enumerate(self._imported("func")):
+            if isinstance(extern, HostFunc):
+                functype = module.types[type_indices[i]]
+                slots = max(slot_count(functype.params), slot_count(functype.results))
+                self.host_funcs[i] = (extern, functype, slots)
+                record = FuncRef(image.address_of(f"aot_import_{i}"), self.ctx_address,
+                                 self.type_ids[type_indices[i]])
+            else:
+                record = FuncRef.from_address(extern.funcref_address)
+            ctypes.memmove(ctypes.byref(self.func_imports, i * ctypes.sizeof(FuncRef)),
+                           ctypes.byref(record), ctypes.sizeof(FuncRef))
+
+        self.func_defs = (FuncRef * max(len(module.funcs), 1))()
+        for j, type_index in enumerate(module.funcs):
+            self.func_defs[j] = FuncRef(image.address_of(f"aot_func_{num_imported + j}"),
+                                        self.ctx_address, self.type_ids[type_index])
+
+        size = ctypes.sizeof(FuncRef)
+        records = [(ctypes.addressof(self.func_imports) + i * size, i)
+                   for i in range(num_imported)]
+        records += [(ctypes.addressof(self.func_defs) + j * size, num_imported + j)
+                    for j in range(len(module.funcs))]
+        self.func_refs = _u64_array([address for address, _ in records])
+        register_funcrefs(self, records)
+
+    def _fill_context(self):
+        ctx = self.ctx
+        self.global_cells = _u64_array([g.address for g in self.globals])
+        self.table_descs = _u64_array([t.desc_address for t in self.tables])
+        ctx.memory = self.memories[0].desc_address if self.memories else 0
+        ctx.globals = ctypes.addressof(self.global_cells)
+        ctx.tables = ctypes.addressof(self.table_descs)
+        ctx.func_imports = ctypes.addressof(self.func_imports)
+        ctx.type_ids = ctypes.addressof(self.type_ids)
+        ctx.func_refs = ctypes.addressof(self.func_refs)
+        ctx.exec_env = EXEC_ENV_ADDRESS
+        ctx.helpers = HELPERS_ADDRESS
+        ctx.host_call = HOST_CALL_ADDRESS
+
+    def evaluate(self, expr):
+        """The raw value of a constant expression (numbers as bits, references as words)."""
+        value = None
+        for instr in expr:
+            op = instr.op
+            if op == _I32_CONST:
+                value = instr.imm & 0xFFFF_FFFF
+            elif op == _I64_CONST:
+                value = instr.imm & _U64
+            elif op in (_F32_CONST, _F64_CONST, _V128_CONST):
+                value = instr.imm
+            elif op == _REF_NULL:
+                value = 0
+            elif op == _REF_FUNC:
+                value = self.funcref_address(instr.imm)
+            elif op == _GLOBAL_GET:
+                value = self.globals[instr.imm].get_raw()
+        return value
+
+    def _initialise_segments(self):
+        """Active element segments, then active data segments, in order; a trap leaves the
+        writes already done in place (they may be in imported tables and memories)."""
+        for i, seg in enumerate(self.module.elems):
+            if seg.mode == "active":
+                self.table_init(seg.table, i, self.evaluate(seg.offset), 0, len(seg.init))
+            if seg.mode != "passive":
+                self.elem_drop(i)
+        for i, seg in enumerate(self.module.datas):
+            if seg.mode == "active":
+                self.memory_init(i, self.evaluate(seg.offset), 0, len(seg.data))
+                self.data_drop(i)
+
+    def _export_object(self, export):
+        match export.kind:
+            case "func":
+                return self.function(export.index)
+            case "memory":
+                return self.memories[export.index]
+            case "table":
+                return self.tables[export.index]
+            case "global":
+                return self.globals[export.index]
+
+    # Functions
+
+    def function(self, func_index):
+        """The AotFunc for a function index (one object per index)."""
+        func = self._functions.get(func_index)
+        if func is None:
+            func = self._functions[func_index] = AotFunc(self, func_index)
+        return func
+
+    def funcref_address(self, func_index):
+        return self.func_refs[func_index]
+
+    def array_call(self, type_index):
+        return self.aot_module.array_call(type_index)
+
+    def call_host(self, import_index, argv):
+        """The body of host_call: run the Python host function behind an import."""
+        host, functype, count = self.host_funcs[import_index]
+        slots = (ctypes.c_uint64 * count).from_address(argv)
+        results = host.call_bits(read_slots(functype.params, slots))
+        write_slots(functype.results, results, slots)
+
+    # Operations of the runtime helpers (helpers.py); they raise Trap on a bounds violation.
+
+    def memory_grow(self, delta):
+        return self.memories[0].grow(delta)
+
+    def memory_init(self, segment, dst, src, n):
+        data = self.data_segments[segment]
+        memory = self.memories[0]
+        if src + n > len(data) or not memory.in_bounds(dst, n):
+            raise Trap("out of bounds memory access")
+        ctypes.memmove(memory.base + dst, data[src:src + n], n)
+
+    def data_drop(self, segment):
+        self.data_segments[segment] = b""
+
+    def table_init(self, table_index, segment, dst, src, n):
+        elems = self.elem_segments[segment]
+        table = self.tables[table_index]
+        if src + n > len(elems):
+            raise Trap("out of bounds table access")
+        table.check_range(dst, n)
+        table.elems[dst:dst + n] = elems[src:src + n]
+
+    def elem_drop(self, segment):
+        self.elem_segments[segment] = []
+
+    def table_copy(self, dst_table, src_table, dst, src, n):
+        target, source = self.tables[dst_table], self.tables[src_table]
+        source.check_range(src, n)
+        target.check_range(dst, n)
+        ctypes.memmove(ctypes.addressof(target.elems) + 8 * dst,
+                       ctypes.addressof(source.elems) + 8 * src, 8 * n)
+
+    def table_grow(self, table_index, init, delta):
+        return self.tables[table_index].grow_raw(delta, init)
+
+    def table_fill(self, table_index, dst, value, n):
+        table = self.tables[table_index]
+        table.check_range(dst, n)
+        table.elems[dst:dst + n] = [value] * n

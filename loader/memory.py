@@ -1,0 +1,59 @@
+"""A linear memory whose base never moves: 8 GiB of address space reserved up front (a 32-bit
+address plus a 32-bit offset), of which memory.grow only makes more pages accessible.
+Compiled code reaches it through its MemoryDesc; Python through the api.Memory methods."""
+
+import ctypes
+
+from pywamr.runtime.api import Memory
+from pywamr.runtime.types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
+
+from .mapping import PROT_READ, PROT_WRITE, Mapping
+from .records import MemoryDesc
+
+RESERVATION = 8 << 30
+
+
+class AotMemory(Memory):
+    def __init__(self, memtype: MemoryType):
+        self.declared_max = memtype.limits.max
+        self.max_pages = MAX_PAGES if self.declared_max is None \
+            else min(self.declared_max, MAX_PAGES)
+        self.mapping = Mapping(RESERVATION, reserve_only=True)
+        self.desc = MemoryDesc(self.mapping.address, 0)
+        self.desc_address = ctypes.addressof(self.desc)
+        if self.grow(memtype.limits.min) < 0:
+            raise MemoryError(f"cannot allocate {memtype.limits.min} pages of linear memory")
+
+    @property
+    def type(self):
+        """The memory's type now: its current size is the minimum imports are checked against."""
+        return MemoryType(Limits(self.size(), self.declared_max))
+
+    @property
+    def base(self):
+        return self.desc.base
+
+    @property
+    def size_bytes(self):
+        return self.desc.size_bytes
+
+    def size(self):
+        return self.desc.size_bytes // PAGE_SIZE
+
+    @property
+    def buffer(self):
+        return self.mapping.view(0, self.desc.size_bytes)
+
+    def grow(self, delta):
+        old = self.size()
+        if not 0 <= delta <= self.max_pages - old:
+            return -1
+        try:
+            self.mapping.protect(old * PAGE_SIZE, delta * PAGE_SIZE, PROT_READ | PROT_WRITE)
+        except OSError:
+            return -1
+        self.desc.size_bytes = (old + delta) * PAGE_SIZE
+        return old
+
+    def in_bounds(self, address, length):
+        return address + length <= self.desc.size_bytes

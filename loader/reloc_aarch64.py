@@ -1,0 +1,213 @@
+"""AArch64 relocations: patch compiled code once its sections and symbols have addresses.
+
+Formulas are those of "ELF for the Arm 64-bit Architecture (AAELF64)": S is the symbol's
+address, A the addend, P the address of the place being patched, Page(x) = x & ~0xFFF, and
+G(GDAT(S + A)) the address of a GOT slot holding S + A. Checked relocations raise
+RelocationError when the value does not fit the field; only the `_NC` ("no check") kinds keep
+the low bits by definition. Nothing is silently truncated.
+
+Instruction fields patched here (bit positions in the 32-bit little-endian word):
+  B, BL                      imm26 [25:0]        (offset / 4)
+  B.cond, CBZ, LDR literal   imm19 [23:5]        (offset / 4)
+  TBZ, TBNZ                  imm14 [18:5]        (offset / 4)
+  ADR, ADRP                  immhi [23:5], immlo [30:29]
+  ADD imm, LDR/STR uimm      imm12 [21:10]       (scaled by the access size for LDR/STR)
+  MOVZ, MOVK                 imm16 [20:5]
+"""
+
+import enum
+import struct
+
+from .errors import RelocationError
+
+
+class Reloc(enum.IntEnum):
+    """AArch64 ELF relocation types (AAELF64 section 5.7), by their ELF number."""
+
+    NONE = 256
+    ABS64 = 257
+    ABS32 = 258
+    ABS16 = 259
+    PREL64 = 260
+    PREL32 = 261
+    PREL16 = 262
+    MOVW_UABS_G0 = 263
+    MOVW_UABS_G0_NC = 264
+    MOVW_UABS_G1 = 265
+    MOVW_UABS_G1_NC = 266
+    MOVW_UABS_G2 = 267
+    MOVW_UABS_G2_NC = 268
+    MOVW_UABS_G3 = 269
+    LD_PREL_LO19 = 273
+    ADR_PREL_LO21 = 274
+    ADR_PREL_PG_HI21 = 275
+    ADR_PREL_PG_HI21_NC = 276
+    ADD_ABS_LO12_NC = 277
+    LDST8_ABS_LO12_NC = 278
+    TSTBR14 = 279
+    CONDBR19 = 280
+    JUMP26 = 282
+    CALL26 = 283
+    LDST16_ABS_LO12_NC = 284
+    LDST32_ABS_LO12_NC = 285
+    LDST64_ABS_LO12_NC = 286
+    LDST128_ABS_LO12_NC = 299
+    GOT_LD_PREL19 = 309
+    ADR_GOT_PAGE = 311
+    LD64_GOT_LO12_NC = 312
+
+
+RELOCATION_NAMES = {r.value: f"R_AARCH64_{r.name}" for r in Reloc}
+RELOCATION_NAMES[0] = "R_AARCH64_NONE"  # the generic ELF R_*_NONE, also valid on AArch64
+
+# Veneer for a branch whose target is beyond the +-128 MB reach of B/BL:
+#     ldr x16, #8     ; x16 (IP0) is the scratch register the ABI reserves for veneers
+#     br  x16
+#     .quad target
+PLT_STUB_SIZE = 16
+_LDR_X16_PC_PLUS_8 = 0x58000050
+_BR_X16 = 0xD61F0200
+
+
+def write_plt_stub(image, offset, stub_address, target):
+    """Write a veneer jumping to `target` at image[offset:]. The veneer does not depend on
+    its own address (`stub_address`): it loads the target from the literal just after it."""
+    image[offset:offset + PLT_STUB_SIZE] = struct.pack("<IIQ", _LDR_X16_PC_PLUS_8, _BR_X16,
+                                                       target & 0xFFFF_FFFF_FFFF_FFFF)
+
+
+def apply_relocation(r_type, image, offset, P, S, A, stubs):
+    """Patch the place image[offset:] (at absolute address P) for a relocation of `r_type`
+    against symbol address S with addend A. `stubs` provides GOT slots and branch veneers."""
+    place = _Place(image, offset, r_type)
+    match r_type:
+        case 0 | Reloc.NONE:
+            pass
+
+        # Data.
+        case Reloc.ABS64:                       # S + A
+            place.write_data(S + A, 8)
+        case Reloc.ABS32:                       # S + A, -2^31 <= X < 2^32
+            place.write_data(place.check(S + A, -(1 << 31), 1 << 32), 4)
+        case Reloc.ABS16:                       # S + A, -2^15 <= X < 2^16
+            place.write_data(place.check(S + A, -(1 << 15), 1 << 16), 2)
+        case Reloc.PREL64:                      # S + A - P
+            place.write_data(S + A - P, 8)
+        case Reloc.PREL32:                      # S + A - P, -2^31 <= X < 2^32
+            place.write_data(place.check(S + A - P, -(1 << 31), 1 << 32), 4)
+        case Reloc.PREL16:                      # S + A - P, -2^15 <= X < 2^16
+            place.write_data(place.check(S + A - P, -(1 << 15), 1 << 16), 2)
+
+        # MOVZ/MOVK: one 16-bit group of an absolute address (large code model).
+        case Reloc.MOVW_UABS_G0:                # S + A, bits [15:0], 0 <= X < 2^16
+            place.patch(place.check(S + A, 0, 1 << 16), 5, 16)
+        case Reloc.MOVW_UABS_G0_NC:             # S + A, bits [15:0]
+            place.patch(S + A, 5, 16)
+        case Reloc.MOVW_UABS_G1:                # S + A, bits [31:16], 0 <= X < 2^32
+            place.patch(place.check(S + A, 0, 1 << 32) >> 16, 5, 16)
+        case Reloc.MOVW_UABS_G1_NC:             # S + A, bits [31:16]
+            place.patch((S + A) >> 16, 5, 16)
+        case Reloc.MOVW_UABS_G2:                # S + A, bits [47:32], 0 <= X < 2^48
+            place.patch(place.check(S + A, 0, 1 << 48) >> 32, 5, 16)
+        case Reloc.MOVW_UABS_G2_NC:             # S + A, bits [47:32]
+            place.patch((S + A) >> 32, 5, 16)
+        case Reloc.MOVW_UABS_G3:                # S + A, bits [63:48]
+            place.patch((S + A) >> 48, 5, 16)
+
+        # PC-relative addresses (small and tiny code models).
+        case Reloc.ADR_PREL_LO21:               # S + A - P, -2^20 <= X < 2^20
+            place.patch_adr(place.check(S + A - P, -(1 << 20), 1 << 20))
+        case Reloc.ADR_PREL_PG_HI21:            # Page(S + A) - Page(P), -2^32 <= X < 2^32
+            place.patch_adr(place.check(_page(S + A) - _page(P), -(1 << 32), 1 << 32) >> 12)
+        case Reloc.ADR_PREL_PG_HI21_NC:         # Page(S + A) - Page(P)
+            place.patch_adr((_page(S + A) - _page(P)) >> 12)
+        case Reloc.LD_PREL_LO19:                # S + A - P, -2^20 <= X < 2^20
+            place.patch_offset(S + A - P, 5, 19)
+
+        # The low 12 bits of an address, completing an ADRP.
+        case Reloc.ADD_ABS_LO12_NC | Reloc.LDST8_ABS_LO12_NC:   # S + A, bits [11:0]
+            place.patch_lo12(S + A, 1)
+        case Reloc.LDST16_ABS_LO12_NC:          # S + A, bits [11:1]
+            place.patch_lo12(S + A, 2)
+        case Reloc.LDST32_ABS_LO12_NC:          # S + A, bits [11:2]
+            place.patch_lo12(S + A, 4)
+        case Reloc.LDST64_ABS_LO12_NC:          # S + A, bits [11:3]
+            place.patch_lo12(S + A, 8)
+        case Reloc.LDST128_ABS_LO12_NC:         # S + A, bits [11:4]
+            place.patch_lo12(S + A, 16)
+
+        # Branches.
+        case Reloc.TSTBR14:                     # S + A - P, -2^15 <= X < 2^15
+            place.patch_offset(S + A - P, 5, 14)
+        case Reloc.CONDBR19:                    # S + A - P, -2^20 <= X < 2^20
+            place.patch_offset(S + A - P, 5, 19)
+        case Reloc.JUMP26 | Reloc.CALL26:       # S + A - P, -2^27 <= X < 2^27, else a veneer
+            X = S + A - P
+            if not -(1 << 27) <= X < (1 << 27):
+                X = stubs.plt_stub(S + A) - P
+            place.patch_offset(X, 0, 26)
+
+        # Through the GOT: G(GDAT(S + A)) is the address of a slot holding S + A.
+        case Reloc.ADR_GOT_PAGE:                # Page(G(GDAT(S + A))) - Page(P), +-2^32
+            got = stubs.got_slot(S + A)
+            place.patch_adr(place.check(_page(got) - _page(P), -(1 << 32), 1 << 32) >> 12)
+        case Reloc.LD64_GOT_LO12_NC:            # G(GDAT(S + A)), bits [11:3]
+            place.patch_lo12(stubs.got_slot(S + A), 8)
+        case Reloc.GOT_LD_PREL19:               # G(GDAT(S + A)) - P, -2^20 <= X < 2^20
+            place.patch_offset(stubs.got_slot(S + A) - P, 5, 19)
+
+        case _:
+            raise RelocationError(f"unsupported AArch64 relocation type {r_type}")
+
+
+def _page(address):
+    return address & ~0xFFF
+
+
+class _Place:
+    """The 2, 4 or 8 bytes a relocation patches, with the checks every kind shares."""
+
+    def __init__(self, image, offset, r_type):
+        self.image = image
+        self.offset = offset
+        self.name = RELOCATION_NAMES.get(r_type, str(r_type))
+
+    def fail(self, what):
+        raise RelocationError(f"{self.name} at image offset {self.offset:#x}: {what}")
+
+    def check(self, value, low, high):
+        """`value` itself, after checking low <= value < high."""
+        if not low <= value < high:
+            self.fail(f"value {value:#x} out of range [{low:#x}, {high:#x})")
+        return value
+
+    def write_data(self, value, size):
+        mask = (1 << (8 * size)) - 1
+        self.image[self.offset:self.offset + size] = (value & mask).to_bytes(size, "little")
+
+    def patch(self, value, lsb, width):
+        """Put the low `width` bits of `value` into the instruction at bits [lsb+width-1:lsb]."""
+        word = int.from_bytes(self.image[self.offset:self.offset + 4], "little")
+        mask = ((1 << width) - 1) << lsb
+        word = (word & ~mask) | ((value << lsb) & mask)
+        self.image[self.offset:self.offset + 4] = word.to_bytes(4, "little")
+
+    def patch_offset(self, X, lsb, width):
+        """A signed word offset (B, BL, B.cond, CBZ, TBZ, LDR literal): X / 4 in `width` bits."""
+        limit = 1 << (width + 1)  # +-2^(width+1) bytes: `width` bits of words, signed
+        self.check(X, -limit, limit)
+        if X & 3:
+            self.fail(f"offset {X:#x} is not a multiple of 4")
+        self.patch(X >> 2, lsb, width)
+
+    def patch_adr(self, imm21):
+        """ADR/ADRP: the 21-bit immediate split into immlo [30:29] and immhi [23:5]."""
+        self.patch(imm21, 29, 2)
+        self.patch(imm21 >> 2, 5, 19)
+
+    def patch_lo12(self, address, access_size):
+        """ADD/LDR/STR imm12: bits [11:0] of the address, scaled by the access size."""
+        lo12 = address & 0xFFF
+        if lo12 % access_size:
+            self.fail(f"address {address:#x} is not aligned to the {access_size}-byte access")
+        self.patch(lo12 // access_size, 10, 12)

@@ -1,0 +1,158 @@
+"""x86_64 relocations: patch compiled code once its sections and symbols have addresses.
+
+Formulas are those of the System V AMD64 psABI (section 4.4.1): S is the symbol's address,
+A the addend, P the address of the place being patched, GOT the address of the global offset
+table, G the offset of the symbol's GOT slot from GOT (so G + GOT is the slot's address), and
+L the address of the symbol's PLT entry (here a stub next to the code). A value that does not
+fit its field raises RelocationError; nothing is silently truncated.
+
+The relocations LLVM emits, by code model: small/kernel use PC32, PLT32, 32, 32S, 64 and
+(REX_)GOTPCRELX; medium adds 64 for large data and GOTPC32/GOTOFF64 when PIC; large uses 64,
+PC64, and GOT64/GOTPC64/GOTOFF64 when PIC.
+"""
+
+import enum
+import struct
+
+from .errors import RelocationError
+
+
+class R(enum.IntEnum):
+    """x86_64 ELF relocation types: R.X86_64_PC32 is the psABI's R_X86_64_PC32."""
+
+    X86_64_NONE = 0
+    X86_64_64 = 1
+    X86_64_PC32 = 2
+    X86_64_GOT32 = 3
+    X86_64_PLT32 = 4
+    X86_64_GOTPCREL = 9
+    X86_64_32 = 10
+    X86_64_32S = 11
+    X86_64_16 = 12
+    X86_64_PC16 = 13
+    X86_64_8 = 14
+    X86_64_PC8 = 15
+    X86_64_PC64 = 24
+    X86_64_GOTOFF64 = 25
+    X86_64_GOTPC32 = 26
+    X86_64_GOT64 = 27
+    X86_64_GOTPCREL64 = 28
+    X86_64_GOTPC64 = 29
+    X86_64_GOTPLT64 = 30
+    X86_64_PLTOFF64 = 31
+    X86_64_GOTPCRELX = 41
+    X86_64_REX_GOTPCRELX = 42
+
+
+RELOCATION_NAMES = {r.value: f"R_{r.name}" for r in R}
+
+# Types an object file may hold that this loader does not apply (named in the error).
+_UNSUPPORTED_NAMES = {
+    5: "R_X86_64_COPY", 6: "R_X86_64_GLOB_DAT", 7: "R_X86_64_JUMP_SLOT",
+    8: "R_X86_64_RELATIVE", 16: "R_X86_64_DTPMOD64", 17: "R_X86_64_DTPOFF64",
+    18: "R_X86_64_TPOFF64", 19: "R_X86_64_TLSGD", 20: "R_X86_64_TLSLD",
+    21: "R_X86_64_DTPOFF32", 22: "R_X86_64_GOTTPOFF", 23: "R_X86_64_TPOFF32",
+    32: "R_X86_64_SIZE32", 33: "R_X86_64_SIZE64", 34: "R_X86_64_GOTPC32_TLSDESC",
+    35: "R_X86_64_TLSDESC_CALL", 36: "R_X86_64_TLSDESC", 37: "R_X86_64_IRELATIVE",
+    38: "R_X86_64_RELATIVE64", 43: "R_X86_64_CODE_4_GOTPCRELX",
+}
+
+# A stub that reaches any address without clobbering a register:
+#     jmp *0(%rip)     ; FF 25 00 00 00 00
+#     .quad target
+#     int3; int3       ; padding to 16 bytes
+PLT_STUB_SIZE = 16
+_JMP_RIP_INDIRECT = b"\xff\x25\x00\x00\x00\x00"
+
+
+def write_plt_stub(image, offset, stub_address, target):
+    """Write a stub jumping to `target` at image[offset:]; it does not depend on its own
+    address (`stub_address`), the jump reads the target from the quadword that follows."""
+    image[offset:offset + PLT_STUB_SIZE] = (
+        _JMP_RIP_INDIRECT + struct.pack("<Q", target & 0xFFFF_FFFF_FFFF_FFFF) + b"\xcc\xcc")
+
+
+def apply_relocation(r_type, image, offset, P, S, A, stubs):
+    """Patch the place image[offset:] (at absolute address P) for a relocation of `r_type`
+    against symbol address S with addend A. `stubs` provides GOT slots (`got_slot`, and the
+    table's own address as `got_base`) and PLT stubs (`plt_stub`)."""
+    place = _Place(image, offset, r_type)
+    match r_type:
+        case R.X86_64_NONE:
+            pass
+
+        # Absolute addresses.
+        case R.X86_64_64:                               # S + A
+            place.write(S + A, 8)
+        case R.X86_64_32:                               # S + A, zero-extended by the CPU
+            place.write(S + A, 4, signed=False)
+        case R.X86_64_32S:                              # S + A, sign-extended by the CPU
+            place.write(S + A, 4, signed=True)
+        case R.X86_64_16:                               # S + A
+            place.write(S + A, 2)
+        case R.X86_64_8:                                # S + A
+            place.write(S + A, 1)
+
+        # PC-relative addresses.
+        case R.X86_64_PC32:                             # S + A - P
+            place.write(S + A - P, 4, signed=True)
+        case R.X86_64_PC64:                             # S + A - P
+            place.write(S + A - P, 8)
+        case R.X86_64_PC16:                             # S + A - P
+            place.write(S + A - P, 2, signed=True)
+        case R.X86_64_PC8:                              # S + A - P
+            place.write(S + A - P, 1, signed=True)
+        case R.X86_64_PLT32:                            # L + A - P
+            value = S + A - P                           # straight to S when it is in reach
+            if not _fits(value, 4, signed=True):
+                value = stubs.plt_stub(S) + A - P
+            place.write(value, 4, signed=True)
+
+        # Through the GOT.
+        case R.X86_64_GOTPCREL | R.X86_64_GOTPCRELX | R.X86_64_REX_GOTPCRELX:
+            place.write(stubs.got_slot(S) + A - P, 4, signed=True)    # G + GOT + A - P
+        case R.X86_64_GOTPCREL64:                       # G + GOT + A - P
+            place.write(stubs.got_slot(S) + A - P, 8)
+        case R.X86_64_GOT32:                            # G + A
+            place.write(stubs.got_slot(S) - stubs.got_base + A, 4, signed=True)
+        case R.X86_64_GOT64 | R.X86_64_GOTPLT64:        # G + A
+            place.write(stubs.got_slot(S) - stubs.got_base + A, 8)
+        case R.X86_64_GOTPC32:                          # GOT + A - P
+            place.write(stubs.got_base + A - P, 4, signed=True)
+        case R.X86_64_GOTPC64:                          # GOT + A - P
+            place.write(stubs.got_base + A - P, 8)
+        case R.X86_64_GOTOFF64:                         # S + A - GOT
+            place.write(S + A - stubs.got_base, 8)
+        case R.X86_64_PLTOFF64:                         # L - GOT + A
+            place.write(stubs.plt_stub(S) - stubs.got_base + A, 8)
+
+        case _:
+            name = _UNSUPPORTED_NAMES.get(r_type, "unknown to this loader")
+            raise RelocationError(f"unsupported relocation type {r_type} ({name})")
+
+
+def _fits(value, size, signed=None):
+    """Whether `value` fits `size` bytes: signed=True as two's complement, False as unsigned,
+    None as either (the psABI's plain "word" fields)."""
+    bits = 8 * size
+    low = 0 if signed is False else -(1 << (bits - 1))
+    high = (1 << (bits - 1)) if signed is True else (1 << bits)
+    return low <= value < high
+
+
+class _Place:
+    """The 1, 2, 4 or 8 bytes a relocation patches."""
+
+    def __init__(self, image, offset, r_type):
+        self.image = image
+        self.offset = offset
+        self.r_type = r_type
+
+    def write(self, value, size, signed=None):
+        if not _fits(value, size, signed):
+            kind = {True: "signed ", False: "unsigned ", None: ""}[signed]
+            raise RelocationError(
+                f"{RELOCATION_NAMES[self.r_type]} at image offset {self.offset:#x}: value "
+                f"{value:#x} does not fit {8 * size} {kind}bits (try a larger code model)")
+        mask = (1 << (8 * size)) - 1
+        self.image[self.offset:self.offset + size] = (value & mask).to_bytes(size, "little")

@@ -1,0 +1,64 @@
+"""A table: a TableDesc whose element array is replaced (never resized in place) when the
+table grows, shared by pointer with every instance that imports it (docs/aot-abi.md)."""
+
+import ctypes
+
+from pywamr.runtime.api import Table
+from pywamr.runtime.errors import Trap
+from pywamr.runtime.types import MAX_TABLE_SIZE, Limits, TableType
+
+from .records import TableDesc
+from .references import ref_to_python, ref_to_raw
+
+# Growing past this many elements fails like growing past the maximum (a practical limit,
+# as in other engines: 10 million elements take 80 MB).
+MAX_ELEMENTS = 10_000_000
+
+
+class AotTable(Table):
+    def __init__(self, tabletype: TableType):
+        self.elem_type = tabletype.elem_type
+        self.declared_max = tabletype.limits.max
+        self.desc = TableDesc(0, 0, MAX_TABLE_SIZE if self.declared_max is None
+                              else self.declared_max)
+        self.desc_address = ctypes.addressof(self.desc)
+        self.elems = (ctypes.c_uint64 * 0)()
+        self.keepalive = set()   # instances that import it, and so may store their funcrefs
+        if self.grow_raw(tabletype.limits.min, 0) < 0:
+            raise MemoryError(f"cannot allocate a table of {tabletype.limits.min} elements")
+
+    @property
+    def type(self):
+        """The table's type now: its current size is the minimum imports are checked against."""
+        return TableType(self.elem_type, Limits(self.size(), self.declared_max))
+
+    def size(self):
+        return self.desc.size
+
+    def grow_raw(self, delta, init):
+        old = self.desc.size
+        if not 0 <= delta <= min(self.desc.max, MAX_ELEMENTS) - old:
+            return -1
+        elems = (ctypes.c_uint64 * (old + delta))()
+        ctypes.memmove(elems, self.elems, old * 8)
+        if init:
+            elems[old:old + delta] = [init] * delta
+        self.elems = elems
+        self.desc.elems = ctypes.addressof(elems)
+        self.desc.size = old + delta
+        return old
+
+    def check_range(self, start, count):
+        if start + count > self.desc.size:
+            raise Trap("out of bounds table access")
+
+    def get(self, index):
+        self.check_range(index, 1)
+        return ref_to_python(self.elem_type, self.elems[index])
+
+    def set(self, index, ref):
+        self.check_range(index, 1)
+        self.elems[index] = ref_to_raw(self.elem_type, ref)
+
+    def grow(self, delta, init=None):
+        return self.grow_raw(delta, ref_to_raw(self.elem_type, init))

@@ -1,0 +1,177 @@
+"""The `.aot` container: a compiled file reads back as written, and every kind of bad file
+(wrong magic, truncated, unknown version, corrupted, another architecture, missing CPU
+features) is refused with one clear line, also by `python -m pywamr.loader`."""
+
+import struct
+import subprocess
+import sys
+import zlib
+from types import SimpleNamespace
+
+import pytest
+
+from pywamr.compiler.aot_writer import strip_function_bodies, write_aot
+from pywamr.loader.aot_file import (CHECKSUM_OFFSET, CHECKSUMMED_FROM, FORMAT_VERSION, HEADER,
+                                    MAGIC, read_aot)
+from pywamr.loader.aot_module import AotModule
+from pywamr.loader.host import X86_64_FLAGS, cpu_flags, host_arch
+from pywamr.runtime.decoder import decode_module
+from pywamr.runtime.errors import AotFormatError
+
+from loader_objects import compile_wat, wat_to_wasm
+
+WAT = """
+(module
+  (memory (export "memory") 1)
+  (data (i32.const 8) "data")
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "rem") (param f64 f64) (result f64)
+    (f64.add (f64.nearest (local.get 0)) (f64.mul (local.get 1) (f64.const 0.1)))))
+"""
+
+
+@pytest.fixture(scope="module")
+def wasm(tmp_path_factory):
+    return wat_to_wasm(WAT, tmp_path_factory.mktemp("format"))
+
+
+@pytest.fixture(scope="module")
+def aot(tmp_path_factory):
+    return compile_wat(WAT, tmp_path_factory.mktemp("format"))
+
+
+def rewrite(aot_bytes, module_bytes=None, **target_changes):
+    """The same file re-written by the writer with the module or some target fields changed
+    (a valid checksum, so only the change can be the reason for a refusal)."""
+    parsed = read_aot(aot_bytes)
+    image = SimpleNamespace(sections=parsed.sections, symbols=parsed.symbols,
+                            relocations=parsed.relocations)
+    target = parsed.target._replace(**target_changes)._asdict()
+    return write_aot(module_bytes or parsed.module_bytes, decode_module(parsed.module_bytes),
+                     image, target)
+
+
+def with_checksum(data):
+    data = bytearray(data)
+    struct.pack_into("<I", data, CHECKSUM_OFFSET, zlib.crc32(data[CHECKSUMMED_FROM:]))
+    return bytes(data)
+
+
+def refusal(data):
+    with pytest.raises(AotFormatError) as error:
+        AotModule(data)
+    message = str(error.value)
+    assert "\n" not in message
+    return message
+
+
+def test_reads_back_what_the_compiler_wrote(aot, wasm):
+    parsed = read_aot(aot)
+    assert parsed.target.arch == host_arch()
+    module = decode_module(parsed.module_bytes)
+    original = decode_module(wasm)
+    assert module.types == original.types
+    assert [e.name for e in module.exports] == ["memory", "add", "rem"]
+    assert [d.data for d in module.datas] == [b"data"]
+    assert all(body.body[-1].op == 0x0B and len(body.body) == 1 for body in module.codes)
+    names = {s.name for s in parsed.symbols if s.section is not None}
+    assert {"aot_func_0", "aot_func_1", "aot_array_call_0", "aot_array_call_1"} <= names
+    assert parsed.relocations               # at least the constant 0.1 in .rodata
+    assert rewrite(aot) == aot            # writer and reader agree byte for byte
+
+
+def test_stripping_keeps_function_count_and_drops_code(wasm):
+    stripped = strip_function_bodies(wasm)
+    assert len(stripped) < len(wasm)
+    assert len(decode_module(stripped).codes) == len(decode_module(wasm).codes)
+
+
+def test_loads_and_runs(aot):
+    exports = AotModule(aot).instantiate().exports
+    assert exports["add"](2, 3) == 5
+    assert exports["rem"](2.5, 0.25) == 2.0 + 0.25 * 0.1
+    assert exports["memory"].read(8, 4) == b"data"
+
+
+def test_wrong_magic(aot, wasm):
+    assert refusal(wasm) == "not a .aot file (bad magic)"
+    assert refusal(b"") == "not a .aot file (bad magic)"
+    assert refusal(b"\x00pyaoT" + aot[6:]) == "not a .aot file (bad magic)"
+
+
+@pytest.mark.parametrize("length", [3, len(MAGIC), HEADER.size - 1])
+def test_truncated_header(aot, length):
+    assert refusal(aot[:length]) == f"truncated .aot file ({length} bytes)"
+
+
+@pytest.mark.parametrize("cut", [1, 100])
+def test_truncated_payload(aot, cut):
+    assert refusal(aot[:-cut]) == f"truncated .aot file ({len(aot) - cut} of {len(aot)} bytes)"
+
+
+def test_trailing_bytes(aot):
+    assert refusal(aot + b"\0\0") == "corrupted .aot file: 2 unexpected bytes after the end"
+
+
+def test_unknown_version(aot):
+    data = bytearray(aot)
+    struct.pack_into("<I", data, 8, FORMAT_VERSION + 1)
+    assert refusal(bytes(data)) == (f"unsupported .aot format version {FORMAT_VERSION + 1} "
+                                    f"(this loader reads version {FORMAT_VERSION})")
+
+
+@pytest.mark.parametrize("where", [HEADER.size + 3, 0.5, -1])
+def test_corrupted_byte(aot, where):
+    position = int(len(aot) * where) if isinstance(where, float) else where % len(aot)
+    data = bytearray(aot)
+    data[position] ^= 0x40
+    assert refusal(bytes(data)) == "corrupted .aot file: checksum mismatch"
+
+
+def test_corrupted_structure_with_a_valid_checksum(aot):
+    data = bytearray(aot)
+    data[HEADER.size] = 9                       # the first section id
+    assert refusal(with_checksum(data)) == "corrupted .aot file: expected section 1, found 9"
+
+
+def test_malformed_module_section(aot):
+    message = refusal(rewrite(aot, module_bytes=b"\0asm\x01\0\0\0\x01\x05\x01"))
+    assert message.startswith("corrupted .aot file: its wasm module: ")
+
+
+def test_wrong_architecture(aot):
+    other = "aarch64" if host_arch() == "x86_64" else "x86_64"
+    assert refusal(rewrite(aot, arch=other)) == \
+        f"compiled for {other}, this machine is {host_arch()}"
+
+
+def test_missing_cpu_feature(aot):
+    missing = [name for name, flag in X86_64_FLAGS.items() if flag not in cpu_flags()]
+    assert missing, "this CPU has every feature of the table"
+    message = refusal(rewrite(aot, features=f"+sse2,+{missing[0]}"))
+    assert message == f"compiled for CPU features this machine lacks: +{missing[0]}"
+
+
+def test_present_cpu_features_are_accepted(aot):
+    present = [name for name, flag in X86_64_FLAGS.items() if flag in cpu_flags()]
+    AotModule(rewrite(aot, features=",".join("+" + name for name in present)))
+
+
+def run_cli(path):
+    return subprocess.run([sys.executable, "-m", "pywamr.loader", str(path)],
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda aot: aot[:-10], "truncated .aot file"),
+    (lambda aot: aot[:12] + b"\xff" + aot[13:], "checksum mismatch"),
+    (lambda aot: rewrite(aot, arch="aarch64"), "compiled for aarch64, this machine is x86_64"),
+])
+def test_cli_reports_one_line(aot, tmp_path, damage, expected):
+    path = tmp_path / "bad.aot"
+    path.write_bytes(damage(aot))
+    done = run_cli(path)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
