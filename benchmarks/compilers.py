@@ -1,0 +1,93 @@
+"""The ahead-of-time compile steps: pyaotc at each opt level, and wasmtime's Cranelift.
+
+Both run as a command, so a compile is measured like a run (wall time and peak RSS of the
+child). A program is compiled at most once per session: the compile-speed benchmark compiles
+everything it times, and the run rows reuse those outputs or compile what is missing.
+Outputs from an earlier session are never reused; the compiler may have changed since.
+"""
+
+import importlib.util
+import sys
+
+from measure import run_child
+from programs import BENCH_DIR, BUILD_DIR
+
+
+def missing_module(name):
+    """Why `name` cannot be imported without importing it (which would cost start-up), or None."""
+    try:
+        found = importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+        found = None
+    return None if found else f"{name} is not installed or not written yet"
+
+
+class Compiler:
+    """One compiler configuration: its command, where its outputs go, and whether it can run."""
+
+    name: str
+    suffix: str
+
+    def __init__(self):
+        self.compiled = set()     # names of the programs compiled in this session
+
+    def unavailable(self):
+        raise NotImplementedError
+
+    def command(self, wasm, out):
+        raise NotImplementedError
+
+    def output(self, program):
+        return BUILD_DIR / "compiled" / f"{program.name}{self.suffix}"
+
+    def compile(self, program):
+        """Compile now; return the ChildRun. Raises RuntimeError if the compiler failed."""
+        out = self.output(program)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.unlink(missing_ok=True)
+        run = run_child(self.command(program.wasm, out))
+        failure = run.failure()
+        if failure is None and not out.exists():
+            failure = f"wrote no {out.name}"
+        if failure:
+            raise RuntimeError(f"{self.name} failed on {program.name}.wasm: {failure}")
+        self.compiled.add(program.name)
+        return run
+
+    def ensure_compiled(self, program):
+        """The output for `program`, compiled in this session."""
+        if program.name not in self.compiled:
+            self.compile(program)
+        return self.output(program)
+
+
+class Pyaotc(Compiler):
+    def __init__(self, opt_level):
+        super().__init__()
+        self.opt_level = opt_level
+        self.name = f"pyaotc -O{opt_level}"
+        self.suffix = f".O{opt_level}.aot"
+
+    def unavailable(self):
+        return missing_module("llvmlite") or missing_module("pywamr.compiler.__main__")
+
+    def command(self, wasm, out):
+        return [sys.executable, "-m", "pywamr.compiler", "--opt-level", str(self.opt_level),
+                "-o", str(out), str(wasm)]
+
+
+class WasmtimeCompile(Compiler):
+    name = "wasmtime (Cranelift)"
+    suffix = ".cwasm"
+
+    def unavailable(self):
+        return missing_module("wasmtime")
+
+    def command(self, wasm, out):
+        return [sys.executable, str(BENCH_DIR / "wasmtime_run.py"), "compile", str(wasm), str(out)]
+
+
+PYAOTC = {level: Pyaotc(level) for level in range(4)}
+WASMTIME = WasmtimeCompile()
+COMPILERS = [*PYAOTC.values(), WASMTIME]
+BY_NAME = {compiler.name: compiler for compiler in COMPILERS}

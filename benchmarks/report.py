@@ -1,0 +1,293 @@
+"""Turn build/results.json into benchmarks/results.md (tables) and benchmarks/results.png
+(bar chart of the ratios to native), and print the tables.
+
+Usage: python benchmarks/report.py [RESULTS_JSON]
+"""
+
+import math
+import statistics
+import sys
+from pathlib import Path
+
+import compilers
+import programs
+import runtimes
+from results import RESULTS_JSON, load
+
+RESULTS_MD = programs.BENCH_DIR / "results.md"
+RESULTS_PNG = programs.BENCH_DIR / "results.png"
+MB = 1e6
+
+TIER_TITLES = {
+    "full": "Compiled rows, full inputs (natively about 1 s each)",
+    "small": "Interpreter, small inputs",
+    "tiny": "Naive-interpreter comparison, tiny inputs",
+}
+# Extra columns of a tier: (title, numerator row, denominator row).
+TIER_COMPARISONS = {
+    "small": [("interp / CPython", "interp", "cpython")],
+    "tiny": [("pywasm / interp", "pywasm", "interp"), ("interp / CPython", "interp", "cpython")],
+}
+
+
+class Notes:
+    """Numbered reasons for the cells that hold no measurement, printed under a table."""
+
+    def __init__(self):
+        self.reasons = []
+
+    def cell(self, record):
+        if record is None:
+            return "not run"
+        if record.status == "ok":
+            return "untimed"        # pytest --benchmark-disable
+        return f"{record.status.replace('unavailable', 'n/a')} ({self.number(record)})"
+
+    def number(self, record):
+        reason = f"{record.case.row}: {record.reason}"
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        return self.reasons.index(reason) + 1
+
+    def lines(self):
+        return [f"({i}) {reason.replace('|', '/')}  " for i, reason in enumerate(self.reasons, 1)]
+
+
+def run_cells(records):
+    """{(tier, program, row): Record} of the run-time cases."""
+    return {(r.case.tier, r.case.column, r.case.row): r for r in records if r.case.table == "run"}
+
+
+def measured(record):
+    return record is not None and record.status == "ok" and record.median is not None
+
+
+def ratio_text(ratio):
+    return f"{ratio:.2f}x" if ratio < 10 else f"{ratio:.0f}x"
+
+
+def seconds_text(seconds):
+    return f"{seconds:.3f} s" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def geometric_mean(values):
+    return math.exp(statistics.fmean(math.log(v) for v in values)) if values else None
+
+
+def run_table(tier, cells):
+    """Median time and ratio to native of each program on each row of `tier`."""
+    rows = runtimes.ROWS_BY_TIER[tier]
+    comparisons = TIER_COMPARISONS.get(tier, [])
+    notes = Notes()
+    header = ["program", "input"] + [row.label for row in rows] + [c[0] for c in comparisons]
+    body = []
+    ratios = {row.name: [] for row in rows}
+    compared = {c[0]: [] for c in comparisons}
+    for program in programs.PROGRAMS:
+        native = cells.get((tier, program.name, "native"))
+        line = [program.name, " ".join(program.args(tier))]
+        for row in rows:
+            record = cells.get((tier, program.name, row.name))
+            if not measured(record):
+                line.append(notes.cell(record))
+                continue
+            text = seconds_text(record.median)
+            if measured(native):
+                ratio = record.median / native.median
+                ratios[row.name].append(ratio)
+                text += f" ({ratio_text(ratio)})"
+            line.append(text)
+        for title, top, bottom in comparisons:
+            a, b = cells.get((tier, program.name, top)), cells.get((tier, program.name, bottom))
+            if measured(a) and measured(b):
+                compared[title].append(a.median / b.median)
+                line.append(ratio_text(a.median / b.median))
+            else:
+                line.append("-")
+        body.append(line)
+    mean_line = ["geometric mean", ""]
+    for row in rows:
+        mean = geometric_mean(ratios[row.name])
+        mean_line.append(f"**{ratio_text(mean)}**" if mean else "-")
+    for title, _, _ in comparisons:
+        mean = geometric_mean(compared[title])
+        mean_line.append(f"**{ratio_text(mean)}**" if mean else "-")
+    body.append(mean_line)
+    return markdown_table(header, body) + [""] + notes.lines()
+
+
+def memory_table(tier, cells):
+    rows = runtimes.ROWS_BY_TIER[tier]
+    notes = Notes()
+    body = []
+    for program in programs.PROGRAMS:
+        line = [program.name]
+        for row in rows:
+            record = cells.get((tier, program.name, row.name))
+            line.append(f"{record.max_rss_kb / 1024:.1f}" if measured(record)
+                        else notes.cell(record))
+        body.append(line)
+    header = ["peak RSS, MiB"] + [row.label for row in rows]
+    return markdown_table(header, body) + [""] + notes.lines()
+
+
+def startup_table(records):
+    by_row = {r.case.row: r for r in records if r.case.table == "startup"}
+    floor = by_row.get("python-pass")
+    notes = Notes()
+    body = []
+    for row in runtimes.STARTUP_ROWS:
+        record = by_row.get(row.name)
+        if not measured(record):
+            body.append([row.label, notes.cell(record), "", "", ""])
+            continue
+        over = (f"{(record.median - floor.median) * 1e3:+.1f} ms"
+                if row.hosted_by_python and measured(floor) else "")
+        body.append([row.label, f"{record.median * 1e3:.1f} ms", f"{record.min * 1e3:.1f} ms",
+                     over, f"{record.max_rss_kb / 1024:.1f}"])
+    header = ["hello world", "median", "fastest", "median over `python3 -c pass`",
+              "peak RSS, MiB"]
+    return markdown_table(header, body) + [""] + notes.lines()
+
+
+def compile_table(records):
+    notes = Notes()
+    body = []
+    for compiler in compilers.COMPILERS:
+        mine = [r for r in records if r.case.table == "compile" and r.case.row == compiler.name]
+        done = [r for r in mine if measured(r)]
+        problems = [r for r in mine if not measured(r)]
+        if not done:
+            body.append([compiler.name, notes.cell(problems[0] if problems else None), "", "", "", ""])
+            continue
+        size = sum(r.extra["wasm_bytes"] for r in done)
+        total = sum(r.median for r in done)
+        modules = f"{len(done)} ({size / MB:.2f} MB)"
+        if problems:
+            modules += f"; {len(problems)} failed ({notes.number(problems[0])})"
+        body.append([compiler.name, modules, f"{total:.2f} s", f"{total / (size / MB):.1f}",
+                     f"{statistics.median(r.median for r in done):.2f} s",
+                     f"{max(r.max_rss_kb for r in done) / 1024:.0f}"])
+    header = ["compiler", "modules compiled", "total time", "s per MB of wasm",
+              "median per module", "peak RSS, MiB"]
+    return markdown_table(header, body) + [""] + notes.lines()
+
+
+def decode_table(records):
+    notes = Notes()
+    body = []
+    for record in (r for r in records if r.case.table == "decode"):
+        if not measured(record):
+            body.append([record.case.row, record.case.column, notes.cell(record), "", ""])
+            continue
+        size = record.extra["wasm_bytes"] / MB
+        body.append([record.case.row, f"{size:.1f} MB", seconds_text(record.median),
+                     f"{size / record.median:.2f}", f"{record.max_rss_kb / 1024:.0f}"])
+    header = ["step", "module", "median time", "MB/s", "peak RSS, MiB"]
+    return markdown_table(header, body) + [""] + notes.lines()
+
+
+def rounds_line(records, table, tier=""):
+    counts = sorted({r.rounds for r in records
+                     if r.case.table == table and r.case.tier == tier and r.rounds})
+    return f"Median of {' or '.join(map(str, counts)) or 'no'} runs per cell."
+
+
+def machine_lines(machine):
+    return markdown_table(["", ""], [[key, value] for key, value in machine.items()])
+
+
+def write_markdown(machine, records):
+    cells = run_cells(records)
+    out = [
+        "# pywamr benchmark results",
+        "",
+        "Written by `build-scripts/run-benchmarks.sh`; how the suite works is in "
+        "docs/benchmarks.md. Times are the median wall time of the whole process, start-up "
+        "included; the ratio in brackets is to the native build on the same input. Every "
+        "run's output was checked against the native build's.",
+        "",
+        "## Machine",
+        "",
+        *machine_lines(machine),
+    ]
+    for tier in programs.TIERS:
+        out += ["", f"## {TIER_TITLES[tier]}", "", rounds_line(records, "run", tier), "",
+                *run_table(tier, cells)]
+        if tier == "full":
+            out += ["Node.js runs with its defaults: a function's optimized code replaces "
+                    "its baseline (Liftoff) code only at its next call, which hurts programs "
+                    "that spend their time in one long call (docs/benchmarks.md)."]
+    out += ["", "Native runs of small and tiny inputs take a few milliseconds, mostly process "
+            "start-up, so ratios to them understate the slowdown; the comparison columns "
+            "between rows are the fairer figure there.",
+            "", "## Start-up", "", rounds_line(records, "startup"), "", *startup_table(records),
+            "", "## Peak memory, full inputs", "", *memory_table("full", cells),
+            "", "## Peak memory, small inputs", "", *memory_table("small", cells),
+            "", "## Compile speed", "",
+            "Each module compiled by its command-line tool in a fresh process, so every "
+            "module's time includes the tool's start-up (Python, and llvmlite or wasmtime).",
+            "", *compile_table(records),
+            "", "## Decoding speed", "",
+            "`pywamr.runtime.decoder.decode_module` on a generated module (benchmarks/big_module.py), "
+            "in a fresh process that reads the file.",
+            "", *decode_table(records), ""]
+    RESULTS_MD.write_text("\n".join(out))
+    return "\n".join(out)
+
+
+def write_chart(records):
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot, ticker
+
+    cells = run_cells(records)
+    names = [p.name for p in programs.PROGRAMS]
+    figure, axes = pyplot.subplots(len(programs.TIERS), 1, figsize=(11, 12))
+    for ax, tier in zip(axes, programs.TIERS):
+        rows = [row for row in runtimes.ROWS_BY_TIER[tier] if row.name != "native"]
+        width = 0.8 / len(rows)
+        for i, row in enumerate(rows):
+            positions = [p + i * width for p in range(len(names))]
+            ratios = []
+            for position, name in zip(positions, names):
+                record, native = cells.get((tier, name, row.name)), cells.get((tier, name, "native"))
+                if measured(record) and measured(native):
+                    ratios.append(record.median / native.median)
+                else:
+                    ratios.append(math.nan)
+                    missing = record.status if record else "not run"
+                    ax.text(position, 1.05, missing, rotation=90, ha="center", va="bottom",
+                            fontsize=7)
+            ax.bar(positions, ratios, width, label=row.label)
+        ax.axhline(1, color="black", linewidth=0.8)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}x"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.set_ylim(0.5, ax.get_ylim()[1] * 4)
+        ax.set_xticks([p + 0.4 - width / 2 for p in range(len(names))], names)
+        ax.set_ylabel("time / native (log)")
+        ax.set_title(TIER_TITLES[tier])
+        ax.legend(fontsize="small", loc="upper left", ncol=len(rows))
+    figure.tight_layout()
+    figure.savefig(RESULTS_PNG, dpi=90)
+
+
+def main(argv):
+    path = Path(argv[0]) if argv else RESULTS_JSON
+    if not path.exists():
+        sys.exit(f"report: no {path}; run `pytest benchmarks/` first")
+    machine, records = load(path)
+    print(write_markdown(machine, records))
+    write_chart(records)
+    print(f"\nwrote {RESULTS_MD} and {RESULTS_PNG}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,65 @@
+"""What a benchmark session measured, one record per benchmark case, saved as JSON for
+report.py. A case that could not run is recorded too, with the reason, so the report can
+say why a cell is empty."""
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from programs import BUILD_DIR
+
+RESULTS_JSON = BUILD_DIR / "results.json"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One cell of one table: `table` is run, startup, compile or decode; `tier` only for run."""
+    table: str
+    row: str
+    column: str
+    tier: str = ""
+
+    def __str__(self):
+        return "-".join(part for part in (self.tier, self.column, self.row) if part)
+
+
+@dataclass
+class Record:
+    case: Case
+    status: str                  # ok | unavailable | failed
+    reason: str = ""
+    median: float | None = None  # seconds
+    min: float | None = None
+    rounds: int = 0
+    max_rss_kb: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class Results:
+    def __init__(self):
+        self.records = {}
+
+    def ok(self, case, stats, max_rss_kb=None, **extra):
+        """Record a case timed by pytest-benchmark (`stats` is benchmark.stats; None when
+        benchmarking is disabled)."""
+        timed = stats.stats if stats else None
+        self.records[case] = Record(
+            case, "ok", median=timed.median if timed else None, min=timed.min if timed else None,
+            rounds=timed.rounds if timed else 0, max_rss_kb=max_rss_kb, extra=extra)
+
+    def not_run(self, case, status, reason):
+        self.records[case] = Record(case, status, reason=reason)
+
+    def save(self, machine, path=RESULTS_JSON):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        records = [asdict(record) for record in self.records.values()]
+        path.write_text(json.dumps({"machine": machine, "records": records}, indent=1))
+
+
+def load(path=RESULTS_JSON):
+    """Return (machine description, [Record])."""
+    saved = json.loads(path.read_text())
+    records = []
+    for row in saved["records"]:
+        row["case"] = Case(**row["case"])
+        records.append(Record(**row))
+    return saved["machine"], records

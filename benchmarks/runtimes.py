@@ -1,0 +1,126 @@
+"""The rows of the benchmark tables: each way of running a program, as a command line.
+
+A row that cannot run on this machine (an engine not written yet, a tool not installed) says
+why in `unavailable()`, and the report prints that reason in its cells.
+"""
+
+import shutil
+import sys
+
+from compilers import PYAOTC, WASMTIME, missing_module
+from programs import BENCH_DIR
+
+
+class Runtime:
+    name: str        # the row's key in results.json
+    label: str       # the row's title in results.md
+    hosted_by_python = False   # its start-up includes `python3 -c pass`
+
+    def unavailable(self):
+        return None
+
+    def prepare(self, program):
+        """Work done before the timed runs (ahead-of-time compilation)."""
+
+    def command(self, program, args):
+        raise NotImplementedError
+
+
+class Native(Runtime):
+    name, label = "native", "native (clang -O2)"
+
+    def command(self, program, args):
+        return [str(program.native), *args]
+
+
+class PyiwasmAot(Runtime):
+    name, label = "pyiwasm", "pyiwasm on pyaotc -O3"
+    hosted_by_python = True
+    compiler = PYAOTC[3]
+
+    def unavailable(self):
+        return self.compiler.unavailable() or missing_module("pywamr.loader.__main__")
+
+    def prepare(self, program):
+        self.compiler.ensure_compiled(program)
+
+    def command(self, program, args):
+        return [sys.executable, "-m", "pywamr.loader", str(self.compiler.output(program)), *args]
+
+
+class Interpreter(Runtime):
+    name, label = "interp", "pyiwasm --interp"
+    hosted_by_python = True
+
+    def unavailable(self):
+        return missing_module("pywamr.loader.__main__")
+
+    def command(self, program, args):
+        return [sys.executable, "-m", "pywamr.loader", "--interp", str(program.wasm), *args]
+
+
+class Wasmtime(Runtime):
+    name, label = "wasmtime", "wasmtime-py (precompiled)"
+    hosted_by_python = True
+    compiler = WASMTIME
+
+    def unavailable(self):
+        return self.compiler.unavailable()
+
+    def prepare(self, program):
+        self.compiler.ensure_compiled(program)
+
+    def command(self, program, args):
+        return [sys.executable, str(BENCH_DIR / "wasmtime_run.py"), "run",
+                str(self.compiler.output(program)), *args]
+
+
+class Node(Runtime):
+    name, label = "node", "Node.js (V8)"
+
+    def unavailable(self):
+        return None if shutil.which("node") else "node is not installed"
+
+    def command(self, program, args):
+        return ["node", "--experimental-wasi-unstable-preview1", "--no-warnings",
+                str(BENCH_DIR / "node_wasi.mjs"), str(program.wasm), *args]
+
+
+class CPython(Runtime):
+    name, label = "cpython", "CPython, same algorithm by hand"
+    hosted_by_python = True
+
+    def command(self, program, args):
+        return [sys.executable, str(BENCH_DIR / "python_kernels.py"), program.name, *args]
+
+
+class Pywasm(Runtime):
+    name, label = "pywasm", "pywasm (PyPI)"
+    hosted_by_python = True
+
+    def unavailable(self):
+        return missing_module("pywasm")
+
+    def command(self, program, args):
+        wasi_args = [flag for arg in args for flag in ("--wasi-args", arg)]
+        return [sys.executable, "-m", "pywasm", "--wasi", "preview1", *wasi_args, str(program.wasm)]
+
+
+class PythonNothing(Runtime):
+    """`python3 -c pass`: the floor under every Python-hosted row's start-up."""
+    name, label = "python-pass", "python3 -c pass"
+
+    def command(self, program, args):
+        return [sys.executable, "-c", "pass"]
+
+
+NATIVE, PYIWASM, INTERP = Native(), PyiwasmAot(), Interpreter()
+WASMTIME_ROW, NODE, CPYTHON, PYWASM = Wasmtime(), Node(), CPython(), Pywasm()
+
+ROWS_BY_TIER = {
+    "full": [NATIVE, PYIWASM, WASMTIME_ROW, NODE],
+    "small": [NATIVE, INTERP, CPYTHON],
+    "tiny": [NATIVE, INTERP, PYWASM, CPYTHON],
+}
+STARTUP_ROWS = [NATIVE, PythonNothing(), PYIWASM, INTERP, WASMTIME_ROW, NODE, PYWASM]
+BY_NAME = {row.name: row for row in STARTUP_ROWS + [CPYTHON]}

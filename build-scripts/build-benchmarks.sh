@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds every benchmark program in benchmarks/programs/ twice with clang-19 -O2: to
+# wasm32-wasi (NAME.wasm) and natively (NAME.native), into benchmarks/build/; and the
+# peak_rss launcher the suite measures memory with. Only what is out of date is rebuilt.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+src="$root/benchmarks/programs"
+out="$root/benchmarks/build"
+mkdir -p "$out"
+for c in "$src"/*.c; do
+  name="$(basename "$c" .c)"
+  for target in wasm native; do
+    bin="$out/$name.$target"
+    if [ "$bin" -nt "$c" ] && [ "$bin" -nt "$src/xorshift.h" ]; then
+      continue
+    fi
+    echo "build $name.$target"
+    if [ "$target" = wasm ]; then
+      clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug -o "$bin" "$c" -lm
+    else
+      clang-19 -O2 -o "$bin" "$c" -lm
+    fi
+  done
+done
+
+if [ ! "$out/peak_rss" -nt "$root/benchmarks/peak_rss.c" ]; then
+  echo "build peak_rss"
+  clang-19 -O2 -o "$out/peak_rss" "$root/benchmarks/peak_rss.c"
+fi
