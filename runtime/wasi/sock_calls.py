@@ -1,6 +1,7 @@
 """The sock_* calls. Preview1 cannot open sockets; these work only on socket objects the
-embedder hands to WasiHost(sockets=[...]) and on connections accepted from them. On any other
-descriptor they fail with ENOTSOCK (EBADF if the fd is not open).
+embedder hands to WasiHost(sockets=[...]) and on connections accepted from them. A program
+that was handed no socket gets ENOTSUP from every sock_* call, as the runtimes that do not
+support sockets answer; with sockets, any other descriptor gets ENOTSOCK (EBADF if not open).
 
 A mixin of WasiHost (see fd_calls.py for the conventions).
 """
@@ -16,6 +17,8 @@ from .errors import WasiError
 class SocketCalls:
 
     def _socket(self, fd, right):
+        if not self.has_sockets:
+            raise WasiError(abi.ENOTSUP)
         descriptor = self.fds.get(fd)
         if descriptor.socket is None:
             raise WasiError(abi.ENOTSOCK)
