@@ -7,8 +7,7 @@ whether the code suits this machine is the loader's business (aot_module.py).
 
 import struct
 import zlib
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections import namedtuple
 
 from pywamr.runtime.errors import AotFormatError
 
@@ -40,48 +39,33 @@ SYMBOL_RECORD = struct.Struct("<IQ")        # section index, offset (after the n
 RELOCATION_RECORD = struct.Struct("<IIQIIq")  # section, type, offset, symbol, reserved, addend
 
 
-class Target(NamedTuple):
-    """What the code was compiled for."""
-    arch: str            # 'x86_64' | 'aarch64'
-    triple: str
-    cpu: str
-    features: str        # LLVM feature string, e.g. "+avx2,+bmi2,-avx512f"
-    code_model: str      # 'small' | 'kernel' | 'medium' | 'large' | 'tiny' | 'default'
-    opt_level: int
-    size_level: int
-    bounds_checks: str   # 'explicit' | 'guard-pages' | 'none', as the compiler names it
+# Plain namedtuples and classes, not typing.NamedTuple or dataclasses: `pyiwasm` reads an
+# .aot on every start, and those modules cost more to import than this whole reader.
+
+# What the code was compiled for. arch: 'x86_64' | 'aarch64'; features: LLVM feature string,
+# e.g. "+avx2,+bmi2,-avx512f"; code_model: 'small' | 'kernel' | 'medium' | 'large' | 'tiny' |
+# 'default'; bounds_checks: 'explicit' | 'guard-pages' | 'none', as the compiler names it.
+Target = namedtuple("Target", "arch triple cpu features code_model opt_level size_level "
+                              "bounds_checks")
+
+# data: the first len(data) bytes; the rest up to `size` is zero.
+Section = namedtuple("Section", "name data size align executable writable")
+
+# section: None for an external symbol, resolved by the loader.
+Symbol = namedtuple("Symbol", "name section offset")
+
+# The bytes at `offset` of `section` are patched; type: ELF r_type of the target architecture;
+# symbol: index into the symbol list.
+Relocation = namedtuple("Relocation", "section offset type symbol addend")
 
 
-class Section(NamedTuple):
-    name: str
-    data: bytes          # the first len(data) bytes; the rest up to `size` is zero
-    size: int
-    align: int
-    executable: bool
-    writable: bool
-
-
-class Symbol(NamedTuple):
-    name: str
-    section: int | None  # None: external, resolved by the loader
-    offset: int
-
-
-class Relocation(NamedTuple):
-    section: int         # section whose bytes are patched
-    offset: int          # where in that section
-    type: int            # ELF r_type of the target architecture
-    symbol: int          # index into the symbol list
-    addend: int
-
-
-@dataclass
 class AotFile:
-    target: Target
-    module_bytes: bytes  # the wasm module with every function body emptied
-    sections: list       # [Section]
-    symbols: list        # [Symbol]
-    relocations: list    # [Relocation]
+    def __init__(self, target, module_bytes, sections, symbols, relocations):
+        self.target = target
+        self.module_bytes = module_bytes    # the wasm module with every function body emptied
+        self.sections = sections            # [Section]
+        self.symbols = symbols              # [Symbol]
+        self.relocations = relocations      # [Relocation]
 
 
 def _corrupted(what):

@@ -10,7 +10,6 @@ import ctypes
 import functools
 import mmap
 import os
-import platform
 
 from pywamr.runtime.errors import AotFormatError
 
@@ -54,7 +53,7 @@ def flush_icache(address: int, size: int) -> None:
 
 @functools.cache
 def _host_flush_function():
-    machine = platform.machine().lower()
+    machine = os.uname().machine.lower()
     if machine in ("x86_64", "amd64"):
         return None
     if machine in ("aarch64", "arm64"):
