@@ -47,8 +47,8 @@ def build_parser():
     parser.add_argument("--size-level", type=int, choices=range(4), default=3, metavar="0-3",
                         help=SIZE_LEVEL_HELP)
     parser.add_argument("--bounds-checks", choices=("on", "off"), default="on",
-                        help="explicit memory bounds checks (default on); off relies on the "
-                             "loader's guard pages")
+                        help="explicit memory bounds checks (default on); off is for a "
+                             "future guard-page mode: pyiwasm refuses such files for now")
     parser.add_argument("--format", choices=tuple(SUFFIXES), default="aot",
                         help="aot (default), object (the ELF object), llvmir (optimised IR)")
     return parser

@@ -27,6 +27,12 @@ class AotModule:
     def __init__(self, aot_bytes):
         aot = read_aot(aot_bytes)
         check_target(aot.target.arch, aot.target.features)
+        if aot.target.bounds_checks != "explicit":
+            # Without explicit checks an out-of-bounds access faults on the guard pages, and
+            # turning that fault into a trap needs a native signal handler we do not have yet:
+            # the sandbox would hold, but the host process would die.
+            raise AotFormatError("compiled with --bounds-checks off, which this loader cannot "
+                                 "run safely yet; recompile with bounds checks on")
         try:
             self.module = decode_module(aot.module_bytes)
         except MalformedModule as error:
