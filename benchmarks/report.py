@@ -28,6 +28,15 @@ TIER_COMPARISONS = {
     "small": [("interp / CPython", "interp", "cpython")],
     "tiny": [("pywasm / interp", "pywasm", "interp"), ("interp / CPython", "interp", "cpython")],
 }
+IN_PROCESS_TITLE = "Interpreter, in-process run time (start-up and translation excluded)"
+# The in-process table (test_interp_kernels.py), per tier: its rows and its ratio column.
+# pywasm is too slow for the small inputs, so its ratio is taken on the tiny ones.
+IN_PROCESS_COLUMNS = {
+    "small": (["interp", "cpython"], ("interp / CPython", "interp", "cpython")),
+    "tiny": (["interp", "pywasm"], ("pywasm / interp", "pywasm", "interp")),
+}
+IN_PROCESS_LABELS = {"interp": "interp warm", "cpython": "CPython by hand",
+                     "pywasm": "pywasm (PyPI)"}
 
 
 class Notes:
@@ -67,7 +76,18 @@ def ratio_text(ratio):
 
 
 def seconds_text(seconds):
+    if seconds < 0.1:
+        return f"{seconds * 1e3:.1f} ms"
     return f"{seconds:.3f} s" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def ratio_cell(top, bottom, collected):
+    """top / bottom as text, appended to `collected` for the geometric mean; "-" if either
+    is missing."""
+    if not (measured(top) and measured(bottom)):
+        return "-"
+    collected.append(top.median / bottom.median)
+    return ratio_text(top.median / bottom.median)
 
 
 def markdown_table(header, rows):
@@ -104,12 +124,8 @@ def run_table(tier, cells):
                 text += f" ({ratio_text(ratio)})"
             line.append(text)
         for title, top, bottom in comparisons:
-            a, b = cells.get((tier, program.name, top)), cells.get((tier, program.name, bottom))
-            if measured(a) and measured(b):
-                compared[title].append(a.median / b.median)
-                line.append(ratio_text(a.median / b.median))
-            else:
-                line.append("-")
+            line.append(ratio_cell(cells.get((tier, program.name, top)),
+                                   cells.get((tier, program.name, bottom)), compared[title]))
         body.append(line)
     mean_line = ["geometric mean", ""]
     for row in rows:
@@ -118,6 +134,36 @@ def run_table(tier, cells):
     for title, _, _ in comparisons:
         mean = geometric_mean(compared[title])
         mean_line.append(f"**{ratio_text(mean)}**" if mean else "-")
+    body.append(mean_line)
+    return markdown_table(header, body) + [""] + notes.lines()
+
+
+def in_process_table(records):
+    """Each program's run alone, inside one Python process, at each tier of
+    IN_PROCESS_COLUMNS, with that tier's ratio and its geometric mean."""
+    cells = {(r.case.tier, r.case.column, r.case.row): r
+             for r in records if r.case.table == "in-process"}
+    notes = Notes()
+    header = ["program"]
+    for tier, (rows, (title, _, _)) in IN_PROCESS_COLUMNS.items():
+        header += [f"{tier} input"] + [IN_PROCESS_LABELS[row] for row in rows] + [title]
+    ratios = {tier: [] for tier in IN_PROCESS_COLUMNS}
+    body = []
+    for program in programs.PROGRAMS:
+        line = [program.name]
+        for tier, (rows, (_, top, bottom)) in IN_PROCESS_COLUMNS.items():
+            line.append(" ".join(program.args(tier)))
+            for row in rows:
+                record = cells.get((tier, program.name, row))
+                line.append(seconds_text(record.median) if measured(record)
+                            else notes.cell(record))
+            line.append(ratio_cell(cells.get((tier, program.name, top)),
+                                   cells.get((tier, program.name, bottom)), ratios[tier]))
+        body.append(line)
+    mean_line = ["geometric mean"]
+    for tier, (rows, _) in IN_PROCESS_COLUMNS.items():
+        mean = geometric_mean(ratios[tier])
+        mean_line += [""] * (1 + len(rows)) + [f"**{ratio_text(mean)}**" if mean else "-"]
     body.append(mean_line)
     return markdown_table(header, body) + [""] + notes.lines()
 
@@ -227,6 +273,15 @@ def write_markdown(machine, records):
     out += ["", "Native runs of small and tiny inputs take a few milliseconds, mostly process "
             "start-up, so ratios to them understate the slowdown; the comparison columns "
             "between rows are the fairer figure there.",
+            "", f"## {IN_PROCESS_TITLE}", "",
+            "Each program's `_start` (or its python_kernels.py function) timed alone inside "
+            "one Python process: no start-up, decoding or loading, and the interpreter's "
+            "functions already translated by an earlier run of the same module. The interpreter "
+            "and CPython ran the small inputs; pywasm, too slow for those, ran the tiny ones, "
+            "and the interpreter ran them again so that pywasm / interp compares the same "
+            "input. " + " ".join(rounds_line(records, "in-process", tier).replace(
+                "per cell", f"per {tier}-input cell") for tier in IN_PROCESS_COLUMNS),
+            "", *in_process_table(records),
             "", "## Start-up", "", rounds_line(records, "startup"), "", *startup_table(records),
             "", "## Peak memory, full inputs", "", *memory_table("full", cells),
             "", "## Peak memory, small inputs", "", *memory_table("small", cells),

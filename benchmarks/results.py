@@ -3,6 +3,7 @@ report.py. A case that could not run is recorded too, with the reason, so the re
 say why a cell is empty."""
 
 import json
+import statistics
 from dataclasses import asdict, dataclass, field
 
 from programs import BUILD_DIR
@@ -12,7 +13,8 @@ RESULTS_JSON = BUILD_DIR / "results.json"
 
 @dataclass(frozen=True)
 class Case:
-    """One cell of one table: `table` is run, startup, compile or decode; `tier` only for run."""
+    """One cell of one table: `table` is run, in-process, startup, compile or decode; `tier`
+    only for run and in-process."""
     table: str
     row: str
     column: str
@@ -46,12 +48,24 @@ class Results:
             case, "ok", median=timed.median if timed else None, min=timed.min if timed else None,
             rounds=timed.rounds if timed else 0, max_rss_kb=max_rss_kb, extra=extra)
 
+    def ok_seconds(self, case, seconds):
+        """Record a case from the times it took itself (`seconds`, one per run): in-process
+        cases time the run alone, not the set-up pytest-benchmark would time with it."""
+        self.records[case] = Record(
+            case, "ok", median=statistics.median(seconds), min=min(seconds),
+            rounds=len(seconds))
+
     def not_run(self, case, status, reason):
         self.records[case] = Record(case, status, reason=reason)
 
     def save(self, machine, path=RESULTS_JSON):
+        """Write this session's records over those of the same cases in `path`, keeping the
+        others, so that a partial run (`pytest benchmarks/test_startup.py`) updates its own
+        cells of the report and leaves the rest as they were."""
+        merged = {record.case: record for record in load(path)[1]} if path.exists() else {}
+        merged.update(self.records)
         path.parent.mkdir(parents=True, exist_ok=True)
-        records = [asdict(record) for record in self.records.values()]
+        records = [asdict(record) for record in merged.values()]
         path.write_text(json.dumps({"machine": machine, "records": records}, indent=1))
 
 

@@ -1,10 +1,13 @@
-"""In-process speed of the interpreter against the same algorithm written by hand in Python.
+"""In-process speed of the interpreter against the same algorithm written by hand in Python,
+and against pywasm.
 
 The process-level rows of test_run_time.py include Python's start-up, decoding and
 translation; this measures what translation buys: `_start` of each program run on an
 instance whose functions are already translated (a second instance of the same Module, so
-the code objects are cached), against python_kernels.py called in the same process. Both
-must print what the native build prints.
+the code objects are cached), against python_kernels.py called in the same process, and
+against pywasm's run of `_start` on an instance it has already loaded. Every run must print
+what the native build prints. The times recorded are those of the run alone, not of the
+set-up around it that pytest-benchmark's table includes.
 
     pytest benchmarks/test_interp_kernels.py
     python benchmarks/test_interp_kernels.py [small|tiny] [--pywasm]   # docs/interpreter.md
@@ -12,7 +15,6 @@ must print what the native build prints.
 
 import contextlib
 import io
-import os
 import sys
 import tempfile
 import time
@@ -21,11 +23,24 @@ import pytest
 
 import programs
 import python_kernels
+import runtimes
+from measure import RunFailed, short
 from pywamr.runtime.errors import ProcExit
 from pywamr.runtime.interp import Module
 from pywamr.runtime.wasi import WasiHost
+from results import Case
 
 TIER = "small"
+# pywasm is some hundred times slower than the interpreter, too slow for the small inputs, so
+# it runs the tiny ones, and the interpreter runs them too for the pywasm / interp ratio.
+ROWS_BY_TIER = {"small": ("interp", "cpython"), "tiny": ("interp", "pywasm")}
+CASES = [Case("in-process", row, program.name, tier)
+         for tier, rows in ROWS_BY_TIER.items()
+         for program in programs.PROGRAMS
+         for row in rows]
+# The interpreter runs a tiny input in milliseconds, where a shared machine's noise is as
+# large as the run itself, so those cases take more runs (together well under a second).
+TINY_INTERP_ROUNDS = 20
 
 
 def run_interp(module, program, args):
@@ -53,34 +68,32 @@ def run_python(program, args):
 
 
 @contextlib.contextmanager
-def captured_stdout_fd():
-    """Collect what is written to file descriptor 1 (pywasm's WASI writes there)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with tempfile.TemporaryFile() as out:
-        os.dup2(out.fileno(), 1)
-        captured = io.StringIO()
-        try:
-            yield captured
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            out.seek(0)
-            captured.write(out.read().decode())
+def process_standard_streams():
+    """pywasm's WASI asks sys.stdin, sys.stdout and sys.stderr for their file descriptors,
+    which pytest's capturing streams do not have: show it the process's own meanwhile."""
+    saved = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
 
 
 def run_pywasm(program, args):
-    """pywasm, the naive pure-Python interpreter on PyPI, on the same program."""
+    """pywasm, the naive pure-Python interpreter on PyPI, on the same program, its output
+    collected by pywasm's own pipe for standard output."""
     import pywasm
-    with captured_stdout_fd() as output:
-        runtime = pywasm.core.Runtime()
+    runtime = pywasm.core.Runtime()
+    with process_standard_streams():
         wasi = pywasm.wasi.Preview1([program.name, *args], {}, {})
-        wasi.bind(runtime)
-        instance = runtime.instance_from_file(str(program.wasm))
-        started = time.perf_counter()
-        wasi.main(runtime, instance)
-        elapsed = time.perf_counter() - started
-    return elapsed, output.getvalue()
+    output = io.BytesIO()
+    wasi.fd[wasi.FD_STDOUT].pipe = output
+    wasi.bind(runtime)
+    instance = runtime.instance_from_file(str(program.wasm))
+    started = time.perf_counter()
+    wasi.main(runtime, instance)
+    elapsed = time.perf_counter() - started
+    return elapsed, output.getvalue().decode()
 
 
 def translated_module(program, args):
@@ -90,21 +103,41 @@ def translated_module(program, args):
     return module, first
 
 
-@pytest.mark.parametrize("program", programs.PROGRAMS, ids=lambda p: p.name)
-def test_interp_warm(program, benchmark, native_output):
-    args = program.args(TIER)
-    module, _ = translated_module(program, args)
-    benchmark.group = f"interp in-process: {program.name} {' '.join(args)}"
-    seconds, output = benchmark.pedantic(run_interp, (module, program, args), rounds=3)
-    assert output == native_output(program, args)
+def prepared_run(row, program, args):
+    """A function that runs `program` once on `row` in this process -> (seconds, output),
+    its set-up (translation for the interpreter) already done."""
+    if row == "interp":
+        module, _ = translated_module(program, args)
+        return lambda: run_interp(module, program, args)
+    if row == "cpython":
+        return lambda: run_python(program, args)
+    return lambda: run_pywasm(program, args)
 
 
-@pytest.mark.parametrize("program", programs.PROGRAMS, ids=lambda p: p.name)
-def test_cpython_by_hand(program, benchmark, native_output):
-    args = program.args(TIER)
-    benchmark.group = f"interp in-process: {program.name} {' '.join(args)}"
-    seconds, output = benchmark.pedantic(run_python, (program, args), rounds=3)
-    assert output == native_output(program, args)
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_in_process(case, benchmark, rounds, results, native_output):
+    why = runtimes.PYWASM.unavailable() if case.row == "pywasm" else None
+    if why:
+        pytest.skip(why)
+    program = programs.BY_NAME[case.column]
+    args = program.args(case.tier)
+    expected = native_output(program, args)
+    run = prepared_run(case.row, program, args)
+    times = []
+
+    def run_once():
+        seconds, output = run()
+        if output != expected:
+            raise RunFailed(f"printed {short(output)}, native printed {short(expected)}")
+        times.append(seconds)
+
+    count = TINY_INTERP_ROUNDS if (case.tier, case.row) == ("tiny", "interp") else rounds(case.tier)
+    benchmark.group = f"in-process {case.tier}: {program.name} {' '.join(args)}"
+    try:
+        benchmark.pedantic(run_once, rounds=count, iterations=1)
+    except RunFailed as failed:
+        pytest.fail(str(failed), pytrace=False)
+    results.ok_seconds(case, times)
 
 
 def main(tier, with_pywasm):
