@@ -6,6 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash build-scripts/install-deps.sh
+
+# A distribution's own Python refuses pip installs (PEP 668): use a virtual environment then.
+if [ -z "${VIRTUAL_ENV:-}" ] && python3 -c 'import sys, sysconfig, os; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; then
+  [ -d .venv ] || { python3 -m venv .venv 2>/dev/null || { sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"; $sudo_cmd apt-get install -y -qq python3-venv; python3 -m venv .venv; }; }
+  echo "setup: installing into .venv (this Python is managed by the system); run '. .venv/bin/activate' before the tests"
+  . .venv/bin/activate
+fi
 python3 -m pip install --quiet -e '.[compiler,test]'
 bash build-scripts/build-samples.sh build/samples
 
