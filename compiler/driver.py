@@ -4,12 +4,14 @@ generate the ELF object, extract its image, and write the `.aot` file.
     compile_wasm(wasm_bytes, CompileOptions(opt_level=3)) -> .aot bytes
 """
 
+import sys
 from dataclasses import dataclass
 
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.validator import validate
 
 from . import CompileError
+from .aot_writer import write_aot
 from .backend import emit_object, optimize, parse_and_link
 from .elf_reader import read_elf_object
 from .module_codegen import build_llvm_modules
@@ -35,7 +37,8 @@ class CompileOptions:
 
 def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None) -> bytes:
     """Compile a wasm binary. Raises MalformedModule / InvalidModule for a bad module and
-    CompileError for what cannot be compiled. `show_progress`: None = when stderr is a tty."""
+    CompileError for what cannot be compiled. `show_progress`: None = when stderr is a
+    terminal and the module has PROGRESS_MIN_FUNCTIONS functions or more."""
     options = options or CompileOptions()
     if options.format not in FORMATS:
         raise CompileError(f"unknown output format {options.format!r}; choose from "
@@ -46,9 +49,9 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
     module = decode_module(wasm)
     validate(module)
 
+    if show_progress is None:
+        show_progress = sys.stderr.isatty() and len(module.codes) >= PROGRESS_MIN_FUNCTIONS
     progress = Progress(len(module.codes), "lowering", enabled=show_progress)
-    if len(module.codes) < PROGRESS_MIN_FUNCTIONS and show_progress is None:
-        progress.enabled = False
     try:
         parts = build_llvm_modules(module, spec.triple, options.bounds_checks, progress.update)
         llvm_module = parse_and_link(str(part) for part in parts)
@@ -62,7 +65,6 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
         progress.close()
     if options.format == "object":
         return obj
-    from .aot_writer import write_aot
     image = read_elf_object(obj, spec.arch)
     bounds_mode = "explicit" if options.bounds_checks else "guard-pages"
     return write_aot(wasm, module, image, spec.as_dict(bounds_mode))

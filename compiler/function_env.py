@@ -15,9 +15,6 @@ from llvmlite import ir
 from . import abi
 from .signatures import I8, I32, I64, PTR, VOID, FunctionPointer
 
-# Branch weights (taken, not taken) for a branch to a trap exit: keeps trap blocks off the
-# fast path in LLVM's block placement.
-TRAP_BRANCH_WEIGHTS = [1, 2000]
 PROPAGATE = 0   # pseudo trap code: the trap code is already stored, just return
 
 
@@ -111,7 +108,7 @@ class FunctionEnv:
         """Trap with `code` when the i1 `condition` holds; continue in a new block."""
         go_on = self.fn.append_basic_block()
         branch = self.builder.cbranch(condition, self._trap_block(code), go_on)
-        branch.set_weights(TRAP_BRANCH_WEIGHTS)
+        branch.set_metadata("prof", self.menv.unlikely)
         self.builder.position_at_end(go_on)
 
     def propagate_trap(self):
@@ -133,11 +130,11 @@ class FunctionEnv:
             builder = ir.IRBuilder(block)
             if code != PROPAGATE:
                 builder.store(ir.Constant(I32, code), self.exec_env())
-            self.return_undefined(builder)
+            self._return_undefined(builder)
             self._trap_blocks[code] = block
         return block
 
-    def return_undefined(self, builder):
+    def _return_undefined(self, builder):
         ret = self.fn.function_type.return_type
         if ret == VOID:
             builder.ret_void()

@@ -45,7 +45,7 @@ def effective_address(fx, addr, offset, size):
                    abi.TRAP_OUT_OF_BOUNDS_MEMORY)
     if offset:
         ea = b.add(ea, _i64(offset))
-    return b.gep(fx.memory_base(), [ea], source_etype=I8)
+    return b.gep(fx.memory_base(), [ea], inbounds=True, source_etype=I8)
 
 
 def load(fx, name, memarg, addr):

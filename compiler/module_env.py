@@ -9,7 +9,7 @@ when it is called.
 from llvmlite import ir
 
 from . import abi
-from .signatures import llvm_function_type
+from .signatures import I32, llvm_function_type
 
 
 class ModuleEnv:
@@ -28,6 +28,11 @@ class ModuleEnv:
         self.llvm = ir.Module(name="wasm")
         self.llvm.triple = self.triple
         self.invariant = self.llvm.add_metadata([])
+        # Branch weights (taken, not taken) of a branch to a trap exit: keeps trap blocks off
+        # the fast path in LLVM's block placement.
+        self.unlikely = self.llvm.add_metadata(
+            [ir.MetaDataString(self.llvm, "branch_weights"), ir.Constant(I32, 1),
+             ir.Constant(I32, 2000)])
 
     def function(self, func_index):
         """`aot_func_N` of a defined function in the current LLVM module: a declaration until

@@ -1,4 +1,4 @@
-"""A progress bar on stderr for big modules, drawn only when stderr is a terminal."""
+"""A progress bar on stderr, for compiling big modules on a terminal (the caller decides)."""
 
 import sys
 
@@ -6,11 +6,11 @@ BAR_WIDTH = 30
 
 
 class Progress:
-    def __init__(self, total, label, stream=None, enabled=None):
+    def __init__(self, total, label, enabled, stream=None):
         self.stream = stream or sys.stderr
         self.total = total
         self.label = label
-        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.enabled = enabled
         self._shown = -1
 
     def update(self, done):
