@@ -1,16 +1,17 @@
 """Write the `.aot` file: target description, stripped wasm module, object image, checksum.
 
-The layout is docs/aot-format.md; the constants and the reader are in pywamr.loader.aot_file.
+The layout is docs/aot-format.md and runtime/aot_layout.py; the reader is pywamr.loader.aot_file.
 Standard library only, like the loader.
 """
 
 import struct
 import zlib
 
-from pywamr.loader.aot_file import (
+from pywamr.runtime.aot_layout import (
     CHECKSUM_OFFSET, CHECKSUMMED_FROM, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, HEADER,
     MAGIC, NO_SECTION, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
     SECTION_RELOCATIONS, SECTION_RECORD, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD)
+from pywamr.runtime.decoder import Reader
 
 WASM_CODE_SECTION = 10
 WASM_CUSTOM_SECTION = 0
@@ -50,10 +51,11 @@ def strip_function_bodies(module_bytes):
     pos = 8
     while pos < len(module_bytes):
         section_id = module_bytes[pos]
-        size, content_start = _read_leb_u32(module_bytes, pos + 1)
-        end = content_start + size
+        reader = Reader(module_bytes, pos + 1)
+        size = reader.u32()
+        end = reader.pos + size
         if section_id == WASM_CODE_SECTION:
-            count, _ = _read_leb_u32(module_bytes, content_start)
+            count = reader.u32()
             content = _leb_u32(count) + EMPTY_BODY * count
             out.append(bytes([section_id]) + _leb_u32(len(content)) + content)
         elif section_id != WASM_CUSTOM_SECTION:
@@ -118,14 +120,3 @@ def _leb_u32(value):
         else:
             out.append(byte)
             return bytes(out)
-
-
-def _read_leb_u32(data, pos):
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7

@@ -1,43 +1,19 @@
-"""The `.aot` container format: its constants, its parsed form, and the reader.
+"""The `.aot` container: its parsed form and the reader.
 
-docs/aot-format.md has the byte-level tables; compiler/aot_writer.py writes what this reads.
+docs/aot-format.md has the byte-level tables (their constants: runtime/aot_layout.py); compiler/aot_writer.py writes what this reads.
 The reader checks the container only (magic, version, length, checksum, internal indices);
 whether the code suits this machine is the loader's business (aot_module.py).
 """
 
-import struct
 import zlib
 from collections import namedtuple
 
+from pywamr.runtime.aot_layout import (
+    CHECKSUM_OFFSET, CHECKSUMMED_FROM, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, HEADER,
+    MAGIC, NO_SECTION, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
+    SECTION_ORDER, SECTION_RECORD, SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET,
+    SYMBOL_RECORD)
 from pywamr.runtime.errors import AotFormatError
-
-MAGIC = b"\x00pyaot\r\n"
-FORMAT_VERSION = 1
-
-# magic, format version, CRC-32 of every byte after this field, payload length
-HEADER = struct.Struct("<8sIIQ")
-CHECKSUM_OFFSET = 12
-CHECKSUMMED_FROM = 16
-
-# Payload sections, each `u8 id, u64 size, body`, all present, in this order.
-SECTION_TARGET = 1
-SECTION_MODULE = 2
-SECTION_OBJECT = 3
-SECTION_SYMBOLS = 4
-SECTION_RELOCATIONS = 5
-SECTION_ORDER = (SECTION_TARGET, SECTION_MODULE, SECTION_OBJECT, SECTION_SYMBOLS,
-                 SECTION_RELOCATIONS)
-SECTION_HEADER = struct.Struct("<BQ")
-
-# Flags of an object section.
-FLAG_EXECUTABLE = 1
-FLAG_WRITABLE = 2
-
-NO_SECTION = 0xFFFFFFFF          # symbol section index of an undefined (external) symbol
-SECTION_RECORD = struct.Struct("<BIQQ")     # flags, align, size, length of the stored data
-SYMBOL_RECORD = struct.Struct("<IQ")        # section index, offset (after the name)
-RELOCATION_RECORD = struct.Struct("<IIQIIq")  # section, type, offset, symbol, reserved, addend
-
 
 # Plain namedtuples and classes, not typing.NamedTuple or dataclasses: `pyiwasm` reads an
 # .aot on every start, and those modules cost more to import than this whole reader.
