@@ -29,10 +29,24 @@ FUNCREF_CTX = 8
 FUNCREF_TYPE_ID = 16
 FUNCREF_SIZE = 24
 
-# ExecEnv = { u32 trap_code; u32 pad; u8* stack_limit; u64 stack_size; }
+# ExecEnv = { u32 trap_code; u32 pad; u8* stack_limit; u64 stack_size; sigjmp_buf* jmp_buf; }
 EXEC_ENV_TRAP_CODE = 0
 EXEC_ENV_STACK_LIMIT = 8
 EXEC_ENV_STACK_SIZE = 16
+EXEC_ENV_JMP_BUF = 24   # guard-page mode: the innermost array call's sigjmp_buf, or null
+
+# Guard-page mode (docs/aot-abi.md, "Guard pages"). The fault handler every such module
+# carries reads the loader's GuardState through an external data symbol:
+# GuardState = { ExecEnv* exec_env; u64 num_ranges; struct sigaction previous;
+#                u64 ranges[2 * capacity] (reservation start, end) }
+FAULT_HANDLER_SYMBOL = "aot_fault_handler"
+GUARD_STATE_SYMBOL = "pywamr_guard_state"
+GUARD_STATE_EXEC_ENV = 0
+GUARD_STATE_NUM_RANGES = 8
+GUARD_STATE_PREVIOUS_ACTION = 16
+GUARD_STATE_RANGES = 272        # room for a struct sigaction (152 bytes on Linux)
+JMP_BUF_SIZE = 512              # >= sizeof(sigjmp_buf): glibc 200 on x86_64, 312 on aarch64
+SIGINFO_ADDR = 16               # offsetof(siginfo_t, si_addr) on 64-bit Linux
 
 # Trap codes stored into ExecEnv.trap_code.
 TRAP_UNREACHABLE = 1

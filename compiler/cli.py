@@ -46,9 +46,11 @@ def build_parser():
                         help="LLVM optimisation level (default 3)")
     parser.add_argument("--size-level", type=int, choices=range(4), default=3, metavar="0-3",
                         help=SIZE_LEVEL_HELP)
-    parser.add_argument("--bounds-checks", choices=("on", "off"), default="on",
-                        help="explicit memory bounds checks (default on); off is for a "
-                             "future guard-page mode: pyiwasm refuses such files for now")
+    parser.add_argument("--bounds-checks", choices=("on", "off"), default="off",
+                        help="off (default, as wamrc on 64-bit hosts): guard pages; an access "
+                             "outside memory faults and the loader's signal handler turns the "
+                             "fault into a trap. on: a check in code before every access, "
+                             "slower, but memory holds exactly every store made before a trap")
     parser.add_argument("--format", choices=tuple(SUFFIXES), default="aot",
                         help="aot (default), object (the ELF object), llvmir (optimised IR)")
     return parser

@@ -31,7 +31,7 @@ class CompileOptions:
     cpu_features: str | None = None  # '+a,-b'
     opt_level: int = 3
     size_level: int = 3
-    bounds_checks: bool = True
+    bounds_checks: bool = False      # False: guard pages (see guard_pages.py)
     format: str = "aot"              # 'aot' | 'object' (ELF) | 'llvmir' (optimised IR text)
 
 

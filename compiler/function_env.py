@@ -32,6 +32,9 @@ class FunctionEnv:
         self._trap_blocks = {}
         self._results_buffer = None
         self._memory_size_slot = None
+        # Whether memory accesses check their bounds in code; with guard pages the translator
+        # turns this on for single accesses (see FunctionTranslator.translate).
+        self.explicit_bounds_checks = menv.bounds_checks
         if uses_memory:
             self._memory_size_slot = self.prologue.alloca(I64, name="memory_size")
             self.prologue.store(self._load_memory_size(self.prologue), self._memory_size_slot)

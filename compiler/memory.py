@@ -4,7 +4,7 @@ An access of `size` bytes at i32 address `addr` with static offset `offset` touc
 [ea, ea + size) with ea = zext(addr) + offset computed in 64 bits (no wrap-around), and traps
 "out of bounds memory access" when ea + size > the memory's current size. Accesses are
 unaligned (align 1): wasm alignment is only a hint. With bounds checks off the loader's
-8 GiB reservation catches every ea (< 2^33) with guard pages instead.
+8 GiB reservation catches every ea (< 2^33) with guard pages instead (guard_pages.py).
 """
 
 from llvmlite import ir
@@ -39,7 +39,7 @@ def effective_address(fx, addr, offset, size):
     """Pointer to the `size` bytes at `addr` + `offset`, after the bounds check."""
     b = fx.builder
     ea = b.zext(addr, I64)
-    if fx.menv.bounds_checks:
+    if fx.explicit_bounds_checks:
         end = b.add(ea, _i64(offset + size))
         fx.trap_if(b.icmp_unsigned(">", end, fx.memory_size_bytes()),
                    abi.TRAP_OUT_OF_BOUNDS_MEMORY)
@@ -75,11 +75,11 @@ def memory_grow(fx, delta):
 
 
 def _check_range(fx, start, length):
-    """Trap unless [start, start + length) lies in memory (i32 operands, 64-bit sum)."""
-    if fx.menv.bounds_checks:
-        end = fx.builder.add(fx.builder.zext(start, I64), fx.builder.zext(length, I64))
-        fx.trap_if(fx.builder.icmp_unsigned(">", end, fx.memory_size_bytes()),
-                   abi.TRAP_OUT_OF_BOUNDS_MEMORY)
+    """Trap unless [start, start + length) lies in memory (i32 operands, 64-bit sum). Also
+    with guard pages: a bulk operation that is out of bounds must not write anything."""
+    end = fx.builder.add(fx.builder.zext(start, I64), fx.builder.zext(length, I64))
+    fx.trap_if(fx.builder.icmp_unsigned(">", end, fx.memory_size_bytes()),
+               abi.TRAP_OUT_OF_BOUNDS_MEMORY)
 
 
 def _pointer(fx, addr):

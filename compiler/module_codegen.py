@@ -10,6 +10,7 @@ into another part is a declaration that linking resolves.
 from pywamr.runtime import opcodes
 
 from . import CompileError
+from .guard_pages import define_fault_handler
 from .module_env import ModuleEnv
 from .trampolines import define_array_call, define_import_adapter
 from .translator import FunctionTranslator
@@ -27,6 +28,8 @@ def build_llvm_modules(module, triple, bounds_checks=True, progress=None):
         define_import_adapter(menv, func_index)
     for type_index in range(len(module.types)):
         define_array_call(menv, type_index)
+    if not bounds_checks:
+        define_fault_handler(menv)
     part_size = 0
     for i, body in enumerate(module.codes):
         if part_size >= PART_INSTRUCTIONS:

@@ -5,11 +5,14 @@
 - `aot_array_call_T(code, ctx, argv)`: Python's way in; calls `code(ctx, params...)` of
   type T with the params from argv and writes the results back to argv. The outermost entry
   arms the stack limit (stack pointer - ExecEnv.stack_size) and disarms it on the way out.
+
+With guard pages (no explicit bounds checks) both also keep ExecEnv.jmp_buf: see
+guard_pages.py.
 """
 
 from llvmlite import ir
 
-from . import abi
+from . import abi, guard_pages
 from .signatures import (I8, I32, I64, PTR, VOID, FunctionPointer, llvm_function_type,
                          load_slots, returns_via_buffer, store_slots)
 
@@ -26,7 +29,13 @@ def define_import_adapter(menv, func_index):
     store_slots(b, argv, fn.args[1:1 + len(functype.params)], functype.params)
     host_call = b.load(b.gep(ctx, [ir.Constant(I64, abi.CTX_HOST_CALL)], source_etype=I8),
                        typ=PTR)
+    if not menv.bounds_checks:
+        exec_env = b.load(b.gep(ctx, [ir.Constant(I64, abi.CTX_EXEC_ENV)], source_etype=I8),
+                          typ=PTR)
+        outer = guard_pages.clear_jump_buffer(b, exec_env)
     b.call(FunctionPointer(host_call, HOST_CALL_TYPE), [ctx, ir.Constant(I32, func_index), argv])
+    if not menv.bounds_checks:
+        guard_pages.restore_jump_buffer(b, exec_env, outer)
     results = load_slots(b, argv, functype.results)
     if not results:
         b.ret_void()
@@ -55,6 +64,11 @@ def define_array_call(menv, type_index):
     armed_here = b.gep(sp, [b.neg(stack_size)], source_etype=I8)
     is_outermost = b.icmp_unsigned("==", outer_limit, ir.Constant(PTR, None))
     b.store(b.select(is_outermost, armed_here, outer_limit), limit_field)
+    if not menv.bounds_checks:
+        def on_trap(builder):
+            builder.store(outer_limit, limit_field)
+            builder.ret_void()
+        outer_jmp_buf = guard_pages.arm_jump_buffer(menv, b, exec_env, on_trap)
 
     params = load_slots(b, argv, functype.params)
     callee = FunctionPointer(code, llvm_function_type(functype))
@@ -64,5 +78,7 @@ def define_array_call(menv, type_index):
         result = b.call(callee, [ctx] + params)
         if functype.results:
             store_slots(b, argv, [result], functype.results)
+    if not menv.bounds_checks:
+        guard_pages.restore_jump_buffer(b, exec_env, outer_jmp_buf)
     b.store(outer_limit, limit_field)
     b.ret_void()

@@ -23,6 +23,7 @@ _MEMORY_OPS = frozenset(
     [opcodes.NAMES[name] for name in list(memory.LOADS) + list(memory.STORES)]
     + [opcodes.NAMES[name] for name in ("memory.size", "memory.grow", "memory.fill",
                                         "memory.copy", "memory.init")])
+_DROP = opcodes.NAMES["drop"]
 _CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]])
 
 
@@ -45,8 +46,15 @@ class FunctionTranslator:
         if not self.is_leaf:
             self.fx.check_stack()
         self.frames.append(ControlFrame("function", (), self.functype.results, 0, True))
-        for instr in self.body.body:
+        instrs = self.body.body
+        for i, instr in enumerate(instrs):
             if self.reachable:
+                if not self.menv.bounds_checks:
+                    # LLVM deletes a load whose value is unused, so with guard pages a load
+                    # whose value is dropped at once keeps an explicit check: its trap is all
+                    # it does.
+                    self.fx.explicit_bounds_checks = \
+                        i + 1 < len(instrs) and instrs[i + 1].op == _DROP
                 handler, extra = _HANDLERS[instr.op]
                 handler(self, instr.imm, extra)
             elif instr.op in (opcodes.BLOCK, opcodes.LOOP, opcodes.IF):

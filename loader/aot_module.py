@@ -15,6 +15,7 @@ from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import AotFormatError, MalformedModule
 
 from .aot_file import read_aot
+from .guard_pages import install_fault_handler
 from .host import check_target
 from .image import LoadedImage
 from .instance import DEFAULT_STACK_SIZE, Instance
@@ -27,12 +28,8 @@ class AotModule:
     def __init__(self, aot_bytes):
         aot = read_aot(aot_bytes)
         check_target(aot.target.arch, aot.target.features)
-        if aot.target.bounds_checks != "explicit":
-            # Without explicit checks an out-of-bounds access faults on the guard pages, and
-            # turning that fault into a trap needs a native signal handler we do not have yet:
-            # the sandbox would hold, but the host process would die.
-            raise AotFormatError("compiled with --bounds-checks off, which this loader cannot "
-                                 "run safely yet; recompile with bounds checks on")
+        if aot.target.bounds_checks not in ("explicit", "guard-pages"):
+            raise AotFormatError(f"unknown bounds-check mode {aot.target.bounds_checks!r}")
         try:
             self.module = decode_module(aot.module_bytes)
         except MalformedModule as error:
@@ -44,6 +41,8 @@ class AotModule:
     def instantiate(self, imports: dict = None, stack_size: int = DEFAULT_STACK_SIZE):
         """A new Instance; LinkError for a missing or mistyped import, Trap if a segment
         does not fit or the start function traps."""
+        if self.target.bounds_checks == "guard-pages":
+            install_fault_handler(self.image)
         return Instance(self, imports, stack_size)
 
     def array_call(self, type_index):

@@ -2,7 +2,8 @@
 
 LLVM turns some operations into calls it expects a C library to provide: block copies and
 fills (memcpy, memmove, memset) and the float operations a target has no instruction for
-(fmod, and rounding or sqrt on a CPU without SSE4.1 etc.). Only the names below are
+(fmod, and rounding or sqrt on a CPU without SSE4.1 etc.); code compiled for guard pages
+also calls the signal functions of its fault handler. Only the names below are
 resolved; any other undefined symbol in an object is a format error, so a `.aot` file cannot
 reach arbitrary C functions by name.
 """
@@ -12,7 +13,12 @@ import functools
 
 from pywamr.runtime.errors import AotFormatError
 
-_LIBC_FUNCTIONS = {"memcpy", "memmove", "memset", "memcmp", "bcmp"}
+from . import guard_pages
+
+GUARD_STATE_SYMBOL = "pywamr_guard_state"      # the one data symbol: guard_pages.STATE
+
+_LIBC_FUNCTIONS = {"memcpy", "memmove", "memset", "memcmp", "bcmp",
+                   "__sigsetjmp", "siglongjmp", "sigaction"}     # the last three: guard pages
 _LIBM_FUNCTIONS = {
     name + suffix
     for name in ("ceil", "floor", "trunc", "nearbyint", "rint", "round", "roundeven", "sqrt",
@@ -26,6 +32,8 @@ _LIBGCC_FUNCTIONS = {"__divti3", "__udivti3", "__modti3", "__umodti3", "__multi3
 
 def resolve_external(name) -> int:
     """The address of the C function `name`, or AotFormatError naming it."""
+    if name == GUARD_STATE_SYMBOL:
+        return guard_pages.STATE_ADDRESS
     if name in _LIBC_FUNCTIONS:
         library = _libc()
     elif name in _LIBM_FUNCTIONS:

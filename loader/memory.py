@@ -1,12 +1,15 @@
 """A linear memory whose base never moves: 8 GiB of address space reserved up front (a 32-bit
-address plus a 32-bit offset), of which memory.grow only makes more pages accessible.
+address plus a 32-bit offset), of which memory.grow only makes more pages accessible. Code
+compiled for guard pages relies on the rest faulting (guard_pages.py).
 Compiled code reaches it through its MemoryDesc; Python through the api.Memory methods."""
 
 import ctypes
+import weakref
 
 from pywamr.runtime.api import Memory
 from pywamr.runtime.types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
 
+from . import guard_pages
 from .mapping import PROT_READ, PROT_WRITE, Mapping
 from .records import MemoryDesc
 
@@ -19,6 +22,8 @@ class AotMemory(Memory):
         self.max_pages = MAX_PAGES if self.declared_max is None \
             else min(self.declared_max, MAX_PAGES)
         self.mapping = Mapping(RESERVATION, reserve_only=True)
+        guard_pages.register_reservation(self.mapping.address, RESERVATION)
+        weakref.finalize(self, guard_pages.unregister_reservation, self.mapping.address)
         self.desc = MemoryDesc(self.mapping.address, 0)
         self.desc_address = ctypes.addressof(self.desc)
         if self.grow(memtype.limits.min) < 0:

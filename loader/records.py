@@ -37,7 +37,23 @@ class FuncRef(ctypes.Structure):
 
 
 class ExecEnv(ctypes.Structure):
-    _fields_ = [("trap_code", u32), ("pad", u32), ("stack_limit", u64), ("stack_size", u64)]
+    _fields_ = [("trap_code", u32), ("pad", u32), ("stack_limit", u64), ("stack_size", u64),
+                ("jmp_buf", u64)]
+
+
+class SigAction(ctypes.Structure):
+    """glibc's `struct sigaction` on 64-bit Linux (x86_64 and aarch64 alike)."""
+    _fields_ = [("handler", u64), ("mask", ctypes.c_uint8 * 128), ("flags", ctypes.c_int),
+                ("restorer", u64)]
+
+
+GUARD_RANGES = 4096     # linear memories alive at once; each reserves 8 GiB of address space
+
+
+class GuardState(ctypes.Structure):
+    _fields_ = [("exec_env", u64), ("num_ranges", u64), ("previous", SigAction),
+                ("pad", ctypes.c_uint8 * (256 - ctypes.sizeof(SigAction))),
+                ("ranges", u64 * (2 * GUARD_RANGES))]
 
 
 GLOBAL_CELL_SIZE = 16

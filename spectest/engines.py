@@ -18,15 +18,16 @@ class AotEngine:
     name = "aot"
     supports_simd = False
 
-    def __init__(self, target=None, opt_level=3, size_level=3):
+    def __init__(self, target=None, opt_level=3, size_level=3, bounds_checks=False):
         self.target = target
         self.opt_level = opt_level
         self.size_level = size_level
+        self.bounds_checks = bounds_checks
 
     def prepare(self, wasm):
         from pywamr.compiler.driver import CompileOptions, compile_wasm
         options = CompileOptions(target=self.target, opt_level=self.opt_level,
-                                 size_level=self.size_level)
+                                 size_level=self.size_level, bounds_checks=self.bounds_checks)
         return compile_wasm(wasm, options)
 
     def load(self, data):

@@ -75,11 +75,12 @@ def load_known_failures(label):
 class Options:
     """What a run executes with: engine (None = decode/validate only) and AOT settings."""
 
-    def __init__(self, engine=None, target=None, opt_level=3, size_level=3):
+    def __init__(self, engine=None, target=None, opt_level=3, size_level=3, bounds_checks="off"):
         self.engine = engine
         self.target = target
         self.opt_level = opt_level
         self.size_level = size_level
+        self.bounds_checks = bounds_checks
 
     def label(self):
         if self.engine is None:
@@ -94,7 +95,8 @@ def run_one(path, options):
     command = [sys.executable, "-m", "pywamr.spectest.file_runner", str(path)]
     if options.engine:
         command += ["--engine", options.engine, "--opt-level", str(options.opt_level),
-                    "--size-level", str(options.size_level)]
+                    "--size-level", str(options.size_level),
+                    "--bounds-checks", options.bounds_checks]
         if options.target:
             command += ["--target", options.target]
     proc = subprocess.run(command, capture_output=True, text=True)
@@ -141,6 +143,8 @@ def main(argv=None):
                         help="AOT target; aarch64 on an x86_64 host runs under qemu")
     parser.add_argument("--opt-level", type=int, default=3, choices=range(4))
     parser.add_argument("--size-level", type=int, default=3, choices=range(4))
+    parser.add_argument("--bounds-checks", choices=["on", "off"], default="off",
+                        help="AOT: guard pages (off, the default) or explicit checks (on)")
     parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--include-simd", action="store_true",
                         help="also run SIMD files on an engine without SIMD support")
@@ -155,7 +159,8 @@ def main(argv=None):
         print(f"note: {len(simd)} SIMD files not run: SIMD execution is not implemented yet "
               f"(decoding and validation of them run without --engine)")
 
-    options = Options(args.engine, args.target, args.opt_level, args.size_level)
+    options = Options(args.engine, args.target, args.opt_level, args.size_level,
+                      args.bounds_checks)
     known = load_known_failures(options.label())
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     unexpected = []

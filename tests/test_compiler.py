@@ -62,28 +62,32 @@ MIXED_WAT = """
 
 # What an object may ask the loader to resolve from the C library.
 LIBC_SYMBOLS = {"memcpy", "memmove", "memset", "ceil", "ceilf", "floor", "floorf", "trunc",
-                "truncf", "nearbyint", "nearbyintf", "_GLOBAL_OFFSET_TABLE_"}
+                "truncf", "nearbyint", "nearbyintf", "_GLOBAL_OFFSET_TABLE_",
+                "__sigsetjmp", "siglongjmp", "sigaction", "pywamr_guard_state"}
 
 ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
 
 # ELF relocation type numbers (System V x86_64 psABI, ARM ELF for the Arm 64-bit ABI).
-R_X86_64_PC32, R_X86_64_PLT32 = 2, 4
+R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_REX_GOTPCRELX = 2, 4, 42
 R_X86_64_PC64, R_X86_64_GOTOFF64, R_X86_64_GOT64, R_X86_64_GOTPC64 = 24, 25, 27, 29
 R_AARCH64_ADR_PREL_PG_HI21, R_AARCH64_ADD_ABS_LO12_NC = 275, 277
 R_AARCH64_JUMP26, R_AARCH64_CALL26 = 282, 283
 R_AARCH64_LDST64_ABS_LO12_NC, R_AARCH64_PREL32 = 286, 261
+R_AARCH64_ADR_GOT_PAGE, R_AARCH64_LD64_GOT_LO12_NC = 311, 312
 
 RELOCATIONS = {
     # x86_64 small/medium/kernel: PC-relative code and data, calls through PLT32 (no PLT is
-    # made: the loader resolves them directly or through a stub).
-    ("x86_64", "small"): {R_X86_64_PC32, R_X86_64_PLT32},
-    ("x86_64", "medium"): {R_X86_64_PC32, R_X86_64_PLT32},
-    ("x86_64", "kernel"): {R_X86_64_PC32, R_X86_64_PLT32},
+    # made: the loader resolves them directly or through a stub); the guard-page state, an
+    # external data symbol, through the GOT.
+    ("x86_64", "small"): {R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_REX_GOTPCRELX},
+    ("x86_64", "medium"): {R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_REX_GOTPCRELX},
+    ("x86_64", "kernel"): {R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_REX_GOTPCRELX},
     # x86_64 large, position independent: everything through the GOT with 64-bit offsets.
     ("x86_64", "large"): {R_X86_64_PC64, R_X86_64_GOTOFF64, R_X86_64_GOT64, R_X86_64_GOTPC64},
     ("aarch64", "small"): {R_AARCH64_ADR_PREL_PG_HI21, R_AARCH64_ADD_ABS_LO12_NC,
                            R_AARCH64_JUMP26, R_AARCH64_CALL26, R_AARCH64_LDST64_ABS_LO12_NC,
-                           R_AARCH64_PREL32},
+                           R_AARCH64_PREL32, R_AARCH64_ADR_GOT_PAGE,
+                           R_AARCH64_LD64_GOT_LO12_NC},
 }
 RELOCATIONS[("aarch64", "large")] = RELOCATIONS[("aarch64", "small")]
 CALL_RELOCATION = {"x86_64": R_X86_64_PLT32, "aarch64": R_AARCH64_CALL26}

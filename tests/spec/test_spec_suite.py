@@ -1,12 +1,13 @@
 """The WebAssembly 2.0 spec suite through the runner of `python -m pywamr.spectest`.
 
 Decoding and validation run on all 148 files (SIMD included), one test per file. Execution runs
-on every engine configuration below over the non-SIMD files, the files of a configuration in
-parallel. Failures are tolerated only through tests/spec/known_failures.txt.
+on every engine configuration below, the files of a configuration in parallel; AOT runs in both
+bounds-check modes. Failures are tolerated only through tests/spec/known_failures.txt.
 """
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import pytest
 
@@ -27,18 +28,29 @@ SUBSET = ["address.wast", "br_table.wast", "bulk.wast", "call.wast", "call_indir
           "table_grow.wast", "table_init.wast", "traps.wast", "unreachable.wast"]
 SUBSET_FILES = [f for f in NON_SIMD if f.name in SUBSET]
 
-# (engine, target, opt level, size level, files)
-EXECUTION_CONFIGS = [("interp", None, 3, 3, NON_SIMD)]
-EXECUTION_CONFIGS += [("aot", "x86_64", opt, size, NON_SIMD)
+
+class Config(NamedTuple):
+    engine: str
+    files: list
+    target: str = None
+    opt: int = 3
+    size: int = 3
+    bounds_checks: str = "off"      # AOT: guard pages (the default) or "on": explicit checks
+
+    def id(self):
+        if self.engine == "interp":
+            return "interp"
+        subset = "-subset" if self.files is SUBSET_FILES else ""
+        checks = "-checks" if self.bounds_checks == "on" else ""
+        return f"aot-{self.target}-O{self.opt}-s{self.size}{checks}{subset}"
+
+
+EXECUTION_CONFIGS = [Config("interp", NON_SIMD)]
+EXECUTION_CONFIGS += [Config("aot", NON_SIMD, "x86_64", opt, size)
                       for opt in (3, 0) for size in (3, 2, 1, 0)]
-EXECUTION_CONFIGS += [("aot", "aarch64", 3, size, SUBSET_FILES) for size in (3, 1, 0)]
-
-
-def config_id(config):
-    engine, target, opt, size, files = config
-    if engine == "interp":
-        return "interp"
-    return f"aot-{target}-O{opt}-s{size}{'-subset' if files is SUBSET_FILES else ''}"
+EXECUTION_CONFIGS += [Config("aot", NON_SIMD, "x86_64", opt, 3, "on") for opt in (3, 0)]
+EXECUTION_CONFIGS += [Config("aot", SUBSET_FILES, "aarch64", 3, size) for size in (3, 1, 0)]
+EXECUTION_CONFIGS += [Config("aot", SUBSET_FILES, "aarch64", 3, 3, "on")]
 
 
 def unexpected_results(files, options):
@@ -61,9 +73,8 @@ def test_decode_and_validate(path):
     assert counts["passed"] + counts["skipped"] > 0
 
 
-@pytest.mark.parametrize("config", EXECUTION_CONFIGS, ids=config_id)
+@pytest.mark.parametrize("config", EXECUTION_CONFIGS, ids=Config.id)
 def test_execution(config):
-    engine, target, opt, size, files = config
-    options = Options(engine, target, opt, size)
-    unexpected = unexpected_results(files, options)
+    options = Options(config.engine, config.target, config.opt, config.size, config.bounds_checks)
+    unexpected = unexpected_results(config.files, options)
     assert not unexpected, f"{len(unexpected)} unexpected:\n" + "\n".join(unexpected[:60])

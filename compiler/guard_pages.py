@@ -1,0 +1,127 @@
+"""Guard-page bounds checks: the native half (docs/aot-abi.md, "Guard pages").
+
+With `--bounds-checks off` a memory access is a plain load or store at base + zext(addr) +
+offset. Every such address lies below base + 8 GiB, and the loader reserves 8 GiB per memory
+with only the memory's current size accessible, so an out-of-bounds access faults instead of
+reaching anything else. Turning that fault into a trap takes three pieces of code here:
+
+- each array call (Python's way in) records a sigjmp_buf in ExecEnv.jmp_buf, and returns
+  from a longjmp to it as from a trapped call;
+- each import adapter clears ExecEnv.jmp_buf while Python runs, so a fault in the host is
+  never mistaken for one in wasm code;
+- `aot_fault_handler`, installed by the loader for SIGSEGV, jumps to that buffer with trap
+  code 5 when the faulting address lies in a linear-memory reservation and wasm code is
+  running; any other fault goes to the handler that was installed before it.
+"""
+
+from llvmlite import ir
+
+from . import abi
+from .signatures import I8, I32, I64, PTR, VOID
+
+_SIGSETJMP = ir.FunctionType(I32, [PTR, I32])
+_SIGLONGJMP = ir.FunctionType(VOID, [PTR, I32])
+_SIGACTION = ir.FunctionType(I32, [I32, PTR, PTR])
+
+
+def _field(builder, base, offset):
+    return builder.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
+
+
+def _libc_function(menv, name, fnty, *attributes):
+    fn = menv.llvm.globals.get(name)
+    if fn is None:
+        fn = ir.Function(menv.llvm, fnty, name)
+        for attribute in attributes:
+            fn.attributes.add(attribute)
+    return fn
+
+
+def arm_jump_buffer(menv, builder, exec_env, on_trap):
+    """Point ExecEnv.jmp_buf at a new sigjmp_buf in this frame; a fault in wasm code returns
+    here a second time, and then continues at `on_trap(builder)`. Returns the outer buffer,
+    to be put back with `restore_jump_buffer`."""
+    buf_field = _field(builder, exec_env, abi.EXEC_ENV_JMP_BUF)
+    outer = builder.load(buf_field, typ=PTR)
+    buf = builder.alloca(ir.ArrayType(I8, abi.JMP_BUF_SIZE), name="jmp_buf")
+    buf.align = 16
+    # glibc's sigsetjmp is a macro for __sigsetjmp. Not saving the signal mask keeps the
+    # entry free of system calls; the handler runs with SA_NODEFER, so the mask is unchanged.
+    sigsetjmp = _libc_function(menv, "__sigsetjmp", _SIGSETJMP, "returns_twice", "nounwind")
+    jumped = builder.call(sigsetjmp, [buf, ir.Constant(I32, 0)])
+    trapped = builder.append_basic_block("trapped")
+    running = builder.append_basic_block("running")
+    builder.cbranch(builder.icmp_unsigned("!=", jumped, ir.Constant(I32, 0)), trapped, running)
+    builder.position_at_end(trapped)
+    builder.store(outer, buf_field)
+    on_trap(builder)
+    builder.position_at_end(running)
+    builder.store(buf, buf_field)
+    return outer
+
+
+def restore_jump_buffer(builder, exec_env, outer):
+    builder.store(outer, _field(builder, exec_env, abi.EXEC_ENV_JMP_BUF))
+
+
+def clear_jump_buffer(builder, exec_env):
+    """Before calling into Python; returns the buffer to restore afterwards."""
+    buf_field = _field(builder, exec_env, abi.EXEC_ENV_JMP_BUF)
+    outer = builder.load(buf_field, typ=PTR)
+    builder.store(ir.Constant(PTR, None), buf_field)
+    return outer
+
+
+def define_fault_handler(menv):
+    """void aot_fault_handler(int sig, siginfo_t* info, void* ucontext)
+
+        if (state.exec_env->jmp_buf && info->si_addr is in one of state.ranges) {
+            state.exec_env->trap_code = TRAP_OUT_OF_BOUNDS_MEMORY;
+            siglongjmp(state.exec_env->jmp_buf, 1);
+        }
+        sigaction(sig, &state.previous, NULL);   // and return: the fault recurs under it
+    """
+    fn = menv.define_function(abi.FAULT_HANDLER_SYMBOL, ir.FunctionType(VOID, [I32, PTR, PTR]))
+    sig, info, _ = fn.args
+    state = ir.GlobalVariable(menv.llvm, I8, abi.GUARD_STATE_SYMBOL)
+    entry, scan, test, ours, next_range, foreign = (
+        fn.append_basic_block(name) for name in
+        ("entry", "scan", "test", "ours", "next_range", "foreign"))
+
+    b = ir.IRBuilder(entry)
+    exec_env = b.load(_field(b, state, abi.GUARD_STATE_EXEC_ENV), typ=PTR)
+    jmp_buf = b.load(_field(b, exec_env, abi.EXEC_ENV_JMP_BUF), typ=PTR)
+    fault_address = b.ptrtoint(b.load(_field(b, info, abi.SIGINFO_ADDR), typ=PTR), I64)
+    num_ranges = b.load(_field(b, state, abi.GUARD_STATE_NUM_RANGES), typ=I64)
+    ranges = _field(b, state, abi.GUARD_STATE_RANGES)
+    b.cbranch(b.icmp_unsigned("==", jmp_buf, ir.Constant(PTR, None)), foreign, scan)
+
+    b.position_at_end(scan)
+    i = b.phi(I64, name="i")
+    i.add_incoming(ir.Constant(I64, 0), entry)
+    b.cbranch(b.icmp_unsigned("<", i, num_ranges), test, foreign)
+
+    b.position_at_end(test)
+    start = b.load(b.gep(ranges, [b.mul(i, ir.Constant(I64, 2))], source_etype=I64), typ=I64)
+    end = b.load(b.gep(ranges, [b.add(b.mul(i, ir.Constant(I64, 2)), ir.Constant(I64, 1))],
+                       source_etype=I64), typ=I64)
+    inside = b.and_(b.icmp_unsigned(">=", fault_address, start),
+                    b.icmp_unsigned("<", fault_address, end))
+    b.cbranch(inside, ours, next_range)
+
+    b.position_at_end(next_range)
+    i.add_incoming(b.add(i, ir.Constant(I64, 1)), next_range)
+    b.branch(scan)
+
+    b.position_at_end(ours)
+    b.store(ir.Constant(I32, abi.TRAP_OUT_OF_BOUNDS_MEMORY),
+            _field(b, exec_env, abi.EXEC_ENV_TRAP_CODE))
+    siglongjmp = _libc_function(menv, "siglongjmp", _SIGLONGJMP, "noreturn", "nounwind")
+    b.call(siglongjmp, [jmp_buf, ir.Constant(I32, 1)])
+    b.unreachable()
+
+    b.position_at_end(foreign)
+    sigaction = _libc_function(menv, "sigaction", _SIGACTION, "nounwind")
+    b.call(sigaction, [sig, _field(b, state, abi.GUARD_STATE_PREVIOUS_ACTION),
+                       ir.Constant(PTR, None)])
+    b.ret_void()

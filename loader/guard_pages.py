@@ -1,0 +1,79 @@
+"""Guard-page bounds checks: the loader's half (docs/aot-abi.md, "Guard pages").
+
+Code compiled with `--bounds-checks off` accesses memory unchecked; an access outside the
+accessible pages of a linear memory's 8 GiB reservation raises SIGSEGV. The module's own
+`aot_fault_handler` (compiler/guard_pages.py) turns that into trap 5 when the address lies
+in a reservation listed in STATE and wasm code is running, and otherwise reinstalls the
+previous SIGSEGV action, under which the fault then recurs: a crash elsewhere in the
+process stays a crash.
+
+STATE is what the handler reads, through the external symbol `pywamr_guard_state`. The
+handler is installed once per process from the first such module loaded, whose code is kept
+mapped for the life of the process.
+"""
+
+import ctypes
+import signal
+
+from .exec_env import EXEC_ENV_ADDRESS
+from .records import GUARD_RANGES, GuardState, SigAction
+
+STATE = GuardState(exec_env=EXEC_ENV_ADDRESS)
+STATE_ADDRESS = ctypes.addressof(STATE)
+
+_SA_SIGINFO = 0x4
+_SA_ONSTACK = 0x08000000
+_SA_NODEFER = 0x40000000     # leave SIGSEGV unblocked: the handler leaves by siglongjmp
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_sigaction = _libc.sigaction
+_sigaction.argtypes = (ctypes.c_int, ctypes.POINTER(SigAction), ctypes.POINTER(SigAction))
+_sigaction.restype = ctypes.c_int
+
+_handler_image = None       # the LoadedImage whose aot_fault_handler is installed
+
+
+def register_reservation(start, size):
+    """Make faults in [start, start + size) traps. A slot whose reservation was unmapped
+    (unregister) is reused; a start address seen again replaces its old entry."""
+    ranges = STATE.ranges
+    free = None
+    for i in range(STATE.num_ranges):
+        if ranges[2 * i] == start or (free is None and ranges[2 * i + 1] == 0):
+            free = i
+            if ranges[2 * i] == start:
+                break
+    if free is None:
+        if STATE.num_ranges == GUARD_RANGES:
+            raise MemoryError(f"more than {GUARD_RANGES} linear memories at once")
+        free = STATE.num_ranges
+        STATE.num_ranges += 1
+    ranges[2 * free + 1] = 0            # never a half-written entry the handler could match
+    ranges[2 * free] = start
+    ranges[2 * free + 1] = start + size
+
+
+def unregister_reservation(start):
+    ranges = STATE.ranges
+    for i in range(STATE.num_ranges):
+        if ranges[2 * i] == start:
+            ranges[2 * i + 1] = 0
+            ranges[2 * i] = 0
+
+
+def install_fault_handler(image):
+    """Make `image`'s aot_fault_handler the SIGSEGV handler, unless it (or an earlier
+    module's identical one) already is. Checked at every instantiation, because other code
+    (e.g. faulthandler being re-enabled) may have replaced it meanwhile."""
+    global _handler_image
+    current = SigAction()
+    _sigaction(signal.SIGSEGV, None, ctypes.byref(current))
+    if _handler_image is not None and \
+            current.handler == _handler_image.address_of("aot_fault_handler"):
+        return
+    if _handler_image is None:
+        _handler_image = image
+    action = SigAction(handler=_handler_image.address_of("aot_fault_handler"),
+                       flags=_SA_SIGINFO | _SA_ONSTACK | _SA_NODEFER)
+    if _sigaction(signal.SIGSEGV, ctypes.byref(action), ctypes.byref(STATE.previous)) != 0:
+        raise OSError(ctypes.get_errno(), "sigaction(SIGSEGV) failed")
