@@ -4,7 +4,7 @@
 
 class InterpEngine:
     name = "interp"
-    supports_simd = False
+    supports_simd = True
 
     def prepare(self, wasm):
         return wasm

@@ -14,6 +14,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .engines import load_engine
+
 REPO = Path(__file__).resolve().parent.parent
 KNOWN_FAILURES = REPO / "tests" / "spec" / "known_failures.txt"
 
@@ -153,11 +155,12 @@ def main(argv=None):
 
     suite_dir = default_suite_dir()
     files = expand(args.paths) if args.paths else suite_files(suite_dir)
-    if args.engine and not args.paths and not args.include_simd:
+    if args.engine and not args.paths and not args.include_simd \
+            and not load_engine(args.engine).supports_simd:
         simd = [f for f in files if f.name.startswith("simd_")]
         files = [f for f in files if f not in simd]
-        print(f"note: {len(simd)} SIMD files not run: SIMD execution is not implemented yet "
-              f"(decoding and validation of them run without --engine)")
+        print(f"note: {len(simd)} SIMD files not run: the {args.engine} engine does not "
+              f"support SIMD yet (decoding and validation of them run without --engine)")
 
     options = Options(args.engine, args.target, args.opt_level, args.size_level,
                       args.bounds_checks)

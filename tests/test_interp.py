@@ -15,7 +15,7 @@ import pytest
 
 from pywamr.runtime.api import HostFunc
 from pywamr.runtime.errors import Exhaustion, LinkError, Trap
-from pywamr.runtime.interp import Module, Unsupported, codegen
+from pywamr.runtime.interp import Module, codegen
 from pywamr.runtime.types import FuncType
 
 
@@ -303,11 +303,6 @@ def test_call_depth_limit_is_a_parameter():
     with pytest.raises(Exhaustion):
         deep(10 ** 6)
     assert sys.getrecursionlimit() == limit      # restored after wasm returns
-
-
-def test_simd_is_refused_with_a_clear_error():
-    with pytest.raises(Unsupported):
-        Module(wasm('(module (func (export "f") (param v128) (result v128) (local.get 0)))'))
 
 
 # Values and the embedding API

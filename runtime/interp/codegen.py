@@ -31,12 +31,14 @@ from ..opcodes import NAMES
 from . import layout
 from .numeric import f32_from_bits, f64_from_bits
 from .operators import ALIGNED_F64, LOADS, NUMERIC, STORES
+from .simd_operators import (LANE_LOADS, LANE_OPERATORS, LANE_STORES, VECTOR_LOADS,
+                             VECTOR_NUMERIC, VECTOR_STORES)
 from .structure import Construct, build_tree
 
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
-LOCAL_DEFAULTS = {"i32": "0", "i64": "0", "f32": "0.0", "f64": "0.0", "funcref": "None",
-                  "externref": "None"}
+LOCAL_DEFAULTS = {"i32": "0", "i64": "0", "f32": "0.0", "f64": "0.0", "v128": "0",
+                  "funcref": "None", "externref": "None"}
 _BR_IF = NAMES["br_if"]
 INDENT = "\t"               # one character per level keeps the source small to compile
 MAX_EXPRESSION = 160        # longer operands are evaluated into their stack variable
@@ -46,8 +48,8 @@ _ATOM = re.compile(r"[A-Za-z_0-9.]+\Z|\(-[0-9.e+-]+\)\Z")   # a name or a number
 
 
 class Unsupported(WasmError):
-    """A valid module the interpreter cannot run: SIMD, or a function nested too deeply for
-    Python's compiler."""
+    """A valid module the interpreter cannot run: a function nested too deeply for Python's
+    compiler."""
 
 
 class Operand(NamedTuple):
@@ -121,8 +123,6 @@ class FunctionTranslator:
         params = self.type.params
         results = self.type.results
         local_types = list(params) + [t for count, t in self.body.locals for _ in range(count)]
-        if "v128" in local_types or "v128" in results:
-            raise Unsupported("SIMD (v128) is not supported by the interpreter")
         tree = build_tree(self.body.body, self.body.offset)
         label = self.new_label("func", 0, 0, len(results), False)
         self.labels.append(label)
@@ -294,12 +294,7 @@ class FunctionTranslator:
                 reachable = self.emit_br_if_out(items, i + 1, label)
                 break
             else:
-                handler = HANDLERS.get(item.op)
-                if handler is None:
-                    raise Unsupported(
-                        f"instruction {item.op:#x} at byte offset {item.offset:#x} is not "
-                        "supported by the interpreter (SIMD)")
-                reachable = handler(self, item.imm)
+                reachable = HANDLERS[item.op](self, item.imm)
             if not reachable:
                 break
         else:
@@ -753,6 +748,10 @@ class FunctionTranslator:
         self.push(Operand(float_literal(f64_from_bits(bits), f"f64_from_bits({bits:#x})")))
         return True
 
+    def op_v128_const(self, value):
+        self.push(Operand(f"{value:#x}"))
+        return True
+
     def op_ref_null(self, _):
         self.push(Operand("None"))
         return True
@@ -847,8 +846,16 @@ def float_literal(x, fallback):
     return f"({text})" if text.startswith("-") else text
 
 
+def _arity(template):
+    """How many operands a template takes ({0}, {1}, {2}); a template that is a function of
+    the constant operands takes two."""
+    if callable(template):
+        return 2
+    return sum(f"{{{i}}}" in template for i in range(3))
+
+
 def _numeric_handler(kind, template):
-    arity = 2 if callable(template) or "{1}" in template else 1
+    arity = _arity(template)
 
     def handler(self, _):
         operands = self.pop_n(arity)
@@ -864,6 +871,16 @@ def _numeric_handler(kind, template):
             self.emit(f"f32buf[0] = {text}")
             text = "f32buf[0]"
         self.push_statement(text)
+        return True
+    return handler
+
+
+def _immediate_handler(template_of):
+    """A pure instruction whose template depends on its immediate (a lane index, the
+    indices of a shuffle)."""
+    def handler(self, imm):
+        template = template_of(imm)
+        self.push_expr(template, self.pop_n(_arity(template)))
         return True
     return handler
 
@@ -887,6 +904,12 @@ def _memory_access(self, template, aligned, offset, base):
     return template.format(a=f"{b} + {offset}" if offset else b, v="{v}")
 
 
+def _emit_store(self, template, aligned, offset):
+    value = self.value(self.pop())
+    for line in _memory_access(self, template, aligned, offset, self.pop()).split("\n"):
+        self.emit(line.replace("{v}", value))
+
+
 def _load_handler(template, aligned):
     def handler(self, memarg):
         _, offset = memarg
@@ -898,21 +921,44 @@ def _load_handler(template, aligned):
 def _store_handler(template, aligned):
     def handler(self, memarg):
         _, offset = memarg
-        value = self.value(self.pop())
-        for line in _memory_access(self, template, aligned, offset, self.pop()).split("\n"):
-            self.emit(line.replace("{v}", value))
+        _emit_store(self, template, aligned, offset)
+        return True
+    return handler
+
+
+def _lane_load_handler(template_of):
+    """v128.loadN_lane: `{v}` in the template is the vector the lane is loaded into."""
+    def handler(self, memarg):
+        _, offset, lane = memarg
+        vector = self.value(self.pop())
+        load = _memory_access(self, template_of(lane), None, offset, self.pop())
+        self.push_statement(load.replace("{v}", vector))
+        return True
+    return handler
+
+
+def _lane_store_handler(template_of):
+    def handler(self, memarg):
+        _, offset, lane = memarg
+        _emit_store(self, template_of(lane), None, offset)
         return True
     return handler
 
 
 def _build_handlers():
     handlers = {}
-    for op, (kind, template) in NUMERIC.items():
+    for op, (kind, template) in {**NUMERIC, **VECTOR_NUMERIC}.items():
         handlers[op] = _numeric_handler(kind, template)
-    for op, template in LOADS.items():
+    for op, template in {**LOADS, **VECTOR_LOADS}.items():
         handlers[op] = _load_handler(template, ALIGNED_F64.get(op))
-    for op, template in STORES.items():
+    for op, template in {**STORES, **VECTOR_STORES}.items():
         handlers[op] = _store_handler(template, ALIGNED_F64.get(op))
+    for op, template_of in LANE_OPERATORS.items():
+        handlers[op] = _immediate_handler(template_of)
+    for op, template_of in LANE_LOADS.items():
+        handlers[op] = _lane_load_handler(template_of)
+    for op, template_of in LANE_STORES.items():
+        handlers[op] = _lane_store_handler(template_of)
     for name, code in NAMES.items():
         method = getattr(FunctionTranslator, "op_" + name.replace(".", "_"), None)
         if method is not None:

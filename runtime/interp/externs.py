@@ -1,8 +1,8 @@
 """The objects an interp instance exports and imports: functions, memories, tables, globals.
 
-Inside the interpreter i32/i64 values are unsigned ints and f32/f64 values are floats (see
-`numeric.py`); these objects convert to and from the bit patterns of `runtime.api` at their
-edges.
+Inside the interpreter i32/i64/v128 values are unsigned ints and f32/f64 values are floats
+(see `numeric.py`); these objects convert to and from the bit patterns of `runtime.api` at
+their edges.
 """
 
 from .. import api
@@ -11,16 +11,18 @@ from ..types import MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, FuncType, Limits, Memo
 from . import layout
 from .boundary import call_into_wasm
 from .numeric import M32, M64, f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+from .simd import M128
 
 
 def _same(x):
     return x
 
 
-TO_BITS = {"i32": int, "i64": int, "f32": f32_to_bits, "f64": f64_to_bits,
+TO_BITS = {"i32": int, "i64": int, "f32": f32_to_bits, "f64": f64_to_bits, "v128": int,
            "funcref": _same, "externref": _same}
 FROM_BITS = {"i32": lambda b: b & M32, "i64": lambda b: b & M64, "f32": f32_from_bits,
-             "f64": f64_from_bits, "funcref": _same, "externref": _same}
+             "f64": f64_from_bits, "v128": lambda b: b & M128, "funcref": _same,
+             "externref": _same}
 
 TABLE_LIMIT = 1 << 24         # elements; a list of them takes 8 bytes each
 

@@ -14,6 +14,7 @@ from .operators import HELPERS
 
 _I32_CONST, _I64_CONST = NAMES["i32.const"], NAMES["i64.const"]
 _F32_CONST, _F64_CONST = NAMES["f32.const"], NAMES["f64.const"]
+_V128_CONST = NAMES["v128.const"]
 _REF_NULL, _REF_FUNC, _GLOBAL_GET = NAMES["ref.null"], NAMES["ref.func"], NAMES["global.get"]
 
 
@@ -190,6 +191,8 @@ class Instance:
             return f32_from_bits(imm)
         if op == _F64_CONST:
             return f64_from_bits(imm)
+        if op == _V128_CONST:
+            return imm
         if op == _REF_NULL:
             return None
         if op == _REF_FUNC:

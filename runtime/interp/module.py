@@ -35,9 +35,6 @@ class Module:
         self.decoded = decoded
         self.func_types = [decoded.types[i] for i in decoded.func_type_indices()]
         self.global_types = decoded.all_global_types()
-        if any("v128" in t.params or "v128" in t.results for t in decoded.types) or any(
-                t.valtype == "v128" for t in self.global_types):
-            raise Unsupported("SIMD (v128) is not supported by the interpreter")
         self.global_cells = layout.global_cells(decoded)
         self._code = {}
 

@@ -273,10 +273,12 @@ def _helpers():
     import struct
 
     from ..errors import Trap
-    from . import bulk, numeric
+    from . import bulk, numeric, simd
 
     names = {name: getattr(numeric, name) for name in numeric.__all__}
     names.update({name: getattr(bulk, name) for name in bulk.__all__})
+    names.update({name: getattr(simd, name) for name in simd.__all__})
+    names.update(simd.LANE_HELPERS)
     for name, fmt in [("u8", "B"), ("s8", "b"), ("u16", "H"), ("s16", "h"), ("u32", "I"),
                       ("s32", "i"), ("u64", "Q"), ("f64", "d")]:
         packer = struct.Struct("<" + fmt)

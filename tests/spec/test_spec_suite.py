@@ -1,7 +1,7 @@
 """The WebAssembly 2.0 spec suite through the runner of `python -m pywamr.spectest`.
 
-Decoding and validation run on all 148 files (SIMD included), one test per file. Execution runs
-on every engine configuration below, the files of a configuration in parallel; AOT runs in both
+Decoding and validation run on all 148 files, one test per file. Execution runs on every
+engine configuration below, the files of a configuration in parallel; AOT runs in both
 bounds-check modes. Failures are tolerated only through tests/spec/known_failures.txt.
 """
 
@@ -45,7 +45,7 @@ class Config(NamedTuple):
         return f"aot-{self.target}-O{self.opt}-s{self.size}{checks}{subset}"
 
 
-EXECUTION_CONFIGS = [Config("interp", NON_SIMD)]
+EXECUTION_CONFIGS = [Config("interp", FILES)]
 EXECUTION_CONFIGS += [Config("aot", NON_SIMD, "x86_64", opt, size)
                       for opt in (3, 0) for size in (3, 2, 1, 0)]
 EXECUTION_CONFIGS += [Config("aot", NON_SIMD, "x86_64", opt, 3, "on") for opt in (3, 0)]
