@@ -2,7 +2,7 @@
 
     pyaotc [-o OUT] [--target x86_64|aarch64|arm64|TRIPLE] [--cpu NAME]
            [--cpu-features +a,-b] [--opt-level 0-3] [--size-level 0-3]
-           [--bounds-checks on|off] [--format aot|object|llvmir] FILE.wasm
+           [--bounds-checks on|off] [--disable-simd] [--format aot|object|llvmir] FILE.wasm
 
 Every failure is one line on stderr, `pyaotc: error: ...`: exit status 2 for a bad command
 line, 1 for a module that cannot be compiled.
@@ -51,6 +51,8 @@ def build_parser():
                              "outside memory faults and the loader's signal handler turns the "
                              "fault into a trap. on: a check in code before every access, "
                              "slower, but memory holds exactly every store made before a trap")
+    parser.add_argument("--disable-simd", action="store_true",
+                        help="refuse modules that use SIMD (v128) instead of compiling them")
     parser.add_argument("--format", choices=tuple(SUFFIXES), default="aot",
                         help="aot (default), object (the ELF object), llvmir (optimised IR)")
     return parser
@@ -75,7 +77,8 @@ def main(argv=None):
         return _fail(f"cannot read {args.file}: {exc.strerror}")
     options = CompileOptions(target=args.target, cpu=args.cpu, cpu_features=args.cpu_features,
                              opt_level=args.opt_level, size_level=args.size_level,
-                             bounds_checks=args.bounds_checks == "on", format=args.format)
+                             bounds_checks=args.bounds_checks == "on",
+                             simd=not args.disable_simd, format=args.format)
     try:
         result = compile_wasm(wasm, options)
     except WasmError as exc:

@@ -32,6 +32,7 @@ class CompileOptions:
     opt_level: int = 3
     size_level: int = 3
     bounds_checks: bool = False      # False: guard pages (see guard_pages.py)
+    simd: bool = True                # False: refuse modules that use v128 (--disable-simd)
     format: str = "aot"              # 'aot' | 'object' (ELF) | 'llvmir' (optimised IR text)
 
 
@@ -53,7 +54,8 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
         show_progress = sys.stderr.isatty() and len(module.codes) >= PROGRESS_MIN_FUNCTIONS
     progress = Progress(len(module.codes), "lowering", enabled=show_progress)
     try:
-        parts = build_llvm_modules(module, spec.triple, options.bounds_checks, progress.update)
+        parts = build_llvm_modules(module, spec.triple, options.bounds_checks, options.simd,
+                                   progress.update)
         llvm_module = parse_and_link(str(part) for part in parts)
         progress.phase("optimizing")
         optimize(llvm_module, machine, spec.opt_level)

@@ -48,9 +48,9 @@ class FunctionEnv:
         builder = builder or self.builder
         return builder.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
 
-    def load(self, base, offset, typ, invariant=False, builder=None):
+    def load(self, base, offset, typ, invariant=False, builder=None, align=None):
         builder = builder or self.builder
-        value = builder.load(self.address(base, offset, builder), typ=typ)
+        value = builder.load(self.address(base, offset, builder), typ=typ, align=align)
         if invariant:
             value.set_metadata("invariant.load", self.menv.invariant)
         return value
@@ -150,7 +150,7 @@ class FunctionEnv:
         """A u64 buffer in this frame for the results of multi-value calls."""
         if self._results_buffer is None:
             self._results_buffer = self.prologue.alloca(
-                I64, size=ir.Constant(I32, self.menv.max_results), name="call_results")
+                I64, size=ir.Constant(I32, self.menv.max_result_slots), name="call_results")
         return self._results_buffer
 
     def call_helper(self, index, ret, args, may_trap=False):

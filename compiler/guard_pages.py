@@ -37,10 +37,10 @@ def _libc_function(menv, name, fnty, *attributes):
     return fn
 
 
-def arm_jump_buffer(menv, builder, exec_env, on_trap):
-    """Point ExecEnv.jmp_buf at a new sigjmp_buf in this frame; a fault in wasm code returns
-    here a second time, and then continues at `on_trap(builder)`. Returns the outer buffer,
-    to be put back with `restore_jump_buffer`."""
+def arm_jump_buffer(menv, builder, exec_env):
+    """Point ExecEnv.jmp_buf at a new sigjmp_buf in this frame. Returns the outer buffer, to
+    be put back with `restore_jump_buffer`, and the block where a fault in wasm code comes
+    back to: it has put the outer buffer back already; the caller finishes it."""
     buf_field = _field(builder, exec_env, abi.EXEC_ENV_JMP_BUF)
     outer = builder.load(buf_field, typ=PTR)
     buf = builder.alloca(ir.ArrayType(I8, abi.JMP_BUF_SIZE), name="jmp_buf")
@@ -52,12 +52,10 @@ def arm_jump_buffer(menv, builder, exec_env, on_trap):
     trapped = builder.append_basic_block("trapped")
     running = builder.append_basic_block("running")
     builder.cbranch(builder.icmp_unsigned("!=", jumped, ir.Constant(I32, 0)), trapped, running)
-    builder.position_at_end(trapped)
-    builder.store(outer, buf_field)
-    on_trap(builder)
+    ir.IRBuilder(trapped).store(outer, buf_field)
     builder.position_at_end(running)
     builder.store(buf, buf_field)
-    return outer
+    return outer, trapped
 
 
 def restore_jump_buffer(builder, exec_env, outer):

@@ -18,11 +18,12 @@ from .translator import FunctionTranslator
 PART_INSTRUCTIONS = 100_000
 
 
-def build_llvm_modules(module, triple, bounds_checks=True, progress=None):
+def build_llvm_modules(module, triple, bounds_checks=True, simd=True, progress=None):
     """Lower `module` (decoded and validated), yielding llvmlite ir.Modules that together
-    define everything. `progress`, if given, is called with the number of function bodies
-    done so far."""
-    refuse_simd(module)
+    define everything. `simd=False` refuses modules that use v128 (--disable-simd).
+    `progress`, if given, is called with the number of function bodies done so far."""
+    if not simd:
+        refuse_simd(module)
     menv = ModuleEnv(module, triple, bounds_checks)
     for func_index in range(menv.num_imported_funcs):
         define_import_adapter(menv, func_index)
@@ -45,18 +46,18 @@ def build_llvm_modules(module, triple, bounds_checks=True, progress=None):
 
 def refuse_simd(module):
     """CompileError for the first use of v128 or a SIMD instruction."""
+    disabled = "SIMD is disabled (--disable-simd)"
     for type_index, functype in enumerate(module.types):
         if "v128" in functype.params or "v128" in functype.results:
-            raise CompileError(f"SIMD is not supported yet: type {type_index} uses v128")
+            raise CompileError(f"{disabled}: type {type_index} uses v128")
     for global_index, globaltype in enumerate(module.all_global_types()):
         if globaltype.valtype == "v128":
-            raise CompileError(f"SIMD is not supported yet: global {global_index} is v128")
+            raise CompileError(f"{disabled}: global {global_index} is a v128")
     for i, body in enumerate(module.codes):
         func_index = module.num_imported_funcs + i
         if any(valtype == "v128" for _, valtype in body.locals):
-            raise CompileError(f"SIMD is not supported yet: function {func_index} has a v128 "
-                               f"local")
+            raise CompileError(f"{disabled}: function {func_index} has a v128 local")
         for instr in body.body:
             if instr.op >= 0xFD00:
-                raise CompileError(f"SIMD is not supported yet: function {func_index} uses "
+                raise CompileError(f"{disabled}: function {func_index} uses "
                                    f"{opcodes.name(instr.op)}")

@@ -9,7 +9,7 @@ when it is called.
 from llvmlite import ir
 
 from . import abi
-from .signatures import I32, llvm_function_type
+from .signatures import I32, llvm_function_type, slot_count
 
 
 class ModuleEnv:
@@ -20,8 +20,9 @@ class ModuleEnv:
         self.func_types = [module.types[t] for t in module.func_type_indices()]
         self.num_imported_funcs = module.num_imported_funcs
         self.global_types = module.all_global_types()
-        # Results of multi-value calls pass through a buffer as big as the largest result list.
-        self.max_results = max((len(t.results) for t in module.types), default=0)
+        # Results of multi-value calls pass through a buffer of u64 slots as big as the largest
+        # result list needs.
+        self.max_result_slots = max((slot_count(t.results) for t in module.types), default=0)
         self.start_llvm_module()
 
     def start_llvm_module(self):

@@ -2,7 +2,8 @@
 conversions.
 
 Each lowering is a function of the FunctionEnv and the operand values that returns the result
-value; `UNARY` and `BINARY` map opcode names to them. The rules that are easy to get wrong:
+value; `UNARY` and `BINARY` map opcode names to them. Most also work lane-wise on LLVM
+vectors, and simd.py uses them so. The rules that are easy to get wrong:
 
 - Division traps on a zero divisor and div_s on INT_MIN / -1; rem_s of INT_MIN by -1 is 0.
 - Shift counts are taken modulo the width; rotates are funnel shifts.
@@ -22,12 +23,14 @@ from .signatures import F32, F64, I1, I32, I64
 MD = ir.MetaDataType()
 
 
-_SUFFIXES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64"}
-
-
-def _suffix(typ):
-    """The type's name in overloaded intrinsic names, e.g. llvm.ctlz.i32."""
-    return _SUFFIXES[typ]
+def type_suffix(typ):
+    """The type's name in overloaded intrinsic names, e.g. llvm.ctlz.i32, or llvm.ctpop.v16i8
+    for a vector."""
+    if isinstance(typ, ir.VectorType):
+        return f"v{typ.count}{type_suffix(typ.element)}"
+    if isinstance(typ, ir.IntType):
+        return f"i{typ.width}"
+    return "f32" if typ == F32 else "f64"
 
 
 def _const(typ, value):
@@ -52,15 +55,15 @@ def _int_compare(op, signed):
 
 
 def int_clz(fx, a):
-    return fx.call_intrinsic(f"llvm.ctlz.{_suffix(a.type)}", a.type, [a, _const(I1, 0)])
+    return fx.call_intrinsic(f"llvm.ctlz.{type_suffix(a.type)}", a.type, [a, _const(I1, 0)])
 
 
 def int_ctz(fx, a):
-    return fx.call_intrinsic(f"llvm.cttz.{_suffix(a.type)}", a.type, [a, _const(I1, 0)])
+    return fx.call_intrinsic(f"llvm.cttz.{type_suffix(a.type)}", a.type, [a, _const(I1, 0)])
 
 
 def int_popcnt(fx, a):
-    return fx.call_intrinsic(f"llvm.ctpop.{_suffix(a.type)}", a.type, [a])
+    return fx.call_intrinsic(f"llvm.ctpop.{type_suffix(a.type)}", a.type, [a])
 
 
 def int_add(fx, a, b):
@@ -143,18 +146,18 @@ def int_shr_u(fx, a, b):
 
 
 def int_rotl(fx, a, b):
-    return fx.call_intrinsic(f"llvm.fshl.{_suffix(a.type)}", a.type, [a, a, b])
+    return fx.call_intrinsic(f"llvm.fshl.{type_suffix(a.type)}", a.type, [a, a, b])
 
 
 def int_rotr(fx, a, b):
-    return fx.call_intrinsic(f"llvm.fshr.{_suffix(a.type)}", a.type, [a, a, b])
+    return fx.call_intrinsic(f"llvm.fshr.{type_suffix(a.type)}", a.type, [a, a, b])
 
 
 # --- float -------------------------------------------------------------------------------
 
 def _float_intrinsic(name):
     def lower(fx, a):
-        return fx.call_intrinsic(f"llvm.{name}.{_suffix(a.type)}", a.type, [a])
+        return fx.call_intrinsic(f"llvm.{name}.{type_suffix(a.type)}", a.type, [a])
     return lower
 
 
@@ -170,11 +173,21 @@ def float_neg(fx, a):
     return fx.builder.fneg(a)
 
 
+def _may_fold_to_operand(value):
+    """Can an operation with this operand fold into a copy or negation of the other? A scalar
+    constant 0, 1 or -1 can (0.0 == -0.0 here: both signed zeros are covered); any vector
+    constant is taken to have such a lane (seen through simd.py's bitcast from v128)."""
+    if isinstance(value.type, ir.VectorType):
+        if getattr(value, "opname", None) == "bitcast":
+            value = value.operands[0]
+        return isinstance(value, ir.Constant)
+    return _is_constant(value, 0.0, 1.0, -1.0)
+
+
 def _float_arithmetic(opname):
     def lower(fx, a, b):
-        if _is_constant(a, 0.0, 1.0, -1.0) or _is_constant(b, 0.0, 1.0, -1.0):
-            # 0.0 == -0.0 in the test above: both signed zeros are covered.
-            name = f"llvm.experimental.constrained.{opname}.{_suffix(a.type)}"
+        if _may_fold_to_operand(a) or _may_fold_to_operand(b):
+            name = f"llvm.experimental.constrained.{opname}.{type_suffix(a.type)}"
             return fx.call_intrinsic(name, a.type, [a, b] + fx.menv.constrained_args(),
                                      arg_types=[a.type, a.type, MD, MD])
         return getattr(fx.builder, opname)(a, b)
@@ -192,7 +205,7 @@ def _float_min_max(name):
         # llvm.minimum/maximum have the spec's NaN and signed-zero rules but may return a
         # signalling NaN operand as it is; a NaN result must be quiet, and a + b is one.
         either_nan = fx.builder.fcmp_unordered("uno", a, b)
-        result = fx.call_intrinsic(f"llvm.{name}.{_suffix(a.type)}", a.type, [a, b])
+        result = fx.call_intrinsic(f"llvm.{name}.{type_suffix(a.type)}", a.type, [a, b])
         return fx.builder.select(either_nan, fx.builder.fadd(a, b), result)
     return lower
 
@@ -202,7 +215,7 @@ float_max = _float_min_max("maximum")
 
 
 def float_copysign(fx, a, b):
-    return fx.call_intrinsic(f"llvm.copysign.{_suffix(a.type)}", a.type, [a, b])
+    return fx.call_intrinsic(f"llvm.copysign.{type_suffix(a.type)}", a.type, [a, b])
 
 
 def _float_compare(op):
@@ -243,7 +256,8 @@ def _trunc(to_type, signed):
 
 def _trunc_sat(to_type, signed):
     def lower(fx, a):
-        name = f"llvm.fpto{'s' if signed else 'u'}i.sat.{_suffix(to_type)}.{_suffix(a.type)}"
+        name = (f"llvm.fpto{'s' if signed else 'u'}i.sat.{type_suffix(to_type)}."
+                f"{type_suffix(a.type)}")
         return fx.call_intrinsic(name, to_type, [a])
     return lower
 

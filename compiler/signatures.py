@@ -1,6 +1,6 @@
 """WebAssembly types as LLVM types, and the native signature of a wasm function (see
-docs/aot-abi.md, "Calling convention"), including how a value travels as 64 bits in a u64
-slot (argv arrays and multi-value result buffers)."""
+docs/aot-abi.md, "Calling convention"), including how a value travels in u64 slots (argv
+arrays and multi-value result buffers): one slot per value, two for a v128."""
 
 from llvmlite import ir
 
@@ -13,8 +13,10 @@ F32 = ir.FloatType()
 F64 = ir.DoubleType()
 PTR = ir.PointerType()
 VOID = ir.VoidType()
+# A v128 at rest: two i64 lanes, the halves it takes in u64 slots (see docs/compiler.md).
+V128 = ir.VectorType(I64, 2)
 
-VALUE_TYPES = {"i32": I32, "i64": I64, "f32": F32, "f64": F64,
+VALUE_TYPES = {"i32": I32, "i64": I64, "f32": F32, "f64": F64, "v128": V128,
                "funcref": PTR, "externref": PTR}
 
 
@@ -37,21 +39,29 @@ def llvm_function_type(functype):
     return ir.FunctionType(llvm_type(functype.results[0]), params)
 
 
-def to_slot(builder, value, valtype):
-    """A value's bits as an i64 for a u64 slot (32-bit values zero-extended)."""
+def slot_count(valtypes):
+    return sum(2 if valtype == "v128" else 1 for valtype in valtypes)
+
+
+def to_slots(builder, value, valtype):
+    """A value's bits as the i64s of its u64 slots (32-bit values zero-extended; a v128's
+    low half first)."""
     if valtype == "i64":
-        return value
+        return [value]
     if valtype == "i32":
-        return builder.zext(value, I64)
+        return [builder.zext(value, I64)]
     if valtype == "f32":
-        return builder.zext(builder.bitcast(value, I32), I64)
+        return [builder.zext(builder.bitcast(value, I32), I64)]
     if valtype == "f64":
-        return builder.bitcast(value, I64)
-    return builder.ptrtoint(value, I64)
+        return [builder.bitcast(value, I64)]
+    if valtype == "v128":
+        return [builder.extract_element(value, ir.Constant(I32, i)) for i in range(2)]
+    return [builder.ptrtoint(value, I64)]
 
 
-def from_slot(builder, bits, valtype):
-    """The inverse of `to_slot`."""
+def from_slots(builder, words, valtype):
+    """The inverse of `to_slots`."""
+    bits = words[0]
     if valtype == "i64":
         return bits
     if valtype == "i32":
@@ -60,20 +70,34 @@ def from_slot(builder, bits, valtype):
         return builder.bitcast(builder.trunc(bits, I32), F32)
     if valtype == "f64":
         return builder.bitcast(bits, F64)
+    if valtype == "v128":
+        value = ir.Constant(V128, None)
+        for i, word in enumerate(words):
+            value = builder.insert_element(value, word, ir.Constant(I32, i))
+        return value
     return builder.inttoptr(bits, PTR)
 
 
+def _slot(builder, buffer, index):
+    return builder.gep(buffer, [ir.Constant(I64, index)], source_etype=I64)
+
+
 def store_slots(builder, buffer, values, valtypes):
-    for i, (value, valtype) in enumerate(zip(values, valtypes)):
-        slot = builder.gep(buffer, [ir.Constant(I64, i)], source_etype=I64)
-        builder.store(to_slot(builder, value, valtype), slot)
+    index = 0
+    for value, valtype in zip(values, valtypes):
+        for word in to_slots(builder, value, valtype):
+            builder.store(word, _slot(builder, buffer, index))
+            index += 1
 
 
 def load_slots(builder, buffer, valtypes):
     values = []
-    for i, valtype in enumerate(valtypes):
-        slot = builder.gep(buffer, [ir.Constant(I64, i)], source_etype=I64)
-        values.append(from_slot(builder, builder.load(slot, typ=I64), valtype))
+    index = 0
+    for valtype in valtypes:
+        count = slot_count([valtype])
+        words = [builder.load(_slot(builder, buffer, index + i), typ=I64) for i in range(count)]
+        values.append(from_slots(builder, words, valtype))
+        index += count
     return values
 
 

@@ -14,7 +14,7 @@ from llvmlite import ir
 
 from . import abi, guard_pages
 from .signatures import (I8, I32, I64, PTR, VOID, FunctionPointer, llvm_function_type,
-                         load_slots, returns_via_buffer, store_slots)
+                         load_slots, returns_via_buffer, slot_count, store_slots)
 
 HOST_CALL_TYPE = ir.FunctionType(VOID, [PTR, I32, PTR])
 
@@ -24,7 +24,7 @@ def define_import_adapter(menv, func_index):
     fn = menv.define_function(abi.import_symbol(func_index), llvm_function_type(functype))
     b = ir.IRBuilder(fn.append_basic_block())
     ctx = fn.args[0]
-    slots = max(len(functype.params), len(functype.results), 1)
+    slots = max(slot_count(functype.params), slot_count(functype.results), 1)
     argv = b.alloca(I64, size=ir.Constant(I32, slots), name="argv")
     store_slots(b, argv, fn.args[1:1 + len(functype.params)], functype.params)
     host_call = b.load(b.gep(ctx, [ir.Constant(I64, abi.CTX_HOST_CALL)], source_etype=I8),
@@ -65,10 +65,10 @@ def define_array_call(menv, type_index):
     is_outermost = b.icmp_unsigned("==", outer_limit, ir.Constant(PTR, None))
     b.store(b.select(is_outermost, armed_here, outer_limit), limit_field)
     if not menv.bounds_checks:
-        def on_trap(builder):
-            builder.store(outer_limit, limit_field)
-            builder.ret_void()
-        outer_jmp_buf = guard_pages.arm_jump_buffer(menv, b, exec_env, on_trap)
+        outer_jmp_buf, trapped = guard_pages.arm_jump_buffer(menv, b, exec_env)
+        trapped_builder = ir.IRBuilder(trapped)
+        trapped_builder.store(outer_limit, limit_field)
+        trapped_builder.ret_void()
 
     params = load_slots(b, argv, functype.params)
     callee = FunctionPointer(code, llvm_function_type(functype))

@@ -3,8 +3,9 @@
 The operand stack holds LLVM values; locals are allocas that LLVM's mem2reg turns into SSA.
 Control instructions are handled here (see control.py for how blocks become LLVM blocks);
 everything else is one call into the module for its concern: numeric.py, memory.py,
-tables.py, calls.py. Code after an unconditional branch is unreachable until the `else` or
-`end` that closes its frame; it is skipped, keeping only the nesting of its frames.
+tables.py, calls.py, simd.py, simd_memory.py. Code after an unconditional branch is
+unreachable until the `else` or `end` that closes its frame; it is skipped, keeping only the
+nesting of its frames.
 """
 
 import struct
@@ -14,7 +15,7 @@ from llvmlite import ir
 from pywamr.runtime import opcodes
 from pywamr.runtime.types import FuncType
 
-from . import abi, calls, memory, numeric, tables
+from . import abi, calls, memory, numeric, simd, simd_memory, tables
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
 from .signatures import F32, F64, I32, I64, llvm_type, returns_via_buffer, store_slots
@@ -22,9 +23,13 @@ from .signatures import F32, F64, I32, I64, llvm_type, returns_via_buffer, store
 _MEMORY_OPS = frozenset(
     [opcodes.NAMES[name] for name in list(memory.LOADS) + list(memory.STORES)]
     + [opcodes.NAMES[name] for name in ("memory.size", "memory.grow", "memory.fill",
-                                        "memory.copy", "memory.init")])
+                                        "memory.copy", "memory.init")]
+    + [opcodes.NAMES[name] for name in simd_memory.LOADS + ["v128.store"]
+       + list(simd_memory.LANE_LOADS) + list(simd_memory.LANE_STORES)])
 _DROP = opcodes.NAMES["drop"]
 _CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]])
+# Global cells are 8-byte aligned (docs/aot-abi.md): less than a v128's natural alignment.
+_GLOBAL_CELL_ALIGN = 8
 
 
 class FunctionTranslator:
@@ -260,10 +265,11 @@ class FunctionTranslator:
         cell = self.fx.global_cell(index)
         # An immutable global never changes after instantiation.
         self.stack.append(self.fx.load(cell, 0, llvm_type(globaltype.valtype),
-                                       invariant=not globaltype.mutable))
+                                       invariant=not globaltype.mutable,
+                                       align=_GLOBAL_CELL_ALIGN))
 
     def op_global_set(self, index, _):
-        self.fx.builder.store(self.pop(), self.fx.global_cell(index))
+        self.fx.builder.store(self.pop(), self.fx.global_cell(index), align=_GLOBAL_CELL_ALIGN)
 
     # --- constants, numeric -----------------------------------------------------------------
 
@@ -282,6 +288,26 @@ class FunctionTranslator:
         a = self.pop()
         self.stack.append(lower(self.fx, a, b))
 
+    def op_ternary(self, imm, lower):
+        self.stack.append(lower(self.fx, *self.pop_n(3)))
+
+    # --- SIMD -------------------------------------------------------------------------------
+
+    def op_v128_const(self, bits, _):
+        self.stack.append(simd.v128_const(bits))
+
+    def op_shuffle(self, indices, _):
+        b = self.pop()
+        a = self.pop()
+        self.stack.append(simd.shuffle(self.fx, a, b, indices))
+
+    def op_extract_lane(self, lane, lower):
+        self.stack.append(lower(self.fx, self.pop(), lane))
+
+    def op_replace_lane(self, lane, lower):
+        scalar = self.pop()
+        self.stack.append(lower(self.fx, self.pop(), scalar, lane))
+
     # --- memory -----------------------------------------------------------------------------
 
     def op_load(self, memarg, name):
@@ -290,6 +316,21 @@ class FunctionTranslator:
     def op_store(self, memarg, name):
         value = self.pop()
         memory.store(self.fx, name, memarg, self.pop(), value)
+
+    def op_v128_load(self, memarg, name):
+        self.stack.append(simd_memory.load(self.fx, name, memarg, self.pop()))
+
+    def op_v128_store(self, memarg, _):
+        value = self.pop()
+        simd_memory.store(self.fx, memarg, self.pop(), value)
+
+    def op_load_lane(self, memarg_lane, name):
+        vector = self.pop()
+        self.stack.append(simd_memory.load_lane(self.fx, name, memarg_lane, self.pop(), vector))
+
+    def op_store_lane(self, memarg_lane, name):
+        vector = self.pop()
+        simd_memory.store_lane(self.fx, name, memarg_lane, self.pop(), vector)
 
     def op_memory_size(self, imm, _):
         self.stack.append(memory.memory_size(self.fx))
@@ -382,6 +423,8 @@ def _build_handlers():
         "table.init": t.op_table_init, "elem.drop": t.op_elem_drop,
         "ref.null": t.op_ref_null, "ref.is_null": t.op_ref_is_null,
         "ref.func": t.op_ref_func,
+        "v128.const": t.op_v128_const, "i8x16.shuffle": t.op_shuffle,
+        "v128.store": t.op_v128_store,
     }
     handlers = {opcodes.NAMES[name]: (method, None) for name, method in named.items()}
     handlers[opcodes.NAMES["i32.const"]] = (t.op_int_const, I32)
@@ -396,6 +439,21 @@ def _build_handlers():
         handlers[opcodes.NAMES[name]] = (t.op_load, name)
     for name in memory.STORES:
         handlers[opcodes.NAMES[name]] = (t.op_store, name)
+    for name, lower in simd.UNARY.items():
+        handlers[opcodes.NAMES[name]] = (t.op_unary, lower)
+    for name, lower in simd.BINARY.items():
+        handlers[opcodes.NAMES[name]] = (t.op_binary, lower)
+    handlers[opcodes.NAMES["v128.bitselect"]] = (t.op_ternary, simd.v128_bitselect)
+    for name, lower in simd.EXTRACT_LANE.items():
+        handlers[opcodes.NAMES[name]] = (t.op_extract_lane, lower)
+    for name, lower in simd.REPLACE_LANE.items():
+        handlers[opcodes.NAMES[name]] = (t.op_replace_lane, lower)
+    for name in simd_memory.LOADS:
+        handlers[opcodes.NAMES[name]] = (t.op_v128_load, name)
+    for name in simd_memory.LANE_LOADS:
+        handlers[opcodes.NAMES[name]] = (t.op_load_lane, name)
+    for name in simd_memory.LANE_STORES:
+        handlers[opcodes.NAMES[name]] = (t.op_store_lane, name)
     return handlers
 
 

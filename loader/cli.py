@@ -42,9 +42,10 @@ def build_parser():
                              "interpreter (a .wasm FILE always runs there)")
     parser.add_argument("-f", "--function", metavar="NAME",
                         help="call the exported function NAME instead of _start; ARGS are its "
-                             "arguments, parsed by its parameter types (integers in decimal "
-                             "or 0x hex; floats also as nan, inf, -inf or hex floats); each "
-                             "result is printed on its own line")
+                             "arguments, parsed by its parameter types (integers and v128 "
+                             "in decimal or 0x hex, a v128's lane 0 in the low bits; floats "
+                             "also as nan, inf, -inf or hex floats); each result is printed "
+                             "on its own line, a v128 as 32 hex digits")
     parser.add_argument("--stack-size", type=int, metavar="N",
                         help="stack size in bytes: the native stack given to compiled code; "
                              "with the interpreter, it allows N/%d nested calls"
@@ -92,8 +93,8 @@ def parse_value(valtype, text):
     """A command-line argument -> the bit pattern of a `valtype` value."""
     import struct
     try:
-        if valtype in ("i32", "i64"):
-            bits = 32 if valtype == "i32" else 64
+        if valtype in ("i32", "i64", "v128"):
+            bits = {"i32": 32, "i64": 64, "v128": 128}[valtype]
             value = int(text, 0)
             if not -(1 << (bits - 1)) <= value < (1 << bits):
                 raise ValueError("out of range")

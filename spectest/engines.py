@@ -4,7 +4,6 @@
 
 class InterpEngine:
     name = "interp"
-    supports_simd = True
 
     def prepare(self, wasm):
         return wasm
@@ -16,7 +15,6 @@ class InterpEngine:
 
 class AotEngine:
     name = "aot"
-    supports_simd = False
 
     def __init__(self, target=None, opt_level=3, size_level=3, bounds_checks=False):
         self.target = target

@@ -14,7 +14,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .engines import load_engine
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWN_FAILURES = REPO / "tests" / "spec" / "known_failures.txt"
@@ -148,20 +147,11 @@ def main(argv=None):
     parser.add_argument("--bounds-checks", choices=["on", "off"], default="off",
                         help="AOT: guard pages (off, the default) or explicit checks (on)")
     parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--include-simd", action="store_true",
-                        help="also run SIMD files on an engine without SIMD support")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every failure")
     args = parser.parse_args(argv)
 
     suite_dir = default_suite_dir()
     files = expand(args.paths) if args.paths else suite_files(suite_dir)
-    if args.engine and not args.paths and not args.include_simd \
-            and not load_engine(args.engine).supports_simd:
-        simd = [f for f in files if f.name.startswith("simd_")]
-        files = [f for f in files if f not in simd]
-        print(f"note: {len(simd)} SIMD files not run: the {args.engine} engine does not "
-              f"support SIMD yet (decoding and validation of them run without --engine)")
-
     options = Options(args.engine, args.target, args.opt_level, args.size_level,
                       args.bounds_checks)
     known = load_known_failures(options.label())

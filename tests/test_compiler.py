@@ -261,13 +261,6 @@ def test_nan_bits(tmp_path, opt_level):
 
 # --- errors ----------------------------------------------------------------------------------
 
-def test_simd_is_refused(tmp_path):
-    wasm = wat2wasm(tmp_path, """(module (func (param i32) (result i32)
-        (i32x4.extract_lane 0 (i32x4.splat (local.get 0)))))""")
-    with pytest.raises(CompileError, match="^SIMD is not supported yet: function 0 uses "):
-        compile_wasm(wasm)
-
-
 def test_malformed_module():
     with pytest.raises(MalformedModule):
         compile_wasm(b"\0asm\x02\0\0\0")
