@@ -7,6 +7,7 @@ Outputs from an earlier session are never reused; the compiler may have changed 
 """
 
 import importlib.util
+import os
 import sys
 
 from measure import run_child
@@ -72,8 +73,10 @@ class Pyaotc(Compiler):
         return missing_module("llvmlite") or missing_module("pywamr.compiler.__main__")
 
     def command(self, wasm, out):
+        # --target without --cpu: the architecture's generic CPU, the same instruction set
+        # as the native clang -O2 build the ratios are to (docs/benchmarks.md).
         return [sys.executable, "-m", "pywamr.compiler", "--opt-level", str(self.opt_level),
-                "-o", str(out), str(wasm)]
+                "--target", os.uname().machine, "-o", str(out), str(wasm)]
 
 
 class WasmtimeCompile(Compiler):

@@ -44,6 +44,7 @@ PROGRAMS = [
     Program("mandelbrot", "f64 loops with early exit", ("4000",), ("300",), ("25",)),
     Program("quicksort", "compares, swaps, recursion", ("1000000", "10"), ("100000",), ("3000",)),
     Program("hashtable", "malloc/free, strings", ("500000",), ("5000",), ("150",)),
+    Program("blur", "SIMD (-msimd128): 8/16-bit lanes", ("4096", "30"), ("300",), ("64",)),
 ]
 HELLO = Program("hello", "start-up", (), (), ())
 BY_NAME = {p.name: p for p in PROGRAMS + [HELLO]}

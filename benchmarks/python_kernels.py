@@ -332,8 +332,33 @@ def hashtable(n="100000"):
     print(f"entries {n} found {found} sum {total} left {count}")
 
 
+def blur(size="512", rounds="1"):
+    size, rounds = int(size), int(rounds)
+    n = size * size
+    rng = Xorshift32()
+    image = bytearray(rng.next() & 0xFF for _ in range(n))
+    blurred = bytearray(n)
+
+    def box_blur(src, dst):
+        for y in range(1, size - 1):
+            above, row, below = (y - 1) * size, y * size, (y + 1) * size
+            for x in range(1, size - 1):
+                total = (src[above + x - 1] + src[above + x] + src[above + x + 1]
+                         + src[row + x - 1] + src[row + x] + src[row + x + 1]
+                         + src[below + x - 1] + src[below + x] + src[below + x + 1])
+                dst[row + x] = (total * 7282) >> 16
+
+    checksum = 0
+    for _ in range(rounds):
+        box_blur(image, blurred)
+        box_blur(blurred, image)
+        dot = sum((p - 128) * (q - 128) for p, q in zip(image, blurred))
+        checksum = (checksum * 31 + dot) & MASK32
+    print(f"blur {size}x{size} rounds {rounds} checksum {checksum}")
+
+
 KERNELS = {f.__name__: f for f in (hello, fib, nbody, matmul, sieve, sha256, mandelbrot,
-                                    quicksort, hashtable)}
+                                    quicksort, hashtable, blur)}
 
 
 def main(argv):
