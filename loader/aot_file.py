@@ -20,7 +20,7 @@ from pywamr.runtime.errors import AotFormatError
 
 # What the code was compiled for. arch: 'x86_64' | 'aarch64'; features: LLVM feature string,
 # e.g. "+avx2,+bmi2,-avx512f"; code_model: 'small' | 'kernel' | 'medium' | 'large' | 'tiny' |
-# 'default'; bounds_checks: 'explicit' | 'guard-pages' | 'none', as the compiler names it.
+# 'default'; bounds_checks: 'explicit' | 'guard-pages' (docs/aot-abi.md, "Guard pages").
 Target = namedtuple("Target", "arch triple cpu features code_model opt_level size_level "
                               "bounds_checks")
 
