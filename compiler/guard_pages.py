@@ -19,21 +19,15 @@ from llvmlite import ir
 from . import abi
 from .signatures import I8, I32, I64, PTR, VOID
 
-_SIGSETJMP = ir.FunctionType(I32, [PTR, I32])
-_SIGLONGJMP = ir.FunctionType(VOID, [PTR, I32])
-_SIGACTION = ir.FunctionType(I32, [I32, PTR, PTR])
-
 
 def _field(builder, base, offset):
     return builder.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
 
 
-def _libc_function(menv, name, fnty, *attributes):
-    fn = menv.llvm.globals.get(name)
-    if fn is None:
-        fn = ir.Function(menv.llvm, fnty, name)
-        for attribute in attributes:
-            fn.attributes.add(attribute)
+def _libc_function(menv, name, ret, args, *attributes):
+    fn = menv.intrinsic(name, ret, args)
+    for attribute in attributes:
+        fn.attributes.add(attribute)
     return fn
 
 
@@ -47,7 +41,7 @@ def arm_jump_buffer(menv, builder, exec_env):
     buf.align = 16
     # glibc's sigsetjmp is a macro for __sigsetjmp. Not saving the signal mask keeps the
     # entry free of system calls; the handler runs with SA_NODEFER, so the mask is unchanged.
-    sigsetjmp = _libc_function(menv, "__sigsetjmp", _SIGSETJMP, "returns_twice", "nounwind")
+    sigsetjmp = _libc_function(menv, "__sigsetjmp", I32, [PTR, I32], "returns_twice", "nounwind")
     jumped = builder.call(sigsetjmp, [buf, ir.Constant(I32, 0)])
     trapped = builder.append_basic_block("trapped")
     running = builder.append_basic_block("running")
@@ -114,12 +108,12 @@ def define_fault_handler(menv):
     b.position_at_end(ours)
     b.store(ir.Constant(I32, abi.TRAP_OUT_OF_BOUNDS_MEMORY),
             _field(b, exec_env, abi.EXEC_ENV_TRAP_CODE))
-    siglongjmp = _libc_function(menv, "siglongjmp", _SIGLONGJMP, "noreturn", "nounwind")
+    siglongjmp = _libc_function(menv, "siglongjmp", VOID, [PTR, I32], "noreturn", "nounwind")
     b.call(siglongjmp, [jmp_buf, ir.Constant(I32, 1)])
     b.unreachable()
 
     b.position_at_end(foreign)
-    sigaction = _libc_function(menv, "sigaction", _SIGACTION, "nounwind")
+    sigaction = _libc_function(menv, "sigaction", I32, [I32, PTR, PTR], "nounwind")
     b.call(sigaction, [sig, _field(b, state, abi.GUARD_STATE_PREVIOUS_ACTION),
                        ir.Constant(PTR, None)])
     b.ret_void()
