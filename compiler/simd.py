@@ -421,6 +421,13 @@ def f64x2_promote_low_f32x4(fx, a):
 
 # --- the tables the translator dispatches on -------------------------------------------------
 
+def _widening(op, make):
+    """`{wide}.{op}_{low|high}_{narrow}_{s|u}` -> make(narrow shape, high half?, signed?) for
+    every pair of shapes in WIDER."""
+    return {f"{wide}.{op}_{half}_{narrow}_{sign}": make(narrow, half == "high", sign == "s")
+            for narrow, wide in WIDER.items() for half in ("low", "high") for sign in ("s", "u")}
+
+
 # name -> lower(fx, operand)
 UNARY = {
     "v128.not": v128_not, "v128.any_true": v128_any_true,
@@ -447,11 +454,7 @@ for _shape in INT_SHAPES:
         f"{_shape}.abs": _in_lanes(_shape, int_abs), f"{_shape}.neg": _in_lanes(_shape, int_neg),
         f"{_shape}.all_true": _all_true(_shape), f"{_shape}.bitmask": _bitmask(_shape),
     })
-for _narrow_shape, _wide_shape in WIDER.items():
-    for _half_name, _high in (("low", False), ("high", True)):
-        for _sign in ("s", "u"):
-            UNARY[f"{_wide_shape}.extend_{_half_name}_{_narrow_shape}_{_sign}"] = \
-                _extend_half(_narrow_shape, _high, _sign == "s")
+UNARY.update(_widening("extend", _extend_half))
 for _shape in FLOAT_SHAPES:
     UNARY.update({
         f"{_shape}.abs": _in_lanes(_shape, numeric.float_abs),
@@ -504,11 +507,7 @@ for _shape in ("i8x16", "i16x8", "i32x4"):
         f"{_shape}.max_s": _in_lanes(_shape, _intrinsic("llvm.smax")),
         f"{_shape}.max_u": _in_lanes(_shape, _intrinsic("llvm.umax")),
     })
-for _narrow_shape, _wide_shape in WIDER.items():
-    for _half_name, _high in (("low", False), ("high", True)):
-        for _sign in ("s", "u"):
-            BINARY[f"{_wide_shape}.extmul_{_half_name}_{_narrow_shape}_{_sign}"] = \
-                _extmul(_narrow_shape, _high, _sign == "s")
+BINARY.update(_widening("extmul", _extmul))
 for _shape in FLOAT_SHAPES:
     BINARY.update({
         f"{_shape}.add": _in_lanes(_shape, numeric.float_add),
@@ -534,4 +533,4 @@ EXTRACT_LANE = {
 }
 REPLACE_LANE = {f"{shape}.replace_lane": _replace_lane(shape) for shape in SHAPES}
 
-del _shape, _narrow_shape, _wide_shape, _half_name, _high, _sign, _op, _cmp
+del _shape, _op, _cmp

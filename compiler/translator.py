@@ -431,18 +431,14 @@ def _build_handlers():
     handlers[opcodes.NAMES["i64.const"]] = (t.op_int_const, I64)
     handlers[opcodes.NAMES["f32.const"]] = (t.op_float_const, (F32, I32))
     handlers[opcodes.NAMES["f64.const"]] = (t.op_float_const, (F64, I64))
-    for name, lower in numeric.UNARY.items():
+    for name, lower in {**numeric.UNARY, **simd.UNARY}.items():
         handlers[opcodes.NAMES[name]] = (t.op_unary, lower)
-    for name, lower in numeric.BINARY.items():
+    for name, lower in {**numeric.BINARY, **simd.BINARY}.items():
         handlers[opcodes.NAMES[name]] = (t.op_binary, lower)
     for name in memory.LOADS:
         handlers[opcodes.NAMES[name]] = (t.op_load, name)
     for name in memory.STORES:
         handlers[opcodes.NAMES[name]] = (t.op_store, name)
-    for name, lower in simd.UNARY.items():
-        handlers[opcodes.NAMES[name]] = (t.op_unary, lower)
-    for name, lower in simd.BINARY.items():
-        handlers[opcodes.NAMES[name]] = (t.op_binary, lower)
     handlers[opcodes.NAMES["v128.bitselect"]] = (t.op_ternary, simd.v128_bitselect)
     for name, lower in simd.EXTRACT_LANE.items():
         handlers[opcodes.NAMES[name]] = (t.op_extract_lane, lower)

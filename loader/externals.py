@@ -15,8 +15,6 @@ from pywamr.runtime.errors import AotFormatError
 
 from . import guard_pages
 
-GUARD_STATE_SYMBOL = "pywamr_guard_state"      # the one data symbol: guard_pages.STATE
-
 _LIBC_FUNCTIONS = {"memcpy", "memmove", "memset", "memcmp", "bcmp",
                    "__sigsetjmp", "siglongjmp", "sigaction"}     # the last three: guard pages
 _LIBM_FUNCTIONS = {
@@ -32,7 +30,7 @@ _LIBGCC_FUNCTIONS = {"__divti3", "__udivti3", "__modti3", "__umodti3", "__multi3
 
 def resolve_external(name) -> int:
     """The address of the C function `name`, or AotFormatError naming it."""
-    if name == GUARD_STATE_SYMBOL:
+    if name == guard_pages.STATE_SYMBOL:      # the one data symbol
         return guard_pages.STATE_ADDRESS
     if name in _LIBC_FUNCTIONS:
         library = _libc()

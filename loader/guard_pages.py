@@ -20,6 +20,8 @@ from .records import GUARD_RANGES, GuardState, SigAction
 
 STATE = GuardState(exec_env=EXEC_ENV_ADDRESS)
 STATE_ADDRESS = ctypes.addressof(STATE)
+STATE_SYMBOL = "pywamr_guard_state"        # how the handler names STATE (externals.py)
+HANDLER_SYMBOL = "aot_fault_handler"
 
 _SA_SIGINFO = 0x4
 _SA_ONSTACK = 0x08000000
@@ -34,23 +36,17 @@ _handler_image = None       # the LoadedImage whose aot_fault_handler is install
 
 
 def register_reservation(start, size):
-    """Make faults in [start, start + size) traps. A slot whose reservation was unmapped
-    (unregister) is reused; a start address seen again replaces its old entry."""
+    """Make faults in [start, start + size) traps. Takes the first slot freed by
+    unregister_reservation, else a new one; the entry is complete before the handler can
+    see it."""
     ranges = STATE.ranges
-    free = None
-    for i in range(STATE.num_ranges):
-        if ranges[2 * i] == start or (free is None and ranges[2 * i + 1] == 0):
-            free = i
-            if ranges[2 * i] == start:
-                break
-    if free is None:
-        if STATE.num_ranges == GUARD_RANGES:
-            raise MemoryError(f"more than {GUARD_RANGES} linear memories at once")
-        free = STATE.num_ranges
-        STATE.num_ranges += 1
-    ranges[2 * free + 1] = 0            # never a half-written entry the handler could match
-    ranges[2 * free] = start
-    ranges[2 * free + 1] = start + size
+    slot = next((i for i in range(STATE.num_ranges) if ranges[2 * i + 1] == 0),
+                STATE.num_ranges)
+    if slot == GUARD_RANGES:
+        raise MemoryError(f"more than {GUARD_RANGES} linear memories at once")
+    ranges[2 * slot] = start
+    ranges[2 * slot + 1] = start + size
+    STATE.num_ranges = max(STATE.num_ranges, slot + 1)
 
 
 def unregister_reservation(start):
@@ -69,11 +65,11 @@ def install_fault_handler(image):
     current = SigAction()
     _sigaction(signal.SIGSEGV, None, ctypes.byref(current))
     if _handler_image is not None and \
-            current.handler == _handler_image.address_of("aot_fault_handler"):
+            current.handler == _handler_image.address_of(HANDLER_SYMBOL):
         return
     if _handler_image is None:
         _handler_image = image
-    action = SigAction(handler=_handler_image.address_of("aot_fault_handler"),
+    action = SigAction(handler=_handler_image.address_of(HANDLER_SYMBOL),
                        flags=_SA_SIGINFO | _SA_ONSTACK | _SA_NODEFER)
     if _sigaction(signal.SIGSEGV, ctypes.byref(action), ctypes.byref(STATE.previous)) != 0:
         raise OSError(ctypes.get_errno(), "sigaction(SIGSEGV) failed")

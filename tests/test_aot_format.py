@@ -11,10 +11,11 @@ from types import SimpleNamespace
 import pytest
 
 from pywamr.compiler.aot_writer import strip_function_bodies, write_aot
-from pywamr.loader.aot_file import (CHECKSUM_OFFSET, CHECKSUMMED_FROM, FORMAT_VERSION, HEADER,
-                                    MAGIC, read_aot)
+from pywamr.loader.aot_file import read_aot
 from pywamr.loader.aot_module import AotModule
 from pywamr.loader.host import X86_64_FLAGS, cpu_flags, host_arch
+from pywamr.runtime.aot_layout import (CHECKSUM_OFFSET, CHECKSUMMED_FROM, FORMAT_VERSION, HEADER,
+                                       MAGIC)
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import AotFormatError
 

@@ -10,7 +10,6 @@ import pytest
 from pywamr.compiler import CompileError
 from pywamr.compiler.driver import CompileOptions, compile_wasm
 from pywamr.compiler.elf_reader import read_elf_object
-from pywamr.compiler.progress import Progress
 from pywamr.compiler.target import host_arch, resolve_target
 from pywamr.loader.aot_module import AotModule
 from pywamr.runtime.api import HostFunc
