@@ -51,6 +51,11 @@ def build_parser():
                              "outside memory faults and the loader's signal handler turns the "
                              "fault into a trap. on: a check in code before every access, "
                              "slower, but memory holds exactly every store made before a trap")
+    parser.add_argument("--max-memory", choices=("2g", "4g"), default="2g",
+                        help="how far linear memory may grow. 2g (default): to 2 GiB, which "
+                             "lets addresses be sign-extended so that LLVM can vectorise loops "
+                             "over them; 4g: to the wasm32 maximum. Modules whose memory may "
+                             "already be larger, and --bounds-checks on, get 4g")
     parser.add_argument("--disable-simd", action="store_true",
                         help="refuse modules that use SIMD (v128) instead of compiling them")
     parser.add_argument("--format", choices=tuple(SUFFIXES), default="aot",
@@ -78,6 +83,7 @@ def main(argv=None):
     options = CompileOptions(target=args.target, cpu=args.cpu, cpu_features=args.cpu_features,
                              opt_level=args.opt_level, size_level=args.size_level,
                              bounds_checks=args.bounds_checks == "on",
+                             max_memory_4gib=args.max_memory == "4g",
                              simd=not args.disable_simd, format=args.format)
     try:
         result = compile_wasm(wasm, options)

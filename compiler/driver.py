@@ -8,9 +8,11 @@ import sys
 from dataclasses import dataclass
 
 from pywamr.runtime.decoder import decode_module
+from pywamr.runtime.types import MAX_PAGES
 from pywamr.runtime.validator import validate
 
 from . import CompileError
+from .addresses import memory_limit_pages
 from .aot_writer import write_aot
 from .backend import emit_object, optimize, parse_and_link
 from .elf_reader import read_elf_object
@@ -32,6 +34,7 @@ class CompileOptions:
     opt_level: int = 3
     size_level: int = 3
     bounds_checks: bool = False      # False: guard pages (see guard_pages.py)
+    max_memory_4gib: bool = False    # False: memory stops at 2 GiB (see addresses.py)
     simd: bool = True                # False: refuse modules that use v128 (--disable-simd)
     format: str = "aot"              # 'aot' | 'object' (ELF) | 'llvmir' (optimised IR text)
 
@@ -50,12 +53,13 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
     module = decode_module(wasm)
     validate(module)
 
+    memory_limit = memory_limit_pages(module, options.bounds_checks, options.max_memory_4gib)
     if show_progress is None:
         show_progress = sys.stderr.isatty() and len(module.codes) >= PROGRESS_MIN_FUNCTIONS
     progress = Progress(len(module.codes), "lowering", enabled=show_progress)
     try:
-        parts = build_llvm_modules(module, spec.triple, options.bounds_checks, options.simd,
-                                   progress.update)
+        parts = build_llvm_modules(module, spec.triple, options.bounds_checks,
+                                   memory_limit < MAX_PAGES, options.simd, progress.update)
         llvm_module = parse_and_link(str(part) for part in parts)
         progress.phase("optimizing")
         optimize(llvm_module, machine, spec.opt_level)
@@ -69,4 +73,4 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
         return obj
     image = read_elf_object(obj, spec.arch)
     bounds_mode = "explicit" if options.bounds_checks else "guard-pages"
-    return write_aot(wasm, module, image, spec.as_dict(bounds_mode))
+    return write_aot(wasm, module, image, spec.as_dict(bounds_mode, memory_limit))

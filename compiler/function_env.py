@@ -35,6 +35,10 @@ class FunctionEnv:
         # Whether memory accesses check their bounds in code; with guard pages the translator
         # turns this on for single accesses (see FunctionTranslator.translate).
         self.explicit_bounds_checks = menv.bounds_checks
+        # Filled by the translator for addresses.py: the local each value read from a local
+        # came from, and the locals whose accesses sign-extend their address.
+        self.address_roots = {}
+        self.sign_extended_locals = frozenset()
         if uses_memory:
             self._memory_size_slot = self.prologue.alloca(I64, name="memory_size")
             self.prologue.store(self._load_memory_size(self.prologue), self._memory_size_slot)
@@ -72,6 +76,22 @@ class FunctionEnv:
     def memory_base(self):
         return self._prologue_load("memory_base", self.ctx_field(abi.CTX_MEMORY),
                                    abi.MEMORY_BASE, PTR)
+
+    def memory_base_copy(self, local):
+        """The memory base as an opaque value of its own for the accesses through `local`
+        (addresses.py: provenance); the base itself for accesses through no local. The
+        immediate operand keeps LLVM from merging the copies; they compile to nothing."""
+        if local is None:
+            return self.memory_base()
+        key = ("memory_base", local)
+        value = self._prologue_values.get(key)
+        if value is None:
+            copy = ir.InlineAsm(ir.FunctionType(PTR, [PTR, I32]), "", "=r,0,i")
+            value = self.prologue.call(copy, [self.memory_base(), ir.Constant(I32, local)])
+            value.attributes.add("nounwind")
+            value.attributes.add("readnone")
+            self._prologue_values[key] = value
+        return value
 
     def array_element(self, ctx_offset, index, typ=PTR):
         """Element `index` of the 8-byte-element array a VMContext field points to; these

@@ -1,9 +1,10 @@
 """Guard-page bounds checks: the native half (docs/aot-abi.md, "Guard pages").
 
 With `--bounds-checks off` a memory access is a plain load or store at base + zext(addr) +
-offset. Every such address lies below base + 8 GiB, and the loader reserves 8 GiB per memory
-with only the memory's current size accessible, so an out-of-bounds access faults instead of
-reaching anything else. Turning that fault into a trap takes three pieces of code here:
+offset, or at a sign-extended address (addresses.py). Every such address lies between
+base - 2 GiB and base + 8 GiB, and the loader reserves that much per memory with only the
+memory's current size accessible, so an out-of-bounds access faults instead of reaching
+anything else. Turning that fault into a trap takes three pieces of code here:
 
 - each array call (Python's way in) records a sigjmp_buf in ExecEnv.jmp_buf, and returns
   from a longjmp to it as from a trapped call;

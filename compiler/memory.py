@@ -1,15 +1,13 @@
 """Lowering of the memory instructions: loads, stores, memory.size/grow and bulk memory.
 
-An access of `size` bytes at i32 address `addr` with static offset `offset` touches
-[ea, ea + size) with ea = zext(addr) + offset computed in 64 bits (no wrap-around), and traps
-"out of bounds memory access" when ea + size > the memory's current size. Accesses are
-unaligned (align 1): wasm alignment is only a hint. With bounds checks off the loader's
-8 GiB reservation catches every ea (< 2^33) with guard pages instead (guard_pages.py).
+Accesses are unaligned (align 1): wasm alignment is only a hint. How an access's address is
+formed and checked is addresses.py.
 """
 
 from llvmlite import ir
 
 from . import abi
+from .addresses import effective_address
 from .signatures import F32, F64, I1, I8, I16, I32, I64, PTR, VOID
 
 # name -> (bytes accessed, type in memory, type on the stack, signed extension?)
@@ -33,19 +31,6 @@ STORES = {
 
 def _i64(value):
     return ir.Constant(I64, value)
-
-
-def effective_address(fx, addr, offset, size):
-    """Pointer to the `size` bytes at `addr` + `offset`, after the bounds check."""
-    b = fx.builder
-    ea = b.zext(addr, I64)
-    if fx.explicit_bounds_checks:
-        end = b.add(ea, _i64(offset + size))
-        fx.trap_if(b.icmp_unsigned(">", end, fx.memory_size_bytes()),
-                   abi.TRAP_OUT_OF_BOUNDS_MEMORY)
-    if offset:
-        ea = b.add(ea, _i64(offset))
-    return b.gep(fx.memory_base(), [ea], inbounds=True, source_etype=I8)
 
 
 def load(fx, name, memarg, addr):

@@ -18,13 +18,15 @@ from .translator import FunctionTranslator
 PART_INSTRUCTIONS = 100_000
 
 
-def build_llvm_modules(module, triple, bounds_checks=True, simd=True, progress=None):
+def build_llvm_modules(module, triple, bounds_checks=True, signed_addresses=False, simd=True,
+                       progress=None):
     """Lower `module` (decoded and validated), yielding llvmlite ir.Modules that together
-    define everything. `simd=False` refuses modules that use v128 (--disable-simd).
+    define everything. `signed_addresses`: memory stops at 2 GiB (addresses.py).
+    `simd=False` refuses modules that use v128 (--disable-simd).
     `progress`, if given, is called with the number of function bodies done so far."""
     if not simd:
         refuse_simd(module)
-    menv = ModuleEnv(module, triple, bounds_checks)
+    menv = ModuleEnv(module, triple, bounds_checks, signed_addresses)
     for func_index in range(menv.num_imported_funcs):
         define_import_adapter(menv, func_index)
     for type_index in range(len(module.types)):

@@ -13,10 +13,12 @@ from .signatures import I32, llvm_function_type, slot_count
 
 
 class ModuleEnv:
-    def __init__(self, module, triple, bounds_checks=True):
+    def __init__(self, module, triple, bounds_checks=True, signed_addresses=False):
         self.wasm = module
         self.triple = triple
         self.bounds_checks = bounds_checks
+        # Memory is limited to 2 GiB, so addresses may be sign-extended (addresses.py).
+        self.signed_addresses = signed_addresses
         self.func_types = [module.types[t] for t in module.func_type_indices()]
         self.num_imported_funcs = module.num_imported_funcs
         self.global_types = module.all_global_types()

@@ -1,10 +1,10 @@
 """Lowering of the SIMD loads and stores: whole v128s, extending, splatting and zero-filling
 loads, and single lanes. Each access is bounds-checked for the bytes it touches, like the
-scalar ones (memory.effective_address), and is unaligned (align 1)."""
+scalar ones (addresses.effective_address), and is unaligned (align 1)."""
 
 from llvmlite import ir
 
-from .memory import effective_address
+from .addresses import effective_address
 from .signatures import I8, I16, I32, V128
 from .simd import SHAPES, as_v128, broadcast, lanes
 

@@ -16,6 +16,7 @@ from pywamr.runtime import opcodes
 from pywamr.runtime.types import FuncType
 
 from . import abi, calls, memory, numeric, simd, simd_memory, tables
+from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
 from .signatures import F32, F64, I32, I64, llvm_type, returns_via_buffer, store_slots
@@ -45,9 +46,15 @@ class FunctionTranslator:
         self.frames = []
         self.reachable = True
         self.locals = []
+        # local index -> (block, value): what the local holds at the end of that block so far,
+        # so that a local.get after a local.set or tee in the same block sees the value itself
+        # (addresses.py looks for `p + 8` through a local).
+        self.known_locals = {}
 
     def translate(self):
         self._declare_locals()
+        if self.menv.signed_addresses:
+            self.fx.sign_extended_locals = frozenset(sign_extended_locals(self.body.body))
         if not self.is_leaf:
             self.fx.check_stack()
         self.frames.append(ControlFrame("function", (), self.functype.results, 0, True))
@@ -251,14 +258,24 @@ class FunctionTranslator:
         self.stack.append(self.fx.builder.select(condition, a, b))
 
     def op_local_get(self, index, _):
-        slot, valtype = self.locals[index]
-        self.stack.append(self.fx.builder.load(slot, typ=llvm_type(valtype)))
+        known = self.known_locals.get(index)
+        if known is not None and known[0] is self.fx.builder.block:
+            value = known[1]
+        else:
+            slot, valtype = self.locals[index]
+            value = self.fx.builder.load(slot, typ=llvm_type(valtype))
+        self.fx.address_roots.setdefault(value, index)
+        self.stack.append(value)
 
     def op_local_set(self, index, _):
-        self.fx.builder.store(self.pop(), self.locals[index][0])
+        self.set_local(index, self.pop())
 
     def op_local_tee(self, index, _):
-        self.fx.builder.store(self.stack[-1], self.locals[index][0])
+        self.set_local(index, self.stack[-1])
+
+    def set_local(self, index, value):
+        self.known_locals[index] = (self.fx.builder.block, value)
+        self.fx.builder.store(value, self.locals[index][0])
 
     def op_global_get(self, index, _):
         globaltype = self.menv.global_types[index]

@@ -19,9 +19,11 @@ from pywamr.runtime.errors import AotFormatError
 
 # What the code was compiled for. arch: 'x86_64' | 'aarch64'; features: LLVM feature string,
 # e.g. "+avx2,+bmi2,-avx512f"; code_model: 'small' | 'kernel' | 'medium' | 'large' | 'tiny' |
-# 'default'; bounds_checks: 'explicit' | 'guard-pages' (docs/aot-abi.md, "Guard pages").
+# 'default'; bounds_checks: 'explicit' | 'guard-pages' (docs/aot-abi.md, "Guard pages");
+# memory_limit: the most pages a memory may grow to under this code (docs/aot-abi.md,
+# "Addresses").
 Target = namedtuple("Target", "arch triple cpu features code_model opt_level size_level "
-                              "bounds_checks")
+                              "bounds_checks memory_limit")
 
 # data: the first len(data) bytes; the rest up to `size` is zero.
 Section = namedtuple("Section", "name data size align executable writable")
@@ -140,7 +142,9 @@ def _read_target(r):
     opt_level = r.u8("opt level")
     size_level = r.u8("size level")
     bounds_checks = r.string("bounds-check mode")
-    return Target(arch, triple, cpu, features, code_model, opt_level, size_level, bounds_checks)
+    memory_limit = r.u32("memory limit")
+    return Target(arch, triple, cpu, features, code_model, opt_level, size_level, bounds_checks,
+                  memory_limit)
 
 
 def _read_sections(r):

@@ -13,6 +13,7 @@ import ctypes
 
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import AotFormatError, MalformedModule
+from pywamr.runtime.types import MAX_PAGES
 
 from .aot_file import read_aot
 from .guard_pages import install_fault_handler
@@ -30,6 +31,9 @@ class AotModule:
         check_target(aot.target.arch, aot.target.features)
         if aot.target.bounds_checks not in ("explicit", "guard-pages"):
             raise AotFormatError(f"unknown bounds-check mode {aot.target.bounds_checks!r}")
+        if not 0 < aot.target.memory_limit <= MAX_PAGES:
+            raise AotFormatError(f"corrupted .aot file: memory limit of "
+                                 f"{aot.target.memory_limit} pages")
         try:
             self.module = decode_module(aot.module_bytes)
         except MalformedModule as error:

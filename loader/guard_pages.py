@@ -1,7 +1,7 @@
 """Guard-page bounds checks: the loader's half (docs/aot-abi.md, "Guard pages").
 
 Code compiled with `--bounds-checks off` accesses memory unchecked; an access outside the
-accessible pages of a linear memory's 8 GiB reservation raises SIGSEGV. The module's own
+accessible pages of a linear memory's 10 GiB reservation raises SIGSEGV. The module's own
 `aot_fault_handler` (compiler/guard_pages.py) turns that into trap 5 when the address lies
 in a reservation listed in STATE and wasm code is running, and otherwise reinstalls the
 previous SIGSEGV action, under which the fault then recurs: a crash elsewhere in the

@@ -1,6 +1,7 @@
-"""A linear memory whose base never moves: 8 GiB of address space reserved up front (a 32-bit
-address plus a 32-bit offset), of which memory.grow only makes more pages accessible. Code
-compiled for guard pages relies on the rest faulting (guard_pages.py).
+"""A linear memory whose base never moves: 10 GiB of address space reserved up front, 8 GiB
+from the base (a 32-bit address plus a 32-bit offset) and 2 GiB below it (a sign-extended
+address, docs/aot-abi.md "Addresses"), of which memory.grow only makes more pages
+accessible. Code compiled for guard pages relies on the rest faulting (guard_pages.py).
 Compiled code reaches it through its MemoryDesc; Python through the api.Memory methods."""
 
 import ctypes
@@ -13,18 +14,20 @@ from . import guard_pages
 from .mapping import PROT_READ, PROT_WRITE, Mapping
 from .records import MemoryDesc
 
-RESERVATION = 8 << 30
+GUARD_BELOW = 2 << 30
+RESERVATION = GUARD_BELOW + (8 << 30)
 
 
 class AotMemory(Memory):
-    def __init__(self, memtype: MemoryType):
+    def __init__(self, memtype: MemoryType, limit_pages=MAX_PAGES):
+        """`limit_pages`: the most pages the code that defines it can address."""
         self.declared_max = memtype.limits.max
-        self.max_pages = MAX_PAGES if self.declared_max is None \
-            else min(self.declared_max, MAX_PAGES)
+        self.max_pages = limit_pages if self.declared_max is None \
+            else min(self.declared_max, limit_pages)
         self.mapping = Mapping(RESERVATION, reserve_only=True)
         guard_pages.register_reservation(self.mapping.address, RESERVATION)
         weakref.finalize(self, guard_pages.unregister_reservation, self.mapping.address)
-        self.desc = MemoryDesc(self.mapping.address, 0)
+        self.desc = MemoryDesc(self.mapping.address + GUARD_BELOW, 0)
         self.desc_address = ctypes.addressof(self.desc)
         if self.grow(memtype.limits.min) < 0:
             raise MemoryError(f"cannot allocate {memtype.limits.min} pages of linear memory")
@@ -47,14 +50,15 @@ class AotMemory(Memory):
 
     @property
     def buffer(self):
-        return self.mapping.view(0, self.desc.size_bytes)
+        return self.mapping.view(GUARD_BELOW, self.desc.size_bytes)
 
     def grow(self, delta):
         old = self.size()
         if not 0 <= delta <= self.max_pages - old:
             return -1
         try:
-            self.mapping.protect(old * PAGE_SIZE, delta * PAGE_SIZE, PROT_READ | PROT_WRITE)
+            self.mapping.protect(GUARD_BELOW + old * PAGE_SIZE, delta * PAGE_SIZE,
+                                 PROT_READ | PROT_WRITE)
         except OSError:
             return -1
         self.desc.size_bytes = (old + delta) * PAGE_SIZE

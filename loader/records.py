@@ -47,7 +47,7 @@ class SigAction(ctypes.Structure):
                 ("restorer", u64)]
 
 
-GUARD_RANGES = 4096     # linear memories alive at once; each reserves 8 GiB of address space
+GUARD_RANGES = 4096     # linear memories alive at once; each reserves 10 GiB of address space
 
 
 class GuardState(ctypes.Structure):

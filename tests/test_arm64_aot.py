@@ -47,6 +47,8 @@ MODULE = """
     (f64.div (f64.floor (local.get 0)) (f64.trunc (local.get 1))))
   (func (export "divide") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
   (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "far") (param i32) (result i32)
+    (i32.load (i32.add (local.get 0) (i32.const 0x7FFFFFF0))))
   (func (export "to_int") (param f64) (result i32) (i32.trunc_f64_s (local.get 0)))
   (func $recurse (export "recurse") (param i32) (result i32)
     (i32.add (call $recurse (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
@@ -63,6 +65,11 @@ CALLS = [
     ("call_indirect", [3, 7], ("trap", "uninitialized element")),
     ("call_indirect", [4, 7], ("trap", "undefined element")),
     ("memory_ops", [5], 12),
+    # A sign-extended address (docs/aot-abi.md, "Addresses"): the sum wraps to 100, or is
+    # 2^31 or more without wrapping (in the guard above memory, or below it).
+    ("far", [0x80000074], 5),
+    ("far", [0x10], ("trap", "out of bounds memory access")),
+    ("far", [0x80000000], ("trap", "out of bounds memory access")),
     ("grow", [2], [1, 3]),
     ("grow", [70000], [-1, 3]),
     ("load", [3 * 65536 - 4], 0),

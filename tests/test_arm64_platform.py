@@ -1,5 +1,5 @@
 """What the loader needs from the arm64 Python root under qemu-user: a working interpreter,
-ctypes, executable memory, and 8 GiB PROT_NONE reservations (one per linear memory), many of
+ctypes, executable memory, and 10 GiB PROT_NONE reservations (one per linear memory), many of
 them, cheaply: qemu 7.2 spent ~50 MB of its own memory on each (docs/aarch64.md)."""
 
 from arm64_qemu import run_arm64_python
@@ -14,7 +14,7 @@ libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_i
                       ctypes.c_long)
 libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 MAP_NORESERVE = 0x4000
-RESERVED = 8 << 30
+RESERVED = 10 << 30
 failed = ctypes.c_void_p(-1).value
 
 # 100 memories' worth of address space, the first and last 64 KiB of each made usable, half
@@ -48,5 +48,5 @@ def test_arm64_python_has_what_the_loader_needs():
     machine, reserved, called, end = run_arm64_python(["-c", PLATFORM_CHECK]).split("\n")
     assert (machine, called, end) == ("aarch64", "called 42", "")
     words = reserved.split()
-    assert words[:4] == ["reserved", "100", "x", str(8 << 30)]
+    assert words[:4] == ["reserved", "100", "x", str(10 << 30)]
     assert int(words[5]) < 512, reserved  # qemu 7.2 needed about 5 GiB

@@ -1,0 +1,113 @@
+"""The address of a memory access, formed so that LLVM can reason about it as it would about
+C pointers.
+
+An access of `size` bytes at i32 address `addr` with static offset `offset` touches
+[ea, ea + size) with ea = zext(addr) + offset computed in 64 bits (no wrap-around); with
+explicit bounds checks it traps "out of bounds memory access" when ea + size exceeds the
+memory's current size, with guard pages the loader's reservation faults instead
+(guard_pages.py).
+
+Two things keep LLVM's loop vectoriser from treating wasm code like the C it came from:
+
+- Provenance. Every access is an offset from the one memory base, so LLVM's loop access
+  analysis sees a single object and gives up on a loop that reads `b[j]` and writes `c[j]`
+  (it cannot tell them apart at run time either). Accesses are therefore based on a copy of
+  the base per local that holds the address (`FunctionEnv.memory_base_copy`): an opaque
+  value, equal at run time, so LLVM treats two locals like two C pointers, which may alias
+  and are checked at run time before a vectorised loop runs. Within one copy, LLVM reasons
+  from the offsets exactly as before; that is sound because each byte of memory has one
+  address per copy.
+- Wrap-around. clang's wasm output addresses the second element of an unrolled loop as
+  `i32.add p 8`, and zext(p + 8) is not zext(p) + 8 when p + 8 wraps, so LLVM cannot see
+  that the two accesses are adjacent. When memory cannot grow past 2 GiB (`signed`, see
+  docs/aot-abi.md "Addresses"), sext(p) + 8 is the exact address instead: for p < 2^31 it
+  is p + 8; for p >= 2^31 it is either the wrapped address (p + 8 - 2^32, where the access
+  belongs) or a negative offset into the guard region below the base, where the access
+  traps, as it must, since p + 8 >= 2^31 is outside any memory of 2 GiB. Sign extension
+  costs an instruction on x86_64 where zero extension is free, so it is used only for the
+  locals that `sign_extended_locals` finds in such additions, and only for accesses without
+  a static offset (p + offset must not wrap: zext is exact there).
+"""
+
+from llvmlite import ir
+
+from pywamr.runtime import opcodes
+from pywamr.runtime.types import MAX_PAGES
+
+from . import abi
+from .signatures import I8, I64
+
+_LOCAL_GET = opcodes.NAMES["local.get"]
+_LOCAL_SET = opcodes.NAMES["local.set"]
+_LOCAL_TEE = opcodes.NAMES["local.tee"]
+_I32_CONST = opcodes.NAMES["i32.const"]
+_I32_ADD = opcodes.NAMES["i32.add"]
+_SIGN_LIMIT = 1 << 31
+
+
+def _small_positive(constant):
+    return 0 < constant & 0xFFFFFFFF < _SIGN_LIMIT
+
+
+def sign_extended_locals(instrs):
+    """Locals that appear as `local.get L; i32.const C; i32.add` with 0 < C < 2^31, the sum
+    not stored straight back into L (that is a loop counter or pointer bump, not an address
+    next to L's)."""
+    found = set()
+    for i in range(len(instrs) - 3):
+        if instrs[i].op == _LOCAL_GET and instrs[i + 1].op == _I32_CONST \
+                and instrs[i + 2].op == _I32_ADD and _small_positive(instrs[i + 1].imm):
+            after = instrs[i + 3]
+            if not (after.op in (_LOCAL_SET, _LOCAL_TEE) and after.imm == instrs[i].imm):
+                found.add(instrs[i].imm)
+    return found
+
+
+def _root_and_constant(fx, addr):
+    """(local, constant): `addr` is the value of that local (None: of no local) plus the
+    constant (0 when `addr` is not such a sum)."""
+    if isinstance(addr, ir.Instruction) and addr.opname == "add" \
+            and isinstance(addr.operands[1], ir.Constant) \
+            and _small_positive(addr.operands[1].constant):
+        root = fx.address_roots.get(addr.operands[0])
+        if root is not None:
+            return root, addr.operands[1].constant & 0xFFFFFFFF
+    return fx.address_roots.get(addr), 0
+
+
+def effective_address(fx, addr, offset, size):
+    """Pointer to the `size` bytes at `addr` + `offset`, after the bounds check."""
+    b = fx.builder
+    root, constant = _root_and_constant(fx, addr)
+    base = fx.memory_base_copy(root)
+    if not fx.explicit_bounds_checks and offset == 0 and root in fx.sign_extended_locals:
+        x = addr.operands[0] if constant else addr
+        ea = b.sext(x, I64)
+        if constant:
+            ea = b.add(ea, ir.Constant(I64, constant))
+        return b.gep(base, [ea], inbounds=True, source_etype=I8)
+    ea = b.zext(addr, I64)
+    if fx.explicit_bounds_checks:
+        end = b.add(ea, ir.Constant(I64, offset + size))
+        fx.trap_if(b.icmp_unsigned(">", end, fx.memory_size_bytes()),
+                   abi.TRAP_OUT_OF_BOUNDS_MEMORY)
+    if offset:
+        ea = b.add(ea, ir.Constant(I64, offset))
+    return b.gep(base, [ea], inbounds=True, source_etype=I8)
+
+
+def memory_limit_pages(module, bounds_checks, max_memory_4gib):
+    """The most pages memory may grow to under the code compiled for `module`: 2 GiB, which
+    lets addresses be sign-extended, unless explicit checks are asked for, 4 GiB is asked
+    for, or the module's memory may already be bigger (an imported memory with no maximum
+    or one above 2 GiB, a defined memory starting above 2 GiB)."""
+    limit = MAX_PAGES // 2
+    if bounds_checks or max_memory_4gib:
+        return MAX_PAGES
+    for imp in module.imports:
+        if imp.kind == "memory" and (imp.desc.limits.max is None
+                                     or imp.desc.limits.max > limit):
+            return MAX_PAGES
+    if any(memtype.limits.min > limit for memtype in module.memories):
+        return MAX_PAGES
+    return limit
