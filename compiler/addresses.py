@@ -19,8 +19,8 @@ Two things keep LLVM's loop vectoriser from treating wasm code like the C it cam
   address per copy.
 - Wrap-around. clang's wasm output addresses the second element of an unrolled loop as
   `i32.add p 8`, and zext(p + 8) is not zext(p) + 8 when p + 8 wraps, so LLVM cannot see
-  that the two accesses are adjacent. When memory cannot grow past 2 GiB (`signed`, see
-  docs/aot-abi.md "Addresses"), sext(p) + 8 is the exact address instead: for p < 2^31 it
+  that the two accesses are adjacent. When memory cannot grow past 2 GiB (docs/aot-abi.md,
+  "Addresses"), sext(p) + 8 is the exact address instead: for p < 2^31 it
   is p + 8; for p >= 2^31 it is either the wrapped address (p + 8 - 2^32, where the access
   belongs) or a negative offset into the guard region below the base, where the access
   traps, as it must, since p + 8 >= 2^31 is outside any memory of 2 GiB. Sign extension
@@ -46,7 +46,7 @@ _SIGN_LIMIT = 1 << 31
 
 
 def _small_positive(constant):
-    return 0 < constant & 0xFFFFFFFF < _SIGN_LIMIT
+    return 0 < (constant & 0xFFFFFFFF) < _SIGN_LIMIT
 
 
 def sign_extended_locals(instrs):
