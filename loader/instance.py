@@ -71,8 +71,8 @@ class Instance:
         Tables and globals can hold funcrefs, so they keep every instance that may have
         stored one alive (their creator and their importers)."""
         module = self.module
-        self.memories = self._imported("memory") + [AotMemory(t, self.aot_module.target.memory_limit)
-                                                     for t in module.memories]
+        limit = self.aot_module.target.memory_limit
+        self.memories = self._imported("memory") + [AotMemory(t, limit) for t in module.memories]
         self.tables = self._imported("table") + [AotTable(t) for t in module.tables]
         self.globals = self._imported("global") + [AotGlobal(g.type) for g in module.globals]
         for shared in self.tables + self.globals:

@@ -69,6 +69,7 @@ def refusal(data):
 def test_reads_back_what_the_compiler_wrote(aot, wasm):
     parsed = read_aot(aot)
     assert parsed.target.arch == host_arch()
+    assert parsed.target.memory_limit == 32768        # the default: 2 GiB
     module = decode_module(parsed.module_bytes)
     original = decode_module(wasm)
     assert module.types == original.types
@@ -182,3 +183,8 @@ def test_unknown_bounds_check_mode(aot):
     """A mode this loader does not know could mean code that relies on protection the
     loader does not give: refused with one line."""
     assert "bounds-check mode 'none'" in refusal(rewrite(aot, bounds_checks="none"))
+
+
+@pytest.mark.parametrize("limit", [0, 65537])
+def test_impossible_memory_limit(aot, limit):
+    assert f"memory limit of {limit} pages" in refusal(rewrite(aot, memory_limit=limit))
