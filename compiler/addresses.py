@@ -20,10 +20,10 @@ Two things keep LLVM's loop vectoriser from treating wasm code like the C it cam
 - Wrap-around. clang's wasm output addresses the second element of an unrolled loop as
   `i32.add p 8`, and zext(p + 8) is not zext(p) + 8 when p + 8 wraps, so LLVM cannot see
   that the two accesses are adjacent. When memory cannot grow past 2 GiB (docs/aot-abi.md,
-  "Addresses"), sext(p) + 8 is the exact address instead: for p < 2^31 it
-  is p + 8; for p >= 2^31 it is either the wrapped address (p + 8 - 2^32, where the access
-  belongs) or a negative offset into the guard region below the base, where the access
-  traps, as it must, since p + 8 >= 2^31 is outside any memory of 2 GiB. Sign extension
+  "Addresses"), sext(p) + 8 is the exact address instead: for p < 2^31 it is p + 8; for
+  p >= 2^31 it is either the wrapped address (p + 8 - 2^32, where the access belongs) or a
+  negative offset into the guard region below the base, where the access traps, as it
+  must, since p + 8 >= 2^31 is outside any memory of 2 GiB. Sign extension
   costs an instruction on x86_64 where zero extension is free, so it is used only for the
   locals that `sign_extended_locals` finds in such additions, and only for accesses without
   a static offset (p + offset must not wrap: zext is exact there).
