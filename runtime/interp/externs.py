@@ -9,7 +9,7 @@ from .. import api
 from ..errors import Trap
 from ..types import MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, FuncType, Limits, MemoryType, TableType
 from . import layout
-from .boundary import call_into_wasm
+from .boundary import TRAP_EXCEPTIONS, call_into_wasm, host_error
 from .numeric import M32, M64, f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 from .simd import M128
 
@@ -69,21 +69,26 @@ class Function(api.Func):
 
 
 def host_function(host):
-    """Wrap a `runtime.api.HostFunc` as a Function."""
+    """Wrap a `runtime.api.HostFunc` as a Function. What the host raises reaches the caller
+    unchanged, even an exception generated code would raise for a trap (see boundary.py)."""
     functype = host.type
     to_bits = [TO_BITS[t] for t in functype.params]
     from_bits = [FROM_BITS[t] for t in functype.results]
     n_results = len(from_bits)
 
     def call(*args):
-        out = host.call_bits([convert(a) for convert, a in zip(to_bits, args)])
-        if len(out) != n_results:
-            raise TypeError(f"host function returned {len(out)} values, expected {n_results}")
-        if n_results == 1:
-            return from_bits[0](out[0])
-        if n_results:
-            return tuple(convert(v) for convert, v in zip(from_bits, out))
-        return None
+        try:
+            out = host.call_bits([convert(a) for convert, a in zip(to_bits, args)])
+            if len(out) != n_results:
+                raise TypeError(f"host function returned {len(out)} values, "
+                                f"expected {n_results}")
+            if n_results == 1:
+                return from_bits[0](out[0])
+            if n_results:
+                return tuple(convert(v) for convert, v in zip(from_bits, out))
+            return None
+        except TRAP_EXCEPTIONS as error:
+            raise host_error(error)
 
     return Function(functype, call)
 
