@@ -10,7 +10,7 @@ Error messages follow the spec interpreter's wording (the texts of `assert_inval
 """
 
 from bisect import bisect_right
-from dataclasses import dataclass, replace
+from collections import namedtuple
 
 from .errors import InvalidModule
 from .module import Instr
@@ -157,17 +157,13 @@ CONSTANT_OPS = {NAMES[name] for name in ("i32.const", "i64.const", "f32.const", 
 # ---------------------------------------------------------------------------------------------
 # Context
 
-@dataclass
-class Context:
-    """What instructions may refer to (spec 3.1.1 "Contexts"), as index spaces."""
-    types: list        # signature of each type: (param types, result types), as lists
-    funcs: list        # signature of every function, imports first
-    tables: list       # [TableType]
-    memories: list     # [MemoryType]
-    globals: list      # [GlobalType]
-    elems: list        # element type of each element segment
-    num_datas: int
-    refs: set          # function indices that ref.func may name in code (C.refs)
+# What instructions may refer to (spec 3.1.1 "Contexts"), as index spaces: types (signature of
+# each type: (param types, result types), as lists), funcs (signature of every function,
+# imports first), tables [TableType], memories [MemoryType], globals [GlobalType], elems
+# (element type of each element segment), num_datas, refs (function indices that ref.func
+# may name in code, C.refs). A namedtuple, not a dataclass: the AOT loader validates the
+# module of every .aot it loads, and dataclasses costs more to import than this module.
+Context = namedtuple("Context", "types funcs tables memories globals elems num_datas refs")
 
 
 def lookup(space, index, category):
@@ -698,8 +694,9 @@ def check_function(context, func_index, code):
     CodeValidator(context, locals_, results, func_index).check(code.body)
 
 
-def validate(module):
-    """Raise InvalidModule unless `module` is valid WebAssembly 2.0."""
+def validate(module, bodies=True):
+    """Raise InvalidModule unless `module` is valid WebAssembly 2.0. bodies=False skips the
+    function bodies: the AOT loader checks the metadata of an .aot, whose bodies are empty."""
     context = build_context(module)
     for table in module.tables:
         check_table_type(table)
@@ -709,7 +706,7 @@ def validate(module):
         raise InvalidModule("multiple memories")
 
     # Constant expressions see only the imported globals.
-    constant_context = replace(context, globals=[imp.desc for imp in module.imported("global")])
+    constant_context = context._replace(globals=[imp.desc for imp in module.imported("global")])
     for global_ in module.globals:
         check_constant(constant_context, global_.init, global_.type.valtype)
     for segment in module.elems:
@@ -727,7 +724,7 @@ def validate(module):
             check_constant(constant_context, segment.offset, I32)
 
     first = module.num_imported_funcs
-    for i, code in enumerate(module.codes):
+    for i, code in enumerate(module.codes if bodies else []):
         check_function(context, first + i, code)
 
     if module.start is not None:
