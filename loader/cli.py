@@ -6,7 +6,8 @@ a .aot file, the interpreter for a .wasm file. Never the compiler, llvmlite or l
 
 Exit status: the program's own (proc_exit, or 0 when _start returns); 134 after a trap (like
 wasmtime, the status of an abort); 1 for any error before or around the run (a bad file, a
-missing import, a bad flag value); 2 for a bad command line (argparse).
+missing import, a bad flag value, memory that cannot be had); 2 for a bad command line
+(argparse).
 """
 
 import argparse
@@ -36,7 +37,8 @@ def build_parser():
                     "interpreter. The kind is told by the file's content, not its name.",
         epilog="The program sees no file system and no environment unless granted with "
                "--dir, --map-dir and --env. Exit status: the program's own; 134 after a "
-               "trap; 1 on an error such as a malformed file or a missing import.")
+               "trap; 1 on an error such as a malformed file, a missing import or too little "
+               "memory.")
     parser.add_argument("--interp", action="store_true",
                         help="run FILE, which must be a .wasm module, with the pure-Python "
                              "interpreter (a .wasm FILE always runs there)")
@@ -241,6 +243,9 @@ def main(argv=None):
         status = _report("wasm trap", trap, TRAP_STATUS)
     except (WasmError, UsageError) as error:
         status = _report("error", error, ERROR_STATUS)
+    except MemoryError:
+        # Python itself ran out (e.g. under ulimit -v): not a bug, and not the program's trap.
+        status = _report("error", "out of memory", ERROR_STATUS)
     except KeyboardInterrupt:
         status = INTERRUPTED_STATUS
     except Exception as error:        # a bug in pyiwasm: still one line, details with -v

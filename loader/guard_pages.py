@@ -15,6 +15,8 @@ mapped for the life of the process.
 import ctypes
 import signal
 
+from pywamr.runtime.errors import ResourceError
+
 from .exec_env import EXEC_ENV_ADDRESS
 from .records import GUARD_RANGES, GuardState, SigAction
 
@@ -43,7 +45,8 @@ def register_reservation(start, size):
     slot = next((i for i in range(STATE.num_ranges) if ranges[2 * i + 1] == 0),
                 STATE.num_ranges)
     if slot == GUARD_RANGES:
-        raise MemoryError(f"more than {GUARD_RANGES} linear memories at once")
+        raise ResourceError(f"cannot reserve address space for more than {GUARD_RANGES} "
+                            "linear memories at once")
     ranges[2 * slot] = start
     ranges[2 * slot + 1] = start + size
     STATE.num_ranges = max(STATE.num_ranges, slot + 1)

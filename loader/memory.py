@@ -5,9 +5,11 @@ accessible. Code compiled for guard pages relies on the rest faulting (guard_pag
 Compiled code reaches it through its MemoryDesc; Python through the api.Memory methods."""
 
 import ctypes
+import os
 import weakref
 
 from pywamr.runtime.api import Memory
+from pywamr.runtime.errors import ResourceError
 from pywamr.runtime.types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
 
 from . import guard_pages
@@ -24,13 +26,18 @@ class AotMemory(Memory):
         self.declared_max = memtype.limits.max
         self.max_pages = limit_pages if self.declared_max is None \
             else min(self.declared_max, limit_pages)
-        self.mapping = Mapping(RESERVATION, reserve_only=True)
+        try:
+            self.mapping = Mapping(RESERVATION, reserve_only=True)
+        except OSError as error:
+            raise ResourceError(f"cannot reserve {RESERVATION} bytes of address space for "
+                                f"linear memory: {os.strerror(error.errno)}") from None
         guard_pages.register_reservation(self.mapping.address, RESERVATION)
         weakref.finalize(self, guard_pages.unregister_reservation, self.mapping.address)
         self.desc = MemoryDesc(self.mapping.address + GUARD_BELOW, 0)
         self.desc_address = ctypes.addressof(self.desc)
         if self.grow(memtype.limits.min) < 0:
-            raise MemoryError(f"cannot allocate {memtype.limits.min} pages of linear memory")
+            pages = memtype.limits.min
+            raise ResourceError(f"cannot allocate a linear memory of {pages} pages")
 
     @property
     def type(self):

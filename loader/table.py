@@ -4,7 +4,7 @@ table grows, shared by pointer with every instance that imports it (docs/aot-abi
 import ctypes
 
 from pywamr.runtime.api import Table
-from pywamr.runtime.errors import Trap
+from pywamr.runtime.errors import ResourceError, Trap
 from pywamr.runtime.types import MAX_TABLE_SIZE, Limits, TableType
 
 from .records import TableDesc
@@ -25,7 +25,7 @@ class AotTable(Table):
         self.elems = (ctypes.c_uint64 * 0)()
         self.keepalive = set()   # instances that import it, and so may store their funcrefs
         if self.grow_raw(tabletype.limits.min, 0) < 0:
-            raise MemoryError(f"cannot allocate a table of {tabletype.limits.min} elements")
+            raise ResourceError(f"cannot allocate a table of {tabletype.limits.min} elements")
 
     @property
     def type(self):
@@ -39,10 +39,13 @@ class AotTable(Table):
         old = self.desc.size
         if not 0 <= delta <= min(self.desc.max, MAX_ELEMENTS) - old:
             return -1
-        elems = (ctypes.c_uint64 * (old + delta))()
+        try:
+            elems = (ctypes.c_uint64 * (old + delta))()
+            if init:
+                elems[old:old + delta] = [init] * delta
+        except MemoryError:
+            return -1
         ctypes.memmove(elems, self.elems, old * 8)
-        if init:
-            elems[old:old + delta] = [init] * delta
         self.elems = elems
         self.desc.elems = ctypes.addressof(elems)
         self.desc.size = old + delta

@@ -56,6 +56,13 @@ class Exhaustion(Trap):
         super().__init__(message)
 
 
+class ResourceError(WasmError):
+    """The engine cannot get the memory a module needs: a linear memory or a table cannot be
+    allocated at its initial size, or address space cannot be reserved for a memory. Not a
+    trap, and not a bug: the module is valid, and may run where there is more memory.
+    (Growing at run time fails differently: memory.grow and table.grow return -1.)"""
+
+
 class ProcExit(WasmError):
     """WASI proc_exit: not an error, the program asked to end with this status."""
 

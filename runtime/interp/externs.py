@@ -6,7 +6,7 @@ their edges.
 """
 
 from .. import api
-from ..errors import Trap
+from ..errors import ResourceError, Trap
 from ..types import MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, FuncType, Limits, MemoryType, TableType
 from . import layout
 from .boundary import TRAP_EXCEPTIONS, call_into_wasm, host_error
@@ -108,7 +108,8 @@ class Memory(api.Memory):
         try:
             self.data = bytearray(limits.min * PAGE_SIZE)
         except MemoryError:
-            raise Trap(f"out of memory: a memory of {limits.min} pages") from None
+            pages = limits.min
+            raise ResourceError(f"cannot allocate a linear memory of {pages} pages") from None
         self.f64 = memoryview(self.data).cast("d")
         self.namespaces = []
 
@@ -156,16 +157,21 @@ class Memory(api.Memory):
 
 class Table(api.Table):
     """A table: a list of references (None is null), grown in place. Past TABLE_LIMIT
-    elements growing fails, as the spec allows an implementation to."""
+    elements growing fails, as the spec allows an implementation to, and so does creating
+    one (ResourceError)."""
 
     def __init__(self, tabletype, init=None):
         self.elem_type = tabletype.elem_type
         self.declared_max = tabletype.limits.max
         self.max = min(TABLE_LIMIT,
                        MAX_TABLE_SIZE if self.declared_max is None else self.declared_max)
-        if tabletype.limits.min > TABLE_LIMIT:
-            raise Trap(f"out of memory: a table of {tabletype.limits.min} elements")
-        self.elements = [init] * tabletype.limits.min
+        size = tabletype.limits.min
+        if size > TABLE_LIMIT:
+            raise ResourceError(f"cannot allocate a table of {size} elements")
+        try:
+            self.elements = [init] * size
+        except MemoryError:
+            raise ResourceError(f"cannot allocate a table of {size} elements") from None
 
     @property
     def type(self):
