@@ -1,0 +1,82 @@
+"""Our engines under the plan (calls.py): the interpreter, the AOT engine from an .aot (this
+machine, or the arm64 Python under qemu), each emitting outcome events (outcomes.py).
+
+This module is loaded by path on the arm64 Python, whose pywamr has only runtime/ and
+loader/: it imports nothing else at module level (the compiler is imported where needed).
+"""
+
+import json
+import sys
+
+try:
+    from . import outcomes
+except ImportError:    # loaded by path, outside the package
+    import outcomes
+
+from pywamr.runtime.errors import Trap, WasmError
+
+
+def run_instance(instantiate, plan, emit):
+    """Instantiate, make every call of the plan, then report the state."""
+    try:
+        instance = instantiate()
+    except Trap as trap:
+        emit(["instantiate", ["trap", outcomes.trap_kind(trap.message)]])
+        return
+    except WasmError as error:
+        emit(["instantiate", ["error", f"{type(error).__name__}: {error}"]])
+        return
+    emit(["instantiate", ["ok"]])
+    exports = instance.exports
+    for i, call in enumerate(plan["calls"]):
+        if plan["refuel"]:
+            exports["fuzz:refuel"].call_bits([])
+        try:
+            out = exports[call["name"]].call_bits(call["args"])
+        except Trap as trap:
+            emit(["call", i, ["trap", outcomes.trap_kind(trap.message)]])
+            continue
+        except Exception as error:    # not a trap: an engine error, reported, not fatal
+            emit(["call", i, ["error", f"{type(error).__name__}: {error}"]])
+            continue
+        emit(["call", i, ["ok", [outcomes.value(t, v) for t, v in zip(call["results"], out)]]])
+    for name in plan["memories"]:
+        emit(["state", f"memory {name}", outcomes.memory_digest(bytes(exports[name].buffer))])
+    for name, valtype in plan["globals"]:
+        emit(["state", f"global {name}", outcomes.value(valtype, exports[name].get_bits())])
+    for name in plan["tables"]:
+        table = exports[name]
+        nulls = [table.get(k) is None for k in range(table.size())]
+        emit(["state", f"table {name}", outcomes.table_digest(nulls)])
+
+
+def run_interp(wasm, plan, emit):
+    from pywamr.runtime.interp import Module
+    run_instance(lambda: Module(wasm).instantiate({}), plan, emit)
+
+
+def compile_aot(wasm, opt_level, bounds_checks, target=None):
+    from pywamr.compiler.driver import CompileOptions, compile_wasm
+    return compile_wasm(wasm, CompileOptions(target=target, opt_level=opt_level,
+                                             bounds_checks=bounds_checks))
+
+
+def run_aot(aot, plan, emit):
+    from pywamr.loader.aot_module import AotModule
+    run_instance(lambda: AotModule(aot).instantiate({}), plan, emit)
+
+
+def main():
+    """`python engines.py AOT_PATH < plan.json`: run an .aot, events on stdout (for qemu)."""
+    plan = json.load(sys.stdin)
+    with open(sys.argv[1], "rb") as file:
+        aot = file.read()
+
+    def emit(event):
+        print(json.dumps(event), flush=True)
+
+    run_aot(aot, plan, emit)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Each engine runs in a forked child that streams its events (outcomes.py) back through a
+pipe, so that a crash of native code, or a hang, is a reported result of that engine rather
+than the end of the harness; and the events before the crash say which call it was.
+"""
+
+import json
+import os
+import select
+import signal
+import time
+import traceback
+
+
+def run_forked(function, args, timeout):
+    """function(*args, emit) in a child; its events, ending with ["crash", ...] if the child
+    died or ["timeout", seconds] if it ran past `timeout` seconds."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _child(function, args, write_end)
+    os.close(write_end)
+    events, buffer, deadline = [], b"", time.monotonic() + timeout
+    timed_out = False
+    with os.fdopen(read_end, "rb", buffering=0) as pipe:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([pipe], [], [], remaining)
+            if not ready:
+                continue
+            chunk = pipe.read(65536)
+            if not chunk:
+                break
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            events += [json.loads(line) for line in lines]
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if timed_out:
+        events.append(["timeout", timeout])
+    elif os.WIFSIGNALED(status):
+        events.append(["crash", f"killed by {signal.Signals(os.WTERMSIG(status)).name}"])
+    elif os.WEXITSTATUS(status) != 0:
+        events.append(["crash", f"exit status {os.WEXITSTATUS(status)}"])
+    return events
+
+
+def _child(function, args, write_end):
+    """Never returns: the child must not run the parent's cleanup or pytest's."""
+    code = 0
+    try:
+        quiet = os.open(os.devnull, os.O_WRONLY)    # LLVM or a dying engine may print
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        out = os.fdopen(write_end, "wb", buffering=0)
+
+        def emit(event):
+            out.write((json.dumps(event) + "\n").encode())
+
+        try:
+            function(*args, emit)
+        except Exception as error:    # reported as the run's last event, not a crash
+            last = traceback.extract_tb(error.__traceback__)[-1]
+            emit(["error", f"{type(error).__name__}: {error} "
+                           f"({os.path.basename(last.filename)}:{last.lineno})"])
+        out.close()
+    except BaseException:
+        code = 3
+    os._exit(code)
