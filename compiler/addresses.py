@@ -75,24 +75,33 @@ def _root_and_constant(fx, addr):
     return fx.address_roots.get(addr), 0
 
 
+def _add_no_wrap(builder, value, constant):
+    """value + constant for a zero-extended i32 plus a u32: it cannot wrap in 64 bits, and
+    saying so lets LLVM see that one bounds check implies another."""
+    total = builder.add(value, ir.Constant(I64, constant))
+    total.flags.extend(["nuw", "nsw"])
+    return total
+
+
 def effective_address(fx, addr, offset, size):
-    """Pointer to the `size` bytes at `addr` + `offset`, after the bounds check."""
+    """Pointer to the `size` bytes at `addr` + `offset`, after the bounds check (none in a
+    loop version whose accesses are proven in bounds: loops.py)."""
     b = fx.builder
     root, constant = _root_and_constant(fx, addr)
     base = fx.memory_base_copy(root)
-    if not fx.explicit_bounds_checks and offset == 0 and root in fx.sign_extended_locals:
+    if not fx.checked_accesses and offset == 0 and root in fx.sign_extended_locals:
         x = addr.operands[0] if constant else addr
         ea = b.sext(x, I64)
         if constant:
             ea = b.add(ea, ir.Constant(I64, constant))
         return b.gep(base, [ea], inbounds=True, source_etype=I8)
     ea = b.zext(addr, I64)
-    if fx.explicit_bounds_checks:
-        end = b.add(ea, ir.Constant(I64, offset + size))
+    if fx.checked_accesses:
+        end = _add_no_wrap(b, ea, offset + size)
         fx.trap_if(b.icmp_unsigned(">", end, fx.memory_size_bytes()),
                    abi.TRAP_OUT_OF_BOUNDS_MEMORY)
     if offset:
-        ea = b.add(ea, ir.Constant(I64, offset))
+        ea = _add_no_wrap(b, ea, offset)
     return b.gep(base, [ea], inbounds=True, source_etype=I8)
 
 

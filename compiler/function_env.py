@@ -32,9 +32,9 @@ class FunctionEnv:
         self._trap_blocks = {}
         self._results_buffer = None
         self._memory_size_slot = None
-        # Whether memory accesses check their bounds in code; with guard pages the translator
-        # turns this on for single accesses (see FunctionTranslator.translate).
-        self.explicit_bounds_checks = menv.bounds_checks
+        # Whether memory accesses check their bounds in code: always, except in the fast
+        # version of a loop whose accesses are proven in bounds before it runs (loops.py).
+        self.checked_accesses = True
         # Filled by the translator for addresses.py: the local each value read from a local
         # came from, and the locals whose accesses sign-extend their address.
         self.address_roots = {}

@@ -19,6 +19,7 @@ from . import abi, calls, memory, numeric, simd, simd_memory, tables
 from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
+from .loops import find_loop, plan_budget
 from .signatures import F32, F64, I32, I64, llvm_type, returns_via_buffer, store_slots
 
 _MEMORY_OPS = frozenset(
@@ -27,7 +28,6 @@ _MEMORY_OPS = frozenset(
                                         "memory.copy", "memory.init")]
     + [opcodes.NAMES[name] for name in simd_memory.LOADS + ["v128.store"]
        + list(simd_memory.LANE_LOADS) + list(simd_memory.LANE_STORES)])
-_DROP = opcodes.NAMES["drop"]
 _CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]])
 # Global cells are 8-byte aligned (docs/aot-abi.md): less than a v128's natural alignment.
 _GLOBAL_CELL_ALIGN = 8
@@ -59,14 +59,15 @@ class FunctionTranslator:
             self.fx.check_stack()
         self.frames.append(ControlFrame("function", (), self.functype.results, 0, True))
         instrs = self.body.body
-        for i, instr in enumerate(instrs):
+        i = 0
+        while i < len(instrs):
+            instr = instrs[i]
             if self.reachable:
-                if not self.menv.bounds_checks:
-                    # LLVM deletes a load whose value is unused, so with guard pages a load
-                    # whose value is dropped at once keeps an explicit check: its trap is all
-                    # it does.
-                    self.fx.explicit_bounds_checks = \
-                        i + 1 < len(instrs) and instrs[i + 1].op == _DROP
+                plan = find_loop(instrs, i) if instr.op == opcodes.LOOP else None
+                if plan is not None:
+                    self.translate_versioned_loop(instrs, i, plan)
+                    i = plan.end + 1
+                    continue
                 handler, extra = _HANDLERS[instr.op]
                 handler(self, instr.imm, extra)
             elif instr.op in (opcodes.BLOCK, opcodes.LOOP, opcodes.IF):
@@ -75,6 +76,50 @@ class FunctionTranslator:
                 self.op_else(None, None)
             elif instr.op == opcodes.END:
                 self.op_end(None, None)
+            i += 1
+
+    def translate_versioned_loop(self, instrs, start, plan):
+        """A loop of the shape loops.py proves in bounds: a fast version without bounds
+        checks for as many iterations as the entry computation allows, then the checked
+        version for any iteration after those."""
+        fx = self.fx
+        budget = plan_budget(fx, plan, self.read_local)
+        fast = fx.fn.append_basic_block("loop.fast")
+        checked = fx.fn.append_basic_block("loop.checked")
+        after = fx.fn.append_basic_block("loop.end")
+        entry = fx.builder.block
+        fx.builder.cbranch(fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0)),
+                           fast, checked)
+
+        fx.builder.position_at_end(checked)
+        self.op_loop(instrs[start].imm, None)
+        checked_header = self.frames[-1].header
+        for instr in instrs[start + 1:plan.end + 1]:
+            handler, extra = _HANDLERS[instr.op]
+            handler(self, instr.imm, extra)
+        fx.builder.branch(after)
+
+        fx.builder.position_at_end(fast)
+        left = fx.builder.phi(I64, name="budget")
+        left.add_incoming(budget, entry)
+        fx.checked_accesses = False
+        for instr in instrs[start + 1:plan.end - 1]:
+            handler, extra = _HANDLERS[instr.op]
+            handler(self, instr.imm, extra)
+        fx.checked_accesses = True
+        again = self.is_true(self.pop())
+        left_next = fx.builder.sub(left, ir.Constant(I64, 1))
+        left.add_incoming(left_next, fx.builder.block)
+        more = fx.builder.icmp_unsigned("!=", left_next, ir.Constant(I64, 0))
+        exit_block = fx.fn.append_basic_block("loop.fast.exit")
+        fx.builder.cbranch(fx.builder.and_(again, more), fast, exit_block)
+        fx.builder.position_at_end(exit_block)
+        fx.builder.cbranch(again, checked_header, after)
+        fx.builder.position_at_end(after)
+
+    def read_local(self, index):
+        slot, valtype = self.locals[index]
+        return self.fx.builder.load(slot, typ=llvm_type(valtype))
 
     def _declare_locals(self):
         fx = self.fx
