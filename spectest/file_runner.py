@@ -2,7 +2,19 @@
 
 Started as a subprocess per file by `runner.py` (`python -m pywamr.spectest.file_runner`), so
 that a crash in native code costs one file's results, not the whole run. Prints one JSON
-object: {"results": [[line, command type, status, message], ...]}.
+object: {"results": [[index, line, command type, status, message], ...]}, one entry per
+command of the wast2json script, in order. Results are keyed by the command's index in the
+script, not by its line: a line may hold several assertions (`left-to-right.wast` has 44 such
+lines), and each one counts. The line is kept for reporting and for known-failure ids.
+
+assert_malformed and assert_invalid of binary modules check the error class (MalformedModule
+or InvalidModule) and the message against the script's expected text, with the rule described
+in `script.py` (the engine's message starts with the expected text). Text-format modules are
+skipped: wast2json does not give us the text it could not parse.
+
+A `module` that fails to decode, validate or compile is still passed to the engine's script
+runner, marked with its error, so that the runner drops the previous instance (see
+`script.py`): later commands fail instead of running against an older module.
 """
 
 import argparse
@@ -18,7 +30,7 @@ from pywamr.runtime.validator import validate
 
 from .convert import convert
 from .engines import load_engine
-from .script import run_commands
+from .script import message_matches, run_commands
 
 EXECUTION_COMMANDS = {"module", "register", "action", "assert_return", "assert_trap",
                       "assert_exhaustion", "assert_unlinkable", "assert_uninstantiable"}
@@ -34,65 +46,77 @@ def check_module(data):
     return None
 
 
-def expect_rejection(data, error_type):
+def expect_rejection(data, error_type, text):
     error = check_module(data)
     if error is None:
-        return "failed", f"module accepted, expected {error_type.__name__}"
+        return "failed", f"module accepted, expected {error_type.__name__} {text!r}"
     if not isinstance(error, error_type):
-        return "failed", f"expected {error_type.__name__}, got {type(error).__name__}: {error}"
+        return "failed", (f"expected {error_type.__name__} {text!r}, "
+                          f"got {type(error).__name__}: {error}")
+    if not message_matches(str(error), text):
+        return "failed", f"{type(error).__name__} {str(error)!r}, expected {text!r}"
     return "passed", ""
 
 
+def read_module(base, filename):
+    with open(os.path.join(base, filename), "rb") as f:
+        return f.read()
+
+
 def run_file(wast_path, engine, arm64_runner=None):
+    """Run every command of one script; return one result per command, in order."""
     script_path = convert(wast_path)
     base = os.path.dirname(script_path)
     with open(script_path) as f:
         commands = json.load(f)["commands"]
 
-    results = {}             # line -> [line, type, status, message]
+    results = [None] * len(commands)     # index -> [index, line, type, status, message]
     to_execute = []
-    module_ok = True         # whether the most recent `module` command decoded and validated
-    for command in commands:
+    for index, command in enumerate(commands):
         kind, line = command["type"], command["line"]
         filename = command.get("filename")
-        is_text = filename is not None and filename.endswith(".wat")
+
+        def record(status, message=""):
+            results[index] = [index, line, kind, status, message]
+
         if kind in ("assert_malformed", "assert_invalid"):
-            if is_text:
-                results[line] = [line, kind, "skipped", "text format"]
-                continue
-            with open(os.path.join(base, filename), "rb") as f:
-                data = f.read()
-            error_type = MalformedModule if kind == "assert_malformed" else InvalidModule
-            results[line] = [line, kind, *expect_rejection(data, error_type)]
+            if filename.endswith(".wat"):
+                record("skipped", "text format")
+            else:
+                error_type = MalformedModule if kind == "assert_malformed" else InvalidModule
+                record(*expect_rejection(read_module(base, filename), error_type,
+                                         command.get("text", "")))
             continue
         if kind not in EXECUTION_COMMANDS:
-            results[line] = [line, kind, "skipped", f"unsupported command {kind}"]
+            record("skipped", f"unsupported command {kind}")
             continue
+        command = dict(command, index=index)
         if filename is not None and kind in MODULE_COMMANDS:
-            with open(os.path.join(base, filename), "rb") as f:
-                data = f.read()
+            data = read_module(base, filename)
             error = check_module(data)
-            if kind == "module":
-                module_ok = error is None
-            if error is not None:
-                results[line] = [line, kind, "failed", f"{type(error).__name__}: {error}"]
-                continue
+            message = None if error is None else f"{type(error).__name__}: {error}"
             if engine is None:
-                status = "passed" if kind == "module" else "skipped"
-                results[line] = [line, kind, status, "" if kind == "module" else "no engine"]
+                if message is not None:
+                    record("failed", message)
+                elif kind == "module":
+                    record("passed")
+                else:
+                    record("skipped", "no engine")
                 continue
-            try:
-                command = dict(command, prepared=engine.prepare(data))
-            except WasmError as e:
-                results[line] = [line, kind, "failed", f"preparing module: {e}"]
+            if message is None:
+                try:
+                    command["prepared"] = engine.prepare(data)
+                except WasmError as e:
+                    message = f"preparing module: {e}"
+            if message is not None:
                 if kind == "module":
-                    module_ok = False
+                    # The script runner must see it fail, to drop the previous instance.
+                    to_execute.append(dict(command, error=message))
+                else:
+                    record("failed", message)
                 continue
         elif engine is None:
-            results[line] = [line, kind, "skipped", "no engine"]
-            continue
-        if not module_ok and kind != "module":
-            results[line] = [line, kind, "failed", "module did not load"]
+            record("skipped", "no engine")
             continue
         to_execute.append(command)
 
@@ -101,10 +125,13 @@ def run_file(wast_path, engine, arm64_runner=None):
             outcomes = run_commands(to_execute, engine.load, prepare_host=engine.prepare)
         else:
             outcomes = run_plan_elsewhere(to_execute, engine, arm64_runner)
-        kinds = {c["line"]: c["type"] for c in to_execute}
-        for line, status, message in outcomes:
-            results[line] = [line, kinds[line], status, message]
-    return [results[line] for line in sorted(results)]
+        for index, status, message in outcomes:
+            command = commands[index]
+            results[index] = [index, command["line"], command["type"], status, message]
+    missing = [i for i, result in enumerate(results) if result is None]
+    if missing:
+        raise RuntimeError(f"no result for commands {missing}")
+    return results
 
 
 def run_plan_elsewhere(commands, engine, runner):
@@ -132,7 +159,7 @@ def run_plan_elsewhere(commands, engine, runner):
                               capture_output=True, text=True)
         if proc.returncode != 0 or not os.path.exists(out_path):
             reason = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
-            return [(c["line"], "failed", f"remote run failed: {reason}") for c in commands]
+            return [(c["index"], "failed", f"remote run failed: {reason}") for c in commands]
         with open(out_path) as f:
             return json.load(f)
 

@@ -2,8 +2,10 @@
 
 With no PATH it runs the WebAssembly 2.0 core suite listed in
 `../shared/wasm-testsuite/suite-2.0.txt`. Each file runs in its own subprocess
-(`file_runner.py`). A failure is tolerated only if `tests/spec/known_failures.txt` lists it;
-an unexpected failure, or a listed failure that now passes, makes the exit status 1.
+(`file_runner.py`); the counts are per command, so two assertions on one line count twice.
+A failure is tolerated only if `tests/spec/known_failures.txt` lists it (by FILE:LINE); an
+unexpected failure, or a listed one that now passes or names no command, makes the exit
+status 1.
 """
 
 import argparse
@@ -113,7 +115,10 @@ def run_one(path, options):
 
 
 def check_file(path, options, known, suite_dir):
-    """Run one file; return (counts, unexpected results as lines, crash reason or None)."""
+    """Run one file; return (counts, unexpected results as lines, crash reason or None).
+
+    Counts are per command. A known failure is listed by line, so it covers every command on
+    that line; it must still fail (at least one of them), and the line must hold a command."""
     prefix = test_id_prefix(path, suite_dir)
     results, crash = run_one(path, options)
     counts = {"passed": 0, "failed": 0, "skipped": 0}
@@ -122,15 +127,27 @@ def check_file(path, options, known, suite_dir):
         counts["failed"] += 1
         if f"{prefix}:*" not in known:
             unexpected.append(f"{prefix}:* {crash}")
-        results = []
-    for line, kind, status, message in results:
+        return counts, unexpected, crash
+    failing = set()
+    seen = set()
+    for index, line, kind, status, message in results:
         counts[status] += 1
         test_id = f"{prefix}:{line}"
-        if status == "failed" and test_id not in known:
-            unexpected.append(f"{test_id} {kind}: {message}")
-        elif status == "passed" and test_id in known:
-            unexpected.append(f"{test_id} {kind}: passes but is listed as a known failure")
-    return counts, unexpected, crash
+        seen.add(test_id)
+        if status == "failed":
+            failing.add(test_id)
+            if test_id not in known:
+                unexpected.append(f"{test_id} {kind}: {message}")
+    if f"{prefix}:*" in known:
+        unexpected.append(f"{prefix}:*: runs but is listed as crashing")
+    for test_id in known:
+        if not test_id.startswith(prefix + ":") or test_id == f"{prefix}:*":
+            continue
+        if test_id not in seen:
+            unexpected.append(f"{test_id}: listed as a known failure, but no command there")
+        elif test_id not in failing:
+            unexpected.append(f"{test_id}: passes but is listed as a known failure")
+    return counts, unexpected, None
 
 
 def main(argv=None):
