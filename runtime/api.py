@@ -12,7 +12,9 @@ methods; embedders and the spec-test runner only rely on what is written here.
 Imports are given as {module name: {field name: extern}}, where an extern is a `HostFunc` or
 an export object taken from another instance of the same engine.
 Errors: `LinkError` for a missing or mistyped import, `Trap` for a trap (also during
-instantiation: out-of-bounds segments, a trapping start function).
+instantiation: out-of-bounds segments, a trapping start function), `ResourceError` for a
+memory or table that cannot be allocated; an exception raised by a host function reaches the
+caller as it is.
 """
 
 from .types import FuncType
