@@ -10,7 +10,8 @@ import zlib
 from pywamr.runtime.aot_layout import (
     CHECKSUM_OFFSET, CHECKSUMMED_FROM, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, HEADER,
     MAGIC, NO_SECTION, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
-    SECTION_RELOCATIONS, SECTION_RECORD, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD)
+    SECTION_RELOCATIONS, SECTION_RECORD, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD,
+    module_interface)
 from pywamr.runtime.decoder import Reader
 
 WASM_CODE_SECTION = 10
@@ -32,7 +33,7 @@ def write_aot(module_bytes: bytes, module, image, target: dict) -> bytes:
             raise ValueError(f"the object image has no aot_func_{func_index}")
 
     payload = b"".join([
-        _section(SECTION_TARGET, _target(target)),
+        _section(SECTION_TARGET, _target(target) + _string(module_interface(module))),
         _section(SECTION_MODULE, strip_function_bodies(module_bytes)),
         _section(SECTION_OBJECT, _object_sections(image.sections)),
         _section(SECTION_SYMBOLS, _symbols(image.symbols)),

@@ -1,17 +1,20 @@
 """The `.aot` container: its parsed form and the reader.
 
-docs/aot-format.md has the byte-level tables (their constants: runtime/aot_layout.py); compiler/aot_writer.py writes what this reads.
-The reader checks the container only (magic, version, length, checksum, internal indices);
-whether the code suits this machine is the loader's business (aot_module.py).
+docs/aot-format.md has the byte-level tables (their constants: runtime/aot_layout.py);
+compiler/aot_writer.py writes what this reads. The reader checks the container only (magic,
+version, length, checksum, sizes, flags, internal indices); whether the module matches the
+code is module_check.py's business, whether the relocations make sense image.py's, and
+whether the code suits this machine host.py's.
 """
 
 import zlib
 from collections import namedtuple
 
 from pywamr.runtime.aot_layout import (
-    CHECKSUMMED_FROM, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, HEADER, MAGIC, NO_SECTION,
-    RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT, SECTION_ORDER,
-    SECTION_RECORD, SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD)
+    CHECKSUMMED_FROM, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, HEADER, MAGIC,
+    MAX_ALIGNMENT, MAX_OBJECT_SIZE, NO_SECTION, RELOCATION_RECORD, SECTION_HEADER,
+    SECTION_MODULE, SECTION_OBJECT, SECTION_ORDER, SECTION_RECORD, SECTION_RELOCATIONS,
+    SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD)
 from pywamr.runtime.errors import AotFormatError
 
 # Plain namedtuples and classes, not typing.NamedTuple or dataclasses: `pyiwasm` reads an
@@ -21,9 +24,10 @@ from pywamr.runtime.errors import AotFormatError
 # e.g. "+avx2,+bmi2,-avx512f"; code_model: 'small' | 'kernel' | 'medium' | 'large' | 'tiny' |
 # 'default'; bounds_checks: 'explicit' | 'guard-pages' (docs/aot-abi.md, "Guard pages");
 # memory_limit: the most pages a memory may grow to under this code (docs/aot-abi.md,
-# "Addresses").
+# "Addresses"); interface: aot_layout.module_interface() of the module the code was compiled
+# for.
 Target = namedtuple("Target", "arch triple cpu features code_model opt_level size_level "
-                              "bounds_checks memory_limit")
+                              "bounds_checks memory_limit interface", defaults=("",))
 
 # data: the first len(data) bytes; the rest up to `size` is zero.
 Section = namedtuple("Section", "name data size align executable writable")
@@ -45,7 +49,7 @@ class AotFile:
         self.relocations = relocations      # [Relocation]
 
 
-def _corrupted(what):
+def corrupted(what):
     return AotFormatError(f"corrupted .aot file: {what}")
 
 
@@ -59,7 +63,7 @@ class _Reader:
 
     def take(self, n, what):
         if n > self.end - self.pos:
-            raise _corrupted(f"{what} runs past its section")
+            raise corrupted(f"{what} runs past its section")
         start = self.pos
         self.pos += n
         return self.data[start:self.pos]
@@ -78,7 +82,7 @@ class _Reader:
         try:
             return bytes(raw).decode("utf-8")
         except UnicodeDecodeError:
-            raise _corrupted(f"{what} is not UTF-8") from None
+            raise corrupted(f"{what} is not UTF-8") from None
 
 
 def check_header(data):
@@ -99,9 +103,9 @@ def check_header(data):
     if len(data) < expected:
         raise AotFormatError(f"truncated .aot file ({len(data)} of {expected} bytes)")
     if len(data) > expected:
-        raise _corrupted(f"{len(data) - expected} unexpected bytes after the end")
+        raise corrupted(f"{len(data) - expected} unexpected bytes after the end")
     if zlib.crc32(memoryview(data)[CHECKSUMMED_FROM:]) != checksum:
-        raise _corrupted("checksum mismatch")
+        raise corrupted("checksum mismatch")
     return HEADER.size
 
 
@@ -114,12 +118,12 @@ def read_aot(data) -> AotFile:
     for section_id in SECTION_ORDER:
         found, size = outer.unpack(SECTION_HEADER, "section header")
         if found != section_id:
-            raise _corrupted(f"expected section {section_id}, found {found}")
+            raise corrupted(f"expected section {section_id}, found {found}")
         start = outer.pos
         outer.take(size, f"section {section_id}")
         bodies[section_id] = _Reader(data, start, start + size)
     if outer.pos != outer.end:
-        raise _corrupted("bytes after the last section")
+        raise corrupted("bytes after the last section")
 
     target = _read_target(bodies[SECTION_TARGET])
     module_reader = bodies[SECTION_MODULE]
@@ -129,7 +133,7 @@ def read_aot(data) -> AotFile:
     relocations = _read_relocations(bodies[SECTION_RELOCATIONS], sections, symbols)
     for section_id, reader in bodies.items():
         if reader.pos != reader.end:
-            raise _corrupted(f"section {section_id} is longer than its contents")
+            raise corrupted(f"section {section_id} is longer than its contents")
     return AotFile(target, module_bytes, sections, symbols, relocations)
 
 
@@ -143,20 +147,30 @@ def _read_target(r):
     size_level = r.u8("size level")
     bounds_checks = r.string("bounds-check mode")
     memory_limit = r.u32("memory limit")
+    interface = r.string("module interface")
     return Target(arch, triple, cpu, features, code_model, opt_level, size_level, bounds_checks,
-                  memory_limit)
+                  memory_limit, interface)
 
 
 def _read_sections(r):
     sections = []
+    total = 0
     for _ in range(r.u32("section count")):
         name = r.string("section name")
         flags, align, size, stored = r.unpack(SECTION_RECORD, "section record")
         if stored > size:
-            raise _corrupted(f"section {name} stores more bytes than its size")
-        if align == 0 or align & (align - 1):
-            raise _corrupted(f"section {name} has alignment {align}")
-        data = bytes(r.take(stored, f"section {name}"))
+            raise corrupted(f"section {name!r} stores more bytes than its size")
+        total += size
+        if total > MAX_OBJECT_SIZE:
+            raise corrupted(f"section {name!r} makes the object bigger than "
+                            f"{MAX_OBJECT_SIZE >> 20} MiB")
+        if align == 0 or align & (align - 1) or align > MAX_ALIGNMENT:
+            raise corrupted(f"section {name!r} has alignment {align}")
+        if flags & ~(FLAG_EXECUTABLE | FLAG_WRITABLE):
+            raise corrupted(f"section {name!r} has unknown flags {flags:#x}")
+        if flags == FLAG_EXECUTABLE | FLAG_WRITABLE:
+            raise corrupted(f"section {name!r} is both writable and executable")
+        data = bytes(r.take(stored, f"section {name!r}"))
         sections.append(Section(name, data, size, align, bool(flags & FLAG_EXECUTABLE),
                                 bool(flags & FLAG_WRITABLE)))
     return sections
@@ -168,9 +182,11 @@ def _read_symbols(r, sections):
         name = r.string("symbol name")
         section, offset = r.unpack(SYMBOL_RECORD, "symbol record")
         if section == NO_SECTION:
+            if offset:
+                raise corrupted(f"external symbol {name!r} has offset {offset:#x}")
             section = None
         elif section >= len(sections) or offset > sections[section].size:
-            raise _corrupted(f"symbol {name} lies outside the object's sections")
+            raise corrupted(f"symbol {name!r} lies outside the object's sections")
         symbols.append(Symbol(name, section, offset))
     return symbols
 
@@ -179,10 +195,13 @@ def _read_relocations(r, sections, symbols):
     count = r.u32("relocation count")
     records = r.take(count * RELOCATION_RECORD.size, "relocations")
     relocations = []
-    for section, r_type, offset, symbol, _, addend in RELOCATION_RECORD.iter_unpack(records):
+    for section, r_type, offset, symbol, reserved, addend in \
+            RELOCATION_RECORD.iter_unpack(records):
         if section >= len(sections) or offset >= sections[section].size:
-            raise _corrupted(f"relocation at {offset:#x} lies outside its section")
+            raise corrupted(f"relocation at {offset:#x} lies outside its section")
         if symbol >= len(symbols):
-            raise _corrupted(f"relocation at {offset:#x} names symbol {symbol} of {len(symbols)}")
+            raise corrupted(f"relocation at {offset:#x} names symbol {symbol} of {len(symbols)}")
+        if reserved:
+            raise corrupted(f"relocation at {offset:#x} has a reserved field of {reserved:#x}")
         relocations.append(Relocation(section, offset, r_type, symbol, addend))
     return relocations

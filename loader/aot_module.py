@@ -5,8 +5,9 @@
     instance.exports["main"]()
 
 Loading checks the container (aot_file.py), that this machine can run the code (host.py),
-decodes the module's metadata, and maps and relocates the code once (image.py); every
-instance then shares that code.
+decodes the module's metadata and checks it against the code (module_check.py), and maps
+and relocates the code once (image.py, which checks every relocation first); every
+instance then shares that code. Nothing is mapped before every check has passed.
 """
 
 import ctypes
@@ -15,29 +16,42 @@ from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import AotFormatError, MalformedModule
 from pywamr.runtime.types import MAX_PAGES
 
-from .aot_file import read_aot
+from .aot_file import corrupted, read_aot
 from .guard_pages import install_fault_handler
 from .host import check_target
-from .image import LoadedImage
+from .image import LoadedImage, relocation_module
 from .instance import DEFAULT_STACK_SIZE, Instance
+from .module_check import check_module, check_symbols
 
 # void aot_array_call_T(void* code, VMContext* ctx, u64* argv)
 _ARRAY_CALL = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+CODE_MODELS = ("small", "kernel", "medium", "large", "tiny", "default")
+
+
+def _check_target_fields(target):
+    if target.bounds_checks not in ("explicit", "guard-pages"):
+        raise AotFormatError(f"unknown bounds-check mode {target.bounds_checks!r}")
+    if not 0 < target.memory_limit <= MAX_PAGES:
+        raise corrupted(f"memory limit of {target.memory_limit} pages")
+    if target.code_model not in CODE_MODELS:
+        raise corrupted(f"unknown code model {target.code_model!r}")
+    if not (0 <= target.opt_level <= 3 and 0 <= target.size_level <= 3):
+        raise corrupted(f"opt level {target.opt_level}, size level {target.size_level}")
 
 
 class AotModule:
     def __init__(self, aot_bytes):
         aot = read_aot(aot_bytes)
         check_target(aot.target.arch, aot.target.features)
-        if aot.target.bounds_checks not in ("explicit", "guard-pages"):
-            raise AotFormatError(f"unknown bounds-check mode {aot.target.bounds_checks!r}")
-        if not 0 < aot.target.memory_limit <= MAX_PAGES:
-            raise AotFormatError(f"corrupted .aot file: memory limit of "
-                                 f"{aot.target.memory_limit} pages")
+        _check_target_fields(aot.target)
         try:
             self.module = decode_module(aot.module_bytes)
         except MalformedModule as error:
-            raise AotFormatError(f"corrupted .aot file: its wasm module: {error}") from None
+            raise corrupted(f"its wasm module: {error}") from None
+        check_module(aot, self.module)
+        self._array_call_names = check_symbols(aot, self.module,
+                                               relocation_module(aot.target.arch))
         self.target = aot.target
         self.image = LoadedImage(aot)
         self._array_calls = {}
@@ -53,16 +67,7 @@ class AotModule:
         """The entry point calling a function of type `type_index` with a u64 argv."""
         entry = self._array_calls.get(type_index)
         if entry is None:
-            entry = _ARRAY_CALL(self.image.address_of(self._array_call_symbol(type_index)))
+            name = self._array_call_names.get(type_index, f"aot_array_call_{type_index}")
+            entry = _ARRAY_CALL(self.image.address_of(name))
             self._array_calls[type_index] = entry
         return entry
-
-    def _array_call_symbol(self, type_index):
-        """The compiler may emit the entry once per distinct signature: any type index with
-        an equal function type will do."""
-        wanted = self.module.types[type_index]
-        for index in [type_index] + list(range(len(self.module.types))):
-            name = f"aot_array_call_{index}"
-            if self.module.types[index] == wanted and name in self.image.symbols:
-                return name
-        return f"aot_array_call_{type_index}"    # address_of() names it in the error

@@ -28,6 +28,13 @@ _LIBGCC_FUNCTIONS = {"__divti3", "__udivti3", "__modti3", "__umodti3", "__multi3
                      "__muloti4"}
 
 
+def provides(name) -> bool:
+    """Whether `name` is one of the external symbols resolve_external() knows: an object
+    that defines one itself is corrupt (its calls would go to its own code instead)."""
+    return name == guard_pages.STATE_SYMBOL or name in _LIBC_FUNCTIONS \
+        or name in _LIBM_FUNCTIONS or name in _LIBGCC_FUNCTIONS
+
+
 def resolve_external(name) -> int:
     """The address of the C function `name`, or AotFormatError naming it."""
     if name == guard_pages.STATE_SYMBOL:      # the one data symbol

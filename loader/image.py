@@ -10,6 +10,11 @@ Layout of the one mapping (each part starts on a page, so each gets its own prot
 The stubs and the GOT sit next to the code, so a 32-bit PC-relative reference from the code
 reaches them wherever the C library is; the whole mapping goes below 2 GB when the code
 holds 32-bit absolute addresses (x86_64 kernel code model, R_X86_64_32/32S).
+
+Nothing is mapped before every relocation is checked (check_relocations): its type is one this
+loader applies, its field lies within its section where the compiler left it blank, it
+overlaps no other, and it refers to its symbol's section (a branch to a symbol). Within
+those bounds the relocations are trusted as the code is (docs/aot-format.md, "Trust").
 """
 
 import struct
@@ -17,12 +22,20 @@ import struct
 from pywamr.runtime.errors import AotFormatError
 
 from . import reloc_x86_64
+from .aot_file import corrupted
 from .externals import resolve_external
 from .icache import flush_icache
 from .mapping import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, Mapping, round_up
 
 GOT_SLOT_SIZE = 8
 GOT_SYMBOL = "_GLOBAL_OFFSET_TABLE_"
+# Sections are placed at least this aligned, whatever they ask for: a cache line, enough for
+# any constant a vector instruction loads, so an alignment corrupted downwards is harmless.
+MIN_SECTION_ALIGNMENT = 64
+# How far before or after its symbol's section a relocation may point: a PC-relative field
+# is biased by the bytes between it and the end of its instruction (x86_64: -4 to -8), and
+# GOTPC64 addends are the distance from the instruction's label (x86_64: +9).
+TARGET_SLACK = 16
 
 
 def relocation_module(arch):
@@ -33,6 +46,55 @@ def relocation_module(arch):
         from . import reloc_aarch64
         return reloc_aarch64
     raise AotFormatError(f"no relocations for architecture {arch!r}")
+
+
+def check_relocations(aot, relocs):
+    """Refuse, with one line, any relocation that does not fit the object (module docstring);
+    `relocs` is the architecture's relocation table."""
+    sections, symbols = aot.sections, aot.symbols
+    starts = {}        # section index -> the offsets its symbols are at
+    for symbol in symbols:
+        if symbol.section is not None:
+            starts.setdefault(symbol.section, set()).add(symbol.offset)
+    spans = []
+    for r in aot.relocations:
+        size, mask, alignment = relocs.field(r.type)
+        section = sections[r.section]
+        name = relocs.RELOCATION_NAMES.get(r.type, str(r.type))
+        where = f"{name} at {section.name!r}+{r.offset:#x}"
+        if r.offset + size > section.size or r.offset % alignment:
+            raise corrupted(f"{where} does not fit its section")
+        stored = int.from_bytes(section.data[r.offset:r.offset + size], "little")
+        if stored & mask:
+            raise corrupted(f"{where} patches code, not a field left blank for it")
+        symbol = symbols[r.symbol]
+        if symbol.section is None:
+            target, end = r.addend, 0
+        else:
+            target, end = symbol.offset + r.addend, sections[symbol.section].size
+        if not -TARGET_SLACK <= target <= end + TARGET_SLACK:
+            raise corrupted(f"{where} points outside the section of {symbol.name!r} "
+                            f"(addend {r.addend:#x})")
+        exact = relocs.EXACT_ADDENDS.get(r.type)
+        if exact is not None and r.addend != exact:
+            raise corrupted(f"{where} has addend {r.addend}, not {exact}")
+        bias = relocs.BRANCH_BIAS.get(r.type)
+        if bias is not None and not _lands_on_symbol(symbol, target + bias, sections, starts):
+            raise corrupted(f"{where} branches to {symbol.name!r}{r.addend:+#x}, "
+                            f"which is not a function")
+        spans.append((r.section, r.offset, r.offset + size, where))
+    spans.sort()
+    for (section, _, end, where), (next_section, start, _, other) in zip(spans, spans[1:]):
+        if section == next_section and start < end:
+            raise corrupted(f"{where} overlaps {other}")
+
+
+def _lands_on_symbol(symbol, landing, sections, starts):
+    """Whether a branch to `landing` (relative to `symbol`'s section, or 0 = the external
+    symbol itself) reaches the start of a symbol in executable code."""
+    if symbol.section is None:
+        return landing == 0
+    return sections[symbol.section].executable and landing in starts[symbol.section]
 
 
 def _needs_low_2gb(aot):
@@ -90,6 +152,9 @@ class LoadedImage:
 
     def __init__(self, aot):
         relocs = relocation_module(aot.target.arch)
+        check_relocations(aot, relocs)
+        externals = [None if symbol.section is not None or symbol.name == GOT_SYMBOL
+                     else resolve_external(symbol.name) for symbol in aot.symbols]
         sections = aot.sections
         # A relocation asks for at most one GOT slot, and for a stub only when it branches
         # to a symbol out of reach: one outside the image.
@@ -103,7 +168,7 @@ class LoadedImage:
         def place(indices):
             nonlocal end
             for i in indices:
-                end = round_up(end, sections[i].align)
+                end = round_up(end, max(sections[i].align, MIN_SECTION_ALIGNMENT))
                 offsets[i] = end
                 end += sections[i].size
 
@@ -129,9 +194,10 @@ class LoadedImage:
                 view[offset:offset + len(section.data)] = section.data
             stubs = Stubs(view, relocs, base, got_offset, got_capacity, plt_offset,
                           plt_capacity)
-            addresses = [self._symbol_address(symbol, base + offsets[symbol.section]
-                                              if symbol.section is not None else 0, stubs)
-                         for symbol in aot.symbols]
+            addresses = [base + offsets[symbol.section] + symbol.offset
+                         if symbol.section is not None
+                         else stubs.got_base if external is None else external
+                         for symbol, external in zip(aot.symbols, externals)]
             for r in aot.relocations:
                 offset = offsets[r.section] + r.offset
                 relocs.apply_relocation(r.type, view, offset, base + offset,
@@ -148,14 +214,6 @@ class LoadedImage:
         self.address = base
         self.symbols = {symbol.name: address for symbol, address in zip(aot.symbols, addresses)
                         if symbol.section is not None}
-
-    @staticmethod
-    def _symbol_address(symbol, section_address, stubs):
-        if symbol.section is not None:
-            return section_address + symbol.offset
-        if symbol.name == GOT_SYMBOL:
-            return stubs.got_base
-        return resolve_external(symbol.name)
 
     def address_of(self, name):
         """Address of a symbol the object defines, e.g. `aot_func_3`."""

@@ -60,6 +60,64 @@ class Reloc(enum.IntEnum):
 RELOCATION_NAMES = {r.value: f"R_AARCH64_{r.name}" for r in Reloc}
 RELOCATION_NAMES[0] = "R_AARCH64_NONE"  # the generic ELF R_*_NONE, also valid on AArch64
 
+
+def _bits(lsb, width):
+    return ((1 << width) - 1) << lsb
+
+
+_IMM26 = _bits(0, 26)
+_IMM19 = _bits(5, 19)
+_IMM14 = _bits(5, 14)
+_IMM12 = _bits(10, 12)
+_IMM16 = _bits(5, 16)
+_ADR = _bits(29, 2) | _bits(5, 19)
+
+# The bits each type patches in its instruction (a 4-byte word), or the size of its data
+# field (all of it). The loader checks every relocation against this table before it maps
+# anything (image.py). R_AARCH64_NONE, which patches nothing, is applied but not accepted
+# from a file: no compiler puts it in code, and a call whose type were corrupted to it would
+# stay unpatched.
+INSTRUCTION_FIELDS = {
+    Reloc.MOVW_UABS_G0: _IMM16, Reloc.MOVW_UABS_G0_NC: _IMM16, Reloc.MOVW_UABS_G1: _IMM16,
+    Reloc.MOVW_UABS_G1_NC: _IMM16, Reloc.MOVW_UABS_G2: _IMM16, Reloc.MOVW_UABS_G2_NC: _IMM16,
+    Reloc.MOVW_UABS_G3: _IMM16, Reloc.LD_PREL_LO19: _IMM19, Reloc.ADR_PREL_LO21: _ADR,
+    Reloc.ADR_PREL_PG_HI21: _ADR, Reloc.ADR_PREL_PG_HI21_NC: _ADR,
+    Reloc.ADD_ABS_LO12_NC: _IMM12, Reloc.LDST8_ABS_LO12_NC: _IMM12, Reloc.TSTBR14: _IMM14,
+    Reloc.CONDBR19: _IMM19, Reloc.JUMP26: _IMM26, Reloc.CALL26: _IMM26,
+    Reloc.LDST16_ABS_LO12_NC: _IMM12, Reloc.LDST32_ABS_LO12_NC: _IMM12,
+    Reloc.LDST64_ABS_LO12_NC: _IMM12, Reloc.LDST128_ABS_LO12_NC: _IMM12,
+    Reloc.GOT_LD_PREL19: _IMM19, Reloc.ADR_GOT_PAGE: _ADR, Reloc.LD64_GOT_LO12_NC: _IMM12,
+}
+DATA_SIZES = {Reloc.ABS64: 8, Reloc.ABS32: 4, Reloc.ABS16: 2, Reloc.PREL64: 8,
+              Reloc.PREL32: 4, Reloc.PREL16: 2}
+
+# Calls and jumps: they land on S + A.
+BRANCH_BIAS = {Reloc.JUMP26: 0, Reloc.CALL26: 0}
+
+# The GOT slot of a symbol holds S + A, and the code only ever asks for S itself.
+EXACT_ADDENDS = {Reloc.ADR_GOT_PAGE: 0, Reloc.LD64_GOT_LO12_NC: 0, Reloc.GOT_LD_PREL19: 0}
+
+INSTRUCTION_ALIGNMENT = 4
+FUNCTION_ALIGNMENT = 4      # instructions are 4 bytes; where functions start
+
+
+def field(r_type):
+    """(size, mask of the bits patched, alignment of the place) for a relocation of `r_type`
+    in a file; RelocationError if this loader does not accept it."""
+    if r_type in INSTRUCTION_FIELDS:
+        return 4, INSTRUCTION_FIELDS[r_type], INSTRUCTION_ALIGNMENT
+    if r_type in DATA_SIZES:
+        size = DATA_SIZES[r_type]
+        return size, (1 << (8 * size)) - 1, 1
+    raise unsupported(r_type)
+
+
+def unsupported(r_type):
+    name = RELOCATION_NAMES.get(r_type)
+    return RelocationError(f"unsupported AArch64 relocation type {r_type}"
+                           + (f" ({name})" if name else ""))
+
+
 # Veneer for a branch whose target is beyond the +-128 MB reach of B/BL:
 #     ldr x16, #8     ; x16 (IP0) is the scratch register the ABI reserves for veneers
 #     br  x16
@@ -157,7 +215,7 @@ def apply_relocation(r_type, image, offset, P, S, A, stubs):
             place.patch_offset(stubs.got_slot(S + A) - P, 5, 19)
 
         case _:
-            raise RelocationError(f"unsupported AArch64 relocation type {r_type}")
+            raise unsupported(r_type)
 
 
 def _page(address):

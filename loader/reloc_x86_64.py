@@ -57,6 +57,49 @@ _UNSUPPORTED_NAMES = {
     38: "R_X86_64_RELATIVE64", 43: "R_X86_64_CODE_4_GOTPCRELX",
 }
 
+# The field each type patches: its size in bytes, all of it little-endian. The loader checks
+# every relocation against this table before it maps anything (image.py). R_X86_64_NONE,
+# which patches nothing, is applied but not accepted from a file: no compiler puts it in
+# code, and a call whose type were corrupted to it would stay unpatched.
+FIELD_SIZES = {
+    R.X86_64_64: 8, R.X86_64_PC32: 4, R.X86_64_GOT32: 4, R.X86_64_PLT32: 4,
+    R.X86_64_GOTPCREL: 4, R.X86_64_32: 4, R.X86_64_32S: 4, R.X86_64_16: 2, R.X86_64_PC16: 2,
+    R.X86_64_8: 1, R.X86_64_PC8: 1, R.X86_64_PC64: 8, R.X86_64_GOTOFF64: 8,
+    R.X86_64_GOTPC32: 4, R.X86_64_GOT64: 8, R.X86_64_GOTPCREL64: 8, R.X86_64_GOTPC64: 8,
+    R.X86_64_GOTPLT64: 8, R.X86_64_PLTOFF64: 8, R.X86_64_GOTPCRELX: 4,
+    R.X86_64_REX_GOTPCRELX: 4,
+}
+
+# Calls and jumps: the rel32 is the last field of the instruction, so the CPU adds it to the
+# address 4 bytes after the place, and S + A + 4 is where the branch lands.
+BRANCH_BIAS = {R.X86_64_PLT32: 4}
+
+# The addend of a reference to a symbol's GOT slot is fixed: -4 when the 32-bit PC-relative
+# field ends the instruction (it always does: a load of the slot, or a call through it), 0
+# for an offset from the GOT.
+EXACT_ADDENDS = {R.X86_64_GOTPCREL: -4, R.X86_64_GOTPCRELX: -4, R.X86_64_REX_GOTPCRELX: -4,
+                 R.X86_64_GOT32: 0, R.X86_64_GOT64: 0, R.X86_64_GOTPLT64: 0}
+
+# Where the functions the loader calls start: LLVM aligns x86-64 functions to 16 bytes unless
+# they are optimised for size, which pyaotc never asks for.
+FUNCTION_ALIGNMENT = 16
+
+
+def field(r_type):
+    """(size, mask of the bits patched, alignment of the place) for a relocation of `r_type`
+    in a file; RelocationError naming it if this loader does not accept it."""
+    size = FIELD_SIZES.get(r_type)
+    if size is None:
+        raise unsupported(r_type)
+    return size, (1 << (8 * size)) - 1, 1
+
+
+def unsupported(r_type):
+    name = RELOCATION_NAMES.get(r_type) or _UNSUPPORTED_NAMES.get(r_type,
+                                                                  "unknown to this loader")
+    return RelocationError(f"unsupported relocation type {r_type} ({name})")
+
+
 # A stub that reaches any address without clobbering a register:
 #     jmp *0(%rip)     ; FF 25 00 00 00 00
 #     .quad target
@@ -127,8 +170,7 @@ def apply_relocation(r_type, image, offset, P, S, A, stubs):
             place.write(stubs.plt_stub(S) - stubs.got_base + A, 8)
 
         case _:
-            name = _UNSUPPORTED_NAMES.get(r_type, "unknown to this loader")
-            raise RelocationError(f"unsupported relocation type {r_type} ({name})")
+            raise unsupported(r_type)
 
 
 def _fits(value, size, signed=None):

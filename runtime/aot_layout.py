@@ -5,7 +5,7 @@ depend on the runtime and never on each other."""
 import struct
 
 MAGIC = b"\x00pyaot\r\n"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # magic, format version, CRC-32 of every byte after this field, payload length
 HEADER = struct.Struct("<8sIIQ")
@@ -30,3 +30,29 @@ NO_SECTION = 0xFFFFFFFF          # symbol section index of an undefined (externa
 SECTION_RECORD = struct.Struct("<BIQQ")     # flags, align, size, length of the stored data
 SYMBOL_RECORD = struct.Struct("<IQ")        # section index, offset (after the name)
 RELOCATION_RECORD = struct.Struct("<IIQIIq")  # section, type, offset, symbol, reserved, addend
+
+# Limits on what a reader accepts, so that a corrupt size cannot ask for absurd mappings.
+MAX_OBJECT_SIZE = 1 << 30        # sum of the object sections' sizes in memory
+MAX_ALIGNMENT = 4096             # a section's alignment: at most a page
+
+
+def module_interface(module):
+    """What the compiled code assumes about its wasm module, as text recorded in the target
+    section: the code indexes the VMContext's arrays and calls with native signatures
+    fixed at compile time, so a module whose index spaces differ is not the code's module.
+    One line per index space; names, limits, initialisers and segment contents are left
+    out, the loader checks those at run time."""
+    def signature(functype):
+        return " ".join(functype.params) + " -> " + " ".join(functype.results)
+
+    return "\n".join([
+        "types: " + "; ".join(signature(t) for t in module.types),
+        f"functions: {module.num_imported_funcs} imported; types "
+        + " ".join(map(str, module.func_type_indices())),
+        "tables: " + " ".join(t.elem_type for t in module.all_tables()),
+        f"memories: {len(module.all_memories())}",
+        "globals: " + "; ".join(("mut " if g.mutable else "") + g.valtype
+                                for g in module.all_global_types()),
+        "element segments: " + " ".join(s.elem_type for s in module.elems),
+        f"data segments: {len(module.datas)}",
+    ])

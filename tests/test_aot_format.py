@@ -15,7 +15,8 @@ from pywamr.loader.aot_file import read_aot
 from pywamr.loader.aot_module import AotModule
 from pywamr.loader.host import X86_64_FLAGS, cpu_flags, host_arch
 from pywamr.runtime.aot_layout import (CHECKSUM_OFFSET, CHECKSUMMED_FROM, FORMAT_VERSION, HEADER,
-                                       MAGIC)
+                                       MAGIC, SECTION_HEADER, SECTION_MODULE, SECTION_ORDER,
+                                       module_interface)
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import AotFormatError
 
@@ -188,3 +189,74 @@ def test_unknown_bounds_check_mode(aot):
 @pytest.mark.parametrize("limit", [0, 65537])
 def test_impossible_memory_limit(aot, limit):
     assert f"memory limit of {limit} pages" in refusal(rewrite(aot, memory_limit=limit))
+
+
+def with_module_section(aot_bytes, module_bytes):
+    """The file with the bytes of its module section replaced as they are (no stripping, no
+    new interface), lengths and checksum made right."""
+    data = bytearray(aot_bytes)
+    pos = HEADER.size
+    for section_id in SECTION_ORDER:
+        found, size = SECTION_HEADER.unpack_from(data, pos)
+        body = pos + SECTION_HEADER.size
+        if found == SECTION_MODULE:
+            data[body:body + size] = module_bytes
+            SECTION_HEADER.pack_into(data, pos, found, len(module_bytes))
+            break
+        pos = body + size
+    struct.pack_into("<Q", data, 16, len(data) - HEADER.size)
+    return with_checksum(data)
+
+
+def test_module_interface_is_recorded(aot, wasm):
+    assert read_aot(aot).target.interface == module_interface(decode_module(wasm)) == (
+        "types: i32 i32 -> i32; f64 f64 -> f64\n"
+        "functions: 0 imported; types 0 1\n"
+        "tables: \n"
+        "memories: 1\n"
+        "globals: \n"
+        "element segments: \n"
+        "data segments: 1")
+
+
+def test_module_with_function_bodies(aot, wasm):
+    """The writer empties every body: one that is not is not the writer's file."""
+    assert refusal(with_module_section(aot, wasm)) == \
+        "corrupted .aot file: its wasm module has a body for function 0"
+
+
+def test_module_with_a_custom_section(aot):
+    module = read_aot(aot).module_bytes + b"\x00\x05\x04note"
+    assert refusal(with_module_section(aot, module)) == \
+        "corrupted .aot file: its wasm module has a custom section 'note'"
+
+
+def test_module_with_other_index_spaces(aot, tmp_path):
+    """Valid, but with a global the code was not compiled for."""
+    other = wat_to_wasm(WAT.replace("(memory", "(global i32 (i32.const 0)) (memory"),
+                        tmp_path, "other")
+    assert refusal(with_module_section(aot, strip_function_bodies(other))) == \
+        "corrupted .aot file: its wasm module does not match the code (globals differ)"
+
+
+def test_memory_starting_above_the_memory_limit(aot, tmp_path):
+    """Code compiled for memory up to 2 GiB with a memory that starts bigger: the compiler
+    would have given it the 4 GiB limit."""
+    bigger = wat_to_wasm(WAT.replace('"memory") 1)', '"memory") 33000)'), tmp_path, "big")
+    assert refusal(rewrite(aot, module_bytes=bigger)) == \
+        "corrupted .aot file: its memory starts above the code's limit of 32768 pages"
+    AotModule(rewrite(aot, module_bytes=bigger, memory_limit=65536))
+
+
+def test_relocations_are_checked_before_anything_is_mapped(aot, monkeypatch):
+    from pywamr.loader import image
+    mapped = []
+    monkeypatch.setattr(image, "Mapping", lambda *args, **kwargs: mapped.append(args))
+    parsed = read_aot(aot)
+    bad = parsed.relocations[0]._replace(addend=1 << 40)
+    data = write_aot(parsed.module_bytes, decode_module(parsed.module_bytes),
+                     SimpleNamespace(sections=parsed.sections, symbols=parsed.symbols,
+                                     relocations=[bad] + parsed.relocations[1:]),
+                     parsed.target._asdict())
+    assert "points outside the section" in refusal(data)
+    assert mapped == []

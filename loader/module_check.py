@@ -1,0 +1,107 @@
+"""The wasm module of an `.aot` file checked against its code, before anything is mapped.
+
+The loader instantiates the module from this metadata and the compiled code indexes the
+instance's arrays and calls functions with signatures fixed at compile time, so the module
+must be valid WebAssembly, exactly what the writer leaves of it (empty bodies, no custom
+sections), have the index spaces the code was compiled for (aot_layout.module_interface),
+keep its memories within the code's memory limit, and come with every symbol the loader
+will look up, each defined once, in executable code.
+"""
+
+from itertools import zip_longest
+
+from pywamr.runtime.aot_layout import module_interface
+from pywamr.runtime.errors import InvalidModule
+from pywamr.runtime.types import MAX_PAGES
+from pywamr.runtime.validator import validate
+
+from .aot_file import corrupted
+from .externals import provides
+from .guard_pages import HANDLER_SYMBOL
+from .image import GOT_SYMBOL
+
+
+def check_module(aot, module):
+    """Raise AotFormatError (one line) unless `module`, decoded from `aot`, is the module its
+    code was compiled for."""
+    try:
+        validate(module, bodies=False)
+    except InvalidModule as error:
+        raise corrupted(f"its wasm module is invalid: {error}") from None
+    for i, code in enumerate(module.codes):
+        if code.num_locals or len(code.body) != 1:
+            raise corrupted(f"its wasm module has a body for function "
+                            f"{module.num_imported_funcs + i}")
+    if module.customs:
+        raise corrupted(f"its wasm module has a custom section {module.customs[0][0]!r}")
+    lines = module_interface(module).split("\n")
+    for line, wanted in zip_longest(lines, aot.target.interface.split("\n")):
+        if line != wanted:
+            what = f"{line.partition(':')[0]} differ" if line else "more index spaces"
+            raise corrupted(f"its wasm module does not match the code ({what})")
+    _check_memory_limit(module, aot.target.memory_limit)
+
+
+def _check_memory_limit(module, limit):
+    """The code may rely on no memory growing past `limit` (docs/aot-abi.md, "Addresses"):
+    a memory that may start or grow bigger is not one the compiler gave it."""
+    if limit >= MAX_PAGES:
+        return
+    for imp in module.imported("memory"):
+        if imp.desc.limits.max is None or imp.desc.limits.max > limit:
+            raise corrupted(f"its imported memory may grow past the code's limit of "
+                            f"{limit} pages")
+    for memory in module.memories:
+        if memory.limits.min > limit:
+            raise corrupted(f"its memory starts above the code's limit of {limit} pages")
+
+
+def check_symbols(aot, module, relocs):
+    """Check every symbol the loader looks up; return {type index: name of the
+    aot_array_call entry for that type} for the types of the module's functions."""
+    defined = {}
+    for symbol in aot.symbols:
+        if symbol.section is None:
+            continue
+        if provides(symbol.name) or symbol.name == GOT_SYMBOL:
+            raise corrupted(f"the object defines {symbol.name!r}, which the loader provides")
+        if not symbol.name.startswith("aot_"):
+            continue
+        if symbol.name in defined:
+            raise corrupted(f"the object defines {symbol.name!r} twice")
+        defined[symbol.name] = symbol
+
+    def entry_point(name):
+        symbol = defined.get(name)
+        if symbol is None:
+            raise corrupted(f"the object does not define {name}")
+        section = aot.sections[symbol.section]
+        if not section.executable or symbol.offset >= section.size:
+            raise corrupted(f"{name} is not in executable code")
+        if symbol.offset % relocs.FUNCTION_ALIGNMENT:
+            raise corrupted(f"{name} is not aligned as the compiler aligns functions")
+
+    num_imported = module.num_imported_funcs
+    for func_index in range(num_imported):
+        entry_point(f"aot_import_{func_index}")
+    for func_index in range(num_imported, num_imported + len(module.funcs)):
+        entry_point(f"aot_func_{func_index}")
+    if aot.target.bounds_checks == "guard-pages":
+        entry_point(HANDLER_SYMBOL)
+    array_calls = {}
+    for type_index in set(module.func_type_indices()):
+        name = _array_call_name(module, type_index, defined)
+        entry_point(name)
+        array_calls[type_index] = name
+    return array_calls
+
+
+def _array_call_name(module, type_index, defined):
+    """The compiler may emit the entry once per distinct signature: any type index with an
+    equal function type will do."""
+    wanted = module.types[type_index]
+    for index in [type_index] + list(range(len(module.types))):
+        name = f"aot_array_call_{index}"
+        if module.types[index] == wanted and name in defined:
+            return name
+    return f"aot_array_call_{type_index}"      # entry_point() names it in the error
