@@ -180,17 +180,28 @@ def call_function(instance, name, texts):
 
 def execute(instance, options):
     """Run _start, or -f NAME after _initialize (the WASI reactor convention)."""
-    exports = instance.exports
     if options.function:
-        if "_initialize" in exports:
-            exports["_initialize"].call_bits([])
+        initialize = wasi_entry(instance, "_initialize", options)
+        if initialize is not None:
+            initialize.call_bits([])
         call_function(instance, options.function, options.args)
         return
-    start = exports.get("_start")
+    start = wasi_entry(instance, "_start", options)
     if start is None:
         raise UsageError(f"{options.file} exports no _start function "
                          "(use -f NAME to call another export)")
     start.call_bits([])
+
+
+def wasi_entry(instance, name, options):
+    """The export `name` (_start or _initialize), or None; WASI has it take and return
+    nothing, and anything else exported under that name is refused."""
+    func = instance.exports.get(name)
+    if func is not None and (not hasattr(func, "call_bits") or func.type.params
+                             or func.type.results):
+        raise UsageError(f"{options.file}: its {name} export is not a function of type "
+                         "[] -> []")
+    return func
 
 
 def run(options):

@@ -121,6 +121,23 @@ def test_invalid_module(aot, tmp_path, label, value, expected):
     refused(tmp_path, with_field(aot, label, value), f"its wasm module is {expected}")
 
 
+@pytest.mark.parametrize("label, value", [
+    ("module.export[1].index", 2),          # $twice, which takes an argument
+    ("module.export[1].kind", 2),           # memory 4: invalid
+])
+def test_start_export_of_another_type(aot, tmp_path, label, value):
+    """A valid module whose _start is not a WASI command's: one line, not a TypeError."""
+    outcome, message, _ = pyiwasm(tmp_path, with_field(aot, label, value))
+    assert outcome == "error", message
+    assert "its _start export is not a function of type [] -> []" in message \
+        or "is invalid: unknown memory 4" in message, message
+
+
+def test_start_exported_as_a_memory(aot, tmp_path):
+    data = with_field(with_field(aot, "module.export[1].kind", 2), "module.export[1].index", 0)
+    refused(tmp_path, data, "its _start export is not a function of type [] -> []")
+
+
 @pytest.mark.parametrize("label, value, what", [
     ("module.global[0].mutable", 0, "globals"),
     ("module.type[0].results[0]", 0x7E, "types"),
