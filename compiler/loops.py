@@ -8,10 +8,16 @@ hoisted instead, as loop versioning does:
 
     loop                              ;; no params or results
       ...straight-line code...        ;; no branches, calls, memory.grow
-      (loads and stores at P + C, P a local stepped once per iteration by a constant or
-       by a local the loop does not change, C a constant; or at constant addresses)
-      br_if 0                         ;; the only branch, at the end
-    end
+      (loads and stores at P + I + C: P a local stepped once per iteration by a constant
+       or by a local the loop does not change, I a sum of such unchanged locals, C a
+       constant; P may be absent)
+      br_if 0                         ;; the only branch, at the end, on a condition
+    end                               ;; that compares a stepped local with unchanged values
+
+Only a loop whose condition is counted this way is versioned: LLVM can then compute its trip
+count, and vectorise. Where it cannot (a scan that stops at a loaded value, as in quicksort's
+partition) a fast version would trade one check per iteration for one test of the budget,
+and pay the entry computation on top.
 
 At loop entry, `plan_budget` computes from the pointers' values and the memory size how many
 iterations B are certain to keep every access in bounds (exactly, in 64 bits: an address in
@@ -62,9 +68,13 @@ _LOCAL_SET = opcodes.NAMES["local.set"]
 _LOCAL_TEE = opcodes.NAMES["local.tee"]
 _GLOBAL_GET = opcodes.NAMES["global.get"]
 _GLOBAL_SET = opcodes.NAMES["global.set"]
-_I32_CONST = opcodes.NAMES["i32.const"]
-_I32_ADD = opcodes.NAMES["i32.add"]
-_I32_SUB = opcodes.NAMES["i32.sub"]
+_CONSTS = {opcodes.NAMES["i32.const"], opcodes.NAMES["i64.const"]}
+# add or sub -> whether it subtracts. i64 sums are followed only to recognise a counter.
+_SUMS = {opcodes.NAMES["i32.add"]: False, opcodes.NAMES["i64.add"]: False,
+         opcodes.NAMES["i32.sub"]: True, opcodes.NAMES["i64.sub"]: True}
+_COMPARISONS = {opcodes.NAMES[f"{t}.{c}"] for t in ("i32", "i64")
+                for c in "eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u".split()}
+_EQZ = {opcodes.NAMES["i32.eqz"], opcodes.NAMES["i64.eqz"]}
 _DROP = opcodes.NAMES["drop"]
 _SELECT = (opcodes.NAMES["select"], opcodes.NAMES["select_t"])
 _MEMORY_SIZE = opcodes.NAMES["memory.size"]
@@ -76,12 +86,16 @@ MAX_POINTER_GROUPS = 8
 
 # A pointer local: its step is a constant (`constant` set) or the value of an invariant local.
 Pointer = namedtuple("Pointer", "local constant step_local")
-# The accesses through one pointer in one phase, as offsets from its value: the lowest i32
-# sum P + C and the highest end P + C + offset + size. pointer None: accesses at constant addresses.
-AccessGroup = namedtuple("AccessGroup", "pointer phase low high")
+# The accesses at P + I + C: pointer P = (local, phase) or None, I the sum of the invariant
+# locals `invariants`, and C from `low` (the lowest sum) to `high` (the highest end of an
+# access: sum + static offset + size).
+AccessGroup = namedtuple("AccessGroup", "pointer invariants low high")
+# A symbolic i32: constant + pointer (local, phase) or None + the invariant locals.
+Linear = namedtuple("Linear", "constant pointer invariants")
 LoopPlan = namedtuple("LoopPlan", "end pointers groups")
 
 _UNKNOWN = None
+_COUNTED = "counted"     # a condition on a stepped local and values the loop does not change
 
 
 def _mod32(value):
@@ -106,19 +120,21 @@ def find_loop(instrs, start):
         result = _evaluate(body, assigned, candidates)
         if result is None:
             return None
-        pointers, accesses, failed = result
+        pointers, accesses, failed, counted = result
         if not failed:
             break
         candidates -= failed
+    if not counted:
+        return None
     groups = {}
-    for pointer, phase, low, high in accesses:
-        old = groups.get((pointer, phase))
-        groups[pointer, phase] = (low, high) if old is None else (min(old[0], low),
-                                                                  max(old[1], high))
+    for pointer, invariants, low, high in accesses:
+        old = groups.get((pointer, invariants))
+        groups[pointer, invariants] = (low, high) if old is None else (min(old[0], low),
+                                                                       max(old[1], high))
     if not groups or len(groups) > MAX_POINTER_GROUPS:
         return None
-    return LoopPlan(end, pointers, [AccessGroup(pointer, phase, low, high)
-                                    for (pointer, phase), (low, high) in groups.items()])
+    return LoopPlan(end, pointers, [AccessGroup(pointer, invariants, low, high)
+                                    for (pointer, invariants), (low, high) in groups.items()])
 
 
 def _body_end(instrs, start):
@@ -144,9 +160,10 @@ def _straight(op):
 
 
 def _evaluate(body, assigned, candidates):
-    """Run the body over symbolic values: (pointers, accesses, failed candidates), with the
-    Pointer of each candidate whose assignment is a step and each access as (pointer local
-    or None, phase, low, high); None when an access's address is not of the shape."""
+    """Run the body over symbolic values: (pointers, accesses, failed candidates, counted),
+    with the Pointer of each candidate whose assignment is a step, each access as (pointer
+    or None, invariants, low, high), and whether the loop's condition is counted; None when
+    an access's address is not of the shape."""
     stack = []
     current = {}         # local -> symbolic value assigned earlier in this iteration
     pointers = {}
@@ -157,41 +174,50 @@ def _evaluate(body, assigned, candidates):
             if imm in current:
                 stack.append(current[imm])
             elif imm in candidates:
-                stack.append(("ptr", imm, 0, 0))
+                stack.append(Linear(0, (imm, 0), ()))
             elif imm in assigned:
                 stack.append(_UNKNOWN)      # carried over from the previous iteration
             else:
-                stack.append(("inv", imm))
+                stack.append(Linear(0, None, (imm,)))
         elif op in (_LOCAL_SET, _LOCAL_TEE):
             value = stack[-1] if op == _LOCAL_TEE else stack.pop()
             if imm in candidates:
                 pointers[imm] = _step_of(value, imm)
-                value = ("ptr", imm, 1, 0)
+                value = Linear(0, (imm, 1), ())
             current[imm] = value
-        elif op == _I32_CONST:
-            stack.append(("const", imm))
-        elif op in (_I32_ADD, _I32_SUB):
+        elif op in _CONSTS:
+            stack.append(Linear(imm, None, ()))
+        elif op in _SUMS:
             b = stack.pop()
             a = stack.pop()
-            stack.append(_add(a, b, op == _I32_SUB))
+            stack.append(_sum(a, b, _SUMS[op]))
+        elif op in _COMPARISONS or op in _EQZ:
+            operands = [stack.pop() for _ in range(1 if op in _EQZ else 2)]
+            counted = all(isinstance(v, Linear) for v in operands) \
+                and any(v.pointer for v in operands)
+            stack.append(_COUNTED if counted else _UNKNOWN)
         elif op in MEMORY_ACCESSES or op in LANE_ACCESSES:
             if op in MEMORY_ACCESSES:
                 _, params, results = MEMORY_ACCESSES[op]
             else:
                 params, results = (I32, V128), LANE_ACCESSES[op][2]
-            operands = stack[len(stack) - len(params):]
+            address = stack[len(stack) - len(params)]
             del stack[len(stack) - len(params):]
-            access = _access(operands[0], imm[1], _ACCESS_SIZES[op])
-            if access is None:
+            if not isinstance(address, Linear):
                 return None
-            accesses.append(access)
+            # The i32 sum must not wrap, and the access must end within memory; the static
+            # offset is added to the sum in 64 bits.
+            accesses.append((address.pointer, address.invariants, address.constant,
+                             address.constant + imm[1] + _ACCESS_SIZES[op]))
             stack.extend(_UNKNOWN for _ in results)
         else:
             pops, pushes = _arity(op)
             del stack[len(stack) - pops:]
             stack.extend(_UNKNOWN for _ in range(pushes))
     failed = {local for local, step in pointers.items() if step is None}
-    return pointers, accesses, failed
+    condition = stack[-1]
+    counted = condition is _COUNTED or (isinstance(condition, Linear) and condition.pointer)
+    return pointers, accesses, failed, counted
 
 
 def _arity(op):
@@ -210,47 +236,29 @@ def _arity(op):
     raise AssertionError(f"opcode {op:#x} not straight-line")
 
 
-def _add(a, b, subtract):
-    if a is _UNKNOWN or b is _UNKNOWN:
+def _sum(a, b, subtract):
+    """a + b (a - b) of two linear values, if it is one: at most one pointer, and only a
+    constant subtracted."""
+    if not (isinstance(a, Linear) and isinstance(b, Linear)):
         return _UNKNOWN
-    if b[0] == "const":
-        delta = -b[1] if subtract else b[1]
-        if a[0] == "const":
-            return ("const", _mod32(a[1] + delta))
-        if a[0] == "ptr":
-            return ("ptr", a[1], a[2], _mod32(a[3] + delta))
+    if subtract:
+        if b.pointer or b.invariants:
+            return _UNKNOWN
+        return Linear(_mod32(a.constant - b.constant), a.pointer, a.invariants)
+    if a.pointer and b.pointer:
         return _UNKNOWN
-    if not subtract and a[0] == "const" and b[0] == "ptr":
-        return ("ptr", b[1], b[2], _mod32(b[3] + a[1]))
-    if not subtract and a[0] == "ptr" and a[2] == 0 and a[3] == 0 and b[0] == "inv":
-        return ("step", a[1], b[1])
-    if not subtract and b[0] == "ptr" and b[2] == 0 and b[3] == 0 and a[0] == "inv":
-        return ("step", b[1], a[1])
-    return _UNKNOWN
+    return Linear(_mod32(a.constant + b.constant), a.pointer or b.pointer,
+                  tuple(sorted(a.invariants + b.invariants)))
 
 
 def _step_of(value, local):
     """The Pointer if `value` is the local's start value plus a step, else None."""
-    if value is _UNKNOWN:
+    if not isinstance(value, Linear) or value.pointer != (local, 0):
         return None
-    if value[0] == "ptr" and value[1] == local and value[2] == 0:
-        return Pointer(local, value[3], None)
-    if value[0] == "step" and value[1] == local:
-        return Pointer(local, None, value[2])
-    return None
-
-
-def _access(address, offset, size):
-    """(pointer, phase, low, high) of an access, or None."""
-    if address is _UNKNOWN:
-        return None
-    if address[0] == "const":
-        start = (address[1] & 0xFFFFFFFF) + offset
-        return (None, 0, start, start + size)
-    if address[0] == "ptr":
-        # P + C is an i32 sum, the offset is added after it in 64 bits: it is P + C that
-        # must not wrap (be below 0), and the end of the access that must not pass memory's.
-        return (address[1], address[2], address[3], address[3] + offset + size)
+    if not value.invariants:
+        return Pointer(local, value.constant, None)
+    if len(value.invariants) == 1 and value.constant == 0:
+        return Pointer(local, None, value.invariants[0])
     return None
 
 
@@ -263,11 +271,7 @@ def plan_budget(fx, plan, read_local):
     size = fx.memory_size_bytes()
     budget = None
     for group in plan.groups:
-        if group.pointer is None:
-            in_bounds = b.icmp_unsigned("<=", ir.Constant(I64, group.high), size)
-            count = b.select(in_bounds, ir.Constant(I64, _UNLIMITED), ir.Constant(I64, 0))
-        else:
-            count = _pointer_budget(fx, plan.pointers[group.pointer], group, size, read_local)
+        count = _group_budget(fx, plan.pointers, group, size, read_local)
         budget = count if budget is None else _umin(b, budget, count)
     return budget
 
@@ -279,30 +283,37 @@ def _umin(b, x, y):
     return b.select(b.icmp_unsigned("<", x, y), x, y)
 
 
-def _pointer_budget(fx, pointer, group, size, read_local):
-    """Iterations k = 0, 1, ... for which [P_k + low, P_k + high) lies in [0, size), with
-    P_k = P + (k + phase) * step exactly (no wrap-around): 0 if the first does not."""
+def _group_budget(fx, pointers, group, size, read_local):
+    """Iterations k = 0, 1, ... for which the group's accesses lie in memory: 0 if the first
+    does not. In iteration k the sum is S_k = P + (k + phase) * step + I + C, computed here
+    exactly in 64 bits; the i32 sum the code computes is S_k mod 2^32, which is S_k itself
+    whenever S_k is in bounds, so no wrap-around can hide."""
     b = fx.builder
-    if pointer.constant is not None:
-        step = ir.Constant(I64, pointer.constant)
-    else:
-        step = b.sext(read_local(pointer.step_local), I64)
-    start = b.zext(read_local(pointer.local), I64)
-    if group.phase:
-        start = b.add(start, step)
+    zero = ir.Constant(I64, 0)
+    start = zero
+    for local in group.invariants:
+        start = b.add(start, b.zext(read_local(local), I64))
+    step = zero
+    if group.pointer is not None:
+        local, phase = group.pointer
+        pointer = pointers[local]
+        if pointer.constant is not None:
+            step = ir.Constant(I64, pointer.constant)
+        else:
+            step = b.sext(read_local(pointer.step_local), I64)
+        start = b.add(start, b.zext(read_local(local), I64))
+        if phase:
+            start = b.add(start, step)
     low = b.add(start, ir.Constant(I64, group.low))
     high = b.add(start, ir.Constant(I64, group.high))
-    zero = ir.Constant(I64, 0)
-    one = ir.Constant(I64, 1)
     first_in = b.and_(b.icmp_signed(">=", low, zero), b.icmp_signed("<=", high, size))
     # Room ahead in the direction of the step, in whole steps, plus the first iteration.
     forward = b.sdiv(b.sub(size, high), _at_least_one(b, step))
     backward = b.sdiv(low, _at_least_one(b, b.neg(step)))
-    is_up = b.icmp_signed(">", step, zero)
-    is_down = b.icmp_signed("<", step, zero)
-    room = b.select(is_up, forward, b.select(is_down, backward,
-                                             ir.Constant(I64, _UNLIMITED - 1)))
-    return b.select(first_in, b.add(room, one), zero)
+    room = b.select(b.icmp_signed(">", step, zero), forward,
+                    b.select(b.icmp_signed("<", step, zero), backward,
+                             ir.Constant(I64, _UNLIMITED - 1)))
+    return b.select(first_in, b.add(room, ir.Constant(I64, 1)), zero)
 
 
 def _at_least_one(b, value):

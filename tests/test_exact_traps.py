@@ -144,10 +144,18 @@ LOOPS_WAT = """
       (local.set $p (i32.add (local.get $p) (i32.const 0)))
       (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
     (local.get $sum))
+  ;; An invariant base plus a counter, as sha256's schedule: w[i + 16] = w[i] ^ w[i + 9].
+  (func (export "schedule") (param $w i32) (param $i i32) (param $n i32) (local $a i32)
+    (loop $next
+      (local.set $a (i32.add (local.get $w) (local.get $i)))
+      (i32.store offset=64 (local.get $a)
+        (i32.xor (i32.load (local.get $a)) (i32.load (i32.add (local.get $a) (i32.const 36)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))
 """
 
-LOOPS = {"axpy": 3, "strided": 3, "down": 2, "vectors": 2, "same": 2}   # name -> params
+LOOPS = {"axpy": 3, "strided": 3, "down": 2, "vectors": 2, "same": 2, "schedule": 3}
 
 
 def loop_arguments(seed, count=60):
@@ -185,7 +193,7 @@ def test_versioned_loops_trap_at_the_same_iteration_as_the_interpreter(loops_was
             memory.write(0, bytes((i * 7 + 3) & 0xFF for i in range(256)) * (memory.size() * PAGE // 256))
         for p, q, step, n in loop_arguments(seed):
             for name, arity in LOOPS.items():
-                args = {2: (p, n), 3: (p, q, n) if name == "axpy" else (p, step, n)}[arity]
+                args = {2: (p, n), 3: (p, q, n) if name != "strided" else (p, step, n)}[arity]
                 expected = outcome(lambda: interpreted[name](*args))
                 assert outcome(lambda: compiled[name](*args)) == expected, (name, args)
             assert compiled["memory"].read(0, PAGE) == interpreted["memory"].read(0, PAGE), \
@@ -227,13 +235,96 @@ SHAPES_WAT = """
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
   (func (param $p i32) (param $n i32)       ;; a product: not versioned
     (loop $l (drop (i32.load (i32.mul (local.get $p) (i32.const 4))))
-      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  (func (param $p i32) (param $n i32)       ;; a scan to a loaded value: not versioned
+    (loop $l (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br_if $l (i32.lt_u (i32.load (local.get $p)) (local.get $n))))))
 """
 
 
 def test_loops_of_other_shapes_keep_their_checks(tmp_path):
     module = decode_module(wat2wasm(tmp_path, SHAPES_WAT))
-    for index in (0, 2, 3, 4, 5):
+    for index in (0, 2, 3, 4, 5, 6):
         body = module.codes[index].body
         start = next(i for i, instr in enumerate(body) if instr.op == opcodes.LOOP)
         assert find_loop(body, start) is None, index
+
+
+# --- random loops of the versioned shape -------------------------------------------------------
+
+ACCESS_TYPES = [("i32.load8_u", "i32.store8", "i32"), ("i32.load16_s", "i32.store16", "i32"),
+                ("i32.load", "i32.store", "i32"), ("i64.load", "i64.store", "i64"),
+                ("i64.load32_u", "i64.store32", "i64")]
+
+
+def random_loop(rng, index):
+    """A function `f<index>(p, q, s, n)`: a loop over pointers $p (constant step) and $q
+    (step $s or a constant), with loads and stores at $p + C, $q + C, $base + $q + C and
+    constant addresses, before and after the steps, summing what it loads into $acc."""
+    lines = []
+
+    def address():
+        kind = rng.choice(["p", "q", "base+q", "const"])
+        constant = rng.choice([0, 0, 4, 8, -4, -8, 60, rng.randrange(-100, 100)])
+        term = {"p": "(local.get $p)", "q": "(local.get $q)",
+                "base+q": "(i32.add (local.get $base) (local.get $q))",
+                "const": f"(i32.const {rng.choice([0, 16, 65530, 65536, 131070])})"}[kind]
+        return f"(i32.add {term} (i32.const {constant}))" if constant else term
+
+    def access():
+        load, store, typ = rng.choice(ACCESS_TYPES)
+        offset = rng.choice([0, 0, 1, 8, 64, 65535])
+        if rng.random() < 0.5:
+            loaded = f"({load} offset={offset} {address()})"
+            if typ == "i32":
+                loaded = f"(i64.extend_i32_u {loaded})"
+            return f"(local.set $acc (i64.add (local.get $acc) {loaded}))"
+        value = f"({typ}.wrap_i64 (local.get $acc))" if typ == "i32" else "(local.get $acc)"
+        return f"({store} offset={offset} {address()} {value})"
+
+    p_step = rng.choice([1, 4, 8, -4, -8, 0, 100, 4096])
+    q_step = "(local.get $s)" if rng.random() < 0.5 else f"(i32.const {rng.choice([2, -2, 16])})"
+    body = [access() for _ in range(rng.randrange(1, 4))]
+    body.append(f"(local.set $p (i32.add (local.get $p) (i32.const {p_step})))")
+    body += [access() for _ in range(rng.randrange(0, 3))]
+    body.append(f"(local.set $q (i32.add (local.get $q) {q_step}))")
+    body += [access() for _ in range(rng.randrange(0, 2))]
+    lines.append(f"""  (func (export "f{index}") (param $p i32) (param $q i32) (param $s i32) (param $n i32)
+    (result i64) (local $acc i64) (local $base i32)
+    (local.set $base (i32.const {rng.choice([0, 1024, 65000, -16])}))
+    (loop $next
+      {' '.join(body)}
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $acc))""")
+    return "\n".join(lines)
+
+
+RANDOM_LOOPS = 12
+
+
+@pytest.fixture(scope="module")
+def random_loops_wasm(tmp_path_factory):
+    rng = random.Random(13)
+    functions = "\n".join(random_loop(rng, i) for i in range(RANDOM_LOOPS))
+    text = f'(module (memory (export "memory") 1 2)\n{functions})'
+    return wat2wasm(tmp_path_factory.mktemp("random_loops"), text)
+
+
+def test_random_loops_are_versioned(random_loops_wasm):
+    module = decode_module(random_loops_wasm)
+    for code in module.codes:
+        start = next(i for i, instr in enumerate(code.body) if instr.op == opcodes.LOOP)
+        assert find_loop(code.body, start) is not None
+
+
+@pytest.mark.parametrize("options", CONFIGURATIONS, ids=config_id)
+def test_random_loops_agree_with_the_interpreter(random_loops_wasm, options):
+    compiled = AotModule(compile_wasm(random_loops_wasm, options)).instantiate().exports
+    interpreted = Module(random_loops_wasm).instantiate().exports
+    rng = random.Random(options.opt_level * 2 + options.bounds_checks)
+    for index in range(RANDOM_LOOPS):
+        for p, q, step, n in loop_arguments(rng.random(), count=25):
+            args = (p, q, rng.choice([step, 4, -4 & 0xFFFFFFFF]), n)
+            expected = outcome(lambda: interpreted[f"f{index}"](*args))
+            assert outcome(lambda: compiled[f"f{index}"](*args)) == expected, (index, args)
+        assert compiled["memory"].read(0, PAGE) == interpreted["memory"].read(0, PAGE), index
