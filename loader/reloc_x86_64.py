@@ -57,16 +57,16 @@ _UNSUPPORTED_NAMES = {
     38: "R_X86_64_RELATIVE64", 43: "R_X86_64_CODE_4_GOTPCRELX",
 }
 
-# The field each type patches: its size in bytes, all of it little-endian. The loader checks
-# every relocation against this table before it maps anything (image.py). R_X86_64_NONE,
-# which patches nothing, is applied but not accepted from a file: no compiler puts it in
-# code, and a call whose type were corrupted to it would stay unpatched.
+# The types accepted from a file, and the size in bytes of the field each patches (all of
+# it, little-endian): those LLVM emits for x86-64 code (module docstring). The loader checks
+# every relocation against this table before it maps anything (image.py). The other types
+# apply_relocation() knows (R_X86_64_NONE, 8- and 16-bit fields, GOT32, GOTPCREL64,
+# GOTPLT64, PLTOFF64) would only come from a corrupted type field: a call's PLT32 turned
+# into NONE stays unpatched, a GOT64 turned into PC16 patches a quarter of its field.
 FIELD_SIZES = {
-    R.X86_64_64: 8, R.X86_64_PC32: 4, R.X86_64_GOT32: 4, R.X86_64_PLT32: 4,
-    R.X86_64_GOTPCREL: 4, R.X86_64_32: 4, R.X86_64_32S: 4, R.X86_64_16: 2, R.X86_64_PC16: 2,
-    R.X86_64_8: 1, R.X86_64_PC8: 1, R.X86_64_PC64: 8, R.X86_64_GOTOFF64: 8,
-    R.X86_64_GOTPC32: 4, R.X86_64_GOT64: 8, R.X86_64_GOTPCREL64: 8, R.X86_64_GOTPC64: 8,
-    R.X86_64_GOTPLT64: 8, R.X86_64_PLTOFF64: 8, R.X86_64_GOTPCRELX: 4,
+    R.X86_64_64: 8, R.X86_64_PC32: 4, R.X86_64_PLT32: 4, R.X86_64_GOTPCREL: 4,
+    R.X86_64_32: 4, R.X86_64_32S: 4, R.X86_64_PC64: 8, R.X86_64_GOTOFF64: 8,
+    R.X86_64_GOTPC32: 4, R.X86_64_GOT64: 8, R.X86_64_GOTPC64: 8, R.X86_64_GOTPCRELX: 4,
     R.X86_64_REX_GOTPCRELX: 4,
 }
 
@@ -74,11 +74,13 @@ FIELD_SIZES = {
 # address 4 bytes after the place, and S + A + 4 is where the branch lands.
 BRANCH_BIAS = {R.X86_64_PLT32: 4}
 
-# The addend of a reference to a symbol's GOT slot is fixed: -4 when the 32-bit PC-relative
-# field ends the instruction (it always does: a load of the slot, or a call through it), 0
-# for an offset from the GOT.
+# References to the GOT have one possible addend: -4 when the 32-bit PC-relative field ends
+# the instruction (it always does: a load of a slot or of the GOT's address, a call through
+# a slot), 0 for a slot's offset from the GOT, and 9 for the GOT's distance from the label
+# of the large code model's `leaq .L(%rip)` (7 bytes), to which the `movabsq` immediate that
+# follows it is added (2 bytes of opcode before the field).
 EXACT_ADDENDS = {R.X86_64_GOTPCREL: -4, R.X86_64_GOTPCRELX: -4, R.X86_64_REX_GOTPCRELX: -4,
-                 R.X86_64_GOT32: 0, R.X86_64_GOT64: 0, R.X86_64_GOTPLT64: 0}
+                 R.X86_64_GOTPC32: -4, R.X86_64_GOT64: 0, R.X86_64_GOTPC64: 9}
 
 # Where the functions the loader calls start: LLVM aligns x86-64 functions to 16 bytes unless
 # they are optimised for size, which pyaotc never asks for.
