@@ -14,6 +14,7 @@ files, under a timeout and an address-space limit. Outcomes:
 
     ok        the program ran (its exit status and output may differ from the original's)
     error     exit status 1 with one line `pyiwasm: error: ...`: refused, as it should be
+              (a status of 1 without a `pyiwasm:` line is the program's own: ok)
     trap      exit status 134, a wasm trap
     internal  a traceback, an internal error (status 70) or an error of more than one line
     crash     killed by a signal (SIGSEGV, SIGBUS, ...)
@@ -196,7 +197,7 @@ def classify(status, stderr):
     code = os.WEXITSTATUS(status)
     if code == 70 or "Traceback" in stderr or "internal error" in stderr:
         return "internal", code, first
-    if code == 1:
+    if code == 1 and any(line.startswith("pyiwasm: ") for line in lines):
         one_line = len(lines) == 1 and first.startswith("pyiwasm: error: ")
         return ("error" if one_line else "internal"), code, first
     if code == 134:

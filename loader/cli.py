@@ -207,6 +207,7 @@ def wasi_entry(instance, name, options):
 def run(options):
     """Load, instantiate and run; return the exit status. Errors propagate to main()."""
     import time
+    from pywamr.runtime.api import Memory
     from pywamr.runtime.errors import ProcExit, Trap, WasmError
     from pywamr.runtime.wasi import WasiHost
 
@@ -230,8 +231,11 @@ def run(options):
                 raise                 # from a start function: the program's own doing
             except WasmError as error:    # malformed, invalid, bad .aot, link error
                 raise UsageError(f"{options.file}: {error}") from None
-            if "memory" in instance.exports:
-                host.bind_memory(instance.exports["memory"])
+            memory = instance.exports.get("memory")
+            if memory is not None:
+                if not isinstance(memory, Memory):
+                    raise UsageError(f"{options.file}: its memory export is not a memory")
+                host.bind_memory(memory)
             loaded = time.perf_counter()
             if options.verbose:
                 print(f"pyiwasm: {options.file}: {engine}, loaded in "

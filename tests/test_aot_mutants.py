@@ -133,6 +133,14 @@ def test_start_export_of_another_type(aot, tmp_path, label, value):
         or "is invalid: unknown memory 4" in message, message
 
 
+@pytest.mark.parametrize("kind", [0, 1, 3])
+def test_memory_export_of_another_kind(aot, tmp_path, kind):
+    """WASI reads the program's buffers through its "memory" export."""
+    refused(tmp_path, with_field(with_field(aot, "module.export[0].kind", kind),
+                                 "module.export[0].index", 0),
+            "its memory export is not a memory")
+
+
 def test_start_exported_as_a_memory(aot, tmp_path):
     data = with_field(with_field(aot, "module.export[1].kind", 2), "module.export[1].index", 0)
     refused(tmp_path, data, "its _start export is not a function of type [] -> []")
@@ -263,6 +271,7 @@ def test_got_reference_with_another_addend(aot, tmp_path):
     ("section", 9, "lies outside its section"),
     ("type", 0, "unsupported relocation type 0"),
     ("type", 23, "unsupported relocation type 23 (R_X86_64_TPOFF32)"),
+    ("type", 13, "unsupported relocation type 13 (R_X86_64_PC16)"),
     ("reserved", 1, "has a reserved field of 0x1"),
 ])
 def test_relocation_fields(aot, tmp_path, part, value, expected):
