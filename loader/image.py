@@ -68,6 +68,10 @@ def check_relocations(aot, relocs):
         if stored & mask:
             raise corrupted(f"{where} patches code, not a field left blank for it")
         symbol = symbols[r.symbol]
+        if (symbol.name == GOT_SYMBOL and symbol.section is None) != (r.type in relocs.GOT_TYPES):
+            raise corrupted(f"{where} refers to {symbol.name!r}")
+        if symbol.section is None and r.type in relocs.DEFINED_ONLY_TYPES:
+            raise corrupted(f"{where} refers to {symbol.name!r}, which is not in the object")
         if symbol.section is None:
             target, end = r.addend, 0
         else:

@@ -82,6 +82,12 @@ BRANCH_BIAS = {R.X86_64_PLT32: 4}
 EXACT_ADDENDS = {R.X86_64_GOTPCREL: -4, R.X86_64_GOTPCRELX: -4, R.X86_64_REX_GOTPCRELX: -4,
                  R.X86_64_GOTPC32: -4, R.X86_64_GOT64: 0, R.X86_64_GOTPC64: 9}
 
+# The symbols some types can only refer to: the GOT itself (an offset from the place to the
+# GOT), or one defined in the object (an offset from the GOT to the symbol, which must be
+# in the image). The GOT symbol is referred to by GOTPC types only.
+GOT_TYPES = {R.X86_64_GOTPC32, R.X86_64_GOTPC64}
+DEFINED_ONLY_TYPES = {R.X86_64_GOTOFF64}
+
 # Where the functions the loader calls start: LLVM aligns x86-64 functions to 16 bytes unless
 # they are optimised for size, which pyaotc never asks for.
 FUNCTION_ALIGNMENT = 16
