@@ -6,6 +6,7 @@ configuration diverges on a module when any item differs, when it lacks an item
 (it crashed, hung or failed before it), or when it reports an error of its own.
 """
 
+import importlib
 import os
 import tempfile
 from pathlib import Path
@@ -137,8 +138,21 @@ class ModuleResult:
         return "\n".join(lines)
 
 
+def preload():
+    """Import the engines once in the parent, so that the children forked for each run do not
+    (the compiler alone takes half a second: lief). An import that fails here is left to the
+    children, which report it as their outcome."""
+    for name in ("wasmtime", "pywamr.runtime.interp", "pywamr.loader.aot_module",
+                 "pywamr.compiler.driver"):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+
+
 def check_module(wasm, seed, configs):
     """Run the module everywhere and compare each configuration with the reference."""
+    preload()
     plan = make_plan(wasm, seed)
     oracle_items = items(run("wasmtime", wasm, plan))
     if "end" in oracle_items:

@@ -3,6 +3,7 @@ pipe, so that a crash of native code, or a hang, is a reported result of that en
 than the end of the harness; and the events before the crash say which call it was.
 """
 
+import faulthandler
 import json
 import os
 import select
@@ -56,6 +57,7 @@ def _child(function, args, write_end):
         quiet = os.open(os.devnull, os.O_WRONLY)    # LLVM or a dying engine may print
         os.dup2(quiet, 1)
         os.dup2(quiet, 2)
+        faulthandler.disable()    # pytest's would print a crash on a copy of stderr
         out = os.fdopen(write_end, "wb", buffering=0)
 
         def emit(event):
