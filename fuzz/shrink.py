@@ -73,9 +73,12 @@ def keep(wasm, seed, config, original_size, folder=REGRESSIONS):
         what = result.report(config)
     else:
         what = f"{config}: no longer diverges on the shrunk module (flaky?)"
+    shown = path.resolve()
+    if shown.is_relative_to(REPO):
+        shown = shown.relative_to(REPO)
     note = (f"Fuzz seed {seed}: {config} diverged. Module shrunk from {original_size} to "
-            f"{len(wasm)} bytes.\n{what}\n\nRe-run: python3 -m pywamr.fuzz --replay {path.name}"
-            f" --seed {seed}\n(`wasm-tools print {path.name}` shows it.)\n")
+            f"{len(wasm)} bytes.\n{what}\n\nRe-run: python3 -m pywamr.fuzz --replay {shown} "
+            f"--seed {seed}\n(`wasm-tools print {shown}` shows it.)\n")
     path.with_suffix(".txt").write_text(note)
     return note
 
