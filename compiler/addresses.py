@@ -83,6 +83,22 @@ def _add_no_wrap(builder, value, constant):
     return total
 
 
+def _check(fx, addr, ea, extent):
+    """Trap unless `extent` bytes from `ea` (= zext(addr)) lie in memory. If this address
+    was checked earlier and nothing observable happened since (FunctionEnv.close_checks),
+    the earlier check is widened to this extent instead: had this access been out of bounds,
+    trapping at the earlier point is indistinguishable, since the same trap would follow with
+    the same memory. LLVM then drops the narrower checks the wider one implies."""
+    earlier = fx.open_checks.get(addr)
+    if earlier is None:
+        end = _add_no_wrap(fx.builder, ea, extent)
+        fx.trap_if(fx.builder.icmp_unsigned(">", end, fx.memory_size_bytes()),
+                   abi.TRAP_OUT_OF_BOUNDS_MEMORY)
+        fx.open_checks[addr] = end
+    elif earlier.operands[1].constant < extent:
+        earlier.operands = (earlier.operands[0], ir.Constant(I64, extent))
+
+
 def effective_address(fx, addr, offset, size):
     """Pointer to the `size` bytes at `addr` + `offset`, after the bounds check (none in a
     loop version whose accesses are proven in bounds: loops.py)."""
@@ -97,9 +113,7 @@ def effective_address(fx, addr, offset, size):
         return b.gep(base, [ea], inbounds=True, source_etype=I8)
     ea = b.zext(addr, I64)
     if fx.checked_accesses:
-        end = _add_no_wrap(b, ea, offset + size)
-        fx.trap_if(b.icmp_unsigned(">", end, fx.memory_size_bytes()),
-                   abi.TRAP_OUT_OF_BOUNDS_MEMORY)
+        _check(fx, addr, ea, offset + size)
     if offset:
         ea = _add_no_wrap(b, ea, offset)
     return b.gep(base, [ea], inbounds=True, source_etype=I8)

@@ -39,6 +39,10 @@ class FunctionEnv:
         # came from, and the locals whose accesses sign-extend their address.
         self.address_roots = {}
         self.sign_extended_locals = frozenset()
+        # The bounds check of each address value (the i64 end it compares, widened by later
+        # accesses) while nothing observable has happened since: addresses.py.
+        self.open_checks = {}
+        self._continues = {}     # block made by trap_if -> the block it continues
         if uses_memory:
             self._memory_size_slot = self.prologue.alloca(I64, name="memory_size")
             self.prologue.store(self._load_memory_size(self.prologue), self._memory_size_slot)
@@ -127,9 +131,21 @@ class FunctionEnv:
     def trap(self, code):
         self.builder.branch(self._trap_block(code))
 
+    def region(self):
+        """The block the current one continues straight on from through trap_if branches:
+        what was computed there is available here."""
+        block = self.builder.block
+        return self._continues.get(block, block)
+
+    def close_checks(self):
+        """Something observable happened (a store, a call, a branch, another trap): no later
+        access may widen an earlier check."""
+        self.open_checks.clear()
+
     def trap_if(self, condition, code):
         """Trap with `code` when the i1 `condition` holds; continue in a new block."""
         go_on = self.fn.append_basic_block()
+        self._continues[go_on] = self.region()
         branch = self.builder.cbranch(condition, self._trap_block(code), go_on)
         branch.set_metadata("prof", self.menv.unlikely)
         self.builder.position_at_end(go_on)

@@ -46,9 +46,10 @@ class FunctionTranslator:
         self.frames = []
         self.reachable = True
         self.locals = []
-        # local index -> (block, value): what the local holds at the end of that block so far,
-        # so that a local.get after a local.set or tee in the same block sees the value itself
-        # (addresses.py looks for `p + 8` through a local).
+        # local index -> (region, value): what the local holds at the end of that region
+        # (FunctionEnv.region) so far, so that a local.get after a local.set, tee or get in the
+        # same region sees the value itself (addresses.py looks for `p + 8` through a local,
+        # and widens the check of one address value).
         self.known_locals = {}
 
     def translate(self):
@@ -68,8 +69,7 @@ class FunctionTranslator:
                     self.translate_versioned_loop(instrs, i, plan)
                     i = plan.end + 1
                     continue
-                handler, extra = _HANDLERS[instr.op]
-                handler(self, instr.imm, extra)
+                self.translate_instr(instr)
             elif instr.op in (opcodes.BLOCK, opcodes.LOOP, opcodes.IF):
                 self.frames.append(ControlFrame("dead", (), (), len(self.stack), False))
             elif instr.op == opcodes.ELSE:
@@ -95,8 +95,7 @@ class FunctionTranslator:
         self.op_loop(instrs[start].imm, None)
         checked_header = self.frames[-1].header
         for instr in instrs[start + 1:plan.end + 1]:
-            handler, extra = _HANDLERS[instr.op]
-            handler(self, instr.imm, extra)
+            self.translate_instr(instr)
         fx.builder.branch(after)
 
         fx.builder.position_at_end(fast)
@@ -104,8 +103,7 @@ class FunctionTranslator:
         left.add_incoming(budget, entry)
         fx.checked_accesses = False
         for instr in instrs[start + 1:plan.end - 1]:
-            handler, extra = _HANDLERS[instr.op]
-            handler(self, instr.imm, extra)
+            self.translate_instr(instr)
         fx.checked_accesses = True
         again = self.is_true(self.pop())
         left_next = fx.builder.sub(left, ir.Constant(I64, 1))
@@ -116,6 +114,12 @@ class FunctionTranslator:
         fx.builder.position_at_end(exit_block)
         fx.builder.cbranch(again, checked_header, after)
         fx.builder.position_at_end(after)
+
+    def translate_instr(self, instr):
+        handler, extra = _HANDLERS[instr.op]
+        handler(self, instr.imm, extra)
+        if instr.op not in _UNOBSERVABLE:
+            self.fx.close_checks()
 
     def read_local(self, index):
         slot, valtype = self.locals[index]
@@ -304,11 +308,11 @@ class FunctionTranslator:
 
     def op_local_get(self, index, _):
         known = self.known_locals.get(index)
-        if known is not None and known[0] is self.fx.builder.block:
+        if known is not None and known[0] is self.fx.region():
             value = known[1]
         else:
-            slot, valtype = self.locals[index]
-            value = self.fx.builder.load(slot, typ=llvm_type(valtype))
+            value = self.read_local(index)
+            self.known_locals[index] = (self.fx.region(), value)
         self.fx.address_roots.setdefault(value, index)
         self.stack.append(value)
 
@@ -319,7 +323,7 @@ class FunctionTranslator:
         self.set_local(index, self.stack[-1])
 
     def set_local(self, index, value):
-        self.known_locals[index] = (self.fx.builder.block, value)
+        self.known_locals[index] = (self.fx.region(), value)
         self.fx.builder.store(value, self.locals[index][0])
 
     def op_global_get(self, index, _):
@@ -516,3 +520,28 @@ def _build_handlers():
 
 
 _HANDLERS = _build_handlers()
+
+
+def _unobservable_ops():
+    """Instructions that neither change anything outside the function nor can trap, other
+    than by their own bounds check, nor branch: bounds checks may be widened across them."""
+    pure_handlers = {
+        FunctionTranslator.op_unary, FunctionTranslator.op_binary, FunctionTranslator.op_ternary,
+        FunctionTranslator.op_int_const, FunctionTranslator.op_float_const,
+        FunctionTranslator.op_v128_const, FunctionTranslator.op_shuffle,
+        FunctionTranslator.op_extract_lane, FunctionTranslator.op_replace_lane,
+        FunctionTranslator.op_load, FunctionTranslator.op_v128_load,
+        FunctionTranslator.op_load_lane, FunctionTranslator.op_nop, FunctionTranslator.op_drop,
+        FunctionTranslator.op_select, FunctionTranslator.op_local_get,
+        FunctionTranslator.op_local_set, FunctionTranslator.op_local_tee,
+        FunctionTranslator.op_global_get, FunctionTranslator.op_memory_size,
+        FunctionTranslator.op_ref_null, FunctionTranslator.op_ref_is_null,
+        FunctionTranslator.op_ref_func}
+    trapping = {opcodes.NAMES[f"{t}.{op}"] for t in ("i32", "i64")
+                for op in ("div_s", "div_u", "rem_s", "rem_u", "trunc_f32_s", "trunc_f32_u",
+                           "trunc_f64_s", "trunc_f64_u")}
+    return frozenset(op for op, (handler, _) in _HANDLERS.items()
+                     if handler in pure_handlers and op not in trapping)
+
+
+_UNOBSERVABLE = _unobservable_ops()

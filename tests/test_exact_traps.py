@@ -48,11 +48,24 @@ DEAD_LOADS_WAT = """
     (i32.store (i32.const 64) (i32.const 2)))
   (func (export "store_sum_then_trap") (param $p i32) (result i32)
     (i32.store (i32.const 128) (i32.const 5))
-    (i32.add (i32.load (local.get $p)) (i32.load (i32.const 128)))))
+    (i32.add (i32.load (local.get $p)) (i32.load (i32.const 128))))
+  ;; Two fields of one address: one check, widened to the second (compiler/addresses.py).
+  (func (export "fields") (param $p i32) (result i32)
+    (i32.add (i32.load (local.get $p)) (i32.load offset=12 (local.get $p))))
+  ;; ... but not across a store, nor across another trap.
+  (func (export "fields_across_store") (param $p i32) (result i32)
+    (i32.load (local.get $p))
+    (i32.store (i32.const 64) (local.get $p))
+    (i32.add (i32.load offset=12 (local.get $p))))
+  (func (export "fields_across_div") (param $p i32) (result i32)
+    (i32.add (i32.load (local.get $p))
+      (i32.add (i32.div_u (i32.const 1) (i32.sub (local.get $p) (i32.const 65528)))
+               (i32.load offset=12 (local.get $p))))))
 """
 
 DEAD_LOADS = ["eqz_drop", "br_discards", "dead_local"]
-EDGE_ADDRESSES = [0, PAGE - 8, PAGE - 4, PAGE - 3, PAGE - 1, PAGE, 0x4CAD0E3E, 0xFFFFFFFC]
+EDGE_ADDRESSES = [0, PAGE - 16, PAGE - 12, PAGE - 8, PAGE - 4, PAGE - 3, PAGE - 1, PAGE,
+                  0x4CAD0E3E, 0xFFFFFFFC]
 
 CONFIGURATIONS = [CompileOptions(opt_level=o, bounds_checks=b)
                   for o in (0, 3) for b in (False, True)]
@@ -86,11 +99,23 @@ def test_partly_used_loads_and_stores_around_traps_match_the_interpreter(dead_lo
                                                                            options):
     compiled = AotModule(compile_wasm(dead_loads_wasm, options)).instantiate().exports
     interpreted = Module(dead_loads_wasm).instantiate().exports
-    for name in ("masked", "narrowed", "lane", "store_then_trap", "store_sum_then_trap"):
+    for name in ("masked", "narrowed", "lane", "store_then_trap", "store_sum_then_trap",
+                 "fields", "fields_across_store", "fields_across_div"):
         for p in EDGE_ADDRESSES:
             expected = outcome(lambda: interpreted[name](p))
             assert outcome(lambda: compiled[name](p)) == expected, (name, hex(p))
             assert compiled["memory"].read(0, PAGE) == interpreted["memory"].read(0, PAGE)
+
+
+def test_accesses_to_one_address_share_a_widened_check(dead_loads_wasm):
+    ir_text = compile_wasm(dead_loads_wasm, CompileOptions(opt_level=0, format="llvmir")).decode()
+
+    def bounds_checks(index):
+        body = ir_text[ir_text.index(f"@aot_func_{index}("):]
+        return body[:body.index("\n}\n")].count("trap.5")
+
+    assert bounds_checks(8) == 1 + 1          # fields: one branch, plus the trap block itself
+    assert bounds_checks(9) == 3 + 1          # fields_across_store: the store ends the stretch
 
 
 # --- loops with hoisted checks ---------------------------------------------------------------
