@@ -34,7 +34,9 @@ GOT_SYMBOL = "_GLOBAL_OFFSET_TABLE_"
 MIN_SECTION_ALIGNMENT = 64
 # How far before or after its symbol's section a relocation may point: a PC-relative field
 # is biased by the bytes between it and the end of its instruction (x86_64: -4 to -8), and
-# GOTPC64 addends are the distance from the instruction's label (x86_64: +9).
+# GOTPC64 addends are the distance from the instruction's label (x86_64: +9). An entry of a
+# jump table in data, S + A - P, is an offset from the table's start, not from itself, so
+# its addend also holds its distance from the start: at most its offset in its section.
 TARGET_SLACK = 16
 
 
@@ -76,6 +78,8 @@ def check_relocations(aot, relocs):
             target, end = r.addend, 0
         else:
             target, end = symbol.offset + r.addend, sections[symbol.section].size
+        if r.type in relocs.PC_RELATIVE_DATA and not section.executable:
+            end += r.offset
         if not -TARGET_SLACK <= target <= end + TARGET_SLACK:
             raise corrupted(f"{where} points outside the section of {symbol.name!r} "
                             f"(addend {r.addend:#x})")

@@ -97,6 +97,9 @@ BRANCH_BIAS = {Reloc.JUMP26: 0, Reloc.CALL26: 0}
 # The GOT slot of a symbol holds S + A, and the code only ever asks for S itself.
 EXACT_ADDENDS = {Reloc.ADR_GOT_PAGE: 0, Reloc.LD64_GOT_LO12_NC: 0, Reloc.GOT_LD_PREL19: 0}
 
+# Types that data (a jump table) holds as an offset from elsewhere in the data: S + A - P.
+PC_RELATIVE_DATA = {Reloc.PREL16, Reloc.PREL32, Reloc.PREL64}
+
 # AArch64 code never names the GOT symbol, and refers to no symbol that must be defined.
 GOT_TYPES = set()
 DEFINED_ONLY_TYPES = set()

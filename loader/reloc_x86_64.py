@@ -82,6 +82,9 @@ BRANCH_BIAS = {R.X86_64_PLT32: 4}
 EXACT_ADDENDS = {R.X86_64_GOTPCREL: -4, R.X86_64_GOTPCRELX: -4, R.X86_64_REX_GOTPCRELX: -4,
                  R.X86_64_GOTPC32: -4, R.X86_64_GOT64: 0, R.X86_64_GOTPC64: 9}
 
+# Types that data (a jump table) holds as an offset from elsewhere in the data: S + A - P.
+PC_RELATIVE_DATA = {R.X86_64_PC32, R.X86_64_PC64}
+
 # The symbols some types can only refer to: the GOT itself (an offset from the place to the
 # GOT), or one defined in the object (an offset from the GOT to the symbol, which must be
 # in the image). The GOT symbol is referred to by GOTPC types only.

@@ -260,3 +260,18 @@ def test_relocations_are_checked_before_anything_is_mapped(aot, monkeypatch):
                      parsed.target._asdict())
     assert "points outside the section" in refusal(data)
     assert mapped == []
+
+
+def test_jump_table_entries_refer_past_their_code(tmp_path):
+    """Large code model: each entry of a jump table holds the distance of its case from the
+    table's start (R_X86_64_PC64 S + A - P with P - start in A), so late entries' targets
+    point past the end of the code, and are not corrupt."""
+    cases = 200
+    blocks = "".join(f"(block $b{i} " for i in range(cases))
+    labels = " ".join(f"$b{i}" for i in range(cases))
+    returns = "".join(f") (return (i32.const {i * 7}))" for i in range(cases))
+    text = (f'(module (func (export "f") (param i32) (result i32) {blocks}'
+            f"(br_table {labels} $b0 (local.get 0)){returns} (i32.const -1)))")
+    module = AotModule(compile_wat(text, tmp_path, size_level=0, opt_level=0))
+    f = module.instantiate().exports["f"]
+    assert [f(i) for i in (0, 1, 150, 199)] == [1393, 1386, 343, 0]
