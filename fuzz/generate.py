@@ -6,6 +6,7 @@
 - rewrites some memory addresses to land in bounds or within a few bytes of the end of memory,
   and makes some loads dead (their value dropped), because smith's addresses are random i32s
   that almost always trap far out of bounds, and bounds bugs live at the edges;
+- adds loop kernels (kernels.py), counted loops walking memory near its end;
 - adds `fuzz:v128:*` wrappers that take and return each v128 as two i64s, because wasmtime-py
   cannot pass a v128 (it aborts the process).
 
@@ -18,6 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from . import kernels
 from .wasm_info import read_module
 
 FUEL = 200
@@ -84,6 +86,10 @@ def generate(seed: int) -> bytes:
         smith = run_tool(["smith", *smith_flags(rng), str(source), "-o", "/dev/stdout"])
     text = run_tool(["print"], smith).decode()
     text = add_exports(text, smith)
+    if "(memory (;0;)" in text and rng.random() < 0.7:
+        loops = [kernels.kernel(k, rng) for k in range(rng.randint(1, 3))]
+        end = text.rstrip().rindex(")")
+        text = text[:end] + "  " + "\n  ".join(loops) + "\n)\n"
     if rng.random() < 0.85:
         text = rewrite_addresses(text, rng)
     if rng.random() < 0.75:
