@@ -87,9 +87,7 @@ def generate(seed: int) -> bytes:
     text = run_tool(["print"], smith).decode()
     text = add_exports(text, smith)
     if "(memory (;0;)" in text and rng.random() < 0.7:
-        loops = [kernels.kernel(k, rng) for k in range(rng.randint(1, 3))]
-        end = text.rstrip().rindex(")")
-        text = text[:end] + "  " + "\n  ".join(loops) + "\n)\n"
+        text = append(text, [kernels.kernel(k, rng) for k in range(rng.randint(1, 3))])
     if rng.random() < 0.85:
         text = rewrite_addresses(text, rng)
     if rng.random() < 0.75:
@@ -115,8 +113,13 @@ def add_exports(text, wasm):
             extra.append(f'(func (export "fuzz:v128:global:{export.index}") (result i64 i64) '
                          f'(local v128) global.get {export.index} local.tee 0 '
                          f'i64x2.extract_lane 0 local.get 0 i64x2.extract_lane 1)')
+    return append(text, extra)
+
+
+def append(text, fields):
+    """The module text with `fields` added before its last `)`."""
     end = text.rstrip().rindex(")")
-    return text[:end] + "\n  " + "\n  ".join(extra) + "\n)\n"
+    return text[:end] + "\n  " + "\n  ".join(fields) + "\n)\n"
 
 
 def fuel_global(info):
