@@ -41,7 +41,7 @@ SMITH_FLAGS = [
     "--max-imports", "0",
     "--max-memories", "1",
     "--memory-max-size-required", "true",   # memory.grow stays small on every engine
-    "--max-table-elements", "1000",
+    "--max-table-elements", "1000", "--table-max-size-required", "true",  # table.grow too
     "--min-types", "3", "--min-funcs", "3", "--max-funcs", "12",
     "--max-type-size", "200",
     "--ensure-termination", "--fuel", str(FUEL),
