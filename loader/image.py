@@ -69,6 +69,10 @@ def check_relocations(aot, relocs):
         stored = int.from_bytes(section.data[r.offset:r.offset + size], "little")
         if stored & mask:
             raise corrupted(f"{where} patches code, not a field left blank for it")
+        mismatch = relocs.instruction_mismatch(r.type, section.data, r.offset,
+                                               section.executable)
+        if mismatch:
+            raise corrupted(f"{where} {mismatch}")
         symbol = symbols[r.symbol]
         if (symbol.name == GOT_SYMBOL and symbol.section is None) != (r.type in relocs.GOT_TYPES):
             raise corrupted(f"{where} refers to {symbol.name!r}")

@@ -91,6 +91,59 @@ INSTRUCTION_FIELDS = {
 DATA_SIZES = {Reloc.ABS64: 8, Reloc.ABS32: 4, Reloc.ABS16: 2, Reloc.PREL64: 8,
               Reloc.PREL32: 4, Reloc.PREL16: 2}
 
+# The instruction each type patches, as (mask, value) pairs of which one must match its word,
+# so that a type changed to another that patches other bits is caught: on AArch64 only the
+# immediate bits of an instruction are blank.
+_B, _BL = (0xFC000000, 0x14000000), (0xFC000000, 0x94000000)
+_ADR, _ADRP = (0x9F000000, 0x10000000), (0x9F000000, 0x90000000)
+_ADD_IMM = (0x7FC00000, 0x11000000)                  # ADD (immediate), no shift
+_LDST_UIMM = (0x3B000000, 0x39000000)                # load/store, unsigned offset
+_LDR_LITERAL = (0x3B000000, 0x18000000)
+_MOVW = (0x1F800000, 0x12800000)                     # MOVZ, MOVN, MOVK
+INSTRUCTIONS = {
+    Reloc.JUMP26: [_B], Reloc.CALL26: [_BL],
+    Reloc.CONDBR19: [(0xFF000010, 0x54000000), (0x7E000000, 0x34000000)],   # B.cond, CBZ
+    Reloc.TSTBR14: [(0x7E000000, 0x36000000)],                             # TBZ, TBNZ
+    Reloc.ADR_PREL_LO21: [_ADR], Reloc.ADR_PREL_PG_HI21: [_ADRP],
+    Reloc.ADR_PREL_PG_HI21_NC: [_ADRP], Reloc.ADR_GOT_PAGE: [_ADRP],
+    Reloc.ADD_ABS_LO12_NC: [_ADD_IMM],
+    Reloc.LDST8_ABS_LO12_NC: [_LDST_UIMM], Reloc.LDST16_ABS_LO12_NC: [_LDST_UIMM],
+    Reloc.LDST32_ABS_LO12_NC: [_LDST_UIMM], Reloc.LDST64_ABS_LO12_NC: [_LDST_UIMM],
+    Reloc.LDST128_ABS_LO12_NC: [_LDST_UIMM], Reloc.LD64_GOT_LO12_NC: [(0xFFC00000, 0xF9400000)],
+    Reloc.LD_PREL_LO19: [_LDR_LITERAL], Reloc.GOT_LD_PREL19: [(0xFF000000, 0x58000000)],
+    Reloc.MOVW_UABS_G0: [_MOVW], Reloc.MOVW_UABS_G0_NC: [_MOVW], Reloc.MOVW_UABS_G1: [_MOVW],
+    Reloc.MOVW_UABS_G1_NC: [_MOVW], Reloc.MOVW_UABS_G2: [_MOVW], Reloc.MOVW_UABS_G2_NC: [_MOVW],
+    Reloc.MOVW_UABS_G3: [_MOVW],
+}
+# The 16-bit group each MOVW type moves (the instruction's hw field), and the access size
+# each LDST type scales its offset by.
+_MOVW_GROUP = {Reloc.MOVW_UABS_G0: 0, Reloc.MOVW_UABS_G0_NC: 0, Reloc.MOVW_UABS_G1: 1,
+               Reloc.MOVW_UABS_G1_NC: 1, Reloc.MOVW_UABS_G2: 2, Reloc.MOVW_UABS_G2_NC: 2,
+               Reloc.MOVW_UABS_G3: 3}
+_LDST_SIZE = {Reloc.LDST8_ABS_LO12_NC: 1, Reloc.LDST16_ABS_LO12_NC: 2,
+              Reloc.LDST32_ABS_LO12_NC: 4, Reloc.LDST64_ABS_LO12_NC: 8,
+              Reloc.LDST128_ABS_LO12_NC: 16}
+
+
+def instruction_mismatch(r_type, data, offset, executable):
+    """Why the word at `offset` of a section's stored `data` (zeros past its end) is not an
+    instruction of the kind `r_type` patches, or None. Data relocations are not checked."""
+    forms = INSTRUCTIONS.get(r_type)
+    if forms is None:
+        return None
+    word = int.from_bytes(data[offset:offset + 4], "little")
+    if not executable or not any(word & mask == value for mask, value in forms):
+        return f"is not at an instruction it applies to ({word:#010x})"
+    if r_type in _MOVW_GROUP and (word >> 21) & 3 != _MOVW_GROUP[r_type]:
+        return f"is not at a move of bits {16 * _MOVW_GROUP[r_type]} and up ({word:#010x})"
+    if r_type in _LDST_SIZE:
+        size, vector, opc = word >> 30, (word >> 26) & 1, (word >> 22) & 3
+        access = 16 if vector and size == 0 and opc & 2 else 1 << size
+        if access != _LDST_SIZE[r_type]:
+            return f"is at a {access}-byte access, not {_LDST_SIZE[r_type]} ({word:#010x})"
+    return None
+
+
 # Calls and jumps: they land on S + A.
 BRANCH_BIAS = {Reloc.JUMP26: 0, Reloc.CALL26: 0}
 

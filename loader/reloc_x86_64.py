@@ -70,6 +70,31 @@ FIELD_SIZES = {
     R.X86_64_REX_GOTPCRELX: 4,
 }
 
+def instruction_mismatch(r_type, data, offset, executable):
+    """Why the bytes before the field at `offset` of a section's stored `data` are not the
+    instruction `r_type` patches, or None. In code, the 32-bit PC-relative types patch a
+    RIP-relative displacement (ModRM mod 00, r/m 101 just before it), PLT32 a call or jump
+    (E8, E9, 0F 8x), the 64-bit types a `movabsq` immediate (REX.W, B8+r); 32 and 32S have
+    too many forms to check, and data is not checked."""
+    if not executable:
+        return None
+    before = data[max(offset - 2, 0):offset].rjust(2, b"\0")
+    if r_type == R.X86_64_PLT32:
+        if before[1] in (0xE8, 0xE9) or before[0] == 0x0F and before[1] & 0xF0 == 0x80:
+            return None
+        return "is not at a call or jump"
+    if r_type in _RIP_RELATIVE:
+        return None if before[1] & 0xC7 == 0x05 else "is not at a RIP-relative operand"
+    if FIELD_SIZES[r_type] == 8:
+        if before[0] & 0xF8 == 0x48 and before[1] & 0xF8 == 0xB8:
+            return None
+        return "is not at a movabsq immediate"
+    return None
+
+
+_RIP_RELATIVE = {R.X86_64_PC32, R.X86_64_GOTPCREL, R.X86_64_GOTPCRELX,
+                 R.X86_64_REX_GOTPCRELX, R.X86_64_GOTPC32}
+
 # Calls and jumps: the rel32 is the last field of the instruction, so the CPU adds it to the
 # address 4 bytes after the place, and S + A + 4 is where the branch lands.
 BRANCH_BIAS = {R.X86_64_PLT32: 4}

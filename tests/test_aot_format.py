@@ -275,3 +275,23 @@ def test_jump_table_entries_refer_past_their_code(tmp_path):
     module = AotModule(compile_wat(text, tmp_path, size_level=0, opt_level=0))
     f = module.instantiate().exports["f"]
     assert [f(i) for i in (0, 1, 150, 199)] == [1393, 1386, 343, 0]
+
+
+@pytest.mark.parametrize("r_type, word, problem", [
+    ("CALL26", 0x94000000, None),                           # bl
+    ("JUMP26", 0x94000000, "is not at an instruction"),     # a call is not a jump
+    ("LDST16_ABS_LO12_NC", 0x94000000, "is not at an instruction"),
+    ("ADR_GOT_PAGE", 0x90000010, None),                     # adrp x16
+    ("LD64_GOT_LO12_NC", 0xF9400210, None),                 # ldr x16, [x16]
+    ("LDST64_ABS_LO12_NC", 0xF9400210, None),
+    ("LDST32_ABS_LO12_NC", 0xF9400210, "is at a 8-byte access, not 4"),
+    ("LDST128_ABS_LO12_NC", 0x3DC00020, None),              # ldr q0, [x1]
+    ("MOVW_UABS_G1_NC", 0xF2A00000, None),                  # movk x0, #0, lsl 16
+    ("MOVW_UABS_G2_NC", 0xF2A00000, "is not at a move of bits 32"),
+])
+def test_aarch64_relocation_types_match_their_instruction(r_type, word, problem):
+    """On AArch64 only the immediate bits are blank, so a relocation type corrupted into
+    another is caught by the instruction it would patch."""
+    from pywamr.loader.reloc_aarch64 import Reloc, instruction_mismatch
+    found = instruction_mismatch(Reloc[r_type], word.to_bytes(4, "little"), 0, True)
+    assert found == problem if problem is None else problem in found

@@ -261,6 +261,15 @@ def test_call_that_lands_inside_a_function(aot, tmp_path):
     refused(tmp_path, with_field(aot, f"{prefix}.addend", r.addend + 8), "branches to")
 
 
+def test_call_turned_into_a_data_reference(aot, tmp_path):
+    """PLT32 -> PC32 at a call: the field is blank either way, the instruction tells."""
+    from pywamr.loader.host import host_arch
+    if host_arch() != "x86_64":
+        pytest.skip("x86_64 relocation numbers")
+    prefix, r, _ = relocation_to(aot, "memmove")
+    refused(tmp_path, with_field(aot, f"{prefix}.type", 2), "is not at a RIP-relative operand")
+
+
 def test_got_reference_with_another_addend(aot, tmp_path):
     prefix, r, _ = relocation_to(aot, "pywamr_guard_state")
     refused(tmp_path, with_field(aot, f"{prefix}.addend", r.addend - 4), "has addend")
