@@ -65,6 +65,26 @@ def test_v128_wrappers_carry_v128_values_as_i64_pairs():
     assert ours == {**items(events), "global g": 6 << 64 | 5}
 
 
+@needs_wasm_tools
+def test_a_wrong_engine_is_caught(monkeypatch):
+    """End to end: an AOT engine that returns a wrong value diverges, the others do not."""
+    from pywamr.fuzz import engines
+    real = engines.run_aot
+
+    def wrong(aot, plan, emit):
+        def tampered(event):
+            if event[0] == "call" and event[2] == ["ok", [1]]:
+                event = ["call", event[1], ["ok", [2]]]
+            emit(event)
+        real(aot, plan, tampered)
+
+    monkeypatch.setattr(engines, "run_aot", wrong)
+    wasm = wat('(module (func (export "one") (result i32) i32.const 1))')
+    result = check_module(wasm, 1, ["interp", "aot-O0-checks"])
+    assert list(result.diffs) == ["aot-O0-checks"]
+    assert result.diffs["aot-O0-checks"][0] == ("call 0", ["ok", [1]], ["ok", [2]])
+
+
 def test_a_crash_is_an_outcome_not_the_end_of_the_harness():
     def crash(emit):
         emit(["instantiate", ["ok"]])
