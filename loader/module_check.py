@@ -80,14 +80,21 @@ def check_symbols(aot, module, relocs):
             raise corrupted(f"{name} is not in executable code")
         if symbol.offset % relocs.FUNCTION_ALIGNMENT:
             raise corrupted(f"{name} is not aligned as the compiler aligns functions")
+        start = (symbol.section, symbol.offset)
+        if start in functions:
+            raise corrupted(f"{name} starts where {functions[start]} does")
+        return start
 
+    # Each adapter, function and the fault handler is a function of its own; only array
+    # calls for equal signatures could be one function under several names.
+    functions = {}          # (section, offset) -> name
     num_imported = module.num_imported_funcs
-    for func_index in range(num_imported):
-        entry_point(f"aot_import_{func_index}")
-    for func_index in range(num_imported, num_imported + len(module.funcs)):
-        entry_point(f"aot_func_{func_index}")
+    names = [f"aot_import_{i}" for i in range(num_imported)]
+    names += [f"aot_func_{i}" for i in range(num_imported, num_imported + len(module.funcs))]
     if aot.target.bounds_checks == "guard-pages":
-        entry_point(HANDLER_SYMBOL)
+        names.append(HANDLER_SYMBOL)
+    for name in names:
+        functions[entry_point(name)] = name
     array_calls = {}
     for type_index in set(module.func_type_indices()):
         name = _array_call_name(module, type_index, defined)

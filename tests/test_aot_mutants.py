@@ -208,6 +208,14 @@ def test_function_symbol_misaligned(aot, tmp_path):
             "aot_func_3 is not aligned as the compiler aligns functions")
 
 
+@pytest.mark.parametrize("name, onto", [("aot_func_4", "aot_func_2"),
+                                        ("aot_array_call_0", "aot_import_0")])
+def test_function_symbol_moved_onto_another(aot, tmp_path, name, onto):
+    other = field(aot, f"{symbol(aot, onto)}.offset").value
+    refused(tmp_path, with_field(aot, f"{symbol(aot, name)}.offset", other),
+            f"starts where {onto} does")
+
+
 def test_function_symbol_in_data(aot, tmp_path):
     refused(tmp_path, with_field(aot, f"{symbol(aot, 'aot_import_0')}.section", 1),
             "aot_import_0 is not in executable code")
