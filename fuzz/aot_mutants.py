@@ -219,16 +219,24 @@ def run(aot, count, seed, jobs=1, timeout=TIMEOUT, workdir=None, progress=False)
         results = workdir / f"results-{job}.jsonl"
         pid = os.fork()
         if pid == 0:
+            status = 1
             try:
                 _worker(aot, fields, range(job, count, jobs), seed, timeout, workdir, job,
                         results, progress and job == 0)
+                status = 0
+            except BaseException:
+                import traceback
+                traceback.print_exc()
             finally:
-                os._exit(0)
+                os._exit(status)
         workers.append((pid, results))
     merged = []
     for pid, results in workers:
         os.waitpid(pid, 0)
         merged += [json.loads(line) for line in results.read_text().splitlines()]
+    if len(merged) != count:
+        raise RuntimeError(f"aot_mutants: {count - len(merged)} mutants have no result "
+                           f"(a worker failed: see its traceback above)")
     return sorted(merged, key=lambda result: result["index"])
 
 

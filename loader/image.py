@@ -53,52 +53,60 @@ def relocation_module(arch):
 def check_relocations(aot, relocs):
     """Refuse, with one line, any relocation that does not fit the object (module docstring);
     `relocs` is the architecture's relocation table."""
-    sections, symbols = aot.sections, aot.symbols
     starts = {}        # section index -> the offsets its symbols are at
-    for symbol in symbols:
+    for symbol in aot.symbols:
         if symbol.section is not None:
             starts.setdefault(symbol.section, set()).add(symbol.offset)
     spans = []
     for r in aot.relocations:
-        size, mask, alignment = relocs.field(r.type)
-        section = sections[r.section]
-        name = relocs.RELOCATION_NAMES.get(r.type, str(r.type))
-        where = f"{name} at {section.name!r}+{r.offset:#x}"
-        if r.offset + size > section.size or r.offset % alignment:
-            raise corrupted(f"{where} does not fit its section")
-        stored = int.from_bytes(section.data[r.offset:r.offset + size], "little")
-        if stored & mask:
-            raise corrupted(f"{where} patches code, not a field left blank for it")
-        mismatch = relocs.instruction_mismatch(r.type, section.data, r.offset,
-                                               section.executable)
-        if mismatch:
-            raise corrupted(f"{where} {mismatch}")
-        symbol = symbols[r.symbol]
-        if (symbol.name == GOT_SYMBOL and symbol.section is None) != (r.type in relocs.GOT_TYPES):
-            raise corrupted(f"{where} refers to {symbol.name!r}")
-        if symbol.section is None and r.type in relocs.DEFINED_ONLY_TYPES:
-            raise corrupted(f"{where} refers to {symbol.name!r}, which is not in the object")
-        if symbol.section is None:
-            target, end = r.addend, 0
-        else:
-            target, end = symbol.offset + r.addend, sections[symbol.section].size
-        if r.type in relocs.PC_RELATIVE_DATA and not section.executable:
-            end += r.offset
-        if not -TARGET_SLACK <= target <= end + TARGET_SLACK:
-            raise corrupted(f"{where} points outside the section of {symbol.name!r} "
-                            f"(addend {r.addend:#x})")
-        exact = relocs.EXACT_ADDENDS.get(r.type)
-        if exact is not None and r.addend != exact:
-            raise corrupted(f"{where} has addend {r.addend}, not {exact}")
-        bias = relocs.BRANCH_BIAS.get(r.type)
-        if bias is not None and not _lands_on_symbol(symbol, target + bias, sections, starts):
-            raise corrupted(f"{where} branches to {symbol.name!r}{r.addend:+#x}, "
-                            f"which is not a function")
+        section = aot.sections[r.section]
+        where = f"{relocs.RELOCATION_NAMES.get(r.type, r.type)} at {section.name!r}+{r.offset:#x}"
+        size = _check_place(r, section, relocs, where)
+        _check_target(r, section, aot.symbols[r.symbol], aot.sections, starts, relocs, where)
         spans.append((r.section, r.offset, r.offset + size, where))
     spans.sort()
     for (section, _, end, where), (next_section, start, _, other) in zip(spans, spans[1:]):
         if section == next_section and start < end:
             raise corrupted(f"{where} overlaps {other}")
+
+
+def _check_place(r, section, relocs, where):
+    """The bytes `r` patches: inside its section, blank, in an instruction of its kind.
+    Returns how many bytes they are."""
+    size, mask, alignment = relocs.field(r.type)
+    if r.offset + size > section.size or r.offset % alignment:
+        raise corrupted(f"{where} does not fit its section")
+    if int.from_bytes(section.data[r.offset:r.offset + size], "little") & mask:
+        raise corrupted(f"{where} patches code, not a field left blank for it")
+    mismatch = relocs.instruction_mismatch(r.type, section.data, r.offset, section.executable)
+    if mismatch:
+        raise corrupted(f"{where} {mismatch}")
+    return size
+
+
+def _check_target(r, section, symbol, sections, starts, relocs, where):
+    """What `r` refers to: a symbol its type can refer to, and near it."""
+    external = symbol.section is None
+    if (symbol.name == GOT_SYMBOL and external) != (r.type in relocs.GOT_TYPES):
+        raise corrupted(f"{where} refers to {symbol.name!r}")
+    if external and r.type in relocs.DEFINED_ONLY_TYPES:
+        raise corrupted(f"{where} refers to {symbol.name!r}, which is not in the object")
+    if external:
+        target, end = r.addend, 0
+    else:
+        target, end = symbol.offset + r.addend, sections[symbol.section].size
+    if r.type in relocs.PC_RELATIVE_DATA and not section.executable:
+        end += r.offset
+    if not -TARGET_SLACK <= target <= end + TARGET_SLACK:
+        raise corrupted(f"{where} points too far from {symbol.name!r} "
+                        f"(addend {r.addend:#x})")
+    exact = relocs.EXACT_ADDENDS.get(r.type)
+    if exact is not None and r.addend != exact:
+        raise corrupted(f"{where} has addend {r.addend}, not {exact}")
+    bias = relocs.BRANCH_BIAS.get(r.type)
+    if bias is not None and not _lands_on_symbol(symbol, target + bias, sections, starts):
+        raise corrupted(f"{where} branches to {symbol.name!r}{r.addend:+#x}, "
+                        f"which is not a function")
 
 
 def _lands_on_symbol(symbol, landing, sections, starts):

@@ -258,7 +258,7 @@ def test_relocations_are_checked_before_anything_is_mapped(aot, monkeypatch):
                      SimpleNamespace(sections=parsed.sections, symbols=parsed.symbols,
                                      relocations=[bad] + parsed.relocations[1:]),
                      parsed.target._asdict())
-    assert "points outside the section" in refusal(data)
+    assert "points too far from" in refusal(data)
     assert mapped == []
 
 
