@@ -7,7 +7,7 @@ why in `unavailable()`, and the report prints that reason in its cells.
 import shutil
 import sys
 
-from compilers import PYAOTC, WASMTIME, missing_module
+from compilers import PYAOTC, PYAOTC_CHECKS, WASMTIME, missing_module
 from programs import BENCH_DIR
 
 
@@ -46,6 +46,12 @@ class PyiwasmAot(Runtime):
 
     def command(self, program, args):
         return [sys.executable, "-m", "pywamr.loader", str(self.compiler.output(program)), *args]
+
+
+class PyiwasmAotChecked(PyiwasmAot):
+    """The same without guard pages: what a host that allows no signal handler pays."""
+    name, label = "pyiwasm-checks", "pyiwasm on pyaotc -O3 --bounds-checks on"
+    compiler = PYAOTC_CHECKS
 
 
 class Interpreter(Runtime):
@@ -115,12 +121,13 @@ class PythonNothing(Runtime):
 
 
 NATIVE, PYIWASM, INTERP = Native(), PyiwasmAot(), Interpreter()
+PYIWASM_CHECKS = PyiwasmAotChecked()
 WASMTIME_ROW, NODE, CPYTHON, PYWASM = Wasmtime(), Node(), CPython(), Pywasm()
 
 ROWS_BY_TIER = {
-    "full": [NATIVE, PYIWASM, WASMTIME_ROW, NODE],
+    "full": [NATIVE, PYIWASM, PYIWASM_CHECKS, WASMTIME_ROW, NODE],
     "small": [NATIVE, INTERP, CPYTHON],
     "tiny": [NATIVE, INTERP, PYWASM, CPYTHON],
 }
 STARTUP_ROWS = [NATIVE, PythonNothing(), PYIWASM, INTERP, WASMTIME_ROW, NODE, PYWASM]
-BY_NAME = {row.name: row for row in STARTUP_ROWS + [CPYTHON]}
+BY_NAME = {row.name: row for row in STARTUP_ROWS + [CPYTHON, PYIWASM_CHECKS]}
