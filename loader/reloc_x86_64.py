@@ -74,8 +74,8 @@ def instruction_mismatch(r_type, data, offset, executable):
     """Why the bytes before the field at `offset` of a section's stored `data` are not the
     instruction `r_type` patches, or None. In code, the 32-bit PC-relative types patch a
     RIP-relative displacement (ModRM mod 00, r/m 101 just before it), PLT32 a call or jump
-    (E8, E9, 0F 8x), the 64-bit types a `movabsq` immediate (REX.W, B8+r); 32 and 32S have
-    too many forms to check, and data is not checked."""
+    (E8, E9, 0F 8x), the 64-bit types a `movabsq` immediate (REX.W, B8+r), and 32 and 32S
+    anything but that (they have too many forms to check more); data is not checked."""
     if not executable:
         return None
     before = data[max(offset - 2, 0):offset].rjust(2, b"\0")
@@ -85,10 +85,11 @@ def instruction_mismatch(r_type, data, offset, executable):
         return "is not at a call or jump"
     if r_type in _RIP_RELATIVE:
         return None if before[1] & 0xC7 == 0x05 else "is not at a RIP-relative operand"
-    if FIELD_SIZES[r_type] == 8:
-        if before[0] & 0xF8 == 0x48 and before[1] & 0xF8 == 0xB8:
-            return None
+    movabsq = before[0] & 0xF8 == 0x48 and before[1] & 0xF8 == 0xB8
+    if FIELD_SIZES[r_type] == 8 and not movabsq:
         return "is not at a movabsq immediate"
+    if FIELD_SIZES[r_type] == 4 and movabsq:
+        return "is at a movabsq immediate, which has 8 bytes"
     return None
 
 
