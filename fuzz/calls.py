@@ -1,7 +1,7 @@
 """The calls made on each module: every exported function with several argument sets (zeros,
 small numbers, edge values, random bits), in rounds, so that one call sees the memory and
 globals the calls before it left. Then the state compared at the end: every exported memory,
-global and table.
+global and table, and the log of the calls to the host (host.py).
 
 A plan is plain JSON-able data, so that it can go to an engine in another process (the arm64
 Python under qemu) and so that it holds all the types the engines need.
@@ -9,6 +9,7 @@ Python under qemu) and so that it holds all the types the engines need.
 
 import random
 
+from . import host
 from .wasm_info import read_module
 
 REFUEL = "fuzz:refuel"
@@ -94,7 +95,11 @@ def make_plan(wasm: bytes, seed: int) -> dict:
         wrapper = f"{V128_WRAPPER}global:{export.index}"
         if wrapper in names:
             calls.append(call(wrapper, [], ["i64", "i64"], []))
+    for module, name, kind in info.imports:
+        if module != "host" or kind != "func" or name not in host.SIGNATURES:
+            raise ValueError(f"import {module}.{name} ({kind}) is not one the harness offers")
     return {
+        "imports": [name for _, name, _ in info.imports],
         "refuel": REFUEL in names,
         "calls": calls,
         "memories": [e.name for e in info.exported("memory")],

@@ -9,17 +9,35 @@ import json
 import sys
 
 try:
-    from . import outcomes
+    from . import host, outcomes
 except ImportError:    # loaded by path, outside the package
+    import host
     import outcomes
 
 from pywamr.runtime.errors import Trap, WasmError
 
 
+def host_imports(plan, log):
+    """The plan's imports as our engines take them, calling `log` (a host.Host)."""
+    from pywamr.runtime.api import HostFunc
+    from pywamr.runtime.types import FuncType
+    functions = {}
+    for name in plan["imports"]:
+        params, results = host.SIGNATURES[name]
+
+        def call(*args, name=name, results=results):
+            out = log.call(name, args)
+            return out[0] if len(results) == 1 else out
+
+        functions[name] = HostFunc(FuncType(params, results), call, raw=True)
+    return {"host": functions} if functions else {}
+
+
 def run_instance(instantiate, plan, emit):
     """Instantiate, make every call of the plan, then report the state."""
+    log = host.Host()
     try:
-        instance = instantiate()
+        instance = instantiate(host_imports(plan, log))
     except Trap as trap:
         emit(["instantiate", ["trap", outcomes.trap_kind(trap.message)]])
         return
@@ -48,11 +66,13 @@ def run_instance(instantiate, plan, emit):
         table = exports[name]
         nulls = [table.get(k) is None for k in range(table.size())]
         emit(["state", f"table {name}", outcomes.table_digest(nulls)])
+    if plan["imports"]:
+        emit(["state", "host log", log.digest()])
 
 
 def run_interp(wasm, plan, emit):
     from pywamr.runtime.interp import Module
-    run_instance(lambda: Module(wasm).instantiate({}), plan, emit)
+    run_instance(lambda imports: Module(wasm).instantiate(imports), plan, emit)
 
 
 def compile_aot(wasm, opt_level, bounds_checks, target=None):
@@ -63,7 +83,7 @@ def compile_aot(wasm, opt_level, bounds_checks, target=None):
 
 def run_aot(aot, plan, emit):
     from pywamr.loader.aot_module import AotModule
-    run_instance(lambda: AotModule(aot).instantiate({}), plan, emit)
+    run_instance(lambda imports: AotModule(aot).instantiate(imports), plan, emit)
 
 
 def main():

@@ -1,5 +1,6 @@
 """Random modules: `wasm-tools smith` configured for exactly the features pywamr claims
-(WebAssembly 2.0), then a pass of our own over the text that
+(WebAssembly 2.0) and for imports from host.py's functions only, then a pass of our own over
+the text that
 
 - exports `fuzz:refuel`, which resets smith's fuel counter (`--ensure-termination`), so that
   every call gets the same budget rather than what earlier calls left;
@@ -13,13 +14,15 @@
 Everything derives from the module seed: the same seed gives the same module and calls.
 """
 
+import hashlib
+import os
 import random
 import re
 import subprocess
 import tempfile
 from pathlib import Path
 
-from . import kernels
+from . import host, kernels
 from .wasm_info import read_module
 
 FUEL = 200
@@ -38,7 +41,7 @@ SMITH_FLAGS = [
     *(arg for name, on in FEATURES.items() for arg in (f"--{name}-enabled", str(on).lower())),
     "--canonicalize-nans", "true",     # NaN bit patterns are the engines' choice
     "--export-everything", "true",
-    "--max-imports", "0",
+    "--max-imports", "6",     # from host.py's functions only: see smith_flags
     "--max-memories", "1",
     "--memory-max-size-required", "true",   # memory.grow stays small on every engine
     "--max-table-elements", "1000", "--table-max-size-required", "true",  # table.grow too
@@ -62,11 +65,24 @@ def smith_flags(rng):
     """The flags for one module: the fixed ones, and memory sizes and offsets that vary."""
     pages = rng.choice([1, 1, 2, 4])
     offsets = rng.choice(["90,9,1", "90,9,1", "50,40,10"])
-    flags = SMITH_FLAGS + ["--max-memory32-bytes", str(pages * 65536),
+    flags = SMITH_FLAGS + ["--available-imports", str(available_imports()),
+                           "--max-memory32-bytes", str(pages * 65536),
                            "--memory-offset-choices", offsets]
     if rng.random() < 0.8:
         flags += ["--min-memories", "1"]
     return flags
+
+
+def available_imports():
+    """A module importing every host function (host.py), in a file for smith, made once."""
+    text = host.import_text()
+    path = Path(tempfile.gettempdir(),
+                f"pywamr-fuzz-imports-{hashlib.sha256(text.encode()).hexdigest()[:12]}.wasm")
+    if not path.exists():
+        part = path.with_suffix(f".{os.getpid()}")
+        part.write_bytes(run_tool(["parse", "-", "-o", "/dev/stdout"], text.encode()))
+        part.replace(path)
+    return path
 
 
 def run_tool(args, data=None):

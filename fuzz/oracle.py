@@ -8,7 +8,7 @@ not read here (their reference is the interpreter's value).
 
 import struct
 
-from . import outcomes
+from . import host, outcomes
 
 
 def to_val(wasmtime, valtype, bits):
@@ -40,6 +40,37 @@ def to_bits(wasmtime, valtype, value):
     return value
 
 
+def from_bits(wasmtime, valtype, bits):
+    """Bits as the Python value a wasmtime-py host function returns."""
+    if valtype == "i32":
+        return bits - (1 << 32) if bits >> 31 else bits
+    if valtype == "i64":
+        return bits - (1 << 64) if bits >> 63 else bits
+    if valtype == "f32":
+        return struct.unpack("<f", struct.pack("<I", bits))[0]
+    return struct.unpack("<d", struct.pack("<Q", bits))[0]
+
+
+def host_functions(wasmtime, store, plan, log):
+    """The plan's imports, in order, as wasmtime functions calling `log` (a host.Host)."""
+    valtype = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64,
+               "f32": wasmtime.ValType.f32, "f64": wasmtime.ValType.f64,
+               "externref": wasmtime.ValType.externref, "funcref": wasmtime.ValType.funcref}
+    functions = []
+    for name in plan["imports"]:
+        params, results = host.SIGNATURES[name]
+
+        def call(*args, name=name, params=params, results=results):
+            bits = [to_bits(wasmtime, t, a) for t, a in zip(params, args)]
+            out = [from_bits(wasmtime, t, b) for t, b in zip(results, log.call(name, bits))]
+            return None if not out else out[0] if len(out) == 1 else tuple(out)
+
+        functype = wasmtime.FuncType([valtype[t]() for t in params],
+                                     [valtype[t]() for t in results])
+        functions.append(wasmtime.Func(store, functype, call))
+    return functions
+
+
 def trap_kind(wasmtime, error):
     code = getattr(error, "trap_code", None)
     if code is not None:
@@ -55,9 +86,10 @@ def run_wasmtime(wasm, plan, emit):
     import wasmtime
 
     store = wasmtime.Store()
+    log = host.Host()
     try:
         module = wasmtime.Module(store.engine, wasm)
-        instance = wasmtime.Instance(store, module, [])
+        instance = wasmtime.Instance(store, module, host_functions(wasmtime, store, plan, log))
     except wasmtime.Trap as trap:
         emit(["instantiate", ["trap", trap_kind(wasmtime, trap)]])
         return
@@ -92,3 +124,5 @@ def run_wasmtime(wasm, plan, emit):
         nulls = [to_bits(wasmtime, "funcref", table.get(store, k)) is None
                  for k in range(table.size(store))]
         emit(["state", f"table {name}", outcomes.table_digest(nulls)])
+    if plan["imports"]:
+        emit(["state", "host log", log.digest()])

@@ -26,7 +26,7 @@ class ModuleInfo:
     globals: list = field(default_factory=list)      # (valtype, mutable, init) per global
     exports: list = field(default_factory=list)
     start: int | None = None
-    num_imports: int = 0
+    imports: list = field(default_factory=list)      # (module, name, kind) in order
 
     def func_type(self, index):
         return self.types[self.funcs[index]]
@@ -131,9 +131,9 @@ def read_module(wasm: bytes) -> ModuleInfo:
                 info.types.append((tuple(body.vec(body.valtype)), tuple(body.vec(body.valtype))))
         elif section == 2:
             for _ in range(body.uleb()):
-                body.name(), body.name()
+                module, name = body.name(), body.name()
                 kind = body.byte()
-                info.num_imports += 1
+                info.imports.append((module, name, KINDS[kind]))
                 if kind == 0:
                     info.funcs.append(body.uleb())
                 elif kind == 1:
