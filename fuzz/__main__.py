@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import shrink
-from .compare import AOT, ARM64, CONFIGS, arm64_available, check_module
+from .compare import ARM64, CONFIGS, arm64_available, check_module
 from .generate import GeneratorError, generate
 
 BATCH = 10

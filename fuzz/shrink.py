@@ -10,7 +10,6 @@ purpose: the shrunk module's calls and values are not the original's.
 
 import argparse
 import json
-import os
 import stat
 import subprocess
 import sys
