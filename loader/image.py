@@ -91,18 +91,24 @@ def _check_target(r, section, symbol, sections, starts, relocs, where):
         raise corrupted(f"{where} refers to {symbol.name!r}")
     if external and r.type in relocs.DEFINED_ONLY_TYPES:
         raise corrupted(f"{where} refers to {symbol.name!r}, which is not in the object")
-    if external:
-        target, end = r.addend, 0
+    addends = relocs.ADDEND_RANGES.get(r.type)
+    if addends is not None:
+        # A GOT reference: the addend is no place in a section but a fixed bias.
+        if not addends[0] <= r.addend <= addends[1]:
+            raise corrupted(f"{where} has addend {r.addend}, not "
+                            + (f"{addends[0]}" if addends[0] == addends[1]
+                               else f"in {addends[0]}..{addends[1]}"))
+        target = r.addend
     else:
-        target, end = symbol.offset + r.addend, sections[symbol.section].size
-    if r.type in relocs.PC_RELATIVE_DATA and not section.executable:
-        end += r.offset
-    if not -TARGET_SLACK <= target <= end + TARGET_SLACK:
-        raise corrupted(f"{where} points too far from {symbol.name!r} "
-                        f"(addend {r.addend:#x})")
-    exact = relocs.EXACT_ADDENDS.get(r.type)
-    if exact is not None and r.addend != exact:
-        raise corrupted(f"{where} has addend {r.addend}, not {exact}")
+        if external:
+            target, end = r.addend, 0
+        else:
+            target, end = symbol.offset + r.addend, sections[symbol.section].size
+        if r.type in relocs.PC_RELATIVE_DATA and not section.executable:
+            end += r.offset
+        if not -TARGET_SLACK <= target <= end + TARGET_SLACK:
+            raise corrupted(f"{where} points too far from {symbol.name!r} "
+                            f"(addend {r.addend:#x})")
     bias = relocs.BRANCH_BIAS.get(r.type)
     if bias is not None and not _lands_on_symbol(symbol, target + bias, sections, starts):
         raise corrupted(f"{where} branches to {symbol.name!r}{r.addend:+#x}, "

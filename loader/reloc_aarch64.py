@@ -148,7 +148,8 @@ def instruction_mismatch(r_type, data, offset, executable):
 BRANCH_BIAS = {Reloc.JUMP26: 0, Reloc.CALL26: 0}
 
 # The GOT slot of a symbol holds S + A, and the code only ever asks for S itself.
-EXACT_ADDENDS = {Reloc.ADR_GOT_PAGE: 0, Reloc.LD64_GOT_LO12_NC: 0, Reloc.GOT_LD_PREL19: 0}
+ADDEND_RANGES = {Reloc.ADR_GOT_PAGE: (0, 0), Reloc.LD64_GOT_LO12_NC: (0, 0),
+                 Reloc.GOT_LD_PREL19: (0, 0)}
 
 # Types that data (a jump table) holds as an offset from elsewhere in the data: S + A - P.
 PC_RELATIVE_DATA = {Reloc.PREL16, Reloc.PREL32, Reloc.PREL64}

@@ -100,13 +100,15 @@ _RIP_RELATIVE = {R.X86_64_PC32, R.X86_64_GOTPCREL, R.X86_64_GOTPCRELX,
 # address 4 bytes after the place, and S + A + 4 is where the branch lands.
 BRANCH_BIAS = {R.X86_64_PLT32: 4}
 
-# References to the GOT have one possible addend: -4 when the 32-bit PC-relative field ends
-# the instruction (it always does: a load of a slot or of the GOT's address, a call through
-# a slot), 0 for a slot's offset from the GOT, and 9 for the GOT's distance from the label
-# of the large code model's `leaq .L(%rip)` (7 bytes), to which the `movabsq` immediate that
-# follows it is added (2 bytes of opcode before the field).
-EXACT_ADDENDS = {R.X86_64_GOTPCREL: -4, R.X86_64_GOTPCRELX: -4, R.X86_64_REX_GOTPCRELX: -4,
-                 R.X86_64_GOTPC32: -4, R.X86_64_GOT64: 0, R.X86_64_GOTPC64: 9}
+# The addends references to the GOT can have, as (lowest, highest): -4 when the 32-bit
+# PC-relative field ends the instruction (it always does: a load of a slot or of the GOT's
+# address, a call through a slot), 0 for a slot's offset from the GOT. In the large code
+# model the GOT's address is `leaq .L(%rip)` (7 bytes) plus a `movabsq` immediate whose
+# GOTPC64 addend is the field's distance from .L: 9 when the movabsq follows at once (2 bytes
+# of opcode before the field), more when LLVM schedules other instructions between them.
+ADDEND_RANGES = {R.X86_64_GOTPCREL: (-4, -4), R.X86_64_GOTPCRELX: (-4, -4),
+                 R.X86_64_REX_GOTPCRELX: (-4, -4), R.X86_64_GOTPC32: (-4, -4),
+                 R.X86_64_GOT64: (0, 0), R.X86_64_GOTPC64: (9, 64)}
 
 # Types that data (a jump table) holds as an offset from elsewhere in the data: S + A - P.
 PC_RELATIVE_DATA = {R.X86_64_PC32, R.X86_64_PC64}
