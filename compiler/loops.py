@@ -27,8 +27,8 @@ ordinary checked version, which takes over for the iterations after that (the on
 or the rest of a loop that runs on past B). With B as a second induction variable the fast
 version has a single exit whose trip count LLVM computes as the minimum of the two.
 
-`find_loop` recognises the shape by evaluating the body once over symbolic values: a value
-is a constant, a loop-invariant local, or `P + C` for a pointer P at the start of the
+`find_loop` recognises the shape by evaluating the body over symbolic values (`Linear`): a
+constant, plus unchanged locals, plus at most one pointer P, as it was at the start of the
 iteration (phase 0) or after its step (phase 1). A local is a pointer if the body assigns it
 exactly once, with its own start value plus a step.
 """
@@ -40,28 +40,7 @@ from llvmlite import ir
 from pywamr.runtime import opcodes
 from pywamr.runtime.validator import LANE_ACCESSES, LANE_OPS, MEMORY_ACCESSES, SIGNATURES
 
-from .signatures import I32, I64, V128
-
-# The bytes each access touches: scalar loads and stores by type, SIMD by what they move.
-_ACCESS_SIZES = {}
-for _name, _size in [
-        ("i32.load", 4), ("i64.load", 8), ("f32.load", 4), ("f64.load", 8),
-        ("i32.load8_s", 1), ("i32.load8_u", 1), ("i32.load16_s", 2), ("i32.load16_u", 2),
-        ("i64.load8_s", 1), ("i64.load8_u", 1), ("i64.load16_s", 2), ("i64.load16_u", 2),
-        ("i64.load32_s", 4), ("i64.load32_u", 4),
-        ("i32.store", 4), ("i64.store", 8), ("f32.store", 4), ("f64.store", 8),
-        ("i32.store8", 1), ("i32.store16", 2), ("i64.store8", 1), ("i64.store16", 2),
-        ("i64.store32", 4),
-        ("v128.load", 16), ("v128.store", 16),
-        ("v128.load8x8_s", 8), ("v128.load8x8_u", 8), ("v128.load16x4_s", 8),
-        ("v128.load16x4_u", 8), ("v128.load32x2_s", 8), ("v128.load32x2_u", 8),
-        ("v128.load8_splat", 1), ("v128.load16_splat", 2), ("v128.load32_splat", 4),
-        ("v128.load64_splat", 8), ("v128.load32_zero", 4), ("v128.load64_zero", 8),
-        ("v128.load8_lane", 1), ("v128.load16_lane", 2), ("v128.load32_lane", 4),
-        ("v128.load64_lane", 8), ("v128.store8_lane", 1), ("v128.store16_lane", 2),
-        ("v128.store32_lane", 4), ("v128.store64_lane", 8)]:
-    _ACCESS_SIZES[opcodes.NAMES[_name]] = _size
-del _name, _size
+from .signatures import I64
 
 _LOCAL_GET = opcodes.NAMES["local.get"]
 _LOCAL_SET = opcodes.NAMES["local.set"]
@@ -197,18 +176,22 @@ def _evaluate(body, assigned, candidates):
                 and any(v.pointer for v in operands)
             stack.append(_COUNTED if counted else _UNKNOWN)
         elif op in MEMORY_ACCESSES or op in LANE_ACCESSES:
+            # Every access's largest alignment is its size. A lane access takes an address
+            # and a vector.
             if op in MEMORY_ACCESSES:
-                _, params, results = MEMORY_ACCESSES[op]
+                align, params, results = MEMORY_ACCESSES[op]
+                arity = len(params)
             else:
-                params, results = (I32, V128), LANE_ACCESSES[op][2]
-            address = stack[len(stack) - len(params)]
-            del stack[len(stack) - len(params):]
+                align, _, results = LANE_ACCESSES[op]
+                arity = 2
+            address = stack[len(stack) - arity]
+            del stack[len(stack) - arity:]
             if not isinstance(address, Linear):
                 return None
             # The i32 sum must not wrap, and the access must end within memory; the static
             # offset is added to the sum in 64 bits.
             accesses.append((address.pointer, address.invariants, address.constant,
-                             address.constant + imm[1] + _ACCESS_SIZES[op]))
+                             address.constant + imm[1] + (1 << align)))
             stack.extend(_UNKNOWN for _ in results)
         else:
             pops, pushes = _arity(op)
