@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from pywamr.fuzz.outcomes import TRAP_KINDS
 from pywamr.runtime.errors import Exhaustion, Trap
 from pywamr.runtime.interp import Module
 
@@ -371,18 +372,6 @@ class ModuleGen:
         return out
 
 
-# Our trap messages and the wasmtime trap codes that mean the same.
-TRAP_CODES = {
-    "unreachable": "UNREACHABLE",
-    "integer divide by zero": "INTEGER_DIVISION_BY_ZERO",
-    "integer overflow": "INTEGER_OVERFLOW",
-    "invalid conversion to integer": "BAD_CONVERSION_TO_INTEGER",
-    "out of bounds memory access": "MEMORY_OUT_OF_BOUNDS",
-    "undefined element": "TABLE_OUT_OF_BOUNDS",
-    "uninitialized element": "INDIRECT_CALL_TO_NULL",
-    "indirect call type mismatch": "BAD_SIGNATURE",
-    "call stack exhausted": "STACK_OVERFLOW",
-}
 
 
 def compile_wat(text):
@@ -421,7 +410,7 @@ def run_interp(wasm, calls, gen):
         except Exhaustion:
             outcomes.append(("trap", "STACK_OVERFLOW"))
         except Trap as trap:
-            outcomes.append(("trap", TRAP_CODES.get(trap.message.split(" 0")[0], trap.message)))
+            outcomes.append(("trap", TRAP_KINDS.get(trap.message.split(" 0")[0], trap.message)))
     memory = hashlib.sha256(bytes(instance.exports["memory"].buffer)).hexdigest()
     return outcomes, memory
 
