@@ -1,27 +1,38 @@
 """Each engine runs in a forked child that streams its events (outcomes.py) back through a
 pipe, so that a crash of native code, or a hang, is a reported result of that engine rather
 than the end of the harness; and the events before the crash say which call it was.
+
+A hang is a child that used up its CPU time (RLIMIT_CPU), not one that took long: on a busy
+machine a slow engine (the interpreter on a loop-heavy module) would otherwise time out.
+Only a child that blocks without using CPU meets the wall-clock backstop, WALL_FACTOR times
+its CPU time.
 """
 
 import faulthandler
 import json
+import math
 import os
+import resource
 import select
 import signal
 import time
 import traceback
 
+WALL_FACTOR = 10
+
 
 def run_forked(function, args, timeout):
     """function(*args, emit) in a child; its events, ending with ["crash", ...] if the child
-    died or ["timeout", seconds] if it ran past `timeout` seconds."""
+    died or ["timeout", seconds] if it used more than `timeout` seconds of CPU."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
+        seconds = math.ceil(timeout)
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
         _child(function, args, write_end)
     os.close(write_end)
-    events, buffer, deadline = [], b"", time.monotonic() + timeout
+    events, buffer, deadline = [], b"", time.monotonic() + WALL_FACTOR * timeout
     timed_out = False
     with os.fdopen(read_end, "rb", buffering=0) as pipe:
         while True:
@@ -41,7 +52,7 @@ def run_forked(function, args, timeout):
     if timed_out:
         os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
-    if timed_out:
+    if timed_out or os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
         events.append(["timeout", timeout])
     elif os.WIFSIGNALED(status):
         events.append(["crash", f"killed by {signal.Signals(os.WTERMSIG(status)).name}"])
