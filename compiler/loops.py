@@ -17,7 +17,8 @@ hoisted instead, as loop versioning does:
 Only a loop whose condition is counted this way is versioned: LLVM can then compute its trip
 count, and vectorise. Where it cannot (a scan that stops at a loaded value, as in quicksort's
 partition) a fast version would trade one check per iteration for one test of the budget,
-and pay the entry computation on top.
+and pay the entry computation on top; so would a loop with a single access whose pointer
+moves by a step known only at run time.
 
 At loop entry, `plan_budget` computes from the pointers' values and the memory size how many
 iterations B are certain to keep every access in bounds (exactly, in 64 bits: an address in
@@ -104,6 +105,12 @@ def find_loop(instrs, start):
             break
         candidates -= failed
     if not counted:
+        return None
+    # A loop whose one access moves by a step only known at run time (sieve's p += i) is
+    # left as it is: LLVM cannot vectorise it, and its one check costs no more than the test
+    # of the iteration budget would.
+    steps_known = all(pointers[p[0]].constant is not None for p, _, _, _ in accesses if p)
+    if len(accesses) < 2 and not steps_known:
         return None
     groups = {}
     for pointer, invariants, low, high in accesses:
