@@ -51,24 +51,22 @@ class Reader:
         self.pos += n
         return out
 
-    def uleb(self):
+    def _leb(self):
+        """(value, bits read, last byte) of an LEB128."""
         result = shift = 0
         while True:
             b = self.byte()
             result |= (b & 0x7F) << shift
             shift += 7
             if not b & 0x80:
-                return result
+                return result, shift, b
+
+    def uleb(self):
+        return self._leb()[0]
 
     def sleb(self, bits):
-        result = shift = 0
-        while True:
-            b = self.byte()
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        if b & 0x40:
+        result, shift, last = self._leb()
+        if last & 0x40:
             result -= 1 << shift
         return result & ((1 << bits) - 1)
 

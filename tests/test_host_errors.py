@@ -6,9 +6,7 @@ traps in generated code; one raised by a host function must still come out as it
 WASI host. Genuine traps, and the exhaustion of deep wasm recursion, stay traps.
 """
 
-import functools
 import struct
-import subprocess
 import sys
 
 import pytest
@@ -18,6 +16,8 @@ from pywamr.runtime.errors import Exhaustion, Trap
 from pywamr.runtime.interp import Module
 from pywamr.runtime.types import FuncType
 from pywamr.runtime.wasi import WasiHost
+
+from module_text import aot, wasm
 
 HOST = """(module
   (import "host" "f" (func $f (param i32) (result i32)))
@@ -43,18 +43,6 @@ WASI = """(module
 """
 
 HOST_ERRORS = [IndexError, struct.error, ZeroDivisionError, RecursionError, KeyError]
-
-
-@functools.cache
-def wasm(text):
-    return subprocess.run(["wasm-tools", "parse", "-"], input=text.encode(),
-                          capture_output=True, check=True).stdout
-
-
-@functools.cache
-def aot(text):
-    from pywamr.compiler.driver import compile_wasm
-    return compile_wasm(wasm(text))
 
 
 @pytest.fixture(params=["interp", "aot"])

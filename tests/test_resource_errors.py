@@ -7,7 +7,6 @@ reservation, RLIMIT_DATA (which Linux applies to private writable mappings, so a
 pages an AOT memory makes accessible) for allocations.
 """
 
-import functools
 import resource
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import pytest
 from pywamr.loader import cli
 from pywamr.runtime.errors import ResourceError, Trap
 from pywamr.runtime.interp import Module
+
+from module_text import aot, wasm
 
 ENGINES = ["interp", "aot"]
 
@@ -32,19 +33,6 @@ GROW = """(module
   (func (export "table_grow") (param i32) (result i32)
     (table.grow $t (ref.null func) (local.get 0))))
 """
-
-
-@functools.cache
-def wasm(text):
-    return subprocess.run(["wasm-tools", "parse", "-"], input=text.encode(),
-                          capture_output=True, check=True).stdout
-
-
-@functools.cache
-def aot(text):
-    pytest.importorskip("llvmlite")
-    from pywamr.compiler.driver import compile_wasm
-    return compile_wasm(wasm(text))
 
 
 def load(engine, text):
