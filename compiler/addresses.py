@@ -31,10 +31,10 @@ Two things keep LLVM's loop vectoriser from treating wasm code like the C it cam
 
 from llvmlite import ir
 
+from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 from pywamr.runtime.types import MAX_PAGES
 
-from . import abi
 from .signatures import I8, I64
 
 _LOCAL_GET = opcodes.NAMES["local.get"]

@@ -7,6 +7,7 @@ Standard library only, like the loader.
 import struct
 import zlib
 
+from pywamr.runtime.aot_abi import func_symbol
 from pywamr.runtime.aot_layout import (
     CHECKSUM_OFFSET, CHECKSUMMED_FROM, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, HEADER,
     MAGIC, NO_SECTION, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
@@ -29,8 +30,8 @@ def write_aot(module_bytes: bytes, module, image, target: dict) -> bytes:
     defined = {symbol.name for symbol in image.symbols if symbol.section is not None}
     first_defined = module.num_imported_funcs
     for func_index in range(first_defined, first_defined + len(module.funcs)):
-        if f"aot_func_{func_index}" not in defined:
-            raise ValueError(f"the object image has no aot_func_{func_index}")
+        if func_symbol(func_index) not in defined:
+            raise ValueError(f"the object image has no {func_symbol(func_index)}")
 
     payload = b"".join([
         _section(SECTION_TARGET, _target(target) + _string(module_interface(module))),

@@ -10,7 +10,8 @@ memory size, since the callee may have grown memory.
 
 from llvmlite import ir
 
-from . import abi
+from pywamr.runtime import aot_abi as abi
+
 from .signatures import (I64, PTR, FunctionPointer, llvm_function_type, load_slots,
                          returns_via_buffer)
 from .tables import element_pointer

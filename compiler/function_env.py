@@ -12,7 +12,8 @@ site branches, with a cold branch weight, to one shared block per trap code.
 
 from llvmlite import ir
 
-from . import abi
+from pywamr.runtime import aot_abi as abi
+
 from .signatures import I8, I32, I64, PTR, VOID, FunctionPointer
 
 PROPAGATE = 0   # pseudo trap code: the trap code is already stored, just return

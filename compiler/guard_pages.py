@@ -17,7 +17,8 @@ anything else. Turning that fault into a trap takes three pieces of code here:
 
 from llvmlite import ir
 
-from . import abi
+from pywamr.runtime import aot_abi as abi
+
 from .signatures import I8, I32, I64, PTR, VOID
 
 

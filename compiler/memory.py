@@ -6,7 +6,8 @@ formed and checked is addresses.py.
 
 from llvmlite import ir
 
-from . import abi
+from pywamr.runtime import aot_abi as abi
+
 from .addresses import effective_address
 from .signatures import F32, F64, I1, I8, I16, I32, I64, PTR, VOID
 

@@ -8,8 +8,9 @@ when it is called.
 
 from llvmlite import ir
 
-from . import abi
-from .signatures import I32, llvm_function_type, slot_count
+from pywamr.runtime import aot_abi as abi
+
+from .signatures import I32, llvm_function_type
 
 
 class ModuleEnv:
@@ -24,7 +25,7 @@ class ModuleEnv:
         self.global_types = module.all_global_types()
         # Results of multi-value calls pass through a buffer of u64 slots as big as the largest
         # result list needs.
-        self.max_result_slots = max((slot_count(t.results) for t in module.types), default=0)
+        self.max_result_slots = max((abi.slot_count(t.results) for t in module.types), default=0)
         self.start_llvm_module()
 
     def start_llvm_module(self):

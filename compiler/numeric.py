@@ -17,7 +17,8 @@ vectors, and simd.py uses them so. The rules that are easy to get wrong:
 
 from llvmlite import ir
 
-from . import abi
+from pywamr.runtime import aot_abi as abi
+
 from .signatures import F32, F64, I1, I32, I64
 
 MD = ir.MetaDataType()

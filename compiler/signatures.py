@@ -4,6 +4,8 @@ arrays and multi-value result buffers): one slot per value, two for a v128."""
 
 from llvmlite import ir
 
+from pywamr.runtime.aot_abi import slot_count
+
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
 I16 = ir.IntType(16)
@@ -37,10 +39,6 @@ def llvm_function_type(functype):
     if returns_via_buffer(functype):
         return ir.FunctionType(VOID, params + [PTR])
     return ir.FunctionType(llvm_type(functype.results[0]), params)
-
-
-def slot_count(valtypes):
-    return sum(2 if valtype == "v128" else 1 for valtype in valtypes)
 
 
 def to_slots(builder, value, valtype):

@@ -7,7 +7,8 @@ inline; grow, fill, copy, init and elem.drop call runtime helpers.
 
 from llvmlite import ir
 
-from . import abi
+from pywamr.runtime import aot_abi as abi
+
 from .signatures import I32, I64, PTR, VOID
 
 

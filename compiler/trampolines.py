@@ -12,9 +12,11 @@ guard_pages.py.
 
 from llvmlite import ir
 
-from . import abi, guard_pages
+from pywamr.runtime import aot_abi as abi
+
+from . import guard_pages
 from .signatures import (I8, I32, I64, PTR, VOID, FunctionPointer, llvm_function_type,
-                         load_slots, returns_via_buffer, slot_count, store_slots)
+                         load_slots, returns_via_buffer, store_slots)
 
 HOST_CALL_TYPE = ir.FunctionType(VOID, [PTR, I32, PTR])
 
@@ -24,7 +26,7 @@ def define_import_adapter(menv, func_index):
     fn = menv.define_function(abi.import_symbol(func_index), llvm_function_type(functype))
     b = ir.IRBuilder(fn.append_basic_block())
     ctx = fn.args[0]
-    slots = max(slot_count(functype.params), slot_count(functype.results), 1)
+    slots = max(abi.slot_count(functype.params), abi.slot_count(functype.results), 1)
     argv = b.alloca(I64, size=ir.Constant(I32, slots), name="argv")
     store_slots(b, argv, fn.args[1:1 + len(functype.params)], functype.params)
     host_call = b.load(b.gep(ctx, [ir.Constant(I64, abi.CTX_HOST_CALL)], source_etype=I8),

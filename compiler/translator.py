@@ -12,10 +12,11 @@ import struct
 
 from llvmlite import ir
 
+from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 from pywamr.runtime.types import FuncType
 
-from . import abi, calls, memory, numeric, simd, simd_memory, tables
+from . import calls, memory, numeric, simd, simd_memory, tables
 from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv

@@ -12,6 +12,7 @@ instance then shares that code. Nothing is mapped before every check has passed.
 
 import ctypes
 
+from pywamr.runtime import aot_abi
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import AotFormatError, MalformedModule
 from pywamr.runtime.types import MAX_PAGES
@@ -67,7 +68,8 @@ class AotModule:
         """The entry point calling a function of type `type_index` with a u64 argv."""
         entry = self._array_calls.get(type_index)
         if entry is None:
-            name = self._array_call_names.get(type_index, f"aot_array_call_{type_index}")
+            name = self._array_call_names.get(type_index,
+                                               aot_abi.array_call_symbol(type_index))
             entry = _ARRAY_CALL(self.image.address_of(name))
             self._array_calls[type_index] = entry
         return entry

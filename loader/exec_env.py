@@ -8,25 +8,9 @@ There is one ExecEnv per process, so compiled code must not run on two threads a
 import ctypes
 import resource
 
+from pywamr.runtime.aot_abi import (TRAP_HOST_EXCEPTION, TRAP_MESSAGES, TRAP_STACK_EXHAUSTED,
+                                    ExecEnv)
 from pywamr.runtime.errors import Exhaustion, Trap
-
-from .records import ExecEnv
-
-TRAP_MESSAGES = {
-    1: "unreachable",
-    2: "integer divide by zero",
-    3: "integer overflow",
-    4: "invalid conversion to integer",
-    5: "out of bounds memory access",
-    6: "undefined element",
-    7: "uninitialized element",
-    8: "indirect call type mismatch",
-    9: "out of bounds table access",
-}
-TRAP_OUT_OF_BOUNDS_MEMORY = 5
-TRAP_OUT_OF_BOUNDS_TABLE = 9
-TRAP_STACK_EXHAUSTED = 10
-TRAP_HOST_EXCEPTION = 11
 
 EXEC_ENV = ExecEnv()
 EXEC_ENV_ADDRESS = ctypes.addressof(EXEC_ENV)

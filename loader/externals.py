@@ -11,6 +11,7 @@ reach arbitrary C functions by name.
 import ctypes
 import functools
 
+from pywamr.runtime.aot_abi import GUARD_STATE_SYMBOL
 from pywamr.runtime.errors import AotFormatError
 
 from . import guard_pages
@@ -31,13 +32,13 @@ _LIBGCC_FUNCTIONS = {"__divti3", "__udivti3", "__modti3", "__umodti3", "__multi3
 def provides(name) -> bool:
     """Whether `name` is one of the external symbols resolve_external() knows: an object
     that defines one itself is corrupt (its calls would go to its own code instead)."""
-    return name == guard_pages.STATE_SYMBOL or name in _LIBC_FUNCTIONS \
+    return name == GUARD_STATE_SYMBOL or name in _LIBC_FUNCTIONS \
         or name in _LIBM_FUNCTIONS or name in _LIBGCC_FUNCTIONS
 
 
 def resolve_external(name) -> int:
     """The address of the C function `name`, or AotFormatError naming it."""
-    if name == guard_pages.STATE_SYMBOL:      # the one data symbol
+    if name == GUARD_STATE_SYMBOL:      # the one data symbol
         return guard_pages.STATE_ADDRESS
     if name in _LIBC_FUNCTIONS:
         library = _libc()

@@ -7,19 +7,14 @@ trampoline (helpers.py) reads and writes the same slots in the other direction.
 
 import ctypes
 
+from pywamr.runtime.aot_abi import FuncRef, slot_count
 from pywamr.runtime.api import Func
 from pywamr.runtime.types import is_ref
 
 from .exec_env import EXEC_ENV, raise_pending_trap
-from .records import FuncRef
 from .references import ref_to_python, ref_to_raw
 
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
-
-
-def slot_count(valtypes):
-    """A v128 takes two slots, every other value one."""
-    return sum(2 if t == "v128" else 1 for t in valtypes)
 
 
 def read_slots(valtypes, slots):

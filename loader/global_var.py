@@ -3,10 +3,10 @@ instance that imports it (docs/aot-abi.md)."""
 
 import ctypes
 
+from pywamr.runtime.aot_abi import GLOBAL_CELL_SIZE
 from pywamr.runtime.api import Global
 from pywamr.runtime.types import GlobalType, is_ref
 
-from .records import GLOBAL_CELL_SIZE
 from .references import ref_to_python, ref_to_raw
 
 _MASKS = {"i32": 0xFFFF_FFFF, "f32": 0xFFFF_FFFF}

@@ -7,7 +7,7 @@ in a reservation listed in STATE and wasm code is running, and otherwise reinsta
 previous SIGSEGV action, under which the fault then recurs: a crash elsewhere in the
 process stays a crash.
 
-STATE is what the handler reads, through the external symbol `pywamr_guard_state`. The
+STATE is what the handler reads, through the external symbol GUARD_STATE_SYMBOL. The
 handler is installed once per process from the first such module loaded, whose code is kept
 mapped for the life of the process.
 """
@@ -15,15 +15,14 @@ mapped for the life of the process.
 import ctypes
 import signal
 
+from pywamr.runtime.aot_abi import (FAULT_HANDLER_SYMBOL, GUARD_RANGES, GuardState,
+                                    SigAction)
 from pywamr.runtime.errors import ResourceError
 
 from .exec_env import EXEC_ENV_ADDRESS
-from .records import GUARD_RANGES, GuardState, SigAction
 
 STATE = GuardState(exec_env=EXEC_ENV_ADDRESS)
 STATE_ADDRESS = ctypes.addressof(STATE)
-STATE_SYMBOL = "pywamr_guard_state"        # how the handler names STATE (externals.py)
-HANDLER_SYMBOL = "aot_fault_handler"
 
 _SA_SIGINFO = 0x4
 _SA_ONSTACK = 0x08000000
@@ -68,11 +67,11 @@ def install_fault_handler(image):
     current = SigAction()
     _sigaction(signal.SIGSEGV, None, ctypes.byref(current))
     if _handler_image is not None and \
-            current.handler == _handler_image.address_of(HANDLER_SYMBOL):
+            current.handler == _handler_image.address_of(FAULT_HANDLER_SYMBOL):
         return
     if _handler_image is None:
         _handler_image = image
-    action = SigAction(handler=_handler_image.address_of(HANDLER_SYMBOL),
+    action = SigAction(handler=_handler_image.address_of(FAULT_HANDLER_SYMBOL),
                        flags=_SA_SIGINFO | _SA_ONSTACK | _SA_NODEFER)
     if _sigaction(signal.SIGSEGV, ctypes.byref(action), ctypes.byref(STATE.previous)) != 0:
         raise OSError(ctypes.get_errno(), "sigaction(SIGSEGV) failed")

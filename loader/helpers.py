@@ -10,6 +10,8 @@ is set for the compiled code to unwind, and the call from Python re-raises it.
 import ctypes
 import weakref
 
+from pywamr.runtime import aot_abi
+
 from .exec_env import trap_with_exception
 
 _u32 = ctypes.c_uint32
@@ -70,19 +72,18 @@ def _entry_point(restype, argtypes, function):
     return ctypes.CFUNCTYPE(restype, _u64, *argtypes)(guarded)
 
 
-# In the order of the `helpers` table of docs/aot-abi.md.
-_HELPERS = [
-    _entry_point(_i32, [_u32], _memory_grow),
-    _entry_point(None, [_u32, _u32, _u32, _u32], _memory_init),
-    _entry_point(None, [_u32], _data_drop),
-    _entry_point(None, [_u32, _u32, _u32, _u32, _u32], _table_init),
-    _entry_point(None, [_u32], _elem_drop),
-    _entry_point(None, [_u32, _u32, _u32, _u32, _u32], _table_copy),
-    _entry_point(_i32, [_u32, _u64, _u32], _table_grow),
-    _entry_point(None, [_u32, _u32, _u64, _u32], _table_fill),
-]
-HELPERS_TABLE = (ctypes.c_void_p * len(_HELPERS))(
-    *[ctypes.cast(helper, ctypes.c_void_p) for helper in _HELPERS])
+_HELPERS = {
+    aot_abi.HELPER_MEMORY_GROW: _entry_point(_i32, [_u32], _memory_grow),
+    aot_abi.HELPER_MEMORY_INIT: _entry_point(None, [_u32, _u32, _u32, _u32], _memory_init),
+    aot_abi.HELPER_DATA_DROP: _entry_point(None, [_u32], _data_drop),
+    aot_abi.HELPER_TABLE_INIT: _entry_point(None, [_u32, _u32, _u32, _u32, _u32], _table_init),
+    aot_abi.HELPER_ELEM_DROP: _entry_point(None, [_u32], _elem_drop),
+    aot_abi.HELPER_TABLE_COPY: _entry_point(None, [_u32, _u32, _u32, _u32, _u32], _table_copy),
+    aot_abi.HELPER_TABLE_GROW: _entry_point(_i32, [_u32, _u64, _u32], _table_grow),
+    aot_abi.HELPER_TABLE_FILL: _entry_point(None, [_u32, _u32, _u64, _u32], _table_fill),
+}
+HELPERS_TABLE = (ctypes.c_void_p * aot_abi.NUM_HELPERS)(
+    *[ctypes.cast(_HELPERS[slot], ctypes.c_void_p) for slot in range(aot_abi.NUM_HELPERS)])
 HELPERS_ADDRESS = ctypes.addressof(HELPERS_TABLE)
 
 _HOST_CALL = _entry_point(None, [_u32, _u64], _host_call)

@@ -5,17 +5,18 @@ bulk memory and table operations the runtime helpers perform for compiled code.
 
 import ctypes
 
+from pywamr.runtime import aot_abi
+from pywamr.runtime.aot_abi import FuncRef, VMContext
 from pywamr.runtime.api import HostFunc
 from pywamr.runtime.errors import Trap
 from pywamr.runtime.opcodes import NAMES
 
 from .exec_env import EXEC_ENV_ADDRESS, usable_stack_size
-from .func import AotFunc, read_slots, slot_count, write_slots
+from .func import AotFunc, read_slots, write_slots
 from .global_var import AotGlobal
 from .helpers import HELPERS_ADDRESS, HOST_CALL_ADDRESS, register_instance
 from .linking import resolve_imports
 from .memory import AotMemory
-from .records import FuncRef, VMContext
 from .references import register_funcrefs
 from .table import AotTable
 from .type_ids import canonical_type_id
@@ -91,9 +92,9 @@ class Instance:
         for i, extern in enumerate(self._imported("func")):
             if isinstance(extern, HostFunc):
                 functype = module.types[type_indices[i]]
-                slots = max(slot_count(functype.params), slot_count(functype.results))
+                slots = max(aot_abi.slot_count(functype.params), aot_abi.slot_count(functype.results))
                 self.host_funcs[i] = (extern, functype, slots)
-                record = FuncRef(image.address_of(f"aot_import_{i}"), self.ctx_address,
+                record = FuncRef(image.address_of(aot_abi.import_symbol(i)), self.ctx_address,
                                  self.type_ids[type_indices[i]])
             else:
                 record = FuncRef.from_address(extern.funcref_address)
@@ -102,7 +103,7 @@ class Instance:
 
         self.func_defs = (FuncRef * max(len(module.funcs), 1))()
         for j, type_index in enumerate(module.funcs):
-            self.func_defs[j] = FuncRef(image.address_of(f"aot_func_{num_imported + j}"),
+            self.func_defs[j] = FuncRef(image.address_of(aot_abi.func_symbol(num_imported + j)),
                                         self.ctx_address, self.type_ids[type_index])
 
         size = ctypes.sizeof(FuncRef)

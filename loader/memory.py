@@ -8,13 +8,13 @@ import ctypes
 import os
 import weakref
 
+from pywamr.runtime.aot_abi import MemoryDesc
 from pywamr.runtime.api import Memory
 from pywamr.runtime.errors import ResourceError
 from pywamr.runtime.types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
 
 from . import guard_pages
 from .mapping import PROT_READ, PROT_WRITE, Mapping
-from .records import MemoryDesc
 
 GUARD_BELOW = 2 << 30
 RESERVATION = GUARD_BELOW + (8 << 30)

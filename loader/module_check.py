@@ -10,6 +10,7 @@ will look up, each defined once, in executable code.
 
 from itertools import zip_longest
 
+from pywamr.runtime import aot_abi
 from pywamr.runtime.aot_layout import module_interface
 from pywamr.runtime.errors import InvalidModule
 from pywamr.runtime.types import MAX_PAGES
@@ -17,7 +18,6 @@ from pywamr.runtime.validator import validate
 
 from .aot_file import corrupted
 from .externals import provides
-from .guard_pages import HANDLER_SYMBOL
 from .image import GOT_SYMBOL
 
 
@@ -65,7 +65,7 @@ def check_symbols(aot, module, relocs):
             continue
         if provides(symbol.name) or symbol.name == GOT_SYMBOL:
             raise corrupted(f"the object defines {symbol.name!r}, which the loader provides")
-        if not symbol.name.startswith("aot_"):
+        if not symbol.name.startswith(aot_abi.SYMBOL_PREFIX):
             continue
         if symbol.name in defined:
             raise corrupted(f"the object defines {symbol.name!r} twice")
@@ -89,10 +89,11 @@ def check_symbols(aot, module, relocs):
     # calls for equal signatures could be one function under several names.
     functions = {}          # (section, offset) -> name
     num_imported = module.num_imported_funcs
-    names = [f"aot_import_{i}" for i in range(num_imported)]
-    names += [f"aot_func_{i}" for i in range(num_imported, num_imported + len(module.funcs))]
+    names = [aot_abi.import_symbol(i) for i in range(num_imported)]
+    names += [aot_abi.func_symbol(i)
+              for i in range(num_imported, num_imported + len(module.funcs))]
     if aot.target.bounds_checks == "guard-pages":
-        names.append(HANDLER_SYMBOL)
+        names.append(aot_abi.FAULT_HANDLER_SYMBOL)
     for name in names:
         functions[entry_point(name)] = name
     array_calls = {}
@@ -108,7 +109,7 @@ def _array_call_name(module, type_index, defined):
     equal function type will do."""
     wanted = module.types[type_index]
     for index in [type_index] + list(range(len(module.types))):
-        name = f"aot_array_call_{index}"
+        name = aot_abi.array_call_symbol(index)
         if module.types[index] == wanted and name in defined:
             return name
-    return f"aot_array_call_{type_index}"      # entry_point() names it in the error
+    return aot_abi.array_call_symbol(type_index)      # entry_point() names it in the error

@@ -3,11 +3,11 @@ table grows, shared by pointer with every instance that imports it (docs/aot-abi
 
 import ctypes
 
+from pywamr.runtime.aot_abi import TableDesc
 from pywamr.runtime.api import Table
 from pywamr.runtime.errors import ResourceError, Trap
 from pywamr.runtime.types import MAX_TABLE_SIZE, Limits, TableType
 
-from .records import TableDesc
 from .references import ref_to_python, ref_to_raw
 
 # Growing past this many elements fails like growing past the maximum (a practical limit,

@@ -17,24 +17,6 @@ from pywamr.runtime.types import FuncType
 from loader_objects import compile_wat
 
 
-def test_records_match_the_compiler_abi():
-    """The loader's ctypes records and the compiler's offsets spell the same ABI."""
-    from pywamr.compiler import abi
-    from pywamr.loader import records
-    for field, offset in [("memory", abi.CTX_MEMORY), ("globals", abi.CTX_GLOBALS),
-                          ("tables", abi.CTX_TABLES), ("func_imports", abi.CTX_FUNC_IMPORTS),
-                          ("type_ids", abi.CTX_TYPE_IDS), ("func_refs", abi.CTX_FUNC_REFS),
-                          ("exec_env", abi.CTX_EXEC_ENV), ("helpers", abi.CTX_HELPERS),
-                          ("host_call", abi.CTX_HOST_CALL)]:
-        assert getattr(records.VMContext, field).offset == offset
-    assert records.MemoryDesc.size_bytes.offset == abi.MEMORY_SIZE_BYTES
-    assert records.TableDesc.elems.offset == abi.TABLE_ELEMS
-    assert records.FuncRef.type_id.offset == abi.FUNCREF_TYPE_ID
-    assert ctypes.sizeof(records.FuncRef) == abi.FUNCREF_SIZE
-    assert records.ExecEnv.stack_limit.offset == abi.EXEC_ENV_STACK_LIMIT
-    assert records.ExecEnv.stack_size.offset == abi.EXEC_ENV_STACK_SIZE
-
-
 @pytest.fixture
 def load(tmp_path):
     """WAT source -> AotModule, compiled by the real compiler."""

@@ -1,0 +1,177 @@
+"""The native ABI between compiled code and the loader: the contract docs/aot-abi.md explains,
+spelled once.
+
+The compiler (compiler/) generates code that reads these records at these offsets, stores
+these trap codes, calls these helper slots and defines these symbols; the loader (loader/)
+builds the records, fills the slots and looks the symbols up. Both import this module and
+nothing else of each other, so adding a trap code, a helper or a record field is a change
+to this file. The records are ctypes structures because the loader needs them as such; the
+compiler takes their field offsets from them. Standard library only: the loader runs
+without LLVM.
+"""
+
+import ctypes
+
+u32 = ctypes.c_uint32
+u64 = ctypes.c_uint64
+
+
+# --- Records -----------------------------------------------------------------------------
+# Pointers are plain u64, so that null is 0, not None.
+
+class VMContext(ctypes.Structure):
+    """One per instance; every compiled function gets a pointer to its instance's."""
+    _fields_ = [
+        ("memory", u64),         # MemoryDesc* of memory 0, or 0
+        ("globals", u64),        # u8**: one GLOBAL_CELL_SIZE-byte cell per global
+        ("tables", u64),         # TableDesc**
+        ("func_imports", u64),   # FuncRef[number of imported functions], inline
+        ("type_ids", u64),       # u64[number of types]: canonical signature ids
+        ("func_refs", u64),      # FuncRef*[number of functions]
+        ("exec_env", u64),       # ExecEnv*
+        ("helpers", u64),        # void*[NUM_HELPERS]
+        ("host_call", u64),      # void (*)(VMContext*, u32 import_index, u64* argv)
+    ]
+
+
+class MemoryDesc(ctypes.Structure):
+    _fields_ = [("base", u64), ("size_bytes", u64)]
+
+
+class TableDesc(ctypes.Structure):
+    _fields_ = [("size", u64), ("elems", u64), ("max", u64)]
+
+
+class FuncRef(ctypes.Structure):
+    """What a funcref value points at, and what call_indirect checks and calls."""
+    _fields_ = [("code", u64), ("ctx", u64), ("type_id", u64)]
+
+
+class ExecEnv(ctypes.Structure):
+    _fields_ = [
+        ("trap_code", u32),      # 0 while running; a TRAP_* code once compiled code traps
+        ("pad", u32),
+        ("stack_limit", u64),    # u8*: a function entered below it traps; 0 outside wasm
+        ("stack_size", u64),     # the budget the outermost array call arms the limit with
+        ("jmp_buf", u64),        # guard-page mode: the innermost array call's sigjmp_buf
+    ]
+
+
+class SigAction(ctypes.Structure):
+    """glibc's `struct sigaction` on 64-bit Linux (x86_64 and aarch64 alike)."""
+    _fields_ = [("handler", u64), ("mask", ctypes.c_uint8 * 128), ("flags", ctypes.c_int),
+                ("restorer", u64)]
+
+
+GUARD_RANGES = 4096     # linear memories alive at once; each reserves 10 GiB of address space
+
+
+class GuardState(ctypes.Structure):
+    """What the fault handler of guard-page mode reads (docs/aot-abi.md, "Guard pages")."""
+    _fields_ = [("exec_env", u64), ("num_ranges", u64), ("previous", SigAction),
+                ("pad", ctypes.c_uint8 * (256 - ctypes.sizeof(SigAction))),
+                ("ranges", u64 * (2 * GUARD_RANGES))]    # (reservation start, end) pairs
+
+
+GLOBAL_CELL_SIZE = 16
+JMP_BUF_SIZE = 512              # >= sizeof(sigjmp_buf): glibc 200 on x86_64, 312 on aarch64
+SIGINFO_ADDR = 16               # offsetof(siginfo_t, si_addr) on 64-bit Linux
+
+# The offsets the code generator uses.
+CTX_MEMORY = VMContext.memory.offset
+CTX_GLOBALS = VMContext.globals.offset
+CTX_TABLES = VMContext.tables.offset
+CTX_FUNC_IMPORTS = VMContext.func_imports.offset
+CTX_TYPE_IDS = VMContext.type_ids.offset
+CTX_FUNC_REFS = VMContext.func_refs.offset
+CTX_EXEC_ENV = VMContext.exec_env.offset
+CTX_HELPERS = VMContext.helpers.offset
+CTX_HOST_CALL = VMContext.host_call.offset
+MEMORY_BASE = MemoryDesc.base.offset
+MEMORY_SIZE_BYTES = MemoryDesc.size_bytes.offset
+TABLE_SIZE = TableDesc.size.offset
+TABLE_ELEMS = TableDesc.elems.offset
+FUNCREF_CODE = FuncRef.code.offset
+FUNCREF_CTX = FuncRef.ctx.offset
+FUNCREF_TYPE_ID = FuncRef.type_id.offset
+FUNCREF_SIZE = ctypes.sizeof(FuncRef)
+EXEC_ENV_TRAP_CODE = ExecEnv.trap_code.offset
+EXEC_ENV_STACK_LIMIT = ExecEnv.stack_limit.offset
+EXEC_ENV_STACK_SIZE = ExecEnv.stack_size.offset
+EXEC_ENV_JMP_BUF = ExecEnv.jmp_buf.offset
+GUARD_STATE_EXEC_ENV = GuardState.exec_env.offset
+GUARD_STATE_NUM_RANGES = GuardState.num_ranges.offset
+GUARD_STATE_PREVIOUS_ACTION = GuardState.previous.offset
+GUARD_STATE_RANGES = GuardState.ranges.offset
+
+
+# --- Trap codes, stored into ExecEnv.trap_code ---------------------------------------------
+
+TRAP_UNREACHABLE = 1
+TRAP_INTEGER_DIVIDE_BY_ZERO = 2
+TRAP_INTEGER_OVERFLOW = 3
+TRAP_INVALID_CONVERSION = 4
+TRAP_OUT_OF_BOUNDS_MEMORY = 5
+TRAP_UNDEFINED_ELEMENT = 6
+TRAP_UNINITIALIZED_ELEMENT = 7
+TRAP_INDIRECT_CALL_TYPE_MISMATCH = 8
+TRAP_OUT_OF_BOUNDS_TABLE = 9
+TRAP_STACK_EXHAUSTED = 10
+TRAP_HOST_EXCEPTION = 11    # a host function or helper raised; the loader re-raises it
+
+# The spec's wording of each trap (the loader raises Trap(message)).
+TRAP_MESSAGES = {
+    TRAP_UNREACHABLE: "unreachable",
+    TRAP_INTEGER_DIVIDE_BY_ZERO: "integer divide by zero",
+    TRAP_INTEGER_OVERFLOW: "integer overflow",
+    TRAP_INVALID_CONVERSION: "invalid conversion to integer",
+    TRAP_OUT_OF_BOUNDS_MEMORY: "out of bounds memory access",
+    TRAP_UNDEFINED_ELEMENT: "undefined element",
+    TRAP_UNINITIALIZED_ELEMENT: "uninitialized element",
+    TRAP_INDIRECT_CALL_TYPE_MISMATCH: "indirect call type mismatch",
+    TRAP_OUT_OF_BOUNDS_TABLE: "out of bounds table access",
+    TRAP_STACK_EXHAUSTED: "call stack exhausted",
+}
+
+
+# --- Runtime helpers: slots of VMContext.helpers --------------------------------------------
+# Each takes the VMContext* first, then the arguments listed.
+
+HELPER_MEMORY_GROW = 0      # i32 (u32 delta)
+HELPER_MEMORY_INIT = 1      # void (u32 seg, u32 dst, u32 src, u32 n)
+HELPER_DATA_DROP = 2        # void (u32 seg)
+HELPER_TABLE_INIT = 3       # void (u32 table, u32 seg, u32 dst, u32 src, u32 n)
+HELPER_ELEM_DROP = 4        # void (u32 seg)
+HELPER_TABLE_COPY = 5       # void (u32 dst_table, u32 src_table, u32 dst, u32 src, u32 n)
+HELPER_TABLE_GROW = 6       # i32 (u32 table, void* init, u32 delta)
+HELPER_TABLE_FILL = 7       # void (u32 table, u32 dst, void* value, u32 n)
+NUM_HELPERS = 8
+
+
+# --- Symbols --------------------------------------------------------------------------------
+
+SYMBOL_PREFIX = "aot_"                    # every symbol the object defines starts with it
+FAULT_HANDLER_SYMBOL = "aot_fault_handler"
+GUARD_STATE_SYMBOL = "pywamr_guard_state"  # external data: the loader's GuardState
+
+
+def func_symbol(func_index):
+    """A defined function, by its index in the function index space."""
+    return f"aot_func_{func_index}"
+
+
+def import_symbol(func_index):
+    """The adapter that calls the Python host function behind an imported function."""
+    return f"aot_import_{func_index}"
+
+
+def array_call_symbol(type_index):
+    """The entry point Python uses to call any function of this type with a u64 argv."""
+    return f"aot_array_call_{type_index}"
+
+
+# --- Values in u64 slots --------------------------------------------------------------------
+
+def slot_count(valtypes):
+    """How many u64 slots of an argv the values take: a v128 two, every other value one."""
+    return sum(2 if t == "v128" else 1 for t in valtypes)
