@@ -1,8 +1,9 @@
 """The environment of one function being lowered: its builder, its view of the VMContext, and
 its trap exits.
 
-Pointers that never change for the life of an instance (the VMContext fields, the memory base,
-the ExecEnv) are loaded once, in a prologue block ahead of the body. Per-entity pointers
+The ExecEnv of the calling thread is the function's first argument, the VMContext its second.
+Pointers that never change for the life of an instance (the VMContext fields, the memory base)
+are loaded once, in a prologue block ahead of the body. Per-entity pointers
 (global cells, table descriptors, import records, helpers) are loaded where used with
 `!invariant.load`, so LLVM hoists and merges them without making every entry pay for them.
 
@@ -23,7 +24,8 @@ class FunctionEnv:
     def __init__(self, menv, fn, uses_memory):
         self.menv = menv
         self.fn = fn
-        self.ctx = fn.args[0]
+        self._exec_env = fn.args[0]
+        self.ctx = fn.args[1]
         prologue = fn.append_basic_block("prologue")
         body = fn.append_basic_block("body")
         self.prologue = ir.IRBuilder(prologue)
@@ -76,7 +78,8 @@ class FunctionEnv:
         return self._prologue_load(("ctx", offset), self.ctx, offset, PTR)
 
     def exec_env(self):
-        return self.ctx_field(abi.CTX_EXEC_ENV)
+        """The calling thread's ExecEnv*: every access to it goes through here."""
+        return self._exec_env
 
     def memory_base(self):
         return self._prologue_load("memory_base", self.ctx_field(abi.CTX_MEMORY),
