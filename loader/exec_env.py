@@ -37,7 +37,8 @@ _local = threading.local()
 class ThreadExecEnv(ExecEnv):
     """The ExecEnv of one thread, with what the loader keeps beside it: its address (the
     hidden argument), the exception a host function raised (re-raised when the call from
-    Python unwinds), and the most stack compiled code may use on this thread."""
+    Python unwinds), and the most stack compiled code may use on this thread: an instance's
+    stack budget is cut to it, so that deep recursion ends in a trap, not a crash."""
 
     _guard_slot = None
 
@@ -72,19 +73,8 @@ def _stack_size(thread):
         _libc.pthread_attr_destroy(attr)
         if not failed:
             return size.value
-    return _stack_limit()
-
-
-def _stack_limit():
     soft_limit, _ = resource.getrlimit(resource.RLIMIT_STACK)
     return soft_limit if soft_limit != resource.RLIM_INFINITY else 8 << 20
-
-
-def usable_stack_size(requested):
-    """The stack budget compiled code gets: what was asked for, but never more than the
-    process's stack limit allows, so that deep recursion ends in a trap, not a crash. (Each
-    call also keeps within its thread's stack: ThreadExecEnv.stack_cap.)"""
-    return max(min(requested, _stack_limit() - STACK_MARGIN), MIN_STACK_SIZE)
 
 
 def trap_with_exception(exception):

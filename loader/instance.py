@@ -12,7 +12,7 @@ from pywamr.runtime.errors import Trap
 from pywamr.runtime.instance_group import link
 from pywamr.runtime.opcodes import NAMES
 
-from .exec_env import usable_stack_size
+from .exec_env import MIN_STACK_SIZE
 from .func import AotFunc, read_slots, write_slots
 from .global_var import AotGlobal
 from .helpers import HELPERS_ADDRESS, HOST_CALL_ADDRESS, register_instance
@@ -41,7 +41,7 @@ class Instance:
         module = aot_module.module
         self.aot_module = aot_module
         self.module = module
-        self.stack_size = usable_stack_size(stack_size)
+        self.stack_size = max(stack_size, MIN_STACK_SIZE)
         self._functions = {}
         self.externs = resolve_imports(module, imports)   # also keeps the exporters alive
         # The instances this one imports from and this one form a group (instance_group.py).

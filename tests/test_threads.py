@@ -229,3 +229,20 @@ def test_a_host_function_may_call_into_another_group_and_holds_it(engine):
         release.set()
         runner.join()
     assert second["compute"](1) == first["compute"](1) == compute(1)
+
+
+@pytest.mark.parametrize("engine", ["aot", "aot-bounds-checks"])
+def test_a_thread_with_a_small_stack_traps_instead_of_overflowing_it(engine):
+    """An 8 MiB budget on a 2 MiB thread: each thread's ExecEnv cuts the budget to what
+    its own stack holds."""
+    from pywamr.loader.aot_module import AotModule
+    imports = {"env": {"host": HostFunc(HOST_TYPE, lambda x: x)}}
+    exports = AotModule(compiled(WAT, engine == "aot-bounds-checks")).instantiate(
+        imports, stack_size=8 << 20).exports
+    previous = threading.stack_size(2 << 20)
+    try:
+        outcome = run_threads(lambda _: pytest.raises(Exhaustion, exports["rec"], 1 << 30), 1)
+    finally:
+        threading.stack_size(previous)
+    assert outcome[0].type is Exhaustion
+    assert exports["rec"](5000) == 5000
