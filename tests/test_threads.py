@@ -125,7 +125,7 @@ def run_threads(target, count):
         barrier.wait()
         try:
             outcomes[i] = target(i)
-        except BaseException as error:      # noqa: B036 - reported below
+        except BaseException as error:      # re-raised below, on the main thread
             outcomes[i] = error
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
