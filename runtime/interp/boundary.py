@@ -15,7 +15,7 @@ which is unwrapped here: the caller gets the host's exception as it was raised.
 import struct
 import sys
 
-from ..errors import Exhaustion, Trap
+from ..errors import Exhaustion, Trap, TrapCode
 
 DEFAULT_MAX_CALL_DEPTH = 20000
 HEADROOM = 200             # frames for helpers, translation and host functions below the
@@ -79,9 +79,9 @@ def call_into_wasm(function, args, max_call_depth=None):
     except HostError as carrier:
         error = carrier.error
     except ZeroDivisionError:
-        raise Trap("integer divide by zero") from None
+        raise Trap(TrapCode.INTEGER_DIVIDE_BY_ZERO) from None
     except (struct.error, IndexError):
-        raise Trap("out of bounds memory access") from None
+        raise Trap(TrapCode.OUT_OF_BOUNDS_MEMORY) from None
     except RecursionError:
         raise Exhaustion() from None
     finally:

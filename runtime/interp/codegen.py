@@ -552,7 +552,7 @@ class FunctionTranslator:
     # Each handler takes the immediate and returns whether the next instruction is reachable.
 
     def op_unreachable(self, _):
-        self.emit("raise Trap('unreachable')")
+        self.emit("raise Trap(TrapCode.UNREACHABLE)")
         return False
 
     def op_nop(self, _):
