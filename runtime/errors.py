@@ -97,6 +97,22 @@ class Trap(WasmError):
             self.frames.extend(frames)
             self.more_frames = more
 
+    def backtrace(self):
+        """The frames as text, one line each (wasmtime's layout), or "" without frames."""
+        if not self.frames:
+            return ""
+        lines = ["wasm backtrace:"]
+        for i, frame in enumerate(self.frames):
+            line = f"    {i}: func {frame.func_index}"
+            if frame.name is not None:
+                line += f' "{frame.name}"'
+            if frame.offset is not None:
+                line += f" at {frame.offset:#x}"
+            lines.append(line)
+        if self.more_frames:
+            lines.append(f"    ... {self.more_frames} more frames")
+        return "\n".join(lines)
+
 
 _CODES_BY_MESSAGE = {code.value: code for code in TrapCode}
 
