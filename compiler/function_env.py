@@ -192,7 +192,7 @@ class FunctionEnv:
             builder.store(builder.add(count, ir.Constant(I32, 1)), count_slot)
             record = self.fn.append_basic_block("trap.record")
             done = self.fn.append_basic_block("trap.return")
-            has_room = builder.icmp_unsigned("<", count, ir.Constant(I32, abi.MAX_TRAP_FRAMES))
+            has_room = builder.icmp_unsigned("<", count, ir.Constant(I32, abi.MAX_FRAMES))
             builder.cbranch(has_room, record, done)
             builder.position_at_end(record)
             offset = builder.add(builder.mul(builder.zext(count, I64), ir.Constant(I64, 4)),

@@ -8,8 +8,7 @@ There is one ExecEnv per process, so compiled code must not run on two threads a
 import ctypes
 import resource
 
-from pywamr.runtime.aot_abi import (MAX_TRAP_FRAMES, TRAP_HOST_EXCEPTION, TRAP_KINDS,
-                                    TRAP_STACK_EXHAUSTED, ExecEnv)
+from pywamr.runtime.aot_abi import TRAP_HOST_EXCEPTION, TRAP_KINDS, TRAP_STACK_EXHAUSTED, ExecEnv
 from pywamr.runtime.errors import Exhaustion, Frame, Trap
 
 EXEC_ENV = ExecEnv()
@@ -51,8 +50,7 @@ def raise_pending_trap(names):
     if code == 0:
         return
     count = env.frame_count
-    frames = [Frame(index, names.get(index), None)
-              for index in env.frames[:min(count, MAX_TRAP_FRAMES)]]
+    frames = [Frame(index, names.get(index), None) for index in env.frames[:count]]
     env.trap_code = env.frame_count = 0
     if code == TRAP_HOST_EXCEPTION:
         exception, _pending_exception = _pending_exception, None

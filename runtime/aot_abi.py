@@ -12,7 +12,7 @@ without LLVM.
 
 import ctypes
 
-from pywamr.runtime.errors import TrapCode
+from pywamr.runtime.errors import MAX_FRAMES, TrapCode
 
 u32 = ctypes.c_uint32
 u64 = ctypes.c_uint64
@@ -49,9 +49,6 @@ class FuncRef(ctypes.Structure):
     _fields_ = [("code", u64), ("ctx", u64), ("type_id", u64)]
 
 
-MAX_TRAP_FRAMES = 128
-
-
 class ExecEnv(ctypes.Structure):
     _fields_ = [
         ("trap_code", u32),      # 0 while running; a TRAP_* code once compiled code traps
@@ -61,9 +58,9 @@ class ExecEnv(ctypes.Structure):
         ("jmp_buf", u64),        # guard-page mode: the innermost array call's sigjmp_buf
         # The backtrace of a trap: each function the trap unwinds appends its index, the
         # trapping one first; frame_count counts them all, frames keeps the first
-        # MAX_TRAP_FRAMES. Both are 0 while nothing traps.
+        # MAX_FRAMES (errors.py). Both are 0 while nothing traps.
         ("frame_count", u32),
-        ("frames", u32 * MAX_TRAP_FRAMES),
+        ("frames", u32 * MAX_FRAMES),
     ]
 
 

@@ -63,6 +63,8 @@ class TrapCode(enum.Enum):
     CALL_STACK_EXHAUSTED = "call stack exhausted"
 
 
+MAX_FRAMES = 128    # frames a trap keeps, the innermost ones; it counts the others
+
 # One wasm frame of a trap's backtrace: the function's index in the module's function index
 # space, its name from the name section (or None), and the byte offset in the module of the
 # instruction it was executing (or None where the engine does not know it).
@@ -90,12 +92,11 @@ class Trap(WasmError):
         super().__init__(message)
 
     def add_frames(self, frames, more=0):
-        """Record the frames of callers further out the trap unwound through."""
-        if self.more_frames:
-            self.more_frames += len(frames) + more
-        else:
-            self.frames.extend(frames)
-            self.more_frames = more
+        """Record `frames`, callers further out the trap unwound through, and count `more`
+        outer ones that were not recorded; keep at most MAX_FRAMES."""
+        room = 0 if self.more_frames else MAX_FRAMES - len(self.frames)
+        self.frames.extend(frames[:room])
+        self.more_frames += len(frames[room:]) + more
 
     def backtrace(self):
         """The frames as text, one line each (wasmtime's layout), or "" without frames."""
