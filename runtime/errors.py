@@ -50,7 +50,8 @@ class LinkError(WasmError):
 
 class TrapCode(enum.Enum):
     """The kinds of trap, each with the spec's wording as its value. The member's name is the
-    stable, machine-readable identifier."""
+    stable, machine-readable identifier. A new kind is a line here (and, for compiled code
+    to raise it, a TRAP_* code mapped to it in aot_abi.TRAP_KINDS)."""
     UNREACHABLE = "unreachable"
     INTEGER_DIVIDE_BY_ZERO = "integer divide by zero"
     INTEGER_OVERFLOW = "integer overflow"
