@@ -3,9 +3,10 @@
 The loader instantiates the module from this metadata and the compiled code indexes the
 instance's arrays and calls functions with signatures fixed at compile time, so the module
 must be valid WebAssembly, exactly what the writer leaves of it (empty bodies, no custom
-sections but the function names of a name section), have the index spaces the code was compiled for (aot_layout.module_interface),
-keep its memories within the code's memory limit, and come with every symbol the loader
-will look up, each defined once, in executable code.
+sections but the function names of a name section), have the index spaces the code was
+compiled for (aot_layout.module_interface), keep its memories within the code's memory
+limit, and come with every symbol the loader will look up, each defined once, in
+executable code.
 """
 
 from itertools import zip_longest

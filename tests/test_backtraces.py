@@ -156,6 +156,25 @@ def test_interpreter_offsets_are_wasmtime_offsets():
                            for f in expected.value.frames]
 
 
+def test_interpreter_offset_in_an_outlined_part():
+    """Constructs nested too deep for Python run in functions of their own (outlined parts):
+    the frame is still the wasm function's, at the instruction inside the part."""
+    wasmtime = pytest.importorskip("wasmtime")
+    text = ('(module (func $deep (export "deep") (param i32) (result i32)'
+            + " (if (i32.eqz (local.get 0)) (then" * 60
+            + " (drop (i32.div_u (i32.const 1) (local.get 0)))" + "))" * 60
+            + " (i32.const 0)))")
+    store = wasmtime.Store()
+    instance = wasmtime.Instance(store, wasmtime.Module(store.engine, wasm(text)), [])
+    with pytest.raises(wasmtime.Trap) as expected:
+        instance.exports(store)["deep"](store, 0)
+    module = Module(wasm(text))
+    trap = trap_of(module.instantiate().exports["deep"], 0)
+    assert "def f0_1(" in module.function_source(0)
+    assert trap.frames == [Frame(f.func_index, f.func_name, f.module_offset)
+                           for f in expected.value.frames]
+
+
 @pytest.mark.parametrize("subsection", [
     bytes([1, 3, 5, 0, 1]),          # claims 5 names, has part of one
     bytes([1, 9, 1, 0, 1]) + b"f",   # runs past the end of the section
