@@ -70,7 +70,7 @@ class AotFunc(Func):
         if not EXEC_ENV.stack_limit:            # outermost call: its stack budget applies
             EXEC_ENV.stack_size = self.instance.stack_size
         self._array_call(self._code, self._ctx, argv)
-        raise_pending_trap()
+        raise_pending_trap(self.instance.module.func_names)
         return read_slots(self.type.results, argv)
 
     def __repr__(self):
