@@ -12,8 +12,8 @@ from pywamr.runtime.aot_layout import (
     CHECKSUM_OFFSET, CHECKSUMMED_FROM, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, HEADER,
     MAGIC, NO_SECTION, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
     SECTION_RELOCATIONS, SECTION_RECORD, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD,
-    module_interface)
-from pywamr.runtime.decoder import Reader
+    function_names_payload, leb_u32, module_interface, wasm_name)
+from pywamr.runtime.decoder import Reader, parse_function_names
 
 WASM_CODE_SECTION = 10
 WASM_CUSTOM_SECTION = 0
@@ -48,8 +48,11 @@ def write_aot(module_bytes: bytes, module, image, target: dict) -> bytes:
 
 def strip_function_bodies(module_bytes):
     """The module with every function body replaced by an empty one and custom sections
-    dropped: the loader decodes it for the metadata and never needs the code."""
+    dropped but for the function names of the name section, which it keeps at the end: the
+    loader decodes it for the metadata and the names of backtraces, and never needs the
+    code."""
     out = [module_bytes[:8]]
+    func_names = {}
     pos = 8
     while pos < len(module_bytes):
         section_id = module_bytes[pos]
@@ -58,11 +61,16 @@ def strip_function_bodies(module_bytes):
         end = reader.pos + size
         if section_id == WASM_CODE_SECTION:
             count = reader.u32()
-            content = _leb_u32(count) + EMPTY_BODY * count
-            out.append(bytes([section_id]) + _leb_u32(len(content)) + content)
+            content = leb_u32(count) + EMPTY_BODY * count
+            out.append(bytes([section_id]) + leb_u32(len(content)) + content)
         elif section_id != WASM_CUSTOM_SECTION:
             out.append(module_bytes[pos:end])
+        elif reader.name() == "name":
+            func_names = parse_function_names(module_bytes[reader.pos:end])
         pos = end
+    if func_names:
+        content = wasm_name("name") + function_names_payload(func_names)
+        out.append(bytes([WASM_CUSTOM_SECTION]) + leb_u32(len(content)) + content)
     return b"".join(out)
 
 
@@ -111,15 +119,3 @@ def _section(section_id, body):
 def _string(text):
     raw = text.encode("utf-8")
     return struct.pack("<I", len(raw)) + raw
-
-
-def _leb_u32(value):
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)

@@ -8,7 +8,10 @@ are loaded once, in a prologue block ahead of the body. Per-entity pointers
 `!invariant.load`, so LLVM hoists and merges them without making every entry pay for them.
 
 Trapping stores the code into ExecEnv.trap_code and returns (docs/aot-abi.md); every trap
-site branches, with a cold branch weight, to one shared block per trap code.
+site branches, with a cold branch weight, to one shared block per trap code. Those blocks,
+and the one a call whose callee trapped branches to, go through one block that appends the
+function's index to the ExecEnv's frame buffer before returning: the backtrace costs
+nothing until something traps.
 """
 
 from llvmlite import ir
@@ -21,9 +24,10 @@ PROPAGATE = 0   # pseudo trap code: the trap code is already stored, just return
 
 
 class FunctionEnv:
-    def __init__(self, menv, fn, uses_memory):
+    def __init__(self, menv, func_index, uses_memory):
         self.menv = menv
-        self.fn = fn
+        self.func_index = func_index
+        self.fn = fn = menv.function(func_index)
         self._exec_env = fn.args[0]
         self.ctx = fn.args[1]
         prologue = fn.append_basic_block("prologue")
@@ -33,6 +37,7 @@ class FunctionEnv:
         self.builder = ir.IRBuilder(body)
         self._prologue_values = {}
         self._trap_blocks = {}
+        self._unwind_block = None
         self._results_buffer = None
         self._memory_size_slot = None
         # Whether memory accesses check their bounds in code: always, except in the fast
@@ -167,15 +172,40 @@ class FunctionEnv:
         self.trap_if(self.builder.icmp_unsigned("<", sp, limit), abi.TRAP_STACK_EXHAUSTED)
 
     def _trap_block(self, code):
+        if code == PROPAGATE:
+            return self._unwind()
         block = self._trap_blocks.get(code)
         if block is None:
-            block = self.fn.append_basic_block(f"trap.{code}" if code else "trap.propagate")
+            block = self.fn.append_basic_block(f"trap.{code}")
             builder = ir.IRBuilder(block)
-            if code != PROPAGATE:
-                builder.store(ir.Constant(I32, code), self.exec_env())
-            self._return_undefined(builder)
+            builder.store(ir.Constant(I32, code), self.exec_env())
+            builder.branch(self._unwind())
             self._trap_blocks[code] = block
         return block
+
+    def _unwind(self):
+        """The block every trap leaves the function through: it records the function in the
+        ExecEnv's frame buffer (frames[frame_count++] while there is room) and returns."""
+        if self._unwind_block is None:
+            block = self._unwind_block = self.fn.append_basic_block("trap.unwind")
+            builder = ir.IRBuilder(block)
+            env = self.exec_env()
+            count_slot = self.address(env, abi.EXEC_ENV_FRAME_COUNT, builder)
+            count = builder.load(count_slot, typ=I32)
+            builder.store(builder.add(count, ir.Constant(I32, 1)), count_slot)
+            record = self.fn.append_basic_block("trap.record")
+            done = self.fn.append_basic_block("trap.return")
+            has_room = builder.icmp_unsigned("<", count, ir.Constant(I32, abi.MAX_FRAMES))
+            builder.cbranch(has_room, record, done)
+            builder.position_at_end(record)
+            offset = builder.add(builder.mul(builder.zext(count, I64), ir.Constant(I64, 4)),
+                                 ir.Constant(I64, abi.EXEC_ENV_FRAMES))
+            slot = builder.gep(env, [offset], source_etype=I8)
+            builder.store(ir.Constant(I32, self.func_index), slot)
+            builder.branch(done)
+            builder.position_at_end(done)
+            self._return_undefined(builder)
+        return self._unwind_block
 
     def _return_undefined(self, builder):
         ret = self.fn.function_type.return_type

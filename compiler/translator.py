@@ -41,7 +41,7 @@ class FunctionTranslator:
         self.functype = menv.func_types[func_index]
         self.body = body
         ops = {instr.op for instr in body.body}
-        self.fx = FunctionEnv(menv, menv.function(func_index),
+        self.fx = FunctionEnv(menv, func_index,
                               uses_memory=not ops.isdisjoint(_MEMORY_OPS))
         self.is_leaf = ops.isdisjoint(_CALL_OPS)
         self.stack = []

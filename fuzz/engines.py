@@ -39,7 +39,7 @@ def run_instance(instantiate, plan, emit):
     try:
         instance = instantiate(host_imports(plan, log))
     except Trap as trap:
-        emit(["instantiate", ["trap", outcomes.trap_kind(trap.message)]])
+        emit(["instantiate", ["trap", outcomes.trap_kind(trap)]])
         return
     except WasmError as error:
         emit(["instantiate", ["error", f"{type(error).__name__}: {error}"]])
@@ -52,7 +52,7 @@ def run_instance(instantiate, plan, emit):
         try:
             out = exports[call["name"]].call_bits(call["args"])
         except Trap as trap:
-            emit(["call", i, ["trap", outcomes.trap_kind(trap.message)]])
+            emit(["call", i, ["trap", outcomes.trap_kind(trap)]])
             continue
         except Exception as error:    # not a trap: an engine error, reported, not fatal
             emit(["call", i, ["error", f"{type(error).__name__}: {error}"]])

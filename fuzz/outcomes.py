@@ -12,18 +12,20 @@ This module is loaded by path on the arm64 Python too: standard library only.
 
 import hashlib
 
-# Trap kinds are wasmtime's trap code names; our engines' spec messages map onto them.
+from pywamr.runtime.errors import TrapCode
+
+# Trap kinds are wasmtime's trap code names; our engines' trap codes map onto them.
 TRAP_KINDS = {
-    "unreachable": "UNREACHABLE",
-    "integer divide by zero": "INTEGER_DIVISION_BY_ZERO",
-    "integer overflow": "INTEGER_OVERFLOW",
-    "invalid conversion to integer": "BAD_CONVERSION_TO_INTEGER",
-    "out of bounds memory access": "MEMORY_OUT_OF_BOUNDS",
-    "undefined element": "TABLE_OUT_OF_BOUNDS",
-    "out of bounds table access": "TABLE_OUT_OF_BOUNDS",
-    "uninitialized element": "INDIRECT_CALL_TO_NULL",
-    "indirect call type mismatch": "BAD_SIGNATURE",
-    "call stack exhausted": "STACK_OVERFLOW",
+    TrapCode.UNREACHABLE: "UNREACHABLE",
+    TrapCode.INTEGER_DIVIDE_BY_ZERO: "INTEGER_DIVISION_BY_ZERO",
+    TrapCode.INTEGER_OVERFLOW: "INTEGER_OVERFLOW",
+    TrapCode.INVALID_CONVERSION_TO_INTEGER: "BAD_CONVERSION_TO_INTEGER",
+    TrapCode.OUT_OF_BOUNDS_MEMORY: "MEMORY_OUT_OF_BOUNDS",
+    TrapCode.UNDEFINED_ELEMENT: "TABLE_OUT_OF_BOUNDS",
+    TrapCode.OUT_OF_BOUNDS_TABLE: "TABLE_OUT_OF_BOUNDS",
+    TrapCode.UNINITIALIZED_ELEMENT: "INDIRECT_CALL_TO_NULL",
+    TrapCode.INDIRECT_CALL_TYPE_MISMATCH: "BAD_SIGNATURE",
+    TrapCode.CALL_STACK_EXHAUSTED: "STACK_OVERFLOW",
 }
 # wasmtime's own messages, for errors it reports without a trap code.
 WASMTIME_MESSAGES = {
@@ -34,12 +36,10 @@ WASMTIME_MESSAGES = {
 }
 
 
-def trap_kind(message: str) -> str:
-    """The kind of one of our engines' traps, from its spec message."""
-    for text, kind in TRAP_KINDS.items():
-        if message.startswith(text):
-            return kind
-    return f"other: {message}"
+def trap_kind(trap) -> str:
+    """The kind of one of our engines' traps (a runtime.errors.Trap)."""
+    kind = TRAP_KINDS.get(trap.code)
+    return kind if kind is not None else f"other: {trap.message}"
 
 
 def value(valtype, bits):

@@ -5,9 +5,9 @@ imports only argparse at the top and then just the engine the file needs: the AO
 a .aot file, the interpreter for a .wasm file. Never the compiler, llvmlite or lief.
 
 Exit status: the program's own (proc_exit, or 0 when _start returns); 134 after a trap (like
-wasmtime, the status of an abort); 1 for any error before or around the run (a bad file, a
-missing import, a bad flag value, memory that cannot be had); 2 for a bad command line
-(argparse).
+wasmtime, the status of an abort; the one-line message is followed by the wasm backtrace);
+1 for any error before or around the run (a bad file, a missing import, a bad flag value,
+memory that cannot be had); 2 for a bad command line (argparse).
 """
 
 import argparse
@@ -256,6 +256,8 @@ def main(argv=None):
         status = run(options)
     except Trap as trap:
         status = _report("wasm trap", trap, TRAP_STATUS)
+        if trap.frames and sys.stderr is not None:
+            print(trap.backtrace(), file=sys.stderr, flush=True)
     except (WasmError, UsageError) as error:
         status = _report("error", error, ERROR_STATUS)
     except MemoryError:

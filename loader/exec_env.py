@@ -15,9 +15,8 @@ import ctypes
 import resource
 import threading
 
-from pywamr.runtime.aot_abi import (TRAP_HOST_EXCEPTION, TRAP_MESSAGES, TRAP_STACK_EXHAUSTED,
-                                    ExecEnv)
-from pywamr.runtime.errors import Exhaustion, Trap
+from pywamr.runtime.aot_abi import TRAP_HOST_EXCEPTION, TRAP_KINDS, TRAP_STACK_EXHAUSTED, ExecEnv
+from pywamr.runtime.errors import Exhaustion, Frame, Trap
 
 from . import guard_pages
 
@@ -85,15 +84,22 @@ def trap_with_exception(exception):
     env.trap_code = TRAP_HOST_EXCEPTION
 
 
-def raise_pending_trap(env):
-    """Raise the trap compiled code ended with on `env`, if any, and clear it."""
+def raise_pending_trap(env, names):
+    """Raise the trap compiled code ended with on `env`, if any, with the frames it unwound
+    (function names from `names`, index -> name), and clear both."""
     code = env.trap_code
     if code == 0:
         return
-    env.trap_code = 0
+    count = env.frame_count
+    frames = [Frame(index, names.get(index), None) for index in env.frames[:count]]
+    env.trap_code = env.frame_count = 0
     if code == TRAP_HOST_EXCEPTION:
         exception, env.pending_exception = env.pending_exception, None
-        raise exception or Trap("host function failed")
-    if code == TRAP_STACK_EXHAUSTED:
-        raise Exhaustion()
-    raise Trap(TRAP_MESSAGES.get(code, f"unknown trap code {code}"))
+        exception = exception or Trap("host function failed")
+    elif code == TRAP_STACK_EXHAUSTED:
+        exception = Exhaustion()
+    else:
+        exception = Trap(TRAP_KINDS.get(code, f"unknown trap code {code}"))
+    if isinstance(exception, Trap):       # a host's own exception carries no wasm frames
+        exception.add_frames(frames, count - len(frames))
+    raise exception

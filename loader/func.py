@@ -77,7 +77,7 @@ class AotFunc(Func):
             if not env.stack_limit:  # the thread's outermost call: its stack budget applies
                 env.stack_size = min(self.instance.stack_size, env.stack_cap)
             self._array_call(env.address, self._code, self._ctx, argv)
-            raise_pending_trap(env)
+            raise_pending_trap(env, self.instance.module.func_names)
         finally:
             if entered is not None:
                 entered.leave()

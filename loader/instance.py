@@ -8,7 +8,7 @@ import ctypes
 from pywamr.runtime import aot_abi
 from pywamr.runtime.aot_abi import FuncRef, VMContext
 from pywamr.runtime.api import HostFunc
-from pywamr.runtime.errors import Trap
+from pywamr.runtime.errors import Trap, TrapCode
 from pywamr.runtime.instance_group import link
 from pywamr.runtime.opcodes import NAMES
 
@@ -214,7 +214,7 @@ class Instance:
         data = self.data_segments[segment]
         memory = self.memories[0]
         if src + n > len(data) or not memory.in_bounds(dst, n):
-            raise Trap("out of bounds memory access")
+            raise Trap(TrapCode.OUT_OF_BOUNDS_MEMORY)
         ctypes.memmove(memory.base + dst, data[src:src + n], n)
 
     def data_drop(self, segment):
@@ -224,7 +224,7 @@ class Instance:
         elems = self.elem_segments[segment]
         table = self.tables[table_index]
         if src + n > len(elems):
-            raise Trap("out of bounds table access")
+            raise Trap(TrapCode.OUT_OF_BOUNDS_TABLE)
         table.check_range(dst, n)
         table.elems[dst:dst + n] = elems[src:src + n]
 

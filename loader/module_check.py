@@ -3,15 +3,16 @@
 The loader instantiates the module from this metadata and the compiled code indexes the
 instance's arrays and calls functions with signatures fixed at compile time, so the module
 must be valid WebAssembly, exactly what the writer leaves of it (empty bodies, no custom
-sections), have the index spaces the code was compiled for (aot_layout.module_interface),
-keep its memories within the code's memory limit, and come with every symbol the loader
-will look up, each defined once, in executable code.
+sections but the function names of a name section), have the index spaces the code was
+compiled for (aot_layout.module_interface), keep its memories within the code's memory
+limit, and come with every symbol the loader will look up, each defined once, in
+executable code.
 """
 
 from itertools import zip_longest
 
 from pywamr.runtime import aot_abi
-from pywamr.runtime.aot_layout import module_interface
+from pywamr.runtime.aot_layout import function_names_payload, module_interface
 from pywamr.runtime.errors import InvalidModule
 from pywamr.runtime.types import MAX_PAGES
 from pywamr.runtime.validator import validate
@@ -32,8 +33,12 @@ def check_module(aot, module):
         if code.num_locals or len(code.body) != 1:
             raise corrupted(f"its wasm module has a body for function "
                             f"{module.num_imported_funcs + i}")
-    if module.customs:
-        raise corrupted(f"its wasm module has a custom section {module.customs[0][0]!r}")
+    names = [("name", function_names_payload(module.func_names))] if module.func_names else []
+    for custom in module.customs:
+        if custom not in names:
+            raise corrupted(f"its wasm module has a custom section {custom[0]!r}")
+    if len(module.customs) > len(names):
+        raise corrupted("its wasm module has two name sections")
     lines = module_interface(module).split("\n")
     for line, wanted in zip_longest(lines, aot.target.interface.split("\n")):
         if line != wanted:

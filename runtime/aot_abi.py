@@ -12,6 +12,8 @@ without LLVM.
 
 import ctypes
 
+from pywamr.runtime.errors import MAX_FRAMES, TrapCode
+
 u32 = ctypes.c_uint32
 u64 = ctypes.c_uint64
 
@@ -56,6 +58,11 @@ class ExecEnv(ctypes.Structure):
         ("stack_limit", u64),    # u8*: a function entered below it traps; 0 outside wasm
         ("stack_size", u64),     # the budget the outermost array call arms the limit with
         ("jmp_buf", u64),        # guard-page mode: the innermost array call's sigjmp_buf
+        # The backtrace of a trap: each function the trap unwinds appends its index, the
+        # trapping one first; frame_count counts them all, frames keeps the first
+        # MAX_FRAMES (errors.py). Both are 0 while nothing traps.
+        ("frame_count", u32),
+        ("frames", u32 * MAX_FRAMES),
     ]
 
 
@@ -102,6 +109,8 @@ EXEC_ENV_TRAP_CODE = ExecEnv.trap_code.offset
 EXEC_ENV_STACK_LIMIT = ExecEnv.stack_limit.offset
 EXEC_ENV_STACK_SIZE = ExecEnv.stack_size.offset
 EXEC_ENV_JMP_BUF = ExecEnv.jmp_buf.offset
+EXEC_ENV_FRAME_COUNT = ExecEnv.frame_count.offset
+EXEC_ENV_FRAMES = ExecEnv.frames.offset
 GUARD_STATE_NUM_THREADS = GuardState.num_threads.offset
 GUARD_STATE_NUM_RANGES = GuardState.num_ranges.offset
 GUARD_STATE_PREVIOUS_ACTION = GuardState.previous.offset
@@ -123,18 +132,18 @@ TRAP_OUT_OF_BOUNDS_TABLE = 9
 TRAP_STACK_EXHAUSTED = 10
 TRAP_HOST_EXCEPTION = 11    # a host function or helper raised; the loader re-raises it
 
-# The spec's wording of each trap (the loader raises Trap(message)).
-TRAP_MESSAGES = {
-    TRAP_UNREACHABLE: "unreachable",
-    TRAP_INTEGER_DIVIDE_BY_ZERO: "integer divide by zero",
-    TRAP_INTEGER_OVERFLOW: "integer overflow",
-    TRAP_INVALID_CONVERSION: "invalid conversion to integer",
-    TRAP_OUT_OF_BOUNDS_MEMORY: "out of bounds memory access",
-    TRAP_UNDEFINED_ELEMENT: "undefined element",
-    TRAP_UNINITIALIZED_ELEMENT: "uninitialized element",
-    TRAP_INDIRECT_CALL_TYPE_MISMATCH: "indirect call type mismatch",
-    TRAP_OUT_OF_BOUNDS_TABLE: "out of bounds table access",
-    TRAP_STACK_EXHAUSTED: "call stack exhausted",
+# The kind of each trap (runtime/errors.py has their wording; the loader raises Trap(kind)).
+TRAP_KINDS = {
+    TRAP_UNREACHABLE: TrapCode.UNREACHABLE,
+    TRAP_INTEGER_DIVIDE_BY_ZERO: TrapCode.INTEGER_DIVIDE_BY_ZERO,
+    TRAP_INTEGER_OVERFLOW: TrapCode.INTEGER_OVERFLOW,
+    TRAP_INVALID_CONVERSION: TrapCode.INVALID_CONVERSION_TO_INTEGER,
+    TRAP_OUT_OF_BOUNDS_MEMORY: TrapCode.OUT_OF_BOUNDS_MEMORY,
+    TRAP_UNDEFINED_ELEMENT: TrapCode.UNDEFINED_ELEMENT,
+    TRAP_UNINITIALIZED_ELEMENT: TrapCode.UNINITIALIZED_ELEMENT,
+    TRAP_INDIRECT_CALL_TYPE_MISMATCH: TrapCode.INDIRECT_CALL_TYPE_MISMATCH,
+    TRAP_OUT_OF_BOUNDS_TABLE: TrapCode.OUT_OF_BOUNDS_TABLE,
+    TRAP_STACK_EXHAUSTED: TrapCode.CALL_STACK_EXHAUSTED,
 }
 
 

@@ -5,7 +5,7 @@ depend on the runtime and never on each other."""
 import struct
 
 MAGIC = b"\x00pyaot\r\n"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 # magic, format version, CRC-32 of every byte after this field, payload length
 HEADER = struct.Struct("<8sIIQ")
@@ -34,6 +34,34 @@ RELOCATION_RECORD = struct.Struct("<IIQIIq")  # section, type, offset, symbol, r
 # Limits on what a reader accepts, so that a corrupt size cannot ask for absurd mappings.
 MAX_OBJECT_SIZE = 1 << 30        # sum of the object sections' sizes in memory
 MAX_ALIGNMENT = 4096             # a section's alignment: at most a page
+
+
+def function_names_payload(func_names):
+    """The contents of the one custom section the module section keeps, when the module
+    has function names: a `name` section with only its function-name subsection (id 1), so
+    that backtraces can name functions. `func_names` maps function index -> name."""
+    names = sorted(func_names.items())
+    subsection = leb_u32(len(names)) + b"".join(
+        leb_u32(index) + wasm_name(name) for index, name in names)
+    return b"\x01" + leb_u32(len(subsection)) + subsection
+
+
+def wasm_name(text):
+    """A name as the wasm binary format writes it: LEB128 length, UTF-8 bytes."""
+    raw = text.encode("utf-8")
+    return leb_u32(len(raw)) + raw
+
+
+def leb_u32(value):
+    """Unsigned LEB128, as the wasm binary format writes sizes and indices."""
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if not value:
+            out.append(byte)
+            return bytes(out)
+        out.append(byte | 0x80)
 
 
 def module_interface(module):

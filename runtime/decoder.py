@@ -501,6 +501,8 @@ def parse_function_names(payload):
             sub_id = r.byte()
             size = r.u32()
             end = r.pos + size
+            if end > r.end:
+                r.fail("unexpected end of section or function")
             if sub_id == 1:
                 sub = Reader(payload, r.pos, end)
                 for _ in range(sub.u32()):

@@ -2,7 +2,14 @@
 
 One type per failure class, so callers (the CLIs, the spec-test runner, embedders) can tell a
 malformed binary from an invalid one, a link failure from a trap, without parsing messages.
+
+A trap also says which kind it is (`Trap.code`, a TrapCode: the one table of trap kinds and
+the spec's wording of each, used by both engines, the loader and the fuzz harness) and where
+it happened (`Trap.frames`, the wasm call stack, innermost first).
 """
+
+import enum
+from collections import namedtuple
 
 
 class WasmError(Exception):
@@ -41,19 +48,82 @@ class LinkError(WasmError):
     """Instantiation failed because an import is missing or has the wrong type."""
 
 
-class Trap(WasmError):
-    """A WebAssembly trap. `message` is the spec's wording, e.g. "integer divide by zero"."""
+class TrapCode(enum.Enum):
+    """The kinds of trap, each with the spec's wording as its value. The member's name is the
+    stable, machine-readable identifier. A new kind is a line here (and, for compiled code
+    to raise it, a TRAP_* code mapped to it in aot_abi.TRAP_KINDS)."""
+    UNREACHABLE = "unreachable"
+    INTEGER_DIVIDE_BY_ZERO = "integer divide by zero"
+    INTEGER_OVERFLOW = "integer overflow"
+    INVALID_CONVERSION_TO_INTEGER = "invalid conversion to integer"
+    OUT_OF_BOUNDS_MEMORY = "out of bounds memory access"
+    UNDEFINED_ELEMENT = "undefined element"
+    UNINITIALIZED_ELEMENT = "uninitialized element"
+    INDIRECT_CALL_TYPE_MISMATCH = "indirect call type mismatch"
+    OUT_OF_BOUNDS_TABLE = "out of bounds table access"
+    CALL_STACK_EXHAUSTED = "call stack exhausted"
 
-    def __init__(self, message):
+
+MAX_FRAMES = 128    # frames a trap keeps, the innermost ones; it counts the others
+
+# One wasm frame of a trap's backtrace: the function's index in the module's function index
+# space, its name from the name section (or None), and the byte offset in the module of the
+# instruction it was executing (or None where the engine does not know it).
+Frame = namedtuple("Frame", "func_index name offset")
+
+
+class Trap(WasmError):
+    """A WebAssembly trap. `message` is the spec's wording, e.g. "integer divide by zero";
+    `code` the TrapCode (None for a trap a host function raised with a message of its own).
+    `frames` are the wasm frames the trap unwound, innermost first, and `more_frames` how
+    many outer ones were not recorded (an engine keeps a bounded number)."""
+
+    def __init__(self, what, detail=None):
+        """`what` is a TrapCode, `detail` an operand the message may add ("uninitialized
+        element 2"); a message string is taken as the TrapCode it is the wording of."""
+        if isinstance(what, TrapCode):
+            self.code, message = what, what.value
+        else:
+            self.code, message = _CODES_BY_MESSAGE.get(what), what
+        if detail is not None:
+            message = f"{message} {detail}"
         self.message = message
+        self.frames = []
+        self.more_frames = 0
         super().__init__(message)
+
+    def add_frames(self, frames, more=0):
+        """Record `frames`, callers further out the trap unwound through, and count `more`
+        outer ones that were not recorded; keep at most MAX_FRAMES."""
+        room = 0 if self.more_frames else MAX_FRAMES - len(self.frames)
+        self.frames.extend(frames[:room])
+        self.more_frames += len(frames[room:]) + more
+
+    def backtrace(self):
+        """The frames as text, one line each (wasmtime's layout), or "" without frames."""
+        if not self.frames:
+            return ""
+        lines = ["wasm backtrace:"]
+        for i, frame in enumerate(self.frames):
+            line = f"    {i}: func {frame.func_index}"
+            if frame.name is not None:
+                line += f' "{frame.name}"'
+            if frame.offset is not None:
+                line += f" at {frame.offset:#x}"
+            lines.append(line)
+        if self.more_frames:
+            lines.append(f"    ... {self.more_frames} more frames")
+        return "\n".join(lines)
+
+
+_CODES_BY_MESSAGE = {code.value: code for code in TrapCode}
 
 
 class Exhaustion(Trap):
     """The call stack is exhausted (spec `assert_exhaustion`)."""
 
-    def __init__(self, message="call stack exhausted"):
-        super().__init__(message)
+    def __init__(self):
+        super().__init__(TrapCode.CALL_STACK_EXHAUSTED)
 
 
 class ConcurrentCallError(WasmError):

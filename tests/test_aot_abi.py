@@ -35,7 +35,7 @@ def test_every_trap_code_is_distinct_and_worded():
              and isinstance(value, int)}
     assert len(set(codes.values())) == len(codes)
     assert 0 not in codes.values()           # 0 is "running"
-    unworded = {name for name, value in codes.items() if value not in aot_abi.TRAP_MESSAGES}
+    unworded = {name for name, value in codes.items() if value not in aot_abi.TRAP_KINDS}
     assert unworded == {"TRAP_HOST_EXCEPTION"}   # the host's own exception is re-raised
 
 

@@ -16,10 +16,11 @@ from pywamr.loader.aot_module import AotModule
 from pywamr.loader.host import X86_64_FLAGS, cpu_flags, host_arch
 from pywamr.runtime.aot_layout import (CHECKSUM_OFFSET, CHECKSUMMED_FROM, FORMAT_VERSION, HEADER,
                                        MAGIC, SECTION_HEADER, SECTION_MODULE, SECTION_ORDER,
-                                       module_interface)
+                                       function_names_payload, module_interface)
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import AotFormatError
 
+import module_text
 from loader_objects import compile_wat, wat_to_wasm
 
 WAT = """
@@ -229,6 +230,35 @@ def test_module_with_a_custom_section(aot):
     module = read_aot(aot).module_bytes + b"\x00\x05\x04note"
     assert refusal(with_module_section(aot, module)) == \
         "corrupted .aot file: its wasm module has a custom section 'note'"
+
+
+def test_stripping_keeps_only_the_function_names():
+    """What backtraces need of the name section: the function names; not the local names,
+    nor other custom sections."""
+    named = module_text.wasm("""(module (func $first (param $x i32)) (func $second)
+                                  (@custom "note" "x"))""")
+    assert {name for name, _ in decode_module(named).customs} == {"name", "note"}
+    stripped = decode_module(strip_function_bodies(named))
+    assert stripped.customs == [("name", function_names_payload({0: "first", 1: "second"}))]
+    assert stripped.func_names == {0: "first", 1: "second"}
+
+
+@pytest.mark.parametrize("section, problem", [
+    (b"\x00\x0b\x04name\x02\x04\x01\x00\x00\x00", "a custom section 'name'"),  # locals
+    (b"\x00\x0a\x04name\x01\x03\x01\x00\x00" * 2, "two name sections"),
+], ids=["local names", "two name sections"])
+def test_module_with_another_name_section(aot, section, problem):
+    module = read_aot(aot).module_bytes + section
+    assert refusal(with_module_section(aot, module)) == \
+        f"corrupted .aot file: its wasm module has {problem}"
+
+
+def test_previous_version(aot):
+    """A file of the version before function names were kept is refused by its version."""
+    data = bytearray(aot)
+    struct.pack_into("<I", data, 8, FORMAT_VERSION - 1)
+    assert refusal(bytes(data)) == (f"unsupported .aot format version {FORMAT_VERSION - 1} "
+                                    f"(this loader reads version {FORMAT_VERSION})")
 
 
 def test_module_with_other_index_spaces(aot, tmp_path):

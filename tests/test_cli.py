@@ -111,7 +111,9 @@ def test_trap(tmp_path, engine, body, message):
     wasm = program(engine, wat_module(tmp_path, "trap", start_module(body)), tmp_path)
     done = pyiwasm(wasm)
     assert done.returncode == TRAP_STATUS
-    assert lines(done.stderr) == [f"pyiwasm: wasm trap: {message}"]
+    report = lines(done.stderr)
+    assert report[:2] == [f"pyiwasm: wasm trap: {message}", "wasm backtrace:"]
+    assert [line.split(" at ")[0] for line in report[2:]] == ["    0: func 2"]    # _start
     assert done.stdout == (b"hi\n" if "fd_write" in body else b"")
 
 
@@ -119,7 +121,10 @@ def test_stack_size_bounds_recursion(functions):
     assert lines(pyiwasm("--stack-size", 65536, "-f", "depth", functions, 10).stdout) == ["10"]
     done = pyiwasm("--stack-size", 65536, "-f", "depth", functions, 100000)
     assert done.returncode == TRAP_STATUS
-    assert lines(done.stderr) == ["pyiwasm: wasm trap: call stack exhausted"]
+    report = lines(done.stderr)
+    assert report[:2] == ["pyiwasm: wasm trap: call stack exhausted", "wasm backtrace:"]
+    assert report[2].split(" at ")[0] == "    0: func 7"                    # depth
+    assert report[-1].startswith("    ... ") and report[-1].endswith(" more frames")
 
 
 def test_program_arguments_after_file_belong_to_the_program(tmp_path):
@@ -219,7 +224,8 @@ def test_imports_only_what_the_engine_needs(tmp_path, engine):
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("start_body, status, stderr", [
     ("(call $proc_exit (i32.const 4))", 4, []),
-    ("unreachable", TRAP_STATUS, ["pyiwasm: wasm trap: unreachable"]),
+    ("unreachable", TRAP_STATUS, ["pyiwasm: wasm trap: unreachable", "wasm backtrace:",
+                                  "    0: func 2"]),    # $init
 ])
 def test_start_function_runs_at_instantiation(tmp_path, engine, start_body, status, stderr):
     """A module `start` function that exits or traps ends the run the same way _start does."""
@@ -227,4 +233,5 @@ def test_start_function_runs_at_instantiation(tmp_path, engine, start_body, stat
         '(data (i32.const 16) "hi\\n")',
         f'(data (i32.const 16) "hi\\n") (func $init {start_body}) (start $init)')
     done = pyiwasm(program(engine, wat_module(tmp_path, "start", text), tmp_path))
-    assert (done.returncode, done.stdout, lines(done.stderr)) == (status, b"", stderr)
+    report = [line.split(" at ")[0] for line in lines(done.stderr)]     # no code offsets
+    assert (done.returncode, done.stdout, report) == (status, b"", stderr)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from pywamr.fuzz.outcomes import TRAP_KINDS
+from pywamr.fuzz.outcomes import trap_kind
 from pywamr.runtime.errors import Exhaustion, Trap
 from pywamr.runtime.interp import Module
 
@@ -410,7 +410,7 @@ def run_interp(wasm, calls, gen):
         except Exhaustion:
             outcomes.append(("trap", "STACK_OVERFLOW"))
         except Trap as trap:
-            outcomes.append(("trap", TRAP_KINDS.get(trap.message.split(" 0")[0], trap.message)))
+            outcomes.append(("trap", trap_kind(trap)))
     memory = hashlib.sha256(bytes(instance.exports["memory"].buffer)).hexdigest()
     return outcomes, memory
 

@@ -1,7 +1,8 @@
 """Real C programs (tests/samples/*.c) run through pyiwasm with each engine, compared with the
 same source built natively with gcc: stdout, stderr, exit status and the files left behind
 must be the same. Traps are the exception by nature: natively the program dies by a signal,
-under pyiwasm it exits with 134 after one `pyiwasm: wasm trap: ...` line on stderr.
+under pyiwasm it exits with 134 after one `pyiwasm: wasm trap: ...` line and the wasm
+backtrace on stderr.
 
 The samples are built on demand by build-scripts/build-samples.sh into build/samples/."""
 
@@ -155,7 +156,10 @@ def test_trap(samples, run_wasm, how, native_signal, message):
     assert native.returncode == -native_signal
     assert wasm.returncode == TRAP_STATUS
     assert wasm.stdout == native.stdout == b""
-    assert wasm.stderr == native.stderr + f"pyiwasm: wasm trap: {message}\n".encode()
+    report = f"pyiwasm: wasm trap: {message}\nwasm backtrace:\n".encode()
+    assert wasm.stderr.startswith(native.stderr + report)
+    innermost = b"recurse" if how == "stack" else b"main"     # names from the name section
+    assert re.match(rb'    0: func \d+ "%s"' % innermost, wasm.stderr[len(native.stderr + report):])
 
 
 def test_trap_usage_is_an_ordinary_exit(samples, run_wasm):

@@ -10,6 +10,11 @@ The limit is one for all threads, while each thread counts its own depth: with s
 threads in wasm it is the largest any of them asked for, so a thread may go deeper than its
 `max_call_depth` asks, never less deep; it is put back when the last thread leaves.
 
+A trap records the wasm frames it unwound (Trap.frames) from the Python traceback it
+carries: every wasm function is a Python function of a "<wasm function ...>" code object,
+so the boundary collects those frames between itself and the next boundary inward (a host
+function's call back into wasm), which recorded its own. Nothing is spent until a trap.
+
 A host function may raise those same exceptions for reasons of its own. Its adapter
 (externs.host_function) wraps them in a HostError, which generated code lets through and
 which is unwrapped here: the caller gets the host's exception as it was raised.
@@ -19,7 +24,8 @@ import struct
 import sys
 import threading
 
-from ..errors import Exhaustion, Trap
+from ..errors import Exhaustion, Frame, Trap, TrapCode
+from . import layout
 
 DEFAULT_MAX_CALL_DEPTH = 20000
 HEADROOM = 200             # frames for helpers, translation and host functions below the
@@ -82,18 +88,50 @@ def call_into_wasm(function, args, max_call_depth=None):
         return function(*args)
     except HostError as carrier:
         error = carrier.error
-    except ZeroDivisionError:
-        raise Trap("integer divide by zero") from None
-    except (struct.error, IndexError):
-        raise Trap("out of bounds memory access") from None
-    except RecursionError:
-        raise Exhaustion() from None
+    except Trap as trap:
+        trap.add_frames(_wasm_frames(trap.__traceback__))
+        raise
+    except ZeroDivisionError as cause:
+        error = _trap(Trap(TrapCode.INTEGER_DIVIDE_BY_ZERO), cause)
+    except (struct.error, IndexError) as cause:
+        error = _trap(Trap(TrapCode.OUT_OF_BOUNDS_MEMORY), cause)
+    except RecursionError as cause:
+        error = _trap(Exhaustion(), cause)
     finally:
         _thread.entered = entered
         if not entered:
             _restore_limit()
-    # Raised outside the handler, which would make the carrier its __context__.
+    # Raised outside the handler, which would make the exception caught its __context__.
     raise error
+
+
+def _trap(trap, cause):
+    trap.add_frames(_wasm_frames(cause.__traceback__))
+    return trap
+
+
+def _wasm_frames(traceback):
+    """The wasm frames, innermost first, of `traceback` as caught by call_into_wasm: those
+    after its own frame, up to the next call_into_wasm."""
+    frames = []
+    entry = traceback.tb_next
+    while entry is not None:
+        code = entry.tb_frame.f_code
+        if code is _BOUNDARY:
+            break
+        if code.co_filename.startswith(layout.FUNCTION_FILENAME):
+            index, _, part = code.co_name[1:].partition("_")
+            index = int(index)
+            module = entry.tb_frame.f_globals[layout.MODULE]
+            frame = Frame(index, module.decoded.func_names.get(index),
+                          module.code_offset(index, entry.tb_lineno))
+            if part:                # an outlined part runs in its function's wasm frame
+                frames[-1] = frame
+            else:
+                frames.append(frame)
+        entry = entry.tb_next
+    frames.reverse()
+    return frames
 
 
 def _raise_limit(wanted):
@@ -109,3 +147,6 @@ def _restore_limit():
     with _limits_lock:
         del _wanted_limits[threading.get_ident()]
         sys.setrecursionlimit(max(_wanted_limits.values(), default=_saved_limit))
+
+
+_BOUNDARY = call_into_wasm.__code__

@@ -6,18 +6,18 @@ assignment of equal length never resizes, and its right-hand side is a copy, so 
 copies come out right.
 """
 
-from ..errors import Trap
+from ..errors import Trap, TrapCode
 
 __all__ = ["memory_fill", "memory_copy", "memory_init", "table_get", "table_set", "table_fill",
            "table_copy", "table_init", "call_indirect_fail"]
 
 
 def _memory_oob():
-    raise Trap("out of bounds memory access")
+    raise Trap(TrapCode.OUT_OF_BOUNDS_MEMORY)
 
 
 def _table_oob():
-    raise Trap("out of bounds table access")
+    raise Trap(TrapCode.OUT_OF_BOUNDS_TABLE)
 
 
 def memory_fill(mem, dest, value, n):
@@ -71,7 +71,7 @@ def table_init(table, elems, dest, src, n):
 def call_indirect_fail(table, index, ref):
     """Raise the trap for a call_indirect whose element is missing, null or mistyped."""
     if index >= len(table):
-        raise Trap("undefined element")
+        raise Trap(TrapCode.UNDEFINED_ELEMENT)
     if ref is None:
-        raise Trap(f"uninitialized element {index}")
-    raise Trap("indirect call type mismatch")
+        raise Trap(TrapCode.UNINITIALIZED_ELEMENT, index)
+    raise Trap(TrapCode.INDIRECT_CALL_TYPE_MISMATCH)

@@ -99,6 +99,9 @@ class FunctionTranslator:
         self.type = module.func_types[func_index]
         self.body = module.decoded.codes[func_index - module.decoded.num_imported_funcs]
         self.lines = []
+        self.offsets = []             # per line: module offset of the instruction it is for
+        self.offset = None            # that of the instruction being translated
+        self.line_offsets = None      # per line of the source, once made (see translate)
         self.indent = 1
         self.stack = []               # Operands
         self.labels = []              # enclosing Labels, innermost last
@@ -111,7 +114,8 @@ class FunctionTranslator:
         # Outlining (see emit_outlined): the translator of the whole function collects the
         # sources of the outlined parts; a part's translator knows what it must return.
         self.function = outer.function if outer else self
-        self.outlined = []            # sources of outlined parts (whole-function translator)
+        self.outlined = []            # (source, line offsets) of outlined parts (whole-
+                                      # function translator)
         self.written = []             # locals an outlined part hands back
         self.exit_width = 0           # values an outlined part hands back
         self.used_exits = set()
@@ -119,7 +123,9 @@ class FunctionTranslator:
     # ------------------------------------------------------------------ entry points
 
     def translate(self):
-        """The source of `def f<index>(...)` (followed by the functions of outlined parts)."""
+        """The source of `def f<index>(...)` (followed by the functions of outlined parts).
+        Afterwards `line_offsets[n - 1]` is the module offset of the instruction line n of
+        the source was made for, or None (a trap's backtrace reads it)."""
         params = self.type.params
         results = self.type.results
         local_types = list(params) + [t for count, t in self.body.locals for _ in range(count)]
@@ -136,7 +142,9 @@ class FunctionTranslator:
             for start in range(0, len(local_names), 200):
                 init.append(f"{INDENT}{' = '.join(local_names[start:start + 200])} = {default}")
         names = [f"l{i}" for i in range(len(params))]
-        return self.source(layout.func(self.func_index), names, init) + "".join(self.outlined)
+        parts = [self.source(layout.func(self.func_index), names, init)] + self.outlined
+        self.line_offsets = [offset for _, offsets in parts for offset in offsets]
+        return "".join(source for source, _ in parts)
 
     def translate_part(self, name, node, inputs):
         """The source of `def <name>(...)` running construct `node` alone (see
@@ -151,6 +159,7 @@ class FunctionTranslator:
         return self.source(name, names, []), reachable
 
     def source(self, name, params, init):
+        """The function's source, and the module offset each of its lines is for."""
         header = [f"def {name}({', '.join(params)}):"]
         if self.assigned_globals:
             header.append(f"{INDENT}global {', '.join(sorted(self.assigned_globals))}")
@@ -158,13 +167,17 @@ class FunctionTranslator:
         if self.uses_flag:
             header.append(INDENT + "_br = 0")
         if not self.lines:
-            self.lines.append(INDENT + "pass")
-        return "\n".join(header + self.lines) + "\n\n"
+            self.emit("pass")
+        offsets = [None] * len(header)
+        for line, offset in zip(self.lines, self.offsets):
+            offsets += [offset] * (line.count("\n") + 1)
+        return "\n".join(header + self.lines) + "\n\n", offsets + [None]
 
     # ------------------------------------------------------------------ output
 
     def emit(self, line):
         self.lines.append(INDENT * self.indent + line)
+        self.offsets.append(self.offset)
 
     def end_suite(self, start):
         """Close an indented suite begun at line `start` (Python wants one statement)."""
@@ -288,6 +301,7 @@ class FunctionTranslator:
             item = items[i]
             if self.pending:
                 guarded = self.guard_if_pending(guarded)
+            self.offset = item.offset
             if type(item) is Construct:
                 reachable = self.emit_construct(item, i == last)
             elif item.op == _BR_IF and item.imm == 0 and label.kind in ("block", "if"):
@@ -382,6 +396,7 @@ class FunctionTranslator:
         self.indent -= 1
         if len(self.lines) == else_line + 1:
             del self.lines[else_line]
+            del self.offsets[else_line]
         self.labels.pop()
         self.pending |= then_pending
         return then_falls or else_falls
@@ -552,7 +567,7 @@ class FunctionTranslator:
     # Each handler takes the immediate and returns whether the next instruction is reachable.
 
     def op_unreachable(self, _):
-        self.emit("raise Trap('unreachable')")
+        self.emit("raise Trap(TrapCode.UNREACHABLE)")
         return False
 
     def op_nop(self, _):

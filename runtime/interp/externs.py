@@ -6,7 +6,7 @@ their edges.
 """
 
 from .. import api
-from ..errors import ResourceError, Trap
+from ..errors import ResourceError, Trap, TrapCode
 from ..types import MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, FuncType, Limits, MemoryType, TableType
 from . import layout
 from .boundary import TRAP_EXCEPTIONS, call_into_wasm, host_error
@@ -189,12 +189,12 @@ class Table(api.Table):
 
     def get(self, index):
         if not 0 <= index < len(self.elements):
-            raise Trap("out of bounds table access")
+            raise Trap(TrapCode.OUT_OF_BOUNDS_TABLE)
         return self.elements[index]
 
     def set(self, index, ref):
         if not 0 <= index < len(self.elements):
-            raise Trap("out of bounds table access")
+            raise Trap(TrapCode.OUT_OF_BOUNDS_TABLE)
         self.elements[index] = ref
 
     def grow(self, delta, init=None):

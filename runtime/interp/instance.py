@@ -154,6 +154,7 @@ class Instance:
             else:                                         # another instance's function
                 ns[layout.func(index)] = self._lazy(layout.func(index), function)
         ns[layout.FUNCS] = self.functions
+        ns[layout.MODULE] = self.module
         for index, table in enumerate(self.tables):
             ns[layout.table(index)] = table.elements
             ns[layout.table_object(index)] = table

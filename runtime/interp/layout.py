@@ -25,6 +25,9 @@ MEMORY_OBJECT = "MEMORY"     # its `Memory` object (for grow)
 FUNCS = "FUNCS"              # list of `Function` objects by index, for ref.func
 DATA = "DATA"                # list of data segment bytes (b"" once dropped)
 ELEMS = "ELEMS"              # list of element segment tuples (() once dropped)
+MODULE = "MODULE"            # the interp Module: function names and code offsets of traps
+
+FUNCTION_FILENAME = "<wasm function "    # how the file name of a translation starts
 
 
 def functype(index):

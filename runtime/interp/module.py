@@ -37,6 +37,7 @@ class Module:
         self.global_types = decoded.all_global_types()
         self.global_cells = layout.global_cells(decoded)
         self._code = {}
+        self._line_offsets = {}
 
     def function_code(self, func_index):
         """The compiled code object defining `f<func_index>` in an instance namespace."""
@@ -51,14 +52,27 @@ class Module:
         return code
 
     def _compile(self, func_index):
-        source = FunctionTranslator(self, func_index).translate()
+        translator = FunctionTranslator(self, func_index)
+        source = translator.translate()
+        self._line_offsets[func_index] = translator.line_offsets
         name = self.decoded.func_names.get(func_index)
-        filename = f"<wasm function {func_index}{' ' + name if name else ''}>"
+        filename = f"{layout.FUNCTION_FILENAME}{func_index}{' ' + name if name else ''}>"
         try:
             return compile(source, filename, "exec")
         except (SyntaxError, RecursionError, MemoryError) as e:
             raise Unsupported(f"function {func_index} cannot be compiled by CPython "
                               f"({type(e).__name__}: {e})") from None
+
+    def code_offset(self, func_index, line):
+        """The module offset of the instruction line `line` of a function's translation was
+        made for, or None. (A translation loaded from the cache is made again for this: it
+        is asked for only when something traps.)"""
+        offsets = self._line_offsets.get(func_index)
+        if offsets is None:
+            translator = FunctionTranslator(self, func_index)
+            translator.translate()
+            offsets = self._line_offsets[func_index] = translator.line_offsets
+        return offsets[line - 1] if 0 < line <= len(offsets) else None
 
     @property
     def translated_functions(self):

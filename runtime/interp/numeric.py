@@ -11,7 +11,7 @@ f32 bit patterns go through `f32_from_bits`/`f32_to_bits` instead of struct's 'f
 import math
 import struct
 
-from ..errors import Trap
+from ..errors import Trap, TrapCode
 
 __all__ = [   # the helpers generated code calls (bound into every instance namespace)
     "INF", "copysign", "f32_from_bits", "f32_to_bits", "f64_from_bits", "f64_to_bits", "load_f32",
@@ -75,9 +75,9 @@ def store_f32(mem, addr, x):
 
 def i32_div_s(a, b):
     if b == 0:
-        raise Trap("integer divide by zero")
+        raise Trap(TrapCode.INTEGER_DIVIDE_BY_ZERO)
     if a == 0x80000000 and b == M32:
-        raise Trap("integer overflow")
+        raise Trap(TrapCode.INTEGER_OVERFLOW)
     a = (a ^ 0x80000000) - 0x80000000
     b = (b ^ 0x80000000) - 0x80000000
     q = abs(a) // abs(b)
@@ -86,9 +86,9 @@ def i32_div_s(a, b):
 
 def i64_div_s(a, b):
     if b == 0:
-        raise Trap("integer divide by zero")
+        raise Trap(TrapCode.INTEGER_DIVIDE_BY_ZERO)
     if a == 0x8000000000000000 and b == M64:
-        raise Trap("integer overflow")
+        raise Trap(TrapCode.INTEGER_OVERFLOW)
     a = (a ^ 0x8000000000000000) - 0x8000000000000000
     b = (b ^ 0x8000000000000000) - 0x8000000000000000
     q = abs(a) // abs(b)
@@ -97,7 +97,7 @@ def i64_div_s(a, b):
 
 def i32_rem_s(a, b):
     if b == 0:
-        raise Trap("integer divide by zero")
+        raise Trap(TrapCode.INTEGER_DIVIDE_BY_ZERO)
     a = (a ^ 0x80000000) - 0x80000000
     r = abs(a) % abs((b ^ 0x80000000) - 0x80000000)
     return (-r if a < 0 else r) & M32
@@ -105,7 +105,7 @@ def i32_rem_s(a, b):
 
 def i64_rem_s(a, b):
     if b == 0:
-        raise Trap("integer divide by zero")
+        raise Trap(TrapCode.INTEGER_DIVIDE_BY_ZERO)
     a = (a ^ 0x8000000000000000) - 0x8000000000000000
     r = abs(a) % abs((b ^ 0x8000000000000000) - 0x8000000000000000)
     return (-r if a < 0 else r) & M64
@@ -224,10 +224,10 @@ def f32_from_int(v):
 def _trunc(x, low, high, mask):
     """Trapping float->int truncation; the result is in range iff low < x < high."""
     if x != x:
-        raise Trap("invalid conversion to integer")
+        raise Trap(TrapCode.INVALID_CONVERSION_TO_INTEGER)
     if low < x < high:
         return int(x) & mask
-    raise Trap("integer overflow")
+    raise Trap(TrapCode.INTEGER_OVERFLOW)
 
 
 def i32_trunc_s(x):
@@ -240,10 +240,10 @@ def i32_trunc_u(x):
 
 def i64_trunc_s(x):
     if x != x:
-        raise Trap("invalid conversion to integer")
+        raise Trap(TrapCode.INVALID_CONVERSION_TO_INTEGER)
     if -9223372036854775808.0 <= x < 9223372036854775808.0:
         return int(x) & M64
-    raise Trap("integer overflow")
+    raise Trap(TrapCode.INTEGER_OVERFLOW)
 
 
 def i64_trunc_u(x):

@@ -272,7 +272,7 @@ def _helpers():
     """The names the templates above (and `codegen.py`) use, for every instance namespace."""
     import struct
 
-    from ..errors import Trap
+    from ..errors import Trap, TrapCode
     from . import bulk, numeric, simd
 
     names = {name: getattr(numeric, name) for name in numeric.__all__}
@@ -285,6 +285,7 @@ def _helpers():
         names["ld_" + name] = packer.unpack_from
         names["st_" + name] = packer.pack_into
     names["Trap"] = Trap
+    names["TrapCode"] = TrapCode
     return names
 
 
