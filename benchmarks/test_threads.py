@@ -31,7 +31,7 @@ SPIN_WAT = """
       (br 0)))
     (local.get $acc)))
 """
-ITERATIONS = 400_000_000     # about 0.4 s per call
+ITERATIONS = 400_000_000     # about 0.3 s per call
 
 
 def spin_exports(count):
