@@ -1,10 +1,12 @@
 """Lowering of call and call_indirect.
 
-A defined function is called directly (`aot_func_N` with this instance's ctx). An imported one
+Every call passes the caller's ExecEnv* on, so all the instances a call reaches share the
+calling thread's. A defined function is called directly (`aot_func_N` with this instance's ctx). An imported one
 is called through its FuncRef record in ctx->func_imports, with the ctx stored there, which is
 the exporting instance's (or this one's, for a Python host function behind `aot_import_N`).
 call_indirect checks the element (in bounds, non-null, same canonical type id) and then calls
-`code(ref->ctx, ...)`; a FuncRef record never changes, so its fields are invariant loads. After every call: return if the callee trapped, and refresh the cached
+`code(env, ref->ctx, ...)`; a FuncRef record never changes, so its fields are invariant
+loads. After every call: return if the callee trapped, and refresh the cached
 memory size, since the callee may have grown memory.
 """
 
@@ -22,12 +24,13 @@ def emit_call(fx, callee, callee_ctx, functype, args):
 
     Calls are `notail`: wasm 2.0 has no tail calls, and turning recursion into a loop would
     lose the stack check that makes infinite recursion trap "call stack exhausted"."""
+    hidden = [fx.exec_env(), callee_ctx]
     if returns_via_buffer(functype):
         buffer = fx.results_buffer()
-        fx.builder.call(callee, [callee_ctx] + list(args) + [buffer], tail="notail")
+        fx.builder.call(callee, hidden + list(args) + [buffer], tail="notail")
         results = None
     else:
-        result = fx.builder.call(callee, [callee_ctx] + list(args), tail="notail")
+        result = fx.builder.call(callee, hidden + list(args), tail="notail")
         results = [result] if functype.results else []
     fx.propagate_trap()
     fx.refresh_memory_size()

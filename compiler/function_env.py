@@ -1,8 +1,9 @@
 """The environment of one function being lowered: its builder, its view of the VMContext, and
 its trap exits.
 
-Pointers that never change for the life of an instance (the VMContext fields, the memory base,
-the ExecEnv) are loaded once, in a prologue block ahead of the body. Per-entity pointers
+The ExecEnv of the calling thread is the function's first argument, the VMContext its second.
+Pointers that never change for the life of an instance (the VMContext fields, the memory base)
+are loaded once, in a prologue block ahead of the body. Per-entity pointers
 (global cells, table descriptors, import records, helpers) are loaded where used with
 `!invariant.load`, so LLVM hoists and merges them without making every entry pay for them.
 
@@ -27,7 +28,8 @@ class FunctionEnv:
         self.menv = menv
         self.func_index = func_index
         self.fn = fn = menv.function(func_index)
-        self.ctx = fn.args[0]
+        self._exec_env = fn.args[0]
+        self.ctx = fn.args[1]
         prologue = fn.append_basic_block("prologue")
         body = fn.append_basic_block("body")
         self.prologue = ir.IRBuilder(prologue)
@@ -81,7 +83,8 @@ class FunctionEnv:
         return self._prologue_load(("ctx", offset), self.ctx, offset, PTR)
 
     def exec_env(self):
-        return self.ctx_field(abi.CTX_EXEC_ENV)
+        """The calling thread's ExecEnv*: every access to it goes through here."""
+        return self._exec_env
 
     def memory_base(self):
         return self._prologue_load("memory_base", self.ctx_field(abi.CTX_MEMORY),

@@ -6,13 +6,14 @@ base - 2 GiB and base + 8 GiB, and the loader reserves that much per memory with
 memory's current size accessible, so an out-of-bounds access faults instead of reaching
 anything else. Turning that fault into a trap takes three pieces of code here:
 
-- each array call (Python's way in) records a sigjmp_buf in ExecEnv.jmp_buf, and returns
-  from a longjmp to it as from a trapped call;
+- each array call (Python's way in) records a sigjmp_buf in the calling thread's
+  ExecEnv.jmp_buf, and returns from a longjmp to it as from a trapped call;
 - each import adapter clears ExecEnv.jmp_buf while Python runs, so a fault in the host is
   never mistaken for one in wasm code;
-- `aot_fault_handler`, installed by the loader for SIGSEGV, jumps to that buffer with trap
-  code 5 when the faulting address lies in a linear-memory reservation and wasm code is
-  running; any other fault goes to the handler that was installed before it.
+- `aot_fault_handler`, installed by the loader for SIGSEGV, jumps to the faulting thread's
+  buffer with trap code 5 when the faulting address lies in a linear-memory reservation and
+  wasm code is running on that thread; any other fault goes to the handler that was
+  installed before it.
 """
 
 from llvmlite import ir
@@ -66,46 +67,68 @@ def clear_jump_buffer(builder, exec_env):
     return outer
 
 
+def _scan(b, fn, table, count, found, missing, match):
+    """Loop i over [0, count): branch to `found` at the first pair of u64 words (table[2i],
+    table[2i+1]) that `match(b, first, second)` accepts, with (first, second) returned as phis
+    valid there, or to `missing` when none does."""
+    entry = b.block
+    scan, test, step = (fn.append_basic_block(name) for name in ("scan", "test", "step"))
+    b.branch(scan)
+    b.position_at_end(scan)
+    i = b.phi(I64, name="i")
+    i.add_incoming(ir.Constant(I64, 0), entry)
+    b.cbranch(b.icmp_unsigned("<", i, count), test, missing)
+    b.position_at_end(test)
+    first_index = b.mul(i, ir.Constant(I64, 2))
+    first = b.load(b.gep(table, [first_index], source_etype=I64), typ=I64)
+    second = b.load(b.gep(table, [b.add(first_index, ir.Constant(I64, 1))], source_etype=I64),
+                    typ=I64)
+    b.cbranch(match(b, first, second), found, step)
+    b.position_at_end(step)
+    i.add_incoming(b.add(i, ir.Constant(I64, 1)), step)
+    b.branch(scan)
+    return first, second
+
+
 def define_fault_handler(menv):
     """void aot_fault_handler(int sig, siginfo_t* info, void* ucontext)
 
-        if (state.exec_env->jmp_buf && info->si_addr is in one of state.ranges) {
-            state.exec_env->trap_code = TRAP_OUT_OF_BOUNDS_MEMORY;
-            siglongjmp(state.exec_env->jmp_buf, 1);
+        ExecEnv* env = the one state.threads lists for pthread_self(), or none;
+        if (env && env->jmp_buf && info->si_addr is in one of state.ranges) {
+            env->trap_code = TRAP_OUT_OF_BOUNDS_MEMORY;
+            siglongjmp(env->jmp_buf, 1);
         }
         sigaction(sig, &state.previous, NULL);   // and return: the fault recurs under it
+
+    The faulting thread is found by its id, not its stack pointer: the handler runs on an
+    alternate signal stack (SA_ONSTACK) where Python's faulthandler has set one up.
     """
     fn = menv.define_function(abi.FAULT_HANDLER_SYMBOL, ir.FunctionType(VOID, [I32, PTR, PTR]))
     sig, info, _ = fn.args
     state = ir.GlobalVariable(menv.llvm, I8, abi.GUARD_STATE_SYMBOL)
-    entry, scan, test, ours, next_range, foreign = (
+    entry, thread_found, running, ours, foreign = (
         fn.append_basic_block(name) for name in
-        ("entry", "scan", "test", "ours", "next_range", "foreign"))
+        ("entry", "thread_found", "running", "ours", "foreign"))
 
     b = ir.IRBuilder(entry)
-    exec_env = b.load(_field(b, state, abi.GUARD_STATE_EXEC_ENV), typ=PTR)
+    pthread_self = _libc_function(menv, "pthread_self", I64, [], "nounwind")
+    thread = b.call(pthread_self, [])
+    _, exec_env_word = _scan(
+        b, fn, _field(b, state, abi.GUARD_STATE_THREADS),
+        b.load(_field(b, state, abi.GUARD_STATE_NUM_THREADS), typ=I64), thread_found, foreign,
+        lambda b, owner, _: b.icmp_unsigned("==", owner, thread))
+
+    b.position_at_end(thread_found)
+    exec_env = b.inttoptr(exec_env_word, PTR)
     jmp_buf = b.load(_field(b, exec_env, abi.EXEC_ENV_JMP_BUF), typ=PTR)
+    b.cbranch(b.icmp_unsigned("==", jmp_buf, ir.Constant(PTR, None)), foreign, running)
+
+    b.position_at_end(running)
     fault_address = b.ptrtoint(b.load(_field(b, info, abi.SIGINFO_ADDR), typ=PTR), I64)
-    num_ranges = b.load(_field(b, state, abi.GUARD_STATE_NUM_RANGES), typ=I64)
-    ranges = _field(b, state, abi.GUARD_STATE_RANGES)
-    b.cbranch(b.icmp_unsigned("==", jmp_buf, ir.Constant(PTR, None)), foreign, scan)
-
-    b.position_at_end(scan)
-    i = b.phi(I64, name="i")
-    i.add_incoming(ir.Constant(I64, 0), entry)
-    b.cbranch(b.icmp_unsigned("<", i, num_ranges), test, foreign)
-
-    b.position_at_end(test)
-    start = b.load(b.gep(ranges, [b.mul(i, ir.Constant(I64, 2))], source_etype=I64), typ=I64)
-    end = b.load(b.gep(ranges, [b.add(b.mul(i, ir.Constant(I64, 2)), ir.Constant(I64, 1))],
-                       source_etype=I64), typ=I64)
-    inside = b.and_(b.icmp_unsigned(">=", fault_address, start),
-                    b.icmp_unsigned("<", fault_address, end))
-    b.cbranch(inside, ours, next_range)
-
-    b.position_at_end(next_range)
-    i.add_incoming(b.add(i, ir.Constant(I64, 1)), next_range)
-    b.branch(scan)
+    _scan(b, fn, _field(b, state, abi.GUARD_STATE_RANGES),
+          b.load(_field(b, state, abi.GUARD_STATE_NUM_RANGES), typ=I64), ours, foreign,
+          lambda b, start, end: b.and_(b.icmp_unsigned(">=", fault_address, start),
+                                       b.icmp_unsigned("<", fault_address, end)))
 
     b.position_at_end(ours)
     b.store(ir.Constant(I32, abi.TRAP_OUT_OF_BOUNDS_MEMORY),

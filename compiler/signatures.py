@@ -31,9 +31,15 @@ def returns_via_buffer(functype):
     return len(functype.results) > 1
 
 
+# A function's wasm params follow two hidden ones: the calling thread's ExecEnv* and the
+# function's instance's VMContext*.
+FIRST_PARAM = 2
+
+
 def llvm_function_type(functype):
-    """`R f(VMContext* ctx, P0 p0, ...)`, or `void f(ctx, params..., u64* results)`."""
-    params = [PTR] + [llvm_type(t) for t in functype.params]
+    """`R f(ExecEnv* env, VMContext* ctx, P0 p0, ...)`, or `void f(env, ctx, params...,
+    u64* results)`."""
+    params = [PTR, PTR] + [llvm_type(t) for t in functype.params]
     if not functype.results:
         return ir.FunctionType(VOID, params)
     if returns_via_buffer(functype):

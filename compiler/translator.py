@@ -21,7 +21,8 @@ from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
 from .loops import find_loop, plan_budget
-from .signatures import F32, F64, I32, I64, llvm_type, returns_via_buffer, store_slots
+from .signatures import (F32, F64, FIRST_PARAM, I32, I64, llvm_type, returns_via_buffer,
+                         store_slots)
 
 _MEMORY_OPS = frozenset(
     [opcodes.NAMES[name] for name in list(memory.LOADS) + list(memory.STORES)]
@@ -128,7 +129,7 @@ class FunctionTranslator:
 
     def _declare_locals(self):
         fx = self.fx
-        for arg, valtype in zip(fx.fn.args[1:], self.functype.params):
+        for arg, valtype in zip(fx.fn.args[FIRST_PARAM:], self.functype.params):
             slot = fx.prologue.alloca(llvm_type(valtype))
             fx.prologue.store(arg, slot)
             self.locals.append((slot, valtype))

@@ -24,8 +24,9 @@ from .image import LoadedImage, relocation_module
 from .instance import DEFAULT_STACK_SIZE, Instance
 from .module_check import check_module, check_symbols
 
-# void aot_array_call_T(void* code, VMContext* ctx, u64* argv)
-_ARRAY_CALL = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+# void aot_array_call_T(ExecEnv* env, void* code, VMContext* ctx, u64* argv)
+_ARRAY_CALL = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                               ctypes.c_void_p)
 
 CODE_MODELS = ("small", "kernel", "medium", "large", "tiny", "default")
 

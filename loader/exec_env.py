@@ -1,51 +1,92 @@
-"""The process's execution environment: the one ExecEnv every instance's VMContext points
-at (docs/aot-abi.md), and the conversion of the trap code compiled code leaves in it into a
-Python exception once the call from Python returns.
+"""Execution environments: one ExecEnv per thread that runs compiled code (docs/aot-abi.md),
+and the conversion of the trap code compiled code leaves in it into a Python exception once
+the call from Python returns.
 
-There is one ExecEnv per process, so compiled code must not run on two threads at once.
+A thread's ExecEnv is created on its first call into compiled code and passed to every
+compiled function as a hidden first argument, so any number of threads run compiled code at
+once, each with its own trap code, stack limit and jump buffer; instances linked by imports
+use the ExecEnv of the thread that calls them. The runtime helpers and host functions run on
+the thread that called them, so they find the same ExecEnv through `current()`. The record
+lives as long as its thread: it is registered with the guard-page fault handler on creation
+and unregistered when the thread's locals are freed.
 """
 
 import ctypes
 import resource
+import threading
 
 from pywamr.runtime.aot_abi import TRAP_HOST_EXCEPTION, TRAP_KINDS, TRAP_STACK_EXHAUSTED, ExecEnv
 from pywamr.runtime.errors import Exhaustion, Frame, Trap
 
-EXEC_ENV = ExecEnv()
-EXEC_ENV_ADDRESS = ctypes.addressof(EXEC_ENV)
-
-_pending_exception = None   # raised by a host function, re-raised when the call unwinds
+from . import guard_pages
 
 # Room left on the native stack for the Python frames below the outermost call into
 # compiled code and for host functions called from it.
 STACK_MARGIN = 1 << 20
+MIN_STACK_SIZE = 64 << 10
+
+_libc = ctypes.CDLL(None)
+_libc.pthread_self.restype = ctypes.c_ulong
+_libc.pthread_getattr_np.argtypes = (ctypes.c_ulong, ctypes.c_void_p)
+_PTHREAD_ATTR_SIZE = 128        # >= sizeof(pthread_attr_t): 56 on x86_64, 64 on aarch64
+
+_local = threading.local()
 
 
-def usable_stack_size(requested):
-    """The stack budget compiled code gets: what was asked for, but never more than the
-    thread's stack holds, so that deep recursion ends in a trap, not a crash."""
+class ThreadExecEnv(ExecEnv):
+    """The ExecEnv of one thread, with what the loader keeps beside it: its address (the
+    hidden argument), the exception a host function raised (re-raised when the call from
+    Python unwinds), and the most stack compiled code may use on this thread: an instance's
+    stack budget is cut to it, so that deep recursion ends in a trap, not a crash."""
+
+    _guard_slot = None
+
+    def __init__(self):
+        super().__init__()
+        self.address = ctypes.addressof(self)
+        self.pending_exception = None
+        thread = _libc.pthread_self()
+        self.stack_cap = max(_stack_size(thread) - STACK_MARGIN, MIN_STACK_SIZE)
+        self._guard_slot = guard_pages.register_thread(thread, self.address)
+
+    def __del__(self):
+        if self._guard_slot is not None:
+            guard_pages.unregister_thread(self._guard_slot, self.address)
+
+
+def current():
+    """The calling thread's ExecEnv, created on its first use."""
+    try:
+        return _local.exec_env
+    except AttributeError:
+        env = _local.exec_env = ThreadExecEnv()
+        return env
+
+
+def _stack_size(thread):
+    """The size of `thread`'s stack (the main thread's: its resource limit)."""
+    attr = ctypes.create_string_buffer(_PTHREAD_ATTR_SIZE)
+    if _libc.pthread_getattr_np(thread, attr) == 0:
+        base, size = ctypes.c_void_p(), ctypes.c_size_t()
+        failed = _libc.pthread_attr_getstack(attr, ctypes.byref(base), ctypes.byref(size))
+        _libc.pthread_attr_destroy(attr)
+        if not failed:
+            return size.value
     soft_limit, _ = resource.getrlimit(resource.RLIMIT_STACK)
-    stack = soft_limit if soft_limit != resource.RLIM_INFINITY else 8 << 20
-    return max(min(requested, stack - STACK_MARGIN), 64 << 10)
-
-
-def trap(code):
-    """Make compiled code unwind with trap `code` (used by the runtime helpers)."""
-    EXEC_ENV.trap_code = code
+    return soft_limit if soft_limit != resource.RLIM_INFINITY else 8 << 20
 
 
 def trap_with_exception(exception):
-    """Make compiled code unwind; the call from Python then re-raises `exception`."""
-    global _pending_exception
-    _pending_exception = exception
-    EXEC_ENV.trap_code = TRAP_HOST_EXCEPTION
+    """Make the calling thread's compiled code unwind; its call from Python then re-raises
+    `exception`."""
+    env = current()
+    env.pending_exception = exception
+    env.trap_code = TRAP_HOST_EXCEPTION
 
 
-def raise_pending_trap(names):
-    """Raise the trap compiled code ended with, if any, with the frames it unwound (function
-    names from `names`, index -> name), and clear both."""
-    global _pending_exception
-    env = EXEC_ENV
+def raise_pending_trap(env, names):
+    """Raise the trap compiled code ended with on `env`, if any, with the frames it unwound
+    (function names from `names`, index -> name), and clear both."""
     code = env.trap_code
     if code == 0:
         return
@@ -53,7 +94,7 @@ def raise_pending_trap(names):
     frames = [Frame(index, names.get(index), None) for index in env.frames[:count]]
     env.trap_code = env.frame_count = 0
     if code == TRAP_HOST_EXCEPTION:
-        exception, _pending_exception = _pending_exception, None
+        exception, env.pending_exception = env.pending_exception, None
         exception = exception or Trap("host function failed")
     elif code == TRAP_STACK_EXHAUSTED:
         exception = Exhaustion()

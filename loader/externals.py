@@ -3,7 +3,7 @@
 LLVM turns some operations into calls it expects a C library to provide: block copies and
 fills (memcpy, memmove, memset) and the float operations a target has no instruction for
 (fmod, and rounding or sqrt on a CPU without SSE4.1 etc.); code compiled for guard pages
-also calls the signal functions of its fault handler. Only the names below are
+also calls the signal and thread functions of its fault handler. Only the names below are
 resolved; any other undefined symbol in an object is a format error, so a `.aot` file cannot
 reach arbitrary C functions by name.
 """
@@ -17,7 +17,7 @@ from pywamr.runtime.errors import AotFormatError
 from . import guard_pages
 
 _LIBC_FUNCTIONS = {"memcpy", "memmove", "memset", "memcmp", "bcmp",
-                   "__sigsetjmp", "siglongjmp", "sigaction"}     # the last three: guard pages
+                   "__sigsetjmp", "siglongjmp", "sigaction", "pthread_self"}  # last 4: guard pages
 _LIBM_FUNCTIONS = {
     name + suffix
     for name in ("ceil", "floor", "trunc", "nearbyint", "rint", "round", "roundeven", "sqrt",

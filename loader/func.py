@@ -11,7 +11,7 @@ from pywamr.runtime.aot_abi import FuncRef, slot_count
 from pywamr.runtime.api import Func
 from pywamr.runtime.types import is_ref
 
-from .exec_env import EXEC_ENV, raise_pending_trap
+from .exec_env import current, raise_pending_trap
 from .references import ref_to_python, ref_to_raw
 
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -61,16 +61,26 @@ class AotFunc(Func):
         self._array_call = instance.array_call(instance.module.func_type_indices()[func_index])
         self._slots = max(slot_count(self.type.params), slot_count(self.type.results), 1)
 
+    @property
+    def group(self):
+        return self.instance.group
+
     def call_bits(self, args):
         params = self.type.params
         if len(args) != len(params):
             raise TypeError(f"expected {len(params)} arguments, got {len(args)}")
         argv = (ctypes.c_uint64 * self._slots)()
         write_slots(params, args, argv)
-        if not EXEC_ENV.stack_limit:            # outermost call: its stack budget applies
-            EXEC_ENV.stack_size = self.instance.stack_size
-        self._array_call(self._code, self._ctx, argv)
-        raise_pending_trap(self.instance.module.func_names)
+        entered = self.group.enter()
+        try:
+            env = current()
+            if not env.stack_limit:  # the thread's outermost call: its stack budget applies
+                env.stack_size = min(self.instance.stack_size, env.stack_cap)
+            self._array_call(env.address, self._code, self._ctx, argv)
+            raise_pending_trap(env, self.instance.module.func_names)
+        finally:
+            if entered is not None:
+                entered.leave()
         return read_slots(self.type.results, argv)
 
     def __repr__(self):

@@ -3,7 +3,8 @@
 Code compiled with `--bounds-checks off` accesses memory unchecked; an access outside the
 accessible pages of a linear memory's 10 GiB reservation raises SIGSEGV. The module's own
 `aot_fault_handler` (compiler/guard_pages.py) turns that into trap 5 when the address lies
-in a reservation listed in STATE and wasm code is running, and otherwise reinstalls the
+in a reservation listed in STATE and wasm code is running on the faulting thread, whose
+ExecEnv it finds in STATE's table of threads, and otherwise reinstalls the
 previous SIGSEGV action, under which the fault then recurs: a crash elsewhere in the
 process stays a crash.
 
@@ -15,13 +16,11 @@ mapped for the life of the process.
 import ctypes
 import signal
 
-from pywamr.runtime.aot_abi import (FAULT_HANDLER_SYMBOL, GUARD_RANGES, GuardState,
-                                    SigAction)
+from pywamr.runtime.aot_abi import (FAULT_HANDLER_SYMBOL, GUARD_RANGES, GUARD_THREADS,
+                                    GuardState, SigAction)
 from pywamr.runtime.errors import ResourceError
 
-from .exec_env import EXEC_ENV_ADDRESS
-
-STATE = GuardState(exec_env=EXEC_ENV_ADDRESS)
+STATE = GuardState()
 STATE_ADDRESS = ctypes.addressof(STATE)
 
 _SA_SIGINFO = 0x4
@@ -36,18 +35,21 @@ _sigaction.restype = ctypes.c_int
 _handler_image = None       # the LoadedImage whose aot_fault_handler is installed
 
 
+def _free_slot(pairs, count, capacity, what):
+    """The first slot of a pair table whose second word is 0 (free), else a new one."""
+    slot = next((i for i in range(count) if pairs[2 * i + 1] == 0), count)
+    if slot == capacity:
+        raise ResourceError(f"more than {capacity} {what} at once")
+    return slot
+
+
 def register_reservation(start, size):
-    """Make faults in [start, start + size) traps. Takes the first slot freed by
-    unregister_reservation, else a new one; the entry is complete before the handler can
-    see it."""
-    ranges = STATE.ranges
-    slot = next((i for i in range(STATE.num_ranges) if ranges[2 * i + 1] == 0),
-                STATE.num_ranges)
-    if slot == GUARD_RANGES:
-        raise ResourceError(f"cannot reserve address space for more than {GUARD_RANGES} "
-                            "linear memories at once")
-    ranges[2 * slot] = start
-    ranges[2 * slot + 1] = start + size
+    """Make faults in [start, start + size) traps. The entry is complete before the handler
+    can see it."""
+    slot = _free_slot(STATE.ranges, STATE.num_ranges, GUARD_RANGES,
+                      "linear memories reserving address space")
+    STATE.ranges[2 * slot] = start
+    STATE.ranges[2 * slot + 1] = start + size
     STATE.num_ranges = max(STATE.num_ranges, slot + 1)
 
 
@@ -57,6 +59,29 @@ def unregister_reservation(start):
         if ranges[2 * i] == start:
             ranges[2 * i + 1] = 0
             ranges[2 * i] = 0
+
+
+def register_thread(thread, exec_env_address):
+    """List `exec_env_address` as the ExecEnv of `thread` (its pthread_t); returns the slot.
+    A thread has one ExecEnv, so an entry left with the same id was a dead thread's (ids are
+    reused) and goes. Entries change only under the GIL, and the handler reads only the
+    faulting thread's, which that thread itself wrote."""
+    threads = STATE.threads
+    for i in range(STATE.num_threads):
+        if threads[2 * i] == thread:
+            threads[2 * i] = threads[2 * i + 1] = 0
+    slot = _free_slot(threads, STATE.num_threads, GUARD_THREADS, "threads running wasm")
+    threads[2 * slot + 1] = exec_env_address
+    threads[2 * slot] = thread
+    STATE.num_threads = max(STATE.num_threads, slot + 1)
+    return slot
+
+
+def unregister_thread(slot, exec_env_address):
+    """Free `slot`, unless register_thread gave it to another ExecEnv meanwhile."""
+    threads = STATE.threads
+    if threads[2 * slot + 1] == exec_env_address:
+        threads[2 * slot] = threads[2 * slot + 1] = 0
 
 
 def install_fault_handler(image):

@@ -3,8 +3,9 @@ trampoline into Python host functions (docs/aot-abi.md).
 
 One set serves the whole process: each entry point finds its instance from the VMContext
 it is given. They are ctypes callbacks, so a Python exception must never escape one (ctypes
-would print it and return garbage): any exception, a Trap included, is saved, the trap code
-is set for the compiled code to unwind, and the call from Python re-raises it.
+would print it and return garbage): any exception, a Trap included, is saved in the calling
+thread's ExecEnv, whose trap code is set for the compiled code to unwind, and the call from
+Python re-raises it. (A callback runs on the thread whose compiled code called it.)
 """
 
 import ctypes

@@ -9,9 +9,10 @@ from pywamr.runtime import aot_abi
 from pywamr.runtime.aot_abi import FuncRef, VMContext
 from pywamr.runtime.api import HostFunc
 from pywamr.runtime.errors import Trap, TrapCode
+from pywamr.runtime.instance_group import link
 from pywamr.runtime.opcodes import NAMES
 
-from .exec_env import EXEC_ENV_ADDRESS, usable_stack_size
+from .exec_env import MIN_STACK_SIZE
 from .func import AotFunc, read_slots, write_slots
 from .global_var import AotGlobal
 from .helpers import HELPERS_ADDRESS, HOST_CALL_ADDRESS, register_instance
@@ -40,10 +41,20 @@ class Instance:
         module = aot_module.module
         self.aot_module = aot_module
         self.module = module
-        self.stack_size = usable_stack_size(stack_size)
+        self.stack_size = max(stack_size, MIN_STACK_SIZE)
         self._functions = {}
         self.externs = resolve_imports(module, imports)   # also keeps the exporters alive
+        # The instances this one imports from and this one form a group (instance_group.py).
+        self.group, entered = link([extern.group for extern in self.externs
+                                    if not isinstance(extern, HostFunc)])
+        try:
+            self._initialise()
+        finally:
+            if entered is not None:
+                entered.leave()
 
+    def _initialise(self):
+        module = self.module
         self.ctx = VMContext()
         self.ctx_address = ctypes.addressof(self.ctx)
         self._create_storage()
@@ -78,6 +89,8 @@ class Instance:
         self.globals = self._imported("global") + [AotGlobal(g.type) for g in module.globals]
         for shared in self.tables + self.globals:
             shared.keepalive.add(self)
+        for own in self.memories + self.tables + self.globals:
+            own.group = self.group      # the imported ones' groups were merged into it
 
     def _create_functions(self):
         """The FuncRef records: imports inline in one array, definitions in another."""
@@ -124,7 +137,6 @@ class Instance:
         ctx.func_imports = ctypes.addressof(self.func_imports)
         ctx.type_ids = ctypes.addressof(self.type_ids)
         ctx.func_refs = ctypes.addressof(self.func_refs)
-        ctx.exec_env = EXEC_ENV_ADDRESS
         ctx.helpers = HELPERS_ADDRESS
         ctx.host_call = HOST_CALL_ADDRESS
 

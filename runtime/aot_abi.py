@@ -22,7 +22,8 @@ u64 = ctypes.c_uint64
 # Pointers are plain u64, so that null is 0, not None.
 
 class VMContext(ctypes.Structure):
-    """One per instance; every compiled function gets a pointer to its instance's."""
+    """One per instance; every compiled function gets a pointer to its instance's, after
+    the calling thread's ExecEnv*."""
     _fields_ = [
         ("memory", u64),         # MemoryDesc* of memory 0, or 0
         ("globals", u64),        # u8**: one GLOBAL_CELL_SIZE-byte cell per global
@@ -30,7 +31,6 @@ class VMContext(ctypes.Structure):
         ("func_imports", u64),   # FuncRef[number of imported functions], inline
         ("type_ids", u64),       # u64[number of types]: canonical signature ids
         ("func_refs", u64),      # FuncRef*[number of functions]
-        ("exec_env", u64),       # ExecEnv*
         ("helpers", u64),        # void*[NUM_HELPERS]
         ("host_call", u64),      # void (*)(VMContext*, u32 import_index, u64* argv)
     ]
@@ -50,6 +50,8 @@ class FuncRef(ctypes.Structure):
 
 
 class ExecEnv(ctypes.Structure):
+    """One per thread running compiled code; every compiled function gets a pointer to the
+    calling thread's as its first argument."""
     _fields_ = [
         ("trap_code", u32),      # 0 while running; a TRAP_* code once compiled code traps
         ("pad", u32),
@@ -71,13 +73,15 @@ class SigAction(ctypes.Structure):
 
 
 GUARD_RANGES = 4096     # linear memories alive at once; each reserves 10 GiB of address space
+GUARD_THREADS = 4096    # threads with an ExecEnv at once
 
 
 class GuardState(ctypes.Structure):
     """What the fault handler of guard-page mode reads (docs/aot-abi.md, "Guard pages")."""
-    _fields_ = [("exec_env", u64), ("num_ranges", u64), ("previous", SigAction),
+    _fields_ = [("num_threads", u64), ("num_ranges", u64), ("previous", SigAction),
                 ("pad", ctypes.c_uint8 * (256 - ctypes.sizeof(SigAction))),
-                ("ranges", u64 * (2 * GUARD_RANGES))]    # (reservation start, end) pairs
+                ("ranges", u64 * (2 * GUARD_RANGES)),     # (reservation start, end) pairs
+                ("threads", u64 * (2 * GUARD_THREADS))]   # (pthread_t, ExecEnv*) pairs
 
 
 GLOBAL_CELL_SIZE = 16
@@ -91,7 +95,6 @@ CTX_TABLES = VMContext.tables.offset
 CTX_FUNC_IMPORTS = VMContext.func_imports.offset
 CTX_TYPE_IDS = VMContext.type_ids.offset
 CTX_FUNC_REFS = VMContext.func_refs.offset
-CTX_EXEC_ENV = VMContext.exec_env.offset
 CTX_HELPERS = VMContext.helpers.offset
 CTX_HOST_CALL = VMContext.host_call.offset
 MEMORY_BASE = MemoryDesc.base.offset
@@ -108,10 +111,11 @@ EXEC_ENV_STACK_SIZE = ExecEnv.stack_size.offset
 EXEC_ENV_JMP_BUF = ExecEnv.jmp_buf.offset
 EXEC_ENV_FRAME_COUNT = ExecEnv.frame_count.offset
 EXEC_ENV_FRAMES = ExecEnv.frames.offset
-GUARD_STATE_EXEC_ENV = GuardState.exec_env.offset
+GUARD_STATE_NUM_THREADS = GuardState.num_threads.offset
 GUARD_STATE_NUM_RANGES = GuardState.num_ranges.offset
 GUARD_STATE_PREVIOUS_ACTION = GuardState.previous.offset
 GUARD_STATE_RANGES = GuardState.ranges.offset
+GUARD_STATE_THREADS = GuardState.threads.offset
 
 
 # --- Trap codes, stored into ExecEnv.trap_code ---------------------------------------------
@@ -144,7 +148,8 @@ TRAP_KINDS = {
 
 
 # --- Runtime helpers: slots of VMContext.helpers --------------------------------------------
-# Each takes the VMContext* first, then the arguments listed.
+# Each takes the VMContext* first, then the arguments listed; a helper that traps sets the
+# trap code of the calling thread's ExecEnv.
 
 HELPER_MEMORY_GROW = 0      # i32 (u32 delta)
 HELPER_MEMORY_INIT = 1      # void (u32 seg, u32 dst, u32 src, u32 n)
@@ -175,7 +180,8 @@ def import_symbol(func_index):
 
 
 def array_call_symbol(type_index):
-    """The entry point Python uses to call any function of this type with a u64 argv."""
+    """The entry point Python uses to call any function of this type with a u64 argv:
+    void (ExecEnv*, void* code, VMContext*, u64* argv)."""
     return f"aot_array_call_{type_index}"
 
 

@@ -15,6 +15,17 @@ Errors: `LinkError` for a missing or mistyped import, `Trap` for a trap (also du
 instantiation: out-of-bounds segments, a trapping start function), `ResourceError` for a
 memory or table that cannot be allocated; an exception raised by a host function reaches the
 caller as it is.
+
+Threads: any number of threads may call into instances at once, each with exact results,
+traps and stack limits, as long as no two of them are in the same group at once. An
+instance and the instances it imports from (functions, memories, tables, globals) form one
+group, as a wasmtime Store does; a call from Python into a group that another thread is
+running in raises `ConcurrentCallError` ("instance is running on another thread") at once,
+without waiting, and so does instantiating a module that links to it. The thread running in
+a group may call into it again (a host function calling back into wasm). Compiled code runs
+without the GIL, so threads in different groups use different cores. The Memory, Table and
+Global objects are not checked: use them from Python only while no other thread runs their
+group.
 """
 
 from .types import FuncType

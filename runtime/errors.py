@@ -126,6 +126,14 @@ class Exhaustion(Trap):
         super().__init__(TrapCode.CALL_STACK_EXHAUSTED)
 
 
+class ConcurrentCallError(WasmError):
+    """A call into an instance while another thread is running in its group (the instances
+    linked to it by imports): refused at once, never waited for (runtime/instance_group.py)."""
+
+    def __init__(self, message="instance is running on another thread"):
+        super().__init__(message)
+
+
 class ResourceError(WasmError):
     """The engine cannot get the memory a module needs: a linear memory or a table cannot be
     allocated at its initial size, or address space cannot be reserved for a memory. Not a

@@ -62,7 +62,7 @@ MIXED_WAT = """
 # What an object may ask the loader to resolve from the C library.
 LIBC_SYMBOLS = {"memcpy", "memmove", "memset", "ceil", "ceilf", "floor", "floorf", "trunc",
                 "truncf", "nearbyint", "nearbyintf", "_GLOBAL_OFFSET_TABLE_",
-                "__sigsetjmp", "siglongjmp", "sigaction", "pywamr_guard_state"}
+                "__sigsetjmp", "siglongjmp", "sigaction", "pthread_self", "pywamr_guard_state"}
 
 ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
 

@@ -6,6 +6,7 @@ what it cannot: nesting through host functions, and faults that are not wasm's."
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -143,3 +144,27 @@ def test_a_fault_outside_wasm_after_loading_is_a_crash(guarded_aot_file):
     """)
     assert result.returncode == -11, result.stderr
     assert result.stdout.splitlines() == ["out of bounds memory access"]
+
+
+def test_faults_on_two_threads_at_once_each_trap_on_their_own_thread(guarded_aot):
+    """Each thread's memory claims three pages while one is accessible, so its code checks
+    pass and the access faults on the guard page: only the fault handler can make that the
+    trap, by finding the faulting thread's ExecEnv and jump buffer among all threads'."""
+    def work(seed):
+        exports = instantiate(guarded_aot, lambda x: x)
+        exports["memory"].desc.size_bytes = 3 * PAGE
+        for i in range(2000):
+            with pytest.raises(Trap) as info:
+                exports["load"](PAGE + 4 * (i % 1000))
+            assert info.value.message == "out of bounds memory access"
+            exports["store"](4 * i, seed + i)
+            assert exports["load"](4 * i) == seed + i
+        return seed
+
+    results = []
+    threads = [threading.Thread(target=lambda s=s: results.append(work(s))) for s in (1, 2, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [1, 2, 3]

@@ -9,7 +9,7 @@ import struct
 import pytest
 
 from pywamr.loader.aot_module import AotModule
-from pywamr.loader.exec_env import EXEC_ENV
+from pywamr.loader.exec_env import current as current_exec_env
 from pywamr.runtime.api import HostFunc
 from pywamr.runtime.errors import Exhaustion, LinkError, ProcExit, Trap
 from pywamr.runtime.types import FuncType
@@ -93,14 +93,14 @@ def test_traps_carry_the_spec_message_and_clear(basics, export, args, message):
     with pytest.raises(Trap) as trap:
         basics[export](*args)
     assert trap.value.message == message
-    assert EXEC_ENV.trap_code == 0
+    assert current_exec_env().trap_code == 0
     assert basics["add"](1, 1) == 2            # the next call runs normally
 
 
 def test_stack_exhaustion(basics):
     with pytest.raises(Exhaustion, match="call stack exhausted"):
         basics["deep"](0)
-    assert EXEC_ENV.stack_limit == 0           # disarmed again
+    assert current_exec_env().stack_limit == 0           # disarmed again
     assert basics["add"](1, 1) == 2
 
 
@@ -209,7 +209,7 @@ def test_host_exception_is_reraised(load, exception):
     with pytest.raises(type(exception)) as raised:
         exports["call_twice"](1, 1.0)
     assert raised.value is exception
-    assert EXEC_ENV.trap_code == 0 and EXEC_ENV.stack_limit == 0
+    assert current_exec_env().trap_code == 0 and current_exec_env().stack_limit == 0
     with pytest.raises(type(exception)):      # and again: nothing was left behind
         exports["call_twice"](1, 1.0)
 

@@ -5,7 +5,10 @@ operation: an out-of-range load or store raises struct.error or IndexError, an i
 division by zero raises ZeroDivisionError, and a recursion too deep raises RecursionError.
 Here they become the spec's traps. Every wasm call is one Python frame, so the wasm call depth
 is bounded by raising Python's recursion limit to the current depth plus `max_call_depth`
-while wasm runs (the outermost entry sets it; re-entries from host functions share it).
+while wasm runs (a thread's outermost entry sets it; re-entries from host functions share it).
+The limit is one for all threads, while each thread counts its own depth: with several
+threads in wasm it is the largest any of them asked for, so a thread may go deeper than its
+`max_call_depth` asks, never less deep; it is put back when the last thread leaves.
 
 A trap records the wasm frames it unwound (Trap.frames) from the Python traceback it
 carries: every wasm function is a Python function of a "<wasm function ...>" code object,
@@ -19,6 +22,7 @@ which is unwrapped here: the caller gets the host's exception as it was raised.
 
 import struct
 import sys
+import threading
 
 from ..errors import Exhaustion, Frame, Trap, TrapCode
 from . import layout
@@ -30,7 +34,10 @@ HEADROOM = 200             # frames for helpers, translation and host functions 
 # The exceptions that stand for traps when generated code raises them.
 TRAP_EXCEPTIONS = (ZeroDivisionError, struct.error, IndexError, RecursionError)
 
-_entered = 0
+_thread = threading.local()      # entered: how many calls into wasm the thread is inside
+_limits_lock = threading.Lock()
+_wanted_limits = {}              # thread id -> the recursion limit its outermost call wants
+_saved_limit = None              # the limit before the first thread entered
 
 
 class HostError(Exception):
@@ -73,13 +80,10 @@ def host_error(error):
 
 def call_into_wasm(function, args, max_call_depth=None):
     """Call a generated (or host) function with interpreter values; return its result."""
-    global _entered
-    saved_limit = None
-    if not _entered:
-        saved_limit = sys.getrecursionlimit()
-        depth = max_call_depth or DEFAULT_MAX_CALL_DEPTH
-        sys.setrecursionlimit(_python_depth() + depth + HEADROOM)
-    _entered += 1
+    entered = getattr(_thread, "entered", 0)
+    if not entered:
+        _raise_limit(_python_depth() + (max_call_depth or DEFAULT_MAX_CALL_DEPTH) + HEADROOM)
+    _thread.entered = entered + 1
     try:
         return function(*args)
     except HostError as carrier:
@@ -94,9 +98,9 @@ def call_into_wasm(function, args, max_call_depth=None):
     except RecursionError as cause:
         error = _trap(Exhaustion(), cause)
     finally:
-        _entered -= 1
-        if saved_limit is not None:
-            sys.setrecursionlimit(saved_limit)
+        _thread.entered = entered
+        if not entered:
+            _restore_limit()
     # Raised outside the handler, which would make the exception caught its __context__.
     raise error
 
@@ -128,6 +132,21 @@ def _wasm_frames(traceback):
         entry = entry.tb_next
     frames.reverse()
     return frames
+
+
+def _raise_limit(wanted):
+    global _saved_limit
+    with _limits_lock:
+        if not _wanted_limits:
+            _saved_limit = sys.getrecursionlimit()
+        _wanted_limits[threading.get_ident()] = wanted
+        sys.setrecursionlimit(max(_wanted_limits.values()))
+
+
+def _restore_limit():
+    with _limits_lock:
+        del _wanted_limits[threading.get_ident()]
+        sys.setrecursionlimit(max(_wanted_limits.values(), default=_saved_limit))
 
 
 _BOUNDARY = call_into_wasm.__code__

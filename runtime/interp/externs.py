@@ -59,8 +59,15 @@ class Function(api.Func):
         if len(args) != len(params):
             raise TypeError(f"expected {len(params)} arguments, got {len(args)}")
         values = [FROM_BITS[t](a) for t, a in zip(params, args)]
-        max_depth = self.instance.max_call_depth if self.instance else None
-        out = call_into_wasm(self.resolve(), values, max_depth)
+        if self.instance is None:
+            out = call_into_wasm(self.resolve(), values)
+        else:
+            entered = self.instance.group.enter()
+            try:
+                out = call_into_wasm(self.resolve(), values, self.instance.max_call_depth)
+            finally:
+                if entered is not None:
+                    entered.leave()
         if not results:
             return []
         if len(results) == 1:

@@ -4,6 +4,7 @@ from array import array
 
 from ..api import HostFunc
 from ..errors import LinkError, WasmError
+from ..instance_group import link
 from ..opcodes import NAMES
 from . import layout
 from .boundary import call_into_wasm
@@ -37,6 +38,19 @@ class Instance:
 
         for imp in decoded.imports:
             self._import(imp, self._lookup(imports, imp), decoded)
+        # The instances this one imports from and this one form a group (instance_group.py).
+        self.group, entered = link(
+            [f.instance.group for f in self.functions if f.instance is not None]
+            + [extern.group for extern in self.tables + self.memories + self.globals])
+        try:
+            self._initialise(decoded)
+        finally:
+            if entered is not None:
+                entered.leave()
+
+    def _initialise(self, decoded):
+        module = self.module
+        ns = self.namespace
         for index in range(len(self.functions), len(module.func_types)):
             function = Function(module.func_types[index], None, self, index)
             function.call = self._lazy(layout.func(index), function)
@@ -45,6 +59,8 @@ class Instance:
         self.memories.extend(Memory(t) for t in decoded.memories)
         for g in decoded.globals:
             self.globals.append(Global(g.type, self.evaluate(g.init)))
+        for extern in self.tables + self.memories + self.globals:
+            extern.group = self.group     # the imported ones' groups were merged into it
 
         self._bind_namespace(decoded)
         self.exports = {e.name: self._export(e) for e in decoded.exports}
@@ -68,7 +84,7 @@ class Instance:
                             0, len(seg.data))
                 self.datas[i] = b""
         if decoded.start is not None:
-            call_into_wasm(self.functions[decoded.start].resolve(), [], max_call_depth)
+            call_into_wasm(self.functions[decoded.start].resolve(), [], self.max_call_depth)
 
     # Imports
 
