@@ -156,6 +156,15 @@ class FunctionEnv:
         code = self.load(self.exec_env(), abi.EXEC_ENV_TRAP_CODE, I32)
         self.trap_if(self.builder.icmp_unsigned("!=", code, ir.Constant(I32, 0)), PROPAGATE)
 
+    def check_interrupt(self):
+        """Trap 'interrupted' when ExecEnv.interrupt is set. The load is atomic (monotonic),
+        which LLVM may not hoist out of a loop or merge with an earlier one: another thread
+        or a signal handler sets the word while the loop runs."""
+        field = self.address(self.exec_env(), abi.EXEC_ENV_INTERRUPT)
+        flag = self.builder.load_atomic(field, "monotonic", 4, typ=I32)
+        self.trap_if(self.builder.icmp_unsigned("!=", flag, ir.Constant(I32, 0)),
+                     abi.TRAP_INTERRUPTED)
+
     def check_stack(self):
         """Trap 'call stack exhausted' when the stack pointer is below ExecEnv.stack_limit."""
         limit = self.load(self.exec_env(), abi.EXEC_ENV_STACK_LIMIT, PTR)

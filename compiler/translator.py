@@ -20,7 +20,7 @@ from . import calls, memory, numeric, simd, simd_memory, tables
 from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
-from .loops import find_loop, plan_budget
+from .loops import chunk_budget, find_loop, plan_budget
 from .signatures import F32, F64, I32, I64, llvm_type, returns_via_buffer, store_slots
 
 _MEMORY_OPS = frozenset(
@@ -58,7 +58,9 @@ class FunctionTranslator:
         if self.menv.signed_addresses:
             self.fx.sign_extended_locals = frozenset(sign_extended_locals(self.body.body))
         if not self.is_leaf:
+            # A leaf function ends by itself unless it loops, and its loops check.
             self.fx.check_stack()
+            self.fx.check_interrupt()
         self.frames.append(ControlFrame("function", (), self.functype.results, 0, True))
         instrs = self.body.body
         i = 0
@@ -84,7 +86,7 @@ class FunctionTranslator:
         checks for as many iterations as the entry computation allows, then the checked
         version for any iteration after those."""
         fx = self.fx
-        budget = plan_budget(fx, plan, self.read_local)
+        budget = chunk_budget(fx.builder, plan_budget(fx, plan, self.read_local))
         fast = fx.fn.append_basic_block("loop.fast")
         checked = fx.fn.append_basic_block("loop.checked")
         after = fx.fn.append_basic_block("loop.end")
@@ -113,7 +115,16 @@ class FunctionTranslator:
         exit_block = fx.fn.append_basic_block("loop.fast.exit")
         fx.builder.cbranch(fx.builder.and_(again, more), fast, exit_block)
         fx.builder.position_at_end(exit_block)
-        fx.builder.cbranch(again, checked_header, after)
+        resume = fx.fn.append_basic_block("loop.fast.resume")
+        fx.builder.cbranch(again, resume, after)
+        # After a chunk, or once the budget is spent: check for an interruption and
+        # recompute the budget, which is 0 if it was spent (the checked loop goes on).
+        fx.builder.position_at_end(resume)
+        fx.check_interrupt()
+        budget = chunk_budget(fx.builder, plan_budget(fx, plan, self.read_local))
+        left.add_incoming(budget, fx.builder.block)
+        fx.builder.cbranch(fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0)),
+                           fast, checked_header)
         fx.builder.position_at_end(after)
 
     def translate_instr(self, instr):
@@ -181,6 +192,7 @@ class FunctionTranslator:
         frame = ControlFrame("loop", bt.params, bt.results, len(self.stack) - len(bt.params), True)
         self.frames.append(frame)
         self.stack.extend(enter_loop(self.fx, frame, self.pop_n(len(bt.params))))
+        self.fx.check_interrupt()
 
     def op_if(self, imm, _):
         bt = self.block_type(imm)

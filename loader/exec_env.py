@@ -3,14 +3,16 @@ at (docs/aot-abi.md), and the conversion of the trap code compiled code leaves i
 Python exception once the call from Python returns.
 
 There is one ExecEnv per process, so compiled code must not run on two threads at once.
+`current()` is how the rest of the loader and runtime/limits.py reach it.
 """
 
 import ctypes
 import resource
 
-from pywamr.runtime.aot_abi import (TRAP_HOST_EXCEPTION, TRAP_MESSAGES, TRAP_STACK_EXHAUSTED,
+from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, TRAP_HOST_EXCEPTION, TRAP_INTERRUPTED,
+                                    TRAP_MESSAGES, TRAP_OUT_OF_FUEL, TRAP_STACK_EXHAUSTED,
                                     ExecEnv)
-from pywamr.runtime.errors import Exhaustion, Trap
+from pywamr.runtime.errors import Exhaustion, FuelExhausted, Interrupted, Trap
 
 EXEC_ENV = ExecEnv()
 EXEC_ENV_ADDRESS = ctypes.addressof(EXEC_ENV)
@@ -20,6 +22,11 @@ _pending_exception = None   # raised by a host function, re-raised when the call
 # Room left on the native stack for the Python frames below the outermost call into
 # compiled code and for host functions called from it.
 STACK_MARGIN = 1 << 20
+
+
+def current():
+    """The ExecEnv of the calling thread."""
+    return EXEC_ENV
 
 
 def usable_stack_size(requested):
@@ -54,4 +61,12 @@ def raise_pending_trap():
         raise exception or Trap("host function failed")
     if code == TRAP_STACK_EXHAUSTED:
         raise Exhaustion()
+    if code == TRAP_INTERRUPTED:
+        if EXEC_ENV.interrupt & INTERRUPT_SIGNAL:
+            # Ctrl-C: run Python's SIGINT handler now, which raises KeyboardInterrupt, rather
+            # than at some later bytecode (loader/interruption.py).
+            ctypes.pythonapi.PyErr_CheckSignals()
+        raise Interrupted()
+    if code == TRAP_OUT_OF_FUEL:
+        raise FuelExhausted()
     raise Trap(TRAP_MESSAGES.get(code, f"unknown trap code {code}"))

@@ -11,14 +11,28 @@ methods; embedders and the spec-test runner only rely on what is written here.
 
 Imports are given as {module name: {field name: extern}}, where an extern is a `HostFunc` or
 an export object taken from another instance of the same engine.
+Both engines' `instantiate` take `max_memory_size=BYTES`: the memories the instance defines
+grow to at most that many bytes (whole pages; never below their initial size), memory.grow
+returning -1 beyond, as the spec allows any implementation limit. Limits on calls (a timeout,
+an instruction budget, interrupting from another thread) are `runtime.limits.Limits`.
+
 Errors: `LinkError` for a missing or mistyped import, `Trap` for a trap (also during
 instantiation: out-of-bounds segments, a trapping start function), `ResourceError` for a
 memory or table that cannot be allocated; an exception raised by a host function reaches the
 caller as it is.
 """
 
-from .types import FuncType
+from .types import PAGE_SIZE, FuncType
 from .values import from_bits, to_bits
+
+
+def memory_growth_limit(limits, engine_pages, max_size=None):
+    """The most pages a memory of `limits` may grow to: its declared maximum, the engine's
+    limit, and `max_size` bytes (instantiate's max_memory_size), but not below its minimum."""
+    pages = engine_pages if limits.max is None else min(limits.max, engine_pages)
+    if max_size is not None:
+        pages = max(min(pages, max_size // PAGE_SIZE), limits.min)
+    return pages
 
 
 class HostFunc:

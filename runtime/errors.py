@@ -56,6 +56,21 @@ class Exhaustion(Trap):
         super().__init__(message)
 
 
+class Interrupted(Trap):
+    """The call was interrupted: by `Limits.interrupt()` or its timeout (runtime/limits.py),
+    or by Ctrl-C in compiled code when Python's SIGINT handler raised nothing."""
+
+    def __init__(self, message="interrupted"):
+        super().__init__(message)
+
+
+class FuelExhausted(Trap):
+    """The call used up the instruction budget it was given (runtime/fuel.py)."""
+
+    def __init__(self, message="all fuel consumed"):
+        super().__init__(message)
+
+
 class ResourceError(WasmError):
     """The engine cannot get the memory a module needs: a linear memory or a table cannot be
     allocated at its initial size, or address space cannot be reserved for a memory. Not a

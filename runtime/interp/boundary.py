@@ -15,6 +15,7 @@ which is unwrapped here: the caller gets the host's exception as it was raised.
 import struct
 import sys
 
+from .. import limits
 from ..errors import Exhaustion, Trap
 
 DEFAULT_MAX_CALL_DEPTH = 20000
@@ -69,7 +70,11 @@ def call_into_wasm(function, args, max_call_depth=None):
     """Call a generated (or host) function with interpreter values; return its result."""
     global _entered
     saved_limit = None
+    run = None
     if not _entered:
+        run = limits.active()
+        if run is not None:
+            run.enter_interp()      # may raise Interrupted: see runtime/limits.py
         saved_limit = sys.getrecursionlimit()
         depth = max_call_depth or DEFAULT_MAX_CALL_DEPTH
         sys.setrecursionlimit(_python_depth() + depth + HEADROOM)
@@ -85,6 +90,8 @@ def call_into_wasm(function, args, max_call_depth=None):
     except RecursionError:
         raise Exhaustion() from None
     finally:
+        if run is not None:
+            run.leave_interp()
         _entered -= 1
         if saved_limit is not None:
             sys.setrecursionlimit(saved_limit)

@@ -6,6 +6,7 @@ their edges.
 """
 
 from .. import api
+from ..api import memory_growth_limit
 from ..errors import ResourceError, Trap
 from ..types import MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, FuncType, Limits, MemoryType, TableType
 from . import layout
@@ -101,9 +102,9 @@ class Memory(api.Memory):
     memoryview of it (which forbids resizing), a new bytearray replaces it. Either way every
     instance namespace using this memory is rebound to the current bytearray and view."""
 
-    def __init__(self, memtype):
+    def __init__(self, memtype, max_size=None):
         limits = memtype.limits
-        self.max = MAX_PAGES if limits.max is None else limits.max
+        self.max = memory_growth_limit(limits, MAX_PAGES, max_size)
         self.declared_max = limits.max
         try:
             self.data = bytearray(limits.min * PAGE_SIZE)

@@ -22,7 +22,7 @@ class Instance:
     """An instance of an interp `Module`. `exports` maps export names to Function, Memory,
     Table and Global objects."""
 
-    def __init__(self, module, imports, max_call_depth):
+    def __init__(self, module, imports, max_call_depth, max_memory_size=None):
         decoded = module.decoded
         self.module = module
         self.max_call_depth = max_call_depth
@@ -42,7 +42,7 @@ class Instance:
             function.call = self._lazy(layout.func(index), function)
             self.functions.append(function)
         self.tables.extend(Table(t) for t in decoded.tables)
-        self.memories.extend(Memory(t) for t in decoded.memories)
+        self.memories.extend(Memory(t, max_memory_size) for t in decoded.memories)
         for g in decoded.globals:
             self.globals.append(Global(g.type, self.evaluate(g.init)))
 

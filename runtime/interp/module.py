@@ -69,6 +69,8 @@ class Module:
         """The Python source of a function's translation (for debugging and the docs)."""
         return FunctionTranslator(self, func_index).translate()
 
-    def instantiate(self, imports=None, max_call_depth=DEFAULT_MAX_CALL_DEPTH):
-        """Link, allocate, initialise segments, run the start function (spec 4.5.4)."""
-        return Instance(self, imports or {}, max_call_depth)
+    def instantiate(self, imports=None, max_call_depth=DEFAULT_MAX_CALL_DEPTH,
+                    max_memory_size=None):
+        """Link, allocate, initialise segments, run the start function (spec 4.5.4).
+        `max_memory_size`: bytes the instance's own memories may grow to (api.py)."""
+        return Instance(self, imports or {}, max_call_depth, max_memory_size)
