@@ -87,12 +87,13 @@ class FunctionTranslator:
         version for any iteration after those."""
         fx = self.fx
         budget = chunk_budget(fx.builder, plan_budget(fx, plan, self.read_local))
+        enter_fast = fx.fn.append_basic_block("loop.fast.enter")
         fast = fx.fn.append_basic_block("loop.fast")
         checked = fx.fn.append_basic_block("loop.checked")
         after = fx.fn.append_basic_block("loop.end")
         entry = fx.builder.block
         fx.builder.cbranch(fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0)),
-                           fast, checked)
+                           enter_fast, checked)
 
         fx.builder.position_at_end(checked)
         self.op_loop(instrs[start].imm, None)
@@ -101,9 +102,15 @@ class FunctionTranslator:
             self.translate_instr(instr)
         fx.builder.branch(after)
 
+        # The fast loop's own preheader, which the resumption below comes back to: the fast
+        # loop keeps a single latch, as LLVM's vectoriser needs.
+        fx.builder.position_at_end(enter_fast)
+        chunk = fx.builder.phi(I64, name="chunk")
+        chunk.add_incoming(budget, entry)
+        fx.builder.branch(fast)
         fx.builder.position_at_end(fast)
         left = fx.builder.phi(I64, name="budget")
-        left.add_incoming(budget, entry)
+        left.add_incoming(chunk, enter_fast)
         fx.checked_accesses = False
         for instr in instrs[start + 1:plan.end - 1]:
             self.translate_instr(instr)
@@ -122,9 +129,9 @@ class FunctionTranslator:
         fx.builder.position_at_end(resume)
         fx.check_interrupt()
         budget = chunk_budget(fx.builder, plan_budget(fx, plan, self.read_local))
-        left.add_incoming(budget, fx.builder.block)
+        chunk.add_incoming(budget, fx.builder.block)
         fx.builder.cbranch(fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0)),
-                           fast, checked_header)
+                           enter_fast, checked_header)
         fx.builder.position_at_end(after)
 
     def translate_instr(self, instr):
