@@ -58,6 +58,9 @@ def build_parser():
                              "already be larger, and --bounds-checks on, get 4g")
     parser.add_argument("--disable-simd", action="store_true",
                         help="refuse modules that use SIMD (v128) instead of compiling them")
+    parser.add_argument("--fuel", action="store_true",
+                        help="count fuel (executed instructions), so that pyiwasm --fuel N can "
+                             "bound a run; costs run time")
     parser.add_argument("--format", choices=tuple(SUFFIXES), default="aot",
                         help="aot (default), object (the ELF object), llvmir (optimised IR)")
     return parser
@@ -84,7 +87,7 @@ def main(argv=None):
                              opt_level=args.opt_level, size_level=args.size_level,
                              bounds_checks=args.bounds_checks == "on",
                              max_memory_4gib=args.max_memory == "4g",
-                             simd=not args.disable_simd, format=args.format)
+                             simd=not args.disable_simd, fuel=args.fuel, format=args.format)
     try:
         result = compile_wasm(wasm, options)
     except WasmError as exc:

@@ -165,6 +165,15 @@ class FunctionEnv:
         self.trap_if(self.builder.icmp_unsigned("!=", flag, ir.Constant(I32, 0)),
                      abi.TRAP_INTERRUPTED)
 
+    def charge_fuel(self, cost):
+        """Charge `cost` to ExecEnv.fuel, trapping 'all fuel consumed' (and charging
+        nothing) when less is left (runtime/fuel.py)."""
+        field = self.address(self.exec_env(), abi.EXEC_ENV_FUEL)
+        left = self.builder.sub(self.builder.load(field, typ=I64), ir.Constant(I64, cost))
+        self.trap_if(self.builder.icmp_signed("<", left, ir.Constant(I64, 0)),
+                     abi.TRAP_OUT_OF_FUEL)
+        self.builder.store(left, field)
+
     def check_stack(self):
         """Trap 'call stack exhausted' when the stack pointer is below ExecEnv.stack_limit."""
         limit = self.load(self.exec_env(), abi.EXEC_ENV_STACK_LIMIT, PTR)

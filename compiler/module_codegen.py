@@ -20,14 +20,15 @@ PART_INSTRUCTIONS = 100_000
 
 
 def build_llvm_modules(module, triple, bounds_checks=True, signed_addresses=False, simd=True,
-                       progress=None):
+                       progress=None, fuel=False):
     """Lower `module` (decoded and validated), yielding llvmlite ir.Modules that together
     define everything. `signed_addresses`: memory stops at 2 GiB (addresses.py).
     `simd=False` refuses modules that use v128 (--disable-simd).
-    `progress`, if given, is called with the number of function bodies done so far."""
+    `progress`, if given, is called with the number of function bodies done so far.
+    `fuel`: charge fuel (runtime/fuel.py, pyaotc --fuel)."""
     if not simd:
         refuse_simd(module)
-    menv = ModuleEnv(module, triple, bounds_checks, signed_addresses)
+    menv = ModuleEnv(module, triple, bounds_checks, signed_addresses, fuel)
     for func_index in range(menv.num_imported_funcs):
         define_import_adapter(menv, func_index)
     for type_index in range(len(module.types)):

@@ -14,10 +14,11 @@ from .signatures import I32, llvm_function_type
 
 
 class ModuleEnv:
-    def __init__(self, module, triple, bounds_checks=True, signed_addresses=False):
+    def __init__(self, module, triple, bounds_checks=True, signed_addresses=False, fuel=False):
         self.wasm = module
         self.triple = triple
         self.bounds_checks = bounds_checks
+        self.fuel = fuel            # charge fuel (runtime/fuel.py)
         # Memory is limited to 2 GiB, so addresses may be sign-extended (addresses.py).
         self.signed_addresses = signed_addresses
         self.func_types = [module.types[t] for t in module.func_type_indices()]

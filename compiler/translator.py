@@ -14,6 +14,7 @@ from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
+from pywamr.runtime.fuel import run_costs
 from pywamr.runtime.types import FuncType
 
 from . import calls, memory, numeric, simd, simd_memory, tables
@@ -63,11 +64,15 @@ class FunctionTranslator:
             self.fx.check_interrupt()
         self.frames.append(ControlFrame("function", (), self.functype.results, 0, True))
         instrs = self.body.body
+        # With fuel, no loop is versioned: its fast version would have to count too.
+        fuel = run_costs(instrs) if self.menv.fuel else {}
         i = 0
         while i < len(instrs):
             instr = instrs[i]
             if self.reachable:
-                plan = find_loop(instrs, i) if instr.op == opcodes.LOOP else None
+                if i in fuel:
+                    self.fx.charge_fuel(fuel[i])
+                plan = find_loop(instrs, i) if instr.op == opcodes.LOOP and not fuel else None
                 if plan is not None:
                     self.translate_versioned_loop(instrs, i, plan)
                     i = plan.end + 1

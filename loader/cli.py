@@ -56,6 +56,10 @@ def build_parser():
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="end the run with the trap 'interrupted: timeout of SECONDS s' "
                              "once it has run that long")
+    parser.add_argument("--fuel", type=int, metavar="N",
+                        help="end the run with the trap 'all fuel consumed' once it would "
+                             "execute more than N instructions (runtime/fuel.py); -v prints "
+                             "the count. A .aot file must be compiled with pyaotc --fuel")
     parser.add_argument("--max-memory-size", type=int, metavar="BYTES",
                         help="let the program's memory grow to at most BYTES (whole 64 KiB "
                              "pages); memory.grow fails (returns -1) beyond it")
@@ -157,7 +161,7 @@ def load_instance(data, options, imports):
     settings = {"max_memory_size": options.max_memory_size}
     if data[:4] == WASM_MAGIC:
         from pywamr.runtime.interp import Module
-        module = Module(data)
+        module = Module(data, fuel=options.fuel is not None)
         if options.stack_size is not None:
             settings["max_call_depth"] = max(1, options.stack_size // INTERP_FRAME_BYTES)
         return "interpreter", module.instantiate(imports, **settings)
@@ -165,6 +169,9 @@ def load_instance(data, options, imports):
         raise UsageError(f"{options.file}: --interp needs a WebAssembly (.wasm) module")
     from pywamr.loader.aot_module import AotModule
     module = AotModule(data)
+    if options.fuel is not None and not module.target.fuel:
+        raise UsageError(f"{options.file} was compiled without fuel counting: --fuel needs "
+                         "pyaotc --fuel")
     if options.stack_size is not None:
         settings["stack_size"] = options.stack_size
     return "AOT loader", module.instantiate(imports, **settings)
@@ -215,8 +222,6 @@ def run(options):
     """Load, instantiate and run; return the exit status. Errors propagate to main()."""
     import contextlib
     import time
-    from pywamr.runtime.api import Memory
-    from pywamr.runtime.errors import ProcExit, Trap, WasmError
     from pywamr.runtime.wasi import WasiHost
 
     preopens = parse_preopens(options)
@@ -225,6 +230,8 @@ def run(options):
         raise UsageError(f"bad --stack-size {options.stack_size}: must be positive")
     if options.timeout is not None and not options.timeout > 0:
         raise UsageError(f"bad --timeout {options.timeout:g}: must be positive")
+    if options.fuel is not None and options.fuel < 0:
+        raise UsageError(f"bad --fuel {options.fuel}: must not be negative")
     if options.max_memory_size is not None and options.max_memory_size < 0:
         raise UsageError(f"bad --max-memory-size {options.max_memory_size}: must not be "
                          "negative")
@@ -235,35 +242,47 @@ def run(options):
         raise UsageError(f"cannot read {options.file}: {error.strerror}") from None
     program_args = [] if options.function else options.args
     limits = contextlib.nullcontext()
-    if options.timeout is not None:
+    if options.timeout is not None or options.fuel is not None:
         from pywamr.runtime.limits import Limits
-        limits = Limits(timeout=options.timeout)
+        limits = Limits(timeout=options.timeout, fuel=options.fuel)
     started = time.perf_counter()
-    with WasiHost([options.file] + program_args, env, preopens) as host, \
-            limits:
-        status = 0
+    try:
+        with WasiHost([options.file] + program_args, env, preopens) as host, limits:
+            return _run_in(host, data, options, started)
+    finally:
+        if options.verbose and options.fuel is not None:
+            print(f"pyiwasm: fuel consumed: {limits.fuel_consumed}", file=sys.stderr,
+                  flush=True)
+
+
+def _run_in(host, data, options, started):
+    """The run inside the WASI host and the limits."""
+    import time
+    from pywamr.runtime.api import Memory
+    from pywamr.runtime.errors import ProcExit, Trap, WasmError
+    status = 0
+    try:
         try:
-            try:
-                engine, instance = load_instance(data, options, host.imports())
-            except (Trap, ProcExit):
-                raise                 # from a start function: the program's own doing
-            except WasmError as error:    # malformed, invalid, bad .aot, link error
-                raise UsageError(f"{options.file}: {error}") from None
-            memory = instance.exports.get("memory")
-            if memory is not None:
-                if not isinstance(memory, Memory):
-                    raise UsageError(f"{options.file}: its memory export is not a memory")
-                host.bind_memory(memory)
-            loaded = time.perf_counter()
-            if options.verbose:
-                print(f"pyiwasm: {options.file}: {engine}, loaded in "
-                      f"{(loaded - started) * 1e3:.1f} ms", file=sys.stderr, flush=True)
-            execute(instance, options)
-        except ProcExit as exit_request:
-            status = exit_request.code & 0xFF     # what the OS keeps of it, as natively
+            engine, instance = load_instance(data, options, host.imports())
+        except (Trap, ProcExit):
+            raise                 # from a start function: the program's own doing
+        except WasmError as error:    # malformed, invalid, bad .aot, link error
+            raise UsageError(f"{options.file}: {error}") from None
+        memory = instance.exports.get("memory")
+        if memory is not None:
+            if not isinstance(memory, Memory):
+                raise UsageError(f"{options.file}: its memory export is not a memory")
+            host.bind_memory(memory)
+        loaded = time.perf_counter()
         if options.verbose:
-            print(f"pyiwasm: ran in {(time.perf_counter() - started) * 1e3:.1f} ms in all, "
-                  f"exit status {status}", file=sys.stderr, flush=True)
+            print(f"pyiwasm: {options.file}: {engine}, loaded in "
+                  f"{(loaded - started) * 1e3:.1f} ms", file=sys.stderr, flush=True)
+        execute(instance, options)
+    except ProcExit as exit_request:
+        status = exit_request.code & 0xFF     # what the OS keeps of it, as natively
+    if options.verbose:
+        print(f"pyiwasm: ran in {(time.perf_counter() - started) * 1e3:.1f} ms in all, "
+              f"exit status {status}", file=sys.stderr, flush=True)
     return status
 
 

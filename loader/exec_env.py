@@ -13,8 +13,9 @@ from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, TRAP_HOST_EXCEPTION, TRAP_
                                     TRAP_MESSAGES, TRAP_OUT_OF_FUEL, TRAP_STACK_EXHAUSTED,
                                     ExecEnv)
 from pywamr.runtime.errors import Exhaustion, FuelExhausted, Interrupted, Trap
+from pywamr.runtime.fuel import UNLIMITED
 
-EXEC_ENV = ExecEnv()
+EXEC_ENV = ExecEnv(fuel=UNLIMITED)
 EXEC_ENV_ADDRESS = ctypes.addressof(EXEC_ENV)
 
 _pending_exception = None   # raised by a host function, re-raised when the call unwinds

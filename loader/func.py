@@ -8,6 +8,7 @@ trampoline (helpers.py) reads and writes the same slots in the other direction.
 import ctypes
 
 from pywamr.runtime.aot_abi import FuncRef, slot_count
+from pywamr.runtime import limits
 from pywamr.runtime.api import Func
 from pywamr.runtime.types import is_ref
 
@@ -69,6 +70,9 @@ class AotFunc(Func):
         write_slots(params, args, argv)
         if not EXEC_ENV.stack_limit:            # outermost call: its stack budget applies
             EXEC_ENV.stack_size = self.instance.stack_size
+            run = limits.active()
+            if run is not None:
+                run.check_fuel(self.instance.aot_module.target.fuel, "this .aot module")
         self._array_call(self._code, self._ctx, argv)
         raise_pending_trap()
         return read_slots(self.type.results, argv)

@@ -56,8 +56,8 @@ class ExecEnv(ctypes.Structure):
         ("jmp_buf", u64),        # guard-page mode: the innermost array call's sigjmp_buf
         ("interrupt", u32),      # INTERRUPT_* bits; compiled code traps while any is set
         ("pad2", u32),
-        ("fuel", ctypes.c_int64),  # instructions left; read only by code compiled with fuel
-    ]
+        ("fuel", ctypes.c_int64),  # fuel left (runtime/fuel.py); code compiled with fuel
+    ]                              # charges it, traps TRAP_OUT_OF_FUEL rather than go below 0
 
 
 # Bits of ExecEnv.interrupt. Compiled code checks the word (an atomic load, so LLVM keeps it

@@ -6,6 +6,14 @@
         instance.exports["work"]()            # raises Interrupted after 1 s
     # elsewhere, while the block runs:  run.interrupt()
 
+    with Limits(fuel=10**6) as run:           # raises FuelExhausted beyond 10**6
+        instance.exports["work"]()
+    run.fuel_consumed                         # exact, the same on both engines
+
+Fuel (runtime/fuel.py) needs code that counts it: a module compiled with `pyaotc --fuel`
+(CompileOptions(fuel=True)), or an interpreter `Module(wasm, fuel=True)`; calling any other
+in a block with fuel raises WasmError. The budget is the block's, shared by its calls.
+
 Inside the block, the wasm calls the calling thread makes end with the trap `Interrupted`
 ("interrupted", or "interrupted: timeout of 1 s") once `run.interrupt()` has been called,
 from any thread, or the timeout has passed; calls made after that in the same block end the
@@ -29,7 +37,8 @@ import ctypes
 import threading
 
 from .aot_abi import INTERRUPT_REQUESTED
-from .errors import Interrupted
+from .errors import Interrupted, WasmError
+from .fuel import UNLIMITED
 
 _local = threading.local()
 
@@ -48,6 +57,7 @@ class Limits:
         self.timeout = timeout
         self.fuel = fuel
         self.reason = None              # why it was interrupted, once it was
+        self.fuel_consumed = 0          # up to date once the block has ended
         self._lock = threading.Lock()
         self._thread = None
         self._exec_env = None
@@ -64,7 +74,12 @@ class Limits:
             raise RuntimeError("Limits blocks do not nest")
         from pywamr.loader import exec_env
         self._thread = threading.get_ident()
+        from pywamr.runtime.interp import boundary
         self._exec_env = exec_env.current()
+        self._interp_fuel = boundary.FUEL
+        if self.fuel is not None:
+            self._exec_env.fuel = self.fuel
+            self._interp_fuel[0] = self.fuel
         _local.limits = self
         self._active = True
         if self.timeout is not None:
@@ -81,6 +96,11 @@ class Limits:
             _local.limits = None
             self._active = False
             self._exec_env.interrupt &= ~INTERRUPT_REQUESTED
+        if self.fuel is not None:
+            # Each engine's counter started at `fuel`; a block uses one engine, or the sum.
+            self.fuel_consumed = 2 * self.fuel - self._exec_env.fuel - self._interp_fuel[0]
+            self._exec_env.fuel = UNLIMITED
+            self._interp_fuel[0] = UNLIMITED
         if isinstance(exc, Interrupted) and self.reason and exc.message == "interrupted":
             exc.message = f"interrupted: {self.reason}"
             exc.args = (exc.message,)
@@ -100,7 +120,14 @@ class Limits:
 
     # --- the interpreter's boundary ---------------------------------------------------------
 
-    def enter_interp(self):
+    def check_fuel(self, counts_fuel, what):
+        """Refuse a call into code that does not count the block's fuel."""
+        if self.fuel is not None and not counts_fuel:
+            raise WasmError(f"{what} does not count fuel: compile it with pyaotc --fuel, or "
+                            "make the interpreter's Module with fuel=True")
+
+    def enter_interp(self, counts_fuel):
+        self.check_fuel(counts_fuel, "this module")
         with self._lock:
             if self.reason is not None:
                 raise Interrupted()

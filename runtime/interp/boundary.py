@@ -16,7 +16,8 @@ import struct
 import sys
 
 from .. import limits
-from ..errors import Exhaustion, Trap
+from ..errors import Exhaustion, FuelExhausted, Trap
+from ..fuel import UNLIMITED
 
 DEFAULT_MAX_CALL_DEPTH = 20000
 HEADROOM = 200             # frames for helpers, translation and host functions below the
@@ -26,6 +27,13 @@ HEADROOM = 200             # frames for helpers, translation and host functions 
 TRAP_EXCEPTIONS = (ZeroDivisionError, struct.error, IndexError, RecursionError)
 
 _entered = 0
+
+# The fuel left, for code translated with fuel (runtime/fuel.py); limits.Limits sets it.
+FUEL = [UNLIMITED]
+
+
+def out_of_fuel():
+    raise FuelExhausted()
 
 
 class HostError(Exception):
@@ -66,15 +74,16 @@ def host_error(error):
     return HostError(error)
 
 
-def call_into_wasm(function, args, max_call_depth=None):
-    """Call a generated (or host) function with interpreter values; return its result."""
+def call_into_wasm(function, args, max_call_depth=None, counts_fuel=False):
+    """Call a generated (or host) function with interpreter values; return its result.
+    `counts_fuel`: whether the function's module was translated with fuel."""
     global _entered
     saved_limit = None
     run = None
     if not _entered:
         run = limits.active()
         if run is not None:
-            run.enter_interp()      # may raise Interrupted: see runtime/limits.py
+            run.enter_interp(counts_fuel)   # may raise Interrupted: see runtime/limits.py
         saved_limit = sys.getrecursionlimit()
         depth = max_call_depth or DEFAULT_MAX_CALL_DEPTH
         sys.setrecursionlimit(_python_depth() + depth + HEADROOM)

@@ -60,8 +60,12 @@ class Function(api.Func):
         if len(args) != len(params):
             raise TypeError(f"expected {len(params)} arguments, got {len(args)}")
         values = [FROM_BITS[t](a) for t, a in zip(params, args)]
-        max_depth = self.instance.max_call_depth if self.instance else None
-        out = call_into_wasm(self.resolve(), values, max_depth)
+        instance = self.instance
+        if instance is None:
+            out = call_into_wasm(self.resolve(), values)
+        else:
+            out = call_into_wasm(self.resolve(), values, instance.max_call_depth,
+                                 instance.module.fuel)
         if not results:
             return []
         if len(results) == 1:

@@ -5,7 +5,7 @@ from array import array
 from ..api import HostFunc
 from ..errors import LinkError, WasmError
 from ..opcodes import NAMES
-from . import layout
+from . import boundary, layout
 from .boundary import call_into_wasm
 from .bulk import memory_init, table_init
 from .externs import (Function, Global, Memory, Table, canonical_type, host_function)
@@ -32,6 +32,8 @@ class Instance:
         self.globals = []             # Global objects; a global that is not in a cell (see
                                       # layout.global_cells) is live in the namespace instead
         self.namespace = ns = dict(HELPERS)
+        ns[layout.FUEL] = boundary.FUEL
+        ns[layout.OUT_OF_FUEL] = boundary.out_of_fuel
         ns["f32buf"] = array("f", [0.0])
         self._translated = set()
 
@@ -68,7 +70,8 @@ class Instance:
                             0, len(seg.data))
                 self.datas[i] = b""
         if decoded.start is not None:
-            call_into_wasm(self.functions[decoded.start].resolve(), [], max_call_depth)
+            call_into_wasm(self.functions[decoded.start].resolve(), [], max_call_depth,
+                           module.fuel)
 
     # Imports
 

@@ -25,6 +25,8 @@ MEMORY_OBJECT = "MEMORY"     # its `Memory` object (for grow)
 FUNCS = "FUNCS"              # list of `Function` objects by index, for ref.func
 DATA = "DATA"                # list of data segment bytes (b"" once dropped)
 ELEMS = "ELEMS"              # list of element segment tuples (() once dropped)
+FUEL = "FUEL"                # [fuel left] (boundary.FUEL), in code translated with fuel
+OUT_OF_FUEL = "OUT_OF_FUEL"  # raises FuelExhausted
 
 
 def functype(index):
