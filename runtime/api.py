@@ -13,8 +13,18 @@ Imports are given as {module name: {field name: extern}}, where an extern is a `
 an export object taken from another instance of the same engine.
 Both engines' `instantiate` take `max_memory_size=BYTES`: the memories the instance defines
 grow to at most that many bytes (whole pages; never below their initial size), memory.grow
-returning -1 beyond, as the spec allows any implementation limit. Limits on calls (a timeout,
-an instruction budget, interrupting from another thread) are `runtime.limits.Limits`.
+returning -1 beyond, as the spec allows any implementation limit.
+
+Limits on calls, the same on both engines, are a context manager (runtime/limits.py):
+
+    with Limits(timeout=1.0, fuel=10**6) as run:   # fuel: pyaotc --fuel / Module(fuel=True)
+        instance.exports["work"]()
+    run.fuel_consumed                               # exact, equal on both engines
+    run.interrupt()                                 # from any thread, while the block runs
+
+A call ends with `Interrupted` ("interrupted", "interrupted: timeout of 1 s") or
+`FuelExhausted` ("all fuel consumed"), both `Trap`s; the instance stays usable. Ctrl-C
+raises KeyboardInterrupt in the calling thread, compiled code included.
 
 Errors: `LinkError` for a missing or mistyped import, `Trap` for a trap (also during
 instantiation: out-of-bounds segments, a trapping start function), `ResourceError` for a

@@ -169,3 +169,99 @@ def test_max_memory_size_at_instantiation(engine, limit, pages):
         pytest.skip("2 GiB of bytearray")
     instance = instantiate(engine, GROW, max_memory_size=limit)
     assert instance.exports["grow_all"]() == pages
+
+
+# --- fuel -------------------------------------------------------------------------------------
+
+COUNT = """
+(module
+  (func (export "sum") (param $n i32) (result i32)
+    (local $i i32) (local $s i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $s (i32.add (local.get $s) (local.get $i)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (local.get $s)))
+"""
+# Per iteration: 4 (the test up to br_if) + 9 (the body up to br); after the last test, 1.
+SUM_10_FUEL = 10 * (4 + 9) + 4 + 1
+
+
+def fuel_programs(wasm_path, tmp_path):
+    """The .wasm for the interpreter and .aot files compiled with --fuel at -O0 and -O3."""
+    pytest.importorskip("llvmlite")
+    files = [wasm_path]
+    for level in (0, 3):
+        out = tmp_path / f"{wasm_path.stem}.O{level}.aot"
+        subprocess.run([sys.executable, "-m", "pywamr.compiler", "--fuel", "--opt-level",
+                        str(level), "-o", str(out), str(wasm_path)], check=True)
+        files.append(out)
+    return files
+
+
+def run_with_fuel(path, fuel, *call):
+    """pyiwasm -v --fuel FUEL [-f NAME] PATH [ARGS] with `call` = () or (NAME, ARGS...)."""
+    function = ["-f", call[0]] if call else []
+    done = pyiwasm("-v", "--fuel", fuel, *function, path, *call[1:])
+    lines = done.stderr.decode().splitlines()
+    consumed = [int(line.rsplit(" ", 1)[1]) for line in lines
+                if line.startswith("pyiwasm: fuel consumed: ")]
+    trap = [line for line in lines if "wasm trap" in line]
+    return done.returncode, done.stdout, consumed, trap
+
+
+def test_fuel_counts_the_same_on_every_engine(tmp_path):
+    wasm_path = tmp_path / "count.wasm"
+    wasm_path.write_bytes(wasm(COUNT))
+    for path in fuel_programs(wasm_path, tmp_path):
+        assert run_with_fuel(path, 1000, "sum", "10") == (0, b"45\n", [SUM_10_FUEL], [])
+        # The run that would go past 100 is not charged: 7 iterations and a test.
+        assert run_with_fuel(path, 100, "sum", "10") == (
+            TRAP_STATUS, b"", [7 * 13 + 4], ["pyiwasm: wasm trap: all fuel consumed"])
+
+
+def test_fuel_of_a_c_program(tmp_path):
+    """A C program (clang-19, wasi-libc): the same count on the interpreter and at -O0 and
+    -O3, and with one unit less, the trap at the same point on all three."""
+    from pyiwasm_support import build_samples
+    files = fuel_programs(build_samples() / "simd_kernels.wasm", tmp_path)
+    outcomes = [run_with_fuel(path, 10 ** 12) for path in files]
+    assert outcomes[0][0] == 0 and outcomes[0][2][0] > 100_000
+    assert outcomes[1:] == [outcomes[0]] * 2
+    needed = outcomes[0][2][0]
+    short = [run_with_fuel(path, needed - 1) for path in files]
+    assert short[0][0] == TRAP_STATUS and short[0][3] == ["pyiwasm: wasm trap: all fuel consumed"]
+    assert short[0][2][0] < needed
+    assert short[1:] == [short[0]] * 2      # the same output, count and trap
+
+
+def test_fuel_needs_code_that_counts(tmp_path):
+    path = program_file("aot", COUNT, tmp_path)
+    done = pyiwasm("--fuel", "10", "-f", "sum", path, "3")
+    assert done.returncode == 1
+    assert done.stderr == (f"pyiwasm: error: {path} was compiled without fuel counting: "
+                           "--fuel needs pyaotc --fuel\n").encode()
+    from pywamr.runtime.errors import WasmError
+    for engine in ENGINES:
+        instance = instantiate(engine, COUNT)
+        with Limits(fuel=10):
+            with pytest.raises(WasmError, match="does not count fuel"):
+                instance.exports["sum"](3)
+
+
+def test_fuel_api_on_both_engines():
+    from pywamr.compiler.driver import CompileOptions, compile_wasm
+    from pywamr.loader.aot_module import AotModule
+    from pywamr.runtime.errors import FuelExhausted
+    from pywamr.runtime.interp import Module
+    for instance in (Module(wasm(COUNT), fuel=True).instantiate(),
+                     AotModule(compile_wasm(wasm(COUNT), CompileOptions(fuel=True))).instantiate()):
+        with Limits(fuel=1000) as run:
+            assert instance.exports["sum"](10) == 45
+        assert run.fuel_consumed == SUM_10_FUEL
+        with pytest.raises(FuelExhausted, match="^all fuel consumed$"):
+            with Limits(fuel=SUM_10_FUEL - 1):
+                instance.exports["sum"](10)
+        assert instance.exports["sum"](4) == 6        # no budget outside a block
