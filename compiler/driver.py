@@ -37,6 +37,7 @@ class CompileOptions:
     max_memory_4gib: bool = False    # False: memory stops at 2 GiB (see addresses.py)
     simd: bool = True                # False: refuse modules that use v128 (--disable-simd)
     fuel: bool = False               # True: count fuel (runtime/fuel.py, --fuel)
+    interrupt_checks: bool = True    # False: no Ctrl-C, timeout or interrupt() in the code
     format: str = "aot"              # 'aot' | 'object' (ELF) | 'llvmir' (optimised IR text)
 
 
@@ -61,7 +62,7 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
     try:
         parts = build_llvm_modules(module, spec.triple, options.bounds_checks,
                                    memory_limit < MAX_PAGES, options.simd, progress.update,
-                                   options.fuel)
+                                   options.fuel, options.interrupt_checks)
         llvm_module = parse_and_link(str(part) for part in parts)
         progress.phase("optimizing")
         optimize(llvm_module, machine, spec.opt_level)
@@ -75,4 +76,5 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
         return obj
     image = read_elf_object(obj, spec.arch)
     bounds_mode = "explicit" if options.bounds_checks else "guard-pages"
-    return write_aot(wasm, module, image, spec.as_dict(bounds_mode, memory_limit, options.fuel))
+    return write_aot(wasm, module, image, spec.as_dict(bounds_mode, memory_limit, options.fuel,
+                                                            options.interrupt_checks))

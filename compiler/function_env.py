@@ -157,9 +157,12 @@ class FunctionEnv:
         self.trap_if(self.builder.icmp_unsigned("!=", code, ir.Constant(I32, 0)), PROPAGATE)
 
     def check_interrupt(self):
-        """Trap 'interrupted' when ExecEnv.interrupt is set. The load is atomic (monotonic),
-        which LLVM may not hoist out of a loop or merge with an earlier one: another thread
-        or a signal handler sets the word while the loop runs."""
+        """Trap 'interrupted' when ExecEnv.interrupt is set (unless compiled with
+        --interrupt-checks off). The load is atomic (monotonic), which LLVM may not hoist out
+        of a loop or merge with an earlier one: another thread or a signal handler sets the
+        word while the loop runs."""
+        if not self.menv.interrupt_checks:
+            return
         field = self.address(self.exec_env(), abi.EXEC_ENV_INTERRUPT)
         flag = self.builder.load_atomic(field, "monotonic", 4, typ=I32)
         self.trap_if(self.builder.icmp_unsigned("!=", flag, ir.Constant(I32, 0)),

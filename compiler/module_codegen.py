@@ -20,15 +20,16 @@ PART_INSTRUCTIONS = 100_000
 
 
 def build_llvm_modules(module, triple, bounds_checks=True, signed_addresses=False, simd=True,
-                       progress=None, fuel=False):
+                       progress=None, fuel=False, interrupt_checks=True):
     """Lower `module` (decoded and validated), yielding llvmlite ir.Modules that together
     define everything. `signed_addresses`: memory stops at 2 GiB (addresses.py).
     `simd=False` refuses modules that use v128 (--disable-simd).
     `progress`, if given, is called with the number of function bodies done so far.
-    `fuel`: charge fuel (runtime/fuel.py, pyaotc --fuel)."""
+    `fuel`: charge fuel (runtime/fuel.py, pyaotc --fuel). `interrupt_checks`: check
+    ExecEnv.interrupt at loop headers and function entries (--interrupt-checks)."""
     if not simd:
         refuse_simd(module)
-    menv = ModuleEnv(module, triple, bounds_checks, signed_addresses, fuel)
+    menv = ModuleEnv(module, triple, bounds_checks, signed_addresses, fuel, interrupt_checks)
     for func_index in range(menv.num_imported_funcs):
         define_import_adapter(menv, func_index)
     for type_index in range(len(module.types)):

@@ -169,6 +169,9 @@ def load_instance(data, options, imports):
         raise UsageError(f"{options.file}: --interp needs a WebAssembly (.wasm) module")
     from pywamr.loader.aot_module import AotModule
     module = AotModule(data)
+    if options.timeout is not None and not module.target.interrupt_checks:
+        raise UsageError(f"{options.file} was compiled with --interrupt-checks off: "
+                         "--timeout cannot stop it")
     if options.fuel is not None and not module.target.fuel:
         raise UsageError(f"{options.file} was compiled without fuel counting: --fuel needs "
                          "pyaotc --fuel")

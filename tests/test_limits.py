@@ -265,3 +265,14 @@ def test_fuel_api_on_both_engines():
             with Limits(fuel=SUM_10_FUEL - 1):
                 instance.exports["sum"](10)
         assert instance.exports["sum"](4) == 6        # no budget outside a block
+
+
+def test_timeout_refuses_code_without_interrupt_checks(tmp_path):
+    pytest.importorskip("llvmlite")
+    from pywamr.compiler.driver import CompileOptions, compile_wasm
+    path = tmp_path / "unchecked.aot"
+    path.write_bytes(compile_wasm(wasm(SPIN), CompileOptions(interrupt_checks=False)))
+    done = pyiwasm("--timeout", "1", path)
+    assert done.returncode == 1
+    assert done.stderr == (f"pyiwasm: error: {path} was compiled with --interrupt-checks off: "
+                           "--timeout cannot stop it\n").encode()
