@@ -56,7 +56,8 @@ class Limits:
             raise ValueError("fuel must not be negative")
         self.timeout = timeout
         self.fuel = fuel
-        self.reason = None              # why it was interrupted, once it was
+        self.interrupted = False
+        self.reason = None              # the timeout's, named in the trap's message
         self.fuel_consumed = 0          # up to date once the block has ended
         self._lock = threading.Lock()
         self._thread = None
@@ -65,16 +66,12 @@ class Limits:
         self._active = False
         self._in_interp = False
 
-    @property
-    def interrupted(self):
-        return self.reason is not None
-
     def __enter__(self):
         if active() is not None:
             raise RuntimeError("Limits blocks do not nest")
         from pywamr.loader import exec_env
-        self._thread = threading.get_ident()
         from pywamr.runtime.interp import boundary
+        self._thread = threading.get_ident()
         self._exec_env = exec_env.current()
         self._interp_fuel = boundary.FUEL
         if self.fuel is not None:
@@ -106,11 +103,12 @@ class Limits:
             exc.args = (exc.message,)
         return False
 
-    def interrupt(self, reason="interrupt() called"):
+    def interrupt(self, reason=None):
         """End the block's running wasm call, and any it makes after, with Interrupted.
         Safe to call from any thread, any number of times."""
         with self._lock:
-            if self.reason is None:
+            if not self.interrupted:
+                self.interrupted = True
                 self.reason = reason
             if not self._active:
                 return
@@ -129,7 +127,7 @@ class Limits:
     def enter_interp(self, counts_fuel):
         self.check_fuel(counts_fuel, "this module")
         with self._lock:
-            if self.reason is not None:
+            if self.interrupted:
                 raise Interrupted()
             self._in_interp = True
 

@@ -276,3 +276,12 @@ def test_timeout_refuses_code_without_interrupt_checks(tmp_path):
     assert done.returncode == 1
     assert done.stderr == (f"pyiwasm: error: {path} was compiled with --interrupt-checks off: "
                            "--timeout cannot stop it\n").encode()
+
+
+def test_interrupt_before_the_call(engine):
+    instance = instantiate(engine, SPIN)
+    with pytest.raises(Interrupted, match="^interrupted$"):
+        with Limits() as run:
+            run.interrupt()
+            instance.exports["spin"]()
+    assert run.interrupted
