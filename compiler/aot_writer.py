@@ -80,6 +80,7 @@ def _target(target):
         _string(target["features"]), _string(target["code_model"]),
         bytes([target["opt_level"], target["size_level"]]), _string(target["bounds_checks"]),
         struct.pack("<I", target["memory_limit"]),
+        bytes([target["fuel"], target["interrupt_checks"]]),
     ])
 
 

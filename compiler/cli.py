@@ -58,6 +58,13 @@ def build_parser():
                              "already be larger, and --bounds-checks on, get 4g")
     parser.add_argument("--disable-simd", action="store_true",
                         help="refuse modules that use SIMD (v128) instead of compiling them")
+    parser.add_argument("--interrupt-checks", choices=("on", "off"), default="on",
+                        help="on (default): loops and calling functions check for Ctrl-C, "
+                             "pyiwasm --timeout and Limits.interrupt(); off: faster code "
+                             "that none of these can stop")
+    parser.add_argument("--fuel", action="store_true",
+                        help="count fuel (executed instructions), so that pyiwasm --fuel N can "
+                             "bound a run; costs run time")
     parser.add_argument("--format", choices=tuple(SUFFIXES), default="aot",
                         help="aot (default), object (the ELF object), llvmir (optimised IR)")
     return parser
@@ -84,7 +91,8 @@ def main(argv=None):
                              opt_level=args.opt_level, size_level=args.size_level,
                              bounds_checks=args.bounds_checks == "on",
                              max_memory_4gib=args.max_memory == "4g",
-                             simd=not args.disable_simd, format=args.format)
+                             simd=not args.disable_simd, fuel=args.fuel,
+                             interrupt_checks=args.interrupt_checks == "on", format=args.format)
     try:
         result = compile_wasm(wasm, options)
     except WasmError as exc:

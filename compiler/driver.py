@@ -36,6 +36,8 @@ class CompileOptions:
     bounds_checks: bool = False      # False: guard pages (see guard_pages.py)
     max_memory_4gib: bool = False    # False: memory stops at 2 GiB (see addresses.py)
     simd: bool = True                # False: refuse modules that use v128 (--disable-simd)
+    fuel: bool = False               # True: count fuel (runtime/fuel.py, --fuel)
+    interrupt_checks: bool = True    # False: no Ctrl-C, timeout or interrupt() in the code
     format: str = "aot"              # 'aot' | 'object' (ELF) | 'llvmir' (optimised IR text)
 
 
@@ -59,7 +61,8 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
     progress = Progress(len(module.codes), "lowering", enabled=show_progress)
     try:
         parts = build_llvm_modules(module, spec.triple, options.bounds_checks,
-                                   memory_limit < MAX_PAGES, options.simd, progress.update)
+                                   memory_limit < MAX_PAGES, options.simd, progress.update,
+                                   options.fuel, options.interrupt_checks)
         llvm_module = parse_and_link(str(part) for part in parts)
         progress.phase("optimizing")
         optimize(llvm_module, machine, spec.opt_level)
@@ -73,4 +76,5 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
         return obj
     image = read_elf_object(obj, spec.arch)
     bounds_mode = "explicit" if options.bounds_checks else "guard-pages"
-    return write_aot(wasm, module, image, spec.as_dict(bounds_mode, memory_limit))
+    return write_aot(wasm, module, image, spec.as_dict(bounds_mode, memory_limit, options.fuel,
+                                                            options.interrupt_checks))

@@ -164,6 +164,27 @@ class FunctionEnv:
         code = self.load(self.exec_env(), abi.EXEC_ENV_TRAP_CODE, I32)
         self.trap_if(self.builder.icmp_unsigned("!=", code, ir.Constant(I32, 0)), PROPAGATE)
 
+    def check_interrupt(self):
+        """Trap 'interrupted' when ExecEnv.interrupt is set (unless compiled with
+        --interrupt-checks off). The load is atomic (monotonic), which LLVM may not hoist out
+        of a loop or merge with an earlier one: another thread or a signal handler sets the
+        word while the loop runs."""
+        if not self.menv.interrupt_checks:
+            return
+        field = self.address(self.exec_env(), abi.EXEC_ENV_INTERRUPT)
+        flag = self.builder.load_atomic(field, "monotonic", 4, typ=I32)
+        self.trap_if(self.builder.icmp_unsigned("!=", flag, ir.Constant(I32, 0)),
+                     abi.TRAP_INTERRUPTED)
+
+    def charge_fuel(self, cost):
+        """Charge `cost` to ExecEnv.fuel, trapping 'all fuel consumed' (and charging
+        nothing) when less is left (runtime/fuel.py)."""
+        field = self.address(self.exec_env(), abi.EXEC_ENV_FUEL)
+        left = self.builder.sub(self.builder.load(field, typ=I64), ir.Constant(I64, cost))
+        self.trap_if(self.builder.icmp_signed("<", left, ir.Constant(I64, 0)),
+                     abi.TRAP_OUT_OF_FUEL)
+        self.builder.store(left, field)
+
     def check_stack(self):
         """Trap 'call stack exhausted' when the stack pointer is below ExecEnv.stack_limit."""
         limit = self.load(self.exec_env(), abi.EXEC_ENV_STACK_LIMIT, PTR)

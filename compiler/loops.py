@@ -267,6 +267,15 @@ def plan_budget(fx, plan, read_local):
 
 
 _UNLIMITED = (1 << 63) - 1
+# The fast version has no interruption check (it would keep the loop from vectorising): it
+# runs at most this many iterations before the check at its re-entry (docs/aot-abi.md,
+# "Interruption").
+CHUNK_ITERATIONS = 1 << 16
+
+
+def chunk_budget(b, budget):
+    """The iterations the fast version runs before it checks for an interruption."""
+    return _umin(b, budget, ir.Constant(I64, CHUNK_ITERATIONS))
 
 
 def _umin(b, x, y):

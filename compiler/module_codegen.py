@@ -11,6 +11,7 @@ from pywamr.runtime import opcodes
 
 from . import CompileError
 from .guard_pages import define_fault_handler
+from .interruption import define_interrupt_handler
 from .module_env import ModuleEnv
 from .trampolines import define_array_call, define_import_adapter
 from .translator import FunctionTranslator
@@ -19,20 +20,23 @@ PART_INSTRUCTIONS = 100_000
 
 
 def build_llvm_modules(module, triple, bounds_checks=True, signed_addresses=False, simd=True,
-                       progress=None):
+                       progress=None, fuel=False, interrupt_checks=True):
     """Lower `module` (decoded and validated), yielding llvmlite ir.Modules that together
     define everything. `signed_addresses`: memory stops at 2 GiB (addresses.py).
     `simd=False` refuses modules that use v128 (--disable-simd).
-    `progress`, if given, is called with the number of function bodies done so far."""
+    `progress`, if given, is called with the number of function bodies done so far.
+    `fuel`: charge fuel (runtime/fuel.py, pyaotc --fuel). `interrupt_checks`: check
+    ExecEnv.interrupt at loop headers and function entries (--interrupt-checks)."""
     if not simd:
         refuse_simd(module)
-    menv = ModuleEnv(module, triple, bounds_checks, signed_addresses)
+    menv = ModuleEnv(module, triple, bounds_checks, signed_addresses, fuel, interrupt_checks)
     for func_index in range(menv.num_imported_funcs):
         define_import_adapter(menv, func_index)
     for type_index in range(len(module.types)):
         define_array_call(menv, type_index)
     if not bounds_checks:
         define_fault_handler(menv)
+    define_interrupt_handler(menv)
     part_size = 0
     for i, body in enumerate(module.codes):
         if part_size >= PART_INSTRUCTIONS:

@@ -14,10 +14,13 @@ from .signatures import I32, llvm_function_type
 
 
 class ModuleEnv:
-    def __init__(self, module, triple, bounds_checks=True, signed_addresses=False):
+    def __init__(self, module, triple, bounds_checks=True, signed_addresses=False, fuel=False,
+                 interrupt_checks=True):
         self.wasm = module
         self.triple = triple
         self.bounds_checks = bounds_checks
+        self.fuel = fuel            # charge fuel (runtime/fuel.py)
+        self.interrupt_checks = interrupt_checks   # docs/aot-abi.md, "Interruption"
         # Memory is limited to 2 GiB, so addresses may be sign-extended (addresses.py).
         self.signed_addresses = signed_addresses
         self.func_types = [module.types[t] for t in module.func_type_indices()]

@@ -42,12 +42,13 @@ class TargetSpec:
     opt_level: int
     size_level: int
 
-    def as_dict(self, bounds_checks, memory_limit):
+    def as_dict(self, bounds_checks, memory_limit, fuel=False, interrupt_checks=True):
         """The `target` record the `.aot` writer stores."""
         return {"arch": self.arch, "triple": self.triple, "cpu": self.cpu,
                 "features": self.features, "code_model": self.code_model,
                 "opt_level": self.opt_level, "size_level": self.size_level,
-                "bounds_checks": bounds_checks, "memory_limit": memory_limit}
+                "bounds_checks": bounds_checks, "memory_limit": memory_limit, "fuel": fuel,
+                "interrupt_checks": interrupt_checks}
 
 
 def host_arch():

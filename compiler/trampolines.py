@@ -6,7 +6,8 @@
 - `aot_array_call_T(env, code, ctx, argv)`: Python's way in, with the calling thread's
   ExecEnv; calls `code(env, ctx, params...)` of type T with the params from argv and writes
   the results back to argv. The thread's outermost entry arms the stack limit (stack pointer
-  - ExecEnv.stack_size) and disarms it on the way out.
+  - ExecEnv.stack_size) and disarms it on the way out, and clears a stale INTERRUPT_SIGNAL
+  (interruption.py).
 
 With guard pages (no explicit bounds checks) both also keep ExecEnv.jmp_buf: see
 guard_pages.py.
@@ -66,6 +67,13 @@ def define_array_call(menv, type_index):
     armed_here = b.gep(sp, [b.neg(stack_size)], source_etype=I8)
     is_outermost = b.icmp_unsigned("==", outer_limit, ir.Constant(PTR, None))
     b.store(b.select(is_outermost, armed_here, outer_limit), limit_field)
+    # Nothing is pending when Python calls in; a trap code may be left over only when a
+    # KeyboardInterrupt came between the last call's return and the loader's reading it.
+    b.store(ir.Constant(I32, 0), field(exec_env, abi.EXEC_ENV_TRAP_CODE))
+    # A SIGINT that came while no wasm ran has been seen by Python already: forget it.
+    keep = b.select(is_outermost, ir.Constant(I32, ~abi.INTERRUPT_SIGNAL & 0xFFFFFFFF),
+                    ir.Constant(I32, 0xFFFFFFFF))
+    b.atomic_rmw("and", field(exec_env, abi.EXEC_ENV_INTERRUPT), keep, "monotonic")
     if not menv.bounds_checks:
         outer_jmp_buf, trapped = guard_pages.arm_jump_buffer(menv, b, exec_env)
         trapped_builder = ir.IRBuilder(trapped)

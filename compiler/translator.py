@@ -14,13 +14,14 @@ from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
+from pywamr.runtime.fuel import run_costs
 from pywamr.runtime.types import FuncType
 
 from . import calls, memory, numeric, simd, simd_memory, tables
 from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
-from .loops import find_loop, plan_budget
+from .loops import chunk_budget, find_loop, plan_budget
 from .signatures import (F32, F64, FIRST_PARAM, I32, I64, llvm_type, returns_via_buffer,
                          store_slots)
 
@@ -59,14 +60,20 @@ class FunctionTranslator:
         if self.menv.signed_addresses:
             self.fx.sign_extended_locals = frozenset(sign_extended_locals(self.body.body))
         if not self.is_leaf:
+            # A leaf function ends by itself unless it loops, and its loops check.
             self.fx.check_stack()
+            self.fx.check_interrupt()
         self.frames.append(ControlFrame("function", (), self.functype.results, 0, True))
         instrs = self.body.body
+        # With fuel, no loop is versioned: its fast version would have to count too.
+        fuel = run_costs(instrs) if self.menv.fuel else {}
         i = 0
         while i < len(instrs):
             instr = instrs[i]
             if self.reachable:
-                plan = find_loop(instrs, i) if instr.op == opcodes.LOOP else None
+                if i in fuel:
+                    self.fx.charge_fuel(fuel[i])
+                plan = find_loop(instrs, i) if instr.op == opcodes.LOOP and not fuel else None
                 if plan is not None:
                     self.translate_versioned_loop(instrs, i, plan)
                     i = plan.end + 1
@@ -85,13 +92,14 @@ class FunctionTranslator:
         checks for as many iterations as the entry computation allows, then the checked
         version for any iteration after those."""
         fx = self.fx
-        budget = plan_budget(fx, plan, self.read_local)
+        budget = chunk_budget(fx.builder, plan_budget(fx, plan, self.read_local))
+        enter_fast = fx.fn.append_basic_block("loop.fast.enter")
         fast = fx.fn.append_basic_block("loop.fast")
         checked = fx.fn.append_basic_block("loop.checked")
         after = fx.fn.append_basic_block("loop.end")
         entry = fx.builder.block
         fx.builder.cbranch(fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0)),
-                           fast, checked)
+                           enter_fast, checked)
 
         fx.builder.position_at_end(checked)
         self.op_loop(instrs[start].imm, None)
@@ -100,9 +108,15 @@ class FunctionTranslator:
             self.translate_instr(instr)
         fx.builder.branch(after)
 
+        # The fast loop's own preheader, which the resumption below comes back to: the fast
+        # loop keeps a single latch, as LLVM's vectoriser needs.
+        fx.builder.position_at_end(enter_fast)
+        chunk = fx.builder.phi(I64, name="chunk")
+        chunk.add_incoming(budget, entry)
+        fx.builder.branch(fast)
         fx.builder.position_at_end(fast)
         left = fx.builder.phi(I64, name="budget")
-        left.add_incoming(budget, entry)
+        left.add_incoming(chunk, enter_fast)
         fx.checked_accesses = False
         for instr in instrs[start + 1:plan.end - 1]:
             self.translate_instr(instr)
@@ -114,7 +128,16 @@ class FunctionTranslator:
         exit_block = fx.fn.append_basic_block("loop.fast.exit")
         fx.builder.cbranch(fx.builder.and_(again, more), fast, exit_block)
         fx.builder.position_at_end(exit_block)
-        fx.builder.cbranch(again, checked_header, after)
+        resume = fx.fn.append_basic_block("loop.fast.resume")
+        fx.builder.cbranch(again, resume, after)
+        # After a chunk, or once the budget is spent: check for an interruption and
+        # recompute the budget, which is 0 if it was spent (the checked loop goes on).
+        fx.builder.position_at_end(resume)
+        fx.check_interrupt()
+        budget = chunk_budget(fx.builder, plan_budget(fx, plan, self.read_local))
+        chunk.add_incoming(budget, fx.builder.block)
+        fx.builder.cbranch(fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0)),
+                           enter_fast, checked_header)
         fx.builder.position_at_end(after)
 
     def translate_instr(self, instr):
@@ -182,6 +205,7 @@ class FunctionTranslator:
         frame = ControlFrame("loop", bt.params, bt.results, len(self.stack) - len(bt.params), True)
         self.frames.append(frame)
         self.stack.extend(enter_loop(self.fx, frame, self.pop_n(len(bt.params))))
+        self.fx.check_interrupt()
 
     def op_if(self, imm, _):
         bt = self.block_type(imm)

@@ -24,10 +24,12 @@ from pywamr.runtime.errors import AotFormatError
 # e.g. "+avx2,+bmi2,-avx512f"; code_model: 'small' | 'kernel' | 'medium' | 'large' | 'tiny' |
 # 'default'; bounds_checks: 'explicit' | 'guard-pages' (docs/aot-abi.md, "Guard pages");
 # memory_limit: the most pages a memory may grow to under this code (docs/aot-abi.md,
-# "Addresses"); interface: aot_layout.module_interface() of the module the code was compiled
-# for.
+# "Addresses"); fuel: whether the code charges fuel (runtime/fuel.py); interrupt_checks:
+# whether it checks ExecEnv.interrupt (docs/aot-abi.md, "Interruption"); interface:
+# aot_layout.module_interface() of the module the code was compiled for.
 Target = namedtuple("Target", "arch triple cpu features code_model opt_level size_level "
-                              "bounds_checks memory_limit interface", defaults=("",))
+                              "bounds_checks memory_limit fuel interrupt_checks interface",
+                   defaults=(False, True, ""))
 
 # data: the first len(data) bytes; the rest up to `size` is zero.
 Section = namedtuple("Section", "name data size align executable writable")
@@ -147,9 +149,11 @@ def _read_target(r):
     size_level = r.u8("size level")
     bounds_checks = r.string("bounds-check mode")
     memory_limit = r.u32("memory limit")
+    fuel = r.u8("fuel")
+    interrupt_checks = r.u8("interrupt checks")
     interface = r.string("module interface")
     return Target(arch, triple, cpu, features, code_model, opt_level, size_level, bounds_checks,
-                  memory_limit, interface)
+                  memory_limit, fuel, interrupt_checks, interface)
 
 
 def _read_sections(r):

@@ -19,6 +19,7 @@ from pywamr.runtime.types import MAX_PAGES
 
 from .aot_file import corrupted, read_aot
 from .guard_pages import install_fault_handler
+from .interruption import install_interrupt_handler
 from .host import check_target
 from .image import LoadedImage, relocation_module
 from .instance import DEFAULT_STACK_SIZE, Instance
@@ -58,12 +59,14 @@ class AotModule:
         self.image = LoadedImage(aot)
         self._array_calls = {}
 
-    def instantiate(self, imports: dict = None, stack_size: int = DEFAULT_STACK_SIZE):
+    def instantiate(self, imports: dict = None, stack_size: int = DEFAULT_STACK_SIZE,
+                    max_memory_size: int = None):
         """A new Instance; LinkError for a missing or mistyped import, Trap if a segment
         does not fit or the start function traps."""
         if self.target.bounds_checks == "guard-pages":
             install_fault_handler(self.image)
-        return Instance(self, imports, stack_size)
+        install_interrupt_handler(self.image)
+        return Instance(self, imports, stack_size, max_memory_size)
 
     def array_call(self, type_index):
         """The entry point calling a function of type `type_index` with a u64 argv."""

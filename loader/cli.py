@@ -5,9 +5,10 @@ imports only argparse at the top and then just the engine the file needs: the AO
 a .aot file, the interpreter for a .wasm file. Never the compiler, llvmlite or lief.
 
 Exit status: the program's own (proc_exit, or 0 when _start returns); 134 after a trap (like
-wasmtime, the status of an abort; the one-line message is followed by the wasm backtrace);
-1 for any error before or around the run (a bad file, a missing import, a bad flag value,
-memory that cannot be had); 2 for a bad command line (argparse).
+wasmtime, the status of an abort; the one-line message is followed by the wasm backtrace),
+--timeout's included; 130 after Ctrl-C (SIGINT, which stops compiled code too:
+loader/interruption.py); 1 for any error before or around the run (a bad file, a missing
+import, a bad flag value, memory that cannot be had); 2 for a bad command line (argparse).
 """
 
 import argparse
@@ -52,6 +53,16 @@ def build_parser():
                         help="stack size in bytes: the native stack given to compiled code; "
                              "with the interpreter, it allows N/%d nested calls"
                              % INTERP_FRAME_BYTES)
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="end the run with the trap 'interrupted: timeout of SECONDS s' "
+                             "once it has run that long")
+    parser.add_argument("--fuel", type=int, metavar="N",
+                        help="end the run with the trap 'all fuel consumed' once it would "
+                             "execute more than N instructions (runtime/fuel.py); -v prints "
+                             "the count. A .aot file must be compiled with pyaotc --fuel")
+    parser.add_argument("--max-memory-size", type=int, metavar="BYTES",
+                        help="let the program's memory grow to at most BYTES (whole 64 KiB "
+                             "pages); memory.grow fails (returns -1) beyond it")
     parser.add_argument("--dir", action="append", default=[], metavar="PATH",
                         help="give the program the host directory PATH, which it sees as "
                              "PATH (repeatable)")
@@ -147,20 +158,26 @@ def format_value(valtype, bits):
 
 def load_instance(data, options, imports):
     """Pick the engine by the file's magic, load the module and instantiate it."""
+    settings = {"max_memory_size": options.max_memory_size}
     if data[:4] == WASM_MAGIC:
         from pywamr.runtime.interp import Module
-        module = Module(data)
+        module = Module(data, fuel=options.fuel is not None)
         if options.stack_size is not None:
-            depth = max(1, options.stack_size // INTERP_FRAME_BYTES)
-            return "interpreter", module.instantiate(imports, max_call_depth=depth)
-        return "interpreter", module.instantiate(imports)
+            settings["max_call_depth"] = max(1, options.stack_size // INTERP_FRAME_BYTES)
+        return "interpreter", module.instantiate(imports, **settings)
     if options.interp:
         raise UsageError(f"{options.file}: --interp needs a WebAssembly (.wasm) module")
     from pywamr.loader.aot_module import AotModule
     module = AotModule(data)
+    if options.timeout is not None and not module.target.interrupt_checks:
+        raise UsageError(f"{options.file} was compiled with --interrupt-checks off: "
+                         "--timeout cannot stop it")
+    if options.fuel is not None and not module.target.fuel:
+        raise UsageError(f"{options.file} was compiled without fuel counting: --fuel needs "
+                         "pyaotc --fuel")
     if options.stack_size is not None:
-        return "AOT loader", module.instantiate(imports, stack_size=options.stack_size)
-    return "AOT loader", module.instantiate(imports)
+        settings["stack_size"] = options.stack_size
+    return "AOT loader", module.instantiate(imports, **settings)
 
 
 def call_function(instance, name, texts):
@@ -206,46 +223,69 @@ def wasi_entry(instance, name, options):
 
 def run(options):
     """Load, instantiate and run; return the exit status. Errors propagate to main()."""
+    import contextlib
     import time
-    from pywamr.runtime.api import Memory
-    from pywamr.runtime.errors import ProcExit, Trap, WasmError
     from pywamr.runtime.wasi import WasiHost
 
     preopens = parse_preopens(options)
     env = parse_env(options.env)
     if options.stack_size is not None and options.stack_size <= 0:
         raise UsageError(f"bad --stack-size {options.stack_size}: must be positive")
+    if options.timeout is not None and not options.timeout > 0:
+        raise UsageError(f"bad --timeout {options.timeout:g}: must be positive")
+    if options.fuel is not None and options.fuel < 0:
+        raise UsageError(f"bad --fuel {options.fuel}: must not be negative")
+    if options.max_memory_size is not None and options.max_memory_size < 0:
+        raise UsageError(f"bad --max-memory-size {options.max_memory_size}: must not be "
+                         "negative")
     try:
         with open(options.file, "rb") as file:
             data = file.read()
     except OSError as error:
         raise UsageError(f"cannot read {options.file}: {error.strerror}") from None
     program_args = [] if options.function else options.args
+    limits = contextlib.nullcontext()
+    if options.timeout is not None or options.fuel is not None:
+        from pywamr.runtime.limits import Limits
+        limits = Limits(timeout=options.timeout, fuel=options.fuel)
     started = time.perf_counter()
-    with WasiHost([options.file] + program_args, env, preopens) as host:
-        status = 0
+    try:
+        with WasiHost([options.file] + program_args, env, preopens) as host, limits:
+            return _run_in(host, data, options, started)
+    finally:
+        if options.verbose and options.fuel is not None:
+            print(f"pyiwasm: fuel consumed: {limits.fuel_consumed}", file=sys.stderr,
+                  flush=True)
+
+
+def _run_in(host, data, options, started):
+    """The run inside the WASI host and the limits."""
+    import time
+    from pywamr.runtime.api import Memory
+    from pywamr.runtime.errors import ProcExit, Trap, WasmError
+    status = 0
+    try:
         try:
-            try:
-                engine, instance = load_instance(data, options, host.imports())
-            except (Trap, ProcExit):
-                raise                 # from a start function: the program's own doing
-            except WasmError as error:    # malformed, invalid, bad .aot, link error
-                raise UsageError(f"{options.file}: {error}") from None
-            memory = instance.exports.get("memory")
-            if memory is not None:
-                if not isinstance(memory, Memory):
-                    raise UsageError(f"{options.file}: its memory export is not a memory")
-                host.bind_memory(memory)
-            loaded = time.perf_counter()
-            if options.verbose:
-                print(f"pyiwasm: {options.file}: {engine}, loaded in "
-                      f"{(loaded - started) * 1e3:.1f} ms", file=sys.stderr, flush=True)
-            execute(instance, options)
-        except ProcExit as exit_request:
-            status = exit_request.code & 0xFF     # what the OS keeps of it, as natively
+            engine, instance = load_instance(data, options, host.imports())
+        except (Trap, ProcExit):
+            raise                 # from a start function: the program's own doing
+        except WasmError as error:    # malformed, invalid, bad .aot, link error
+            raise UsageError(f"{options.file}: {error}") from None
+        memory = instance.exports.get("memory")
+        if memory is not None:
+            if not isinstance(memory, Memory):
+                raise UsageError(f"{options.file}: its memory export is not a memory")
+            host.bind_memory(memory)
+        loaded = time.perf_counter()
         if options.verbose:
-            print(f"pyiwasm: ran in {(time.perf_counter() - started) * 1e3:.1f} ms in all, "
-                  f"exit status {status}", file=sys.stderr, flush=True)
+            print(f"pyiwasm: {options.file}: {engine}, loaded in "
+                  f"{(loaded - started) * 1e3:.1f} ms", file=sys.stderr, flush=True)
+        execute(instance, options)
+    except ProcExit as exit_request:
+        status = exit_request.code & 0xFF     # what the OS keeps of it, as natively
+    if options.verbose:
+        print(f"pyiwasm: ran in {(time.perf_counter() - started) * 1e3:.1f} ms in all, "
+              f"exit status {status}", file=sys.stderr, flush=True)
     return status
 
 
@@ -264,7 +304,7 @@ def main(argv=None):
         # Python itself ran out (e.g. under ulimit -v): not a bug, and not the program's trap.
         status = _report("error", "out of memory", ERROR_STATUS)
     except KeyboardInterrupt:
-        status = INTERRUPTED_STATUS
+        status = _report("interrupted", "SIGINT", INTERRUPTED_STATUS)
     except Exception as error:        # a bug in pyiwasm: still one line, details with -v
         if options.verbose:
             import traceback

@@ -15,8 +15,11 @@ import ctypes
 import resource
 import threading
 
-from pywamr.runtime.aot_abi import TRAP_HOST_EXCEPTION, TRAP_KINDS, TRAP_STACK_EXHAUSTED, ExecEnv
-from pywamr.runtime.errors import Exhaustion, Frame, Trap
+from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, TRAP_HOST_EXCEPTION, TRAP_INTERRUPTED,
+                                    TRAP_KINDS, TRAP_OUT_OF_FUEL, TRAP_STACK_EXHAUSTED,
+                                    ExecEnv)
+from pywamr.runtime.errors import Exhaustion, Frame, FuelExhausted, Interrupted, Trap
+from pywamr.runtime.fuel import UNLIMITED
 
 from . import guard_pages
 
@@ -42,7 +45,7 @@ class ThreadExecEnv(ExecEnv):
     _guard_slot = None
 
     def __init__(self):
-        super().__init__()
+        super().__init__(fuel=UNLIMITED)
         self.address = ctypes.addressof(self)
         self.pending_exception = None
         thread = _libc.pthread_self()
@@ -98,6 +101,14 @@ def raise_pending_trap(env, names):
         exception = exception or Trap("host function failed")
     elif code == TRAP_STACK_EXHAUSTED:
         exception = Exhaustion()
+    elif code == TRAP_INTERRUPTED:
+        if env.interrupt & INTERRUPT_SIGNAL:
+            # Ctrl-C: run Python's SIGINT handler now, which raises KeyboardInterrupt, rather
+            # than at some later bytecode (loader/interruption.py).
+            ctypes.pythonapi.PyErr_CheckSignals()
+        exception = Interrupted()
+    elif code == TRAP_OUT_OF_FUEL:
+        exception = FuelExhausted()
     else:
         exception = Trap(TRAP_KINDS.get(code, f"unknown trap code {code}"))
     if isinstance(exception, Trap):       # a host's own exception carries no wasm frames

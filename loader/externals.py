@@ -11,10 +11,13 @@ reach arbitrary C functions by name.
 import ctypes
 import functools
 
-from pywamr.runtime.aot_abi import GUARD_STATE_SYMBOL
+from pywamr.runtime.aot_abi import GUARD_STATE_SYMBOL, INTERRUPT_STATE_SYMBOL
 from pywamr.runtime.errors import AotFormatError
 
-from . import guard_pages
+from . import guard_pages, interruption
+
+_DATA_SYMBOLS = {GUARD_STATE_SYMBOL: guard_pages.STATE_ADDRESS,
+                 INTERRUPT_STATE_SYMBOL: interruption.STATE_ADDRESS}
 
 _LIBC_FUNCTIONS = {"memcpy", "memmove", "memset", "memcmp", "bcmp",
                    "__sigsetjmp", "siglongjmp", "sigaction", "pthread_self"}  # last 4: guard pages
@@ -32,14 +35,14 @@ _LIBGCC_FUNCTIONS = {"__divti3", "__udivti3", "__modti3", "__umodti3", "__multi3
 def provides(name) -> bool:
     """Whether `name` is one of the external symbols resolve_external() knows: an object
     that defines one itself is corrupt (its calls would go to its own code instead)."""
-    return name == GUARD_STATE_SYMBOL or name in _LIBC_FUNCTIONS \
+    return name in _DATA_SYMBOLS or name in _LIBC_FUNCTIONS \
         or name in _LIBM_FUNCTIONS or name in _LIBGCC_FUNCTIONS
 
 
 def resolve_external(name) -> int:
     """The address of the C function `name`, or AotFormatError naming it."""
-    if name == GUARD_STATE_SYMBOL:      # the one data symbol
-        return guard_pages.STATE_ADDRESS
+    if name in _DATA_SYMBOLS:
+        return _DATA_SYMBOLS[name]
     if name in _LIBC_FUNCTIONS:
         library = _libc()
     elif name in _LIBM_FUNCTIONS:

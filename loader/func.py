@@ -7,6 +7,7 @@ trampoline (helpers.py) reads and writes the same slots in the other direction.
 
 import ctypes
 
+from pywamr.runtime import limits
 from pywamr.runtime.aot_abi import FuncRef, slot_count
 from pywamr.runtime.api import Func
 from pywamr.runtime.types import is_ref
@@ -76,6 +77,9 @@ class AotFunc(Func):
             env = current()
             if not env.stack_limit:  # the thread's outermost call: its stack budget applies
                 env.stack_size = min(self.instance.stack_size, env.stack_cap)
+                run = limits.active()
+                if run is not None:
+                    run.enter_aot(env, self.instance.aot_module.target.fuel)
             self._array_call(env.address, self._code, self._ctx, argv)
             raise_pending_trap(env, self.instance.module.func_names)
         finally:

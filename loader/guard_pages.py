@@ -23,14 +23,14 @@ from pywamr.runtime.errors import ResourceError
 STATE = GuardState()
 STATE_ADDRESS = ctypes.addressof(STATE)
 
-_SA_SIGINFO = 0x4
-_SA_ONSTACK = 0x08000000
+SA_SIGINFO = 0x4
+SA_ONSTACK = 0x08000000
 _SA_NODEFER = 0x40000000     # leave SIGSEGV unblocked: the handler leaves by siglongjmp
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_sigaction = _libc.sigaction
-_sigaction.argtypes = (ctypes.c_int, ctypes.POINTER(SigAction), ctypes.POINTER(SigAction))
-_sigaction.restype = ctypes.c_int
+sigaction = _libc.sigaction
+sigaction.argtypes = (ctypes.c_int, ctypes.POINTER(SigAction), ctypes.POINTER(SigAction))
+sigaction.restype = ctypes.c_int
 
 _handler_image = None       # the LoadedImage whose aot_fault_handler is installed
 
@@ -90,13 +90,13 @@ def install_fault_handler(image):
     (e.g. faulthandler being re-enabled) may have replaced it meanwhile."""
     global _handler_image
     current = SigAction()
-    _sigaction(signal.SIGSEGV, None, ctypes.byref(current))
+    sigaction(signal.SIGSEGV, None, ctypes.byref(current))
     if _handler_image is not None and \
             current.handler == _handler_image.address_of(FAULT_HANDLER_SYMBOL):
         return
     if _handler_image is None:
         _handler_image = image
     action = SigAction(handler=_handler_image.address_of(FAULT_HANDLER_SYMBOL),
-                       flags=_SA_SIGINFO | _SA_ONSTACK | _SA_NODEFER)
-    if _sigaction(signal.SIGSEGV, ctypes.byref(action), ctypes.byref(STATE.previous)) != 0:
+                       flags=SA_SIGINFO | SA_ONSTACK | _SA_NODEFER)
+    if sigaction(signal.SIGSEGV, ctypes.byref(action), ctypes.byref(STATE.previous)) != 0:
         raise OSError(ctypes.get_errno(), "sigaction(SIGSEGV) failed")

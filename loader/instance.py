@@ -37,11 +37,13 @@ def _u64_array(values):
 class Instance:
     """`exports` maps each export name to an AotFunc, AotMemory, AotTable or AotGlobal."""
 
-    def __init__(self, aot_module, imports=None, stack_size=DEFAULT_STACK_SIZE):
+    def __init__(self, aot_module, imports=None, stack_size=DEFAULT_STACK_SIZE,
+                 max_memory_size=None):
         module = aot_module.module
         self.aot_module = aot_module
         self.module = module
         self.stack_size = max(stack_size, MIN_STACK_SIZE)
+        self.max_memory_size = max_memory_size
         self._functions = {}
         self.externs = resolve_imports(module, imports)   # also keeps the exporters alive
         # The instances this one imports from and this one form a group (instance_group.py).
@@ -84,7 +86,8 @@ class Instance:
         stored one alive (their creator and their importers)."""
         module = self.module
         limit = self.aot_module.target.memory_limit
-        self.memories = self._imported("memory") + [AotMemory(t, limit) for t in module.memories]
+        self.memories = self._imported("memory") + [
+            AotMemory(t, limit, self.max_memory_size) for t in module.memories]
         self.tables = self._imported("table") + [AotTable(t) for t in module.tables]
         self.globals = self._imported("global") + [AotGlobal(g.type) for g in module.globals]
         for shared in self.tables + self.globals:

@@ -9,7 +9,7 @@ import os
 import weakref
 
 from pywamr.runtime.aot_abi import MemoryDesc
-from pywamr.runtime.api import Memory
+from pywamr.runtime.api import Memory, memory_growth_limit
 from pywamr.runtime.errors import ResourceError
 from pywamr.runtime.types import MAX_PAGES, PAGE_SIZE, Limits, MemoryType
 
@@ -21,11 +21,11 @@ RESERVATION = GUARD_BELOW + (8 << 30)
 
 
 class AotMemory(Memory):
-    def __init__(self, memtype: MemoryType, limit_pages=MAX_PAGES):
-        """`limit_pages`: the most pages the code that defines it can address."""
+    def __init__(self, memtype: MemoryType, limit_pages=MAX_PAGES, max_size=None):
+        """`limit_pages`: the most pages the code that defines it can address; `max_size`:
+        the embedder's limit in bytes (api.memory_growth_limit)."""
         self.declared_max = memtype.limits.max
-        self.max_pages = limit_pages if self.declared_max is None \
-            else min(self.declared_max, limit_pages)
+        self.max_pages = memory_growth_limit(memtype.limits, limit_pages, max_size)
         try:
             self.mapping = Mapping(RESERVATION, reserve_only=True)
         except OSError as error:

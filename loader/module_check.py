@@ -90,7 +90,7 @@ def check_symbols(aot, module, relocs):
             raise corrupted(f"{name} starts where {functions[start]} does")
         return start
 
-    # Each adapter, function and the fault handler is a function of its own; only array
+    # Each adapter, function and signal handler is a function of its own; only array
     # calls for equal signatures could be one function under several names.
     functions = {}          # (section, offset) -> name
     num_imported = module.num_imported_funcs
@@ -99,6 +99,7 @@ def check_symbols(aot, module, relocs):
               for i in range(num_imported, num_imported + len(module.funcs))]
     if aot.target.bounds_checks == "guard-pages":
         names.append(aot_abi.FAULT_HANDLER_SYMBOL)
+    names.append(aot_abi.INTERRUPT_HANDLER_SYMBOL)
     for name in names:
         functions[entry_point(name)] = name
     array_calls = {}

@@ -58,6 +58,10 @@ class ExecEnv(ctypes.Structure):
         ("stack_limit", u64),    # u8*: a function entered below it traps; 0 outside wasm
         ("stack_size", u64),     # the budget the outermost array call arms the limit with
         ("jmp_buf", u64),        # guard-page mode: the innermost array call's sigjmp_buf
+        ("interrupt", u32),      # INTERRUPT_* bits; compiled code traps while any is set
+        ("pad2", u32),
+        ("fuel", ctypes.c_int64),  # fuel left (runtime/fuel.py); code compiled with fuel
+                                   # charges it, traps TRAP_OUT_OF_FUEL rather than go below 0
         # The backtrace of a trap: each function the trap unwinds appends its index, the
         # trapping one first; frame_count counts them all, frames keeps the first
         # MAX_FRAMES (errors.py). Both are 0 while nothing traps.
@@ -66,10 +70,22 @@ class ExecEnv(ctypes.Structure):
     ]
 
 
+# Bits of ExecEnv.interrupt. Compiled code checks the word (an atomic load, so LLVM keeps it
+# in the loop) at the entry of every function that calls and at every loop header.
+INTERRUPT_REQUESTED = 1     # by the embedder (runtime/limits.py); cleared when its block ends
+INTERRUPT_SIGNAL = 2        # by aot_interrupt_handler (SIGINT); cleared by the next
+                            # outermost array call
+
+
 class SigAction(ctypes.Structure):
     """glibc's `struct sigaction` on 64-bit Linux (x86_64 and aarch64 alike)."""
     _fields_ = [("handler", u64), ("mask", ctypes.c_uint8 * 128), ("flags", ctypes.c_int),
                 ("restorer", u64)]
+
+
+class InterruptState(ctypes.Structure):
+    """What aot_interrupt_handler reads (docs/aot-abi.md, "Interruption")."""
+    _fields_ = [("exec_env", u64), ("previous", SigAction)]
 
 
 GUARD_RANGES = 4096     # linear memories alive at once; each reserves 10 GiB of address space
@@ -109,8 +125,13 @@ EXEC_ENV_TRAP_CODE = ExecEnv.trap_code.offset
 EXEC_ENV_STACK_LIMIT = ExecEnv.stack_limit.offset
 EXEC_ENV_STACK_SIZE = ExecEnv.stack_size.offset
 EXEC_ENV_JMP_BUF = ExecEnv.jmp_buf.offset
+EXEC_ENV_INTERRUPT = ExecEnv.interrupt.offset
+EXEC_ENV_FUEL = ExecEnv.fuel.offset
 EXEC_ENV_FRAME_COUNT = ExecEnv.frame_count.offset
 EXEC_ENV_FRAMES = ExecEnv.frames.offset
+INTERRUPT_STATE_EXEC_ENV = InterruptState.exec_env.offset
+INTERRUPT_STATE_PREVIOUS_ACTION = InterruptState.previous.offset
+SIGACTION_FLAGS = SigAction.flags.offset
 GUARD_STATE_NUM_THREADS = GuardState.num_threads.offset
 GUARD_STATE_NUM_RANGES = GuardState.num_ranges.offset
 GUARD_STATE_PREVIOUS_ACTION = GuardState.previous.offset
@@ -131,6 +152,8 @@ TRAP_INDIRECT_CALL_TYPE_MISMATCH = 8
 TRAP_OUT_OF_BOUNDS_TABLE = 9
 TRAP_STACK_EXHAUSTED = 10
 TRAP_HOST_EXCEPTION = 11    # a host function or helper raised; the loader re-raises it
+TRAP_INTERRUPTED = 12       # ExecEnv.interrupt was set
+TRAP_OUT_OF_FUEL = 13       # ExecEnv.fuel ran out
 
 # The kind of each trap (runtime/errors.py has their wording; the loader raises Trap(kind)).
 TRAP_KINDS = {
@@ -144,6 +167,8 @@ TRAP_KINDS = {
     TRAP_INDIRECT_CALL_TYPE_MISMATCH: TrapCode.INDIRECT_CALL_TYPE_MISMATCH,
     TRAP_OUT_OF_BOUNDS_TABLE: TrapCode.OUT_OF_BOUNDS_TABLE,
     TRAP_STACK_EXHAUSTED: TrapCode.CALL_STACK_EXHAUSTED,
+    TRAP_INTERRUPTED: TrapCode.INTERRUPTED,
+    TRAP_OUT_OF_FUEL: TrapCode.OUT_OF_FUEL,
 }
 
 
@@ -167,6 +192,8 @@ NUM_HELPERS = 8
 SYMBOL_PREFIX = "aot_"                    # every symbol the object defines starts with it
 FAULT_HANDLER_SYMBOL = "aot_fault_handler"
 GUARD_STATE_SYMBOL = "pywamr_guard_state"  # external data: the loader's GuardState
+INTERRUPT_HANDLER_SYMBOL = "aot_interrupt_handler"
+INTERRUPT_STATE_SYMBOL = "pywamr_interrupt_state"  # external data: the loader's InterruptState
 
 
 def func_symbol(func_index):

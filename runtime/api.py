@@ -11,6 +11,21 @@ methods; embedders and the spec-test runner only rely on what is written here.
 
 Imports are given as {module name: {field name: extern}}, where an extern is a `HostFunc` or
 an export object taken from another instance of the same engine.
+Both engines' `instantiate` take `max_memory_size=BYTES`: the memories the instance defines
+grow to at most that many bytes (whole pages; never below their initial size), memory.grow
+returning -1 beyond, as the spec allows any implementation limit.
+
+Limits on calls, the same on both engines, are a context manager (runtime/limits.py):
+
+    with Limits(timeout=1.0, fuel=10**6) as run:   # fuel: pyaotc --fuel / Module(fuel=True)
+        instance.exports["work"]()
+    run.fuel_consumed                               # exact, equal on both engines
+    run.interrupt()                                 # from any thread, while the block runs
+
+A call ends with `Interrupted` ("interrupted", "interrupted: timeout of 1 s") or
+`FuelExhausted` ("all fuel consumed"), both `Trap`s; the instance stays usable. Ctrl-C
+raises KeyboardInterrupt in the calling thread, compiled code included.
+
 Errors: `LinkError` for a missing or mistyped import, `Trap` for a trap (also during
 instantiation: out-of-bounds segments, a trapping start function), `ResourceError` for a
 memory or table that cannot be allocated; an exception raised by a host function reaches the
@@ -28,8 +43,17 @@ Global objects are not checked: use them from Python only while no other thread 
 group.
 """
 
-from .types import FuncType
+from .types import PAGE_SIZE, FuncType
 from .values import from_bits, to_bits
+
+
+def memory_growth_limit(limits, engine_pages, max_size=None):
+    """The most pages a memory of `limits` may grow to: its declared maximum, the engine's
+    limit, and `max_size` bytes (instantiate's max_memory_size), but not below its minimum."""
+    pages = engine_pages if limits.max is None else min(limits.max, engine_pages)
+    if max_size is not None:
+        pages = max(min(pages, max_size // PAGE_SIZE), limits.min)
+    return pages
 
 
 class HostFunc:

@@ -62,6 +62,8 @@ class TrapCode(enum.Enum):
     INDIRECT_CALL_TYPE_MISMATCH = "indirect call type mismatch"
     OUT_OF_BOUNDS_TABLE = "out of bounds table access"
     CALL_STACK_EXHAUSTED = "call stack exhausted"
+    INTERRUPTED = "interrupted"
+    OUT_OF_FUEL = "all fuel consumed"
 
 
 MAX_FRAMES = 128    # frames a trap keeps, the innermost ones; it counts the others
@@ -132,6 +134,25 @@ class ConcurrentCallError(WasmError):
 
     def __init__(self, message="instance is running on another thread"):
         super().__init__(message)
+
+
+class Interrupted(Trap):
+    """The call was interrupted: by `Limits.interrupt()` or its timeout (runtime/limits.py),
+    or by Ctrl-C in compiled code when Python's SIGINT handler raised nothing. `detail`
+    names why, e.g. "timeout of 1 s"."""
+
+    def __init__(self, detail=None):
+        super().__init__(TrapCode.INTERRUPTED)
+        if detail:
+            self.message = f"{self.message}: {detail}"
+            self.args = (self.message,)
+
+
+class FuelExhausted(Trap):
+    """The call used up the instruction budget it was given (runtime/fuel.py)."""
+
+    def __init__(self):
+        super().__init__(TrapCode.OUT_OF_FUEL)
 
 
 class ResourceError(WasmError):

@@ -24,7 +24,9 @@ import struct
 import sys
 import threading
 
-from ..errors import Exhaustion, Frame, Trap, TrapCode
+from .. import limits
+from ..errors import Exhaustion, Frame, FuelExhausted, Trap, TrapCode
+from ..fuel import UNLIMITED
 from . import layout
 
 DEFAULT_MAX_CALL_DEPTH = 20000
@@ -38,6 +40,13 @@ _thread = threading.local()      # entered: how many calls into wasm the thread 
 _limits_lock = threading.Lock()
 _wanted_limits = {}              # thread id -> the recursion limit its outermost call wants
 _saved_limit = None              # the limit before the first thread entered
+
+# The fuel left, for code translated with fuel (runtime/fuel.py); limits.Limits sets it.
+FUEL = [UNLIMITED]
+
+
+def out_of_fuel():
+    raise FuelExhausted()
 
 
 class HostError(Exception):
@@ -78,10 +87,15 @@ def host_error(error):
     return HostError(error)
 
 
-def call_into_wasm(function, args, max_call_depth=None):
-    """Call a generated (or host) function with interpreter values; return its result."""
+def call_into_wasm(function, args, max_call_depth=None, counts_fuel=False):
+    """Call a generated (or host) function with interpreter values; return its result.
+    `counts_fuel`: whether the function's module was translated with fuel."""
     entered = getattr(_thread, "entered", 0)
+    run = None
     if not entered:
+        run = limits.active()
+        if run is not None:
+            run.enter_interp(counts_fuel)   # may raise Interrupted: see runtime/limits.py
         _raise_limit(_python_depth() + (max_call_depth or DEFAULT_MAX_CALL_DEPTH) + HEADROOM)
     _thread.entered = entered + 1
     try:
@@ -98,6 +112,8 @@ def call_into_wasm(function, args, max_call_depth=None):
     except RecursionError as cause:
         error = _trap(Exhaustion(), cause)
     finally:
+        if run is not None:
+            run.leave_interp()
         _thread.entered = entered
         if not entered:
             _restore_limit()

@@ -1,8 +1,8 @@
 """Translations kept on disk between runs, as CPython keeps bytecode in __pycache__.
 
 One file per translated function, holding its marshalled code object, in a directory named
-after a digest of the module's bytes, of the translator's own source files and of the Python
-version: any change to one of them starts a new directory, so a stale translation is never
+after a digest of the module's bytes, of the translation options, of the translator's own
+source files and of the Python version: any change to one of them starts a new directory, so a stale translation is never
 loaded. A cache that cannot be read or written is simply not used.
 """
 
@@ -28,8 +28,10 @@ def _translator_source_digest():
 
 
 class CodeCache:
-    def __init__(self, directory, wasm_bytes):
-        key = hashlib.sha256(_translator_source_digest() + wasm_bytes).hexdigest()[:32]
+    def __init__(self, directory, wasm_bytes, variant=b""):
+        """`variant`: translation options (fuel) that change the code."""
+        key = hashlib.sha256(_translator_source_digest() + variant + b"\0" + wasm_bytes)
+        key = key.hexdigest()[:32]
         self.directory = Path(directory) / key
 
     def load(self, func_index):

@@ -27,6 +27,7 @@ import re
 from typing import NamedTuple
 
 from ..errors import WasmError
+from ..fuel import run_costs
 from ..opcodes import NAMES
 from . import layout
 from .numeric import f32_from_bits, f64_from_bits
@@ -98,6 +99,13 @@ class FunctionTranslator:
         self.func_index = func_index
         self.type = module.func_types[func_index]
         self.body = module.decoded.codes[func_index - module.decoded.num_imported_funcs]
+        # With fuel: each run's cost by the byte offset of its first instruction (the tree
+        # keeps offsets, of constructs too).
+        self.fuel_costs = {}
+        if module.fuel:
+            instrs = self.body.body
+            self.fuel_costs = {instrs[i].offset: cost
+                               for i, cost in run_costs(instrs).items()}
         self.lines = []
         self.offsets = []             # per line: module offset of the instruction it is for
         self.offset = None            # that of the instruction being translated
@@ -302,6 +310,8 @@ class FunctionTranslator:
             if self.pending:
                 guarded = self.guard_if_pending(guarded)
             self.offset = item.offset
+            if self.fuel_costs:
+                self.charge_fuel(item.offset)
             if type(item) is Construct:
                 reachable = self.emit_construct(item, i == last)
             elif item.op == _BR_IF and item.imm == 0 and label.kind in ("block", "if"):
@@ -321,6 +331,13 @@ class FunctionTranslator:
         if guarded:
             self.close_guard()
         return reachable
+
+    def charge_fuel(self, offset):
+        """At the start of a run: charge its cost, or trap (runtime/fuel.py)."""
+        cost = self.fuel_costs.get(offset)
+        if cost:
+            self.emit(f"if {layout.FUEL}[0] < {cost}: {layout.OUT_OF_FUEL}()")
+            self.emit(f"{layout.FUEL}[0] -= {cost}")
 
     def emit_br_if_out(self, items, rest, label):
         """`br_if 0` out of a block or if: the rest of the body becomes the else branch, so

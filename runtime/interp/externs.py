@@ -6,6 +6,7 @@ their edges.
 """
 
 from .. import api
+from ..api import memory_growth_limit
 from ..errors import ResourceError, Trap, TrapCode
 from ..types import MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, FuncType, Limits, MemoryType, TableType
 from . import layout
@@ -59,12 +60,14 @@ class Function(api.Func):
         if len(args) != len(params):
             raise TypeError(f"expected {len(params)} arguments, got {len(args)}")
         values = [FROM_BITS[t](a) for t, a in zip(params, args)]
-        if self.instance is None:
+        instance = self.instance
+        if instance is None:
             out = call_into_wasm(self.resolve(), values)
         else:
-            entered = self.instance.group.enter()
+            entered = instance.group.enter()
             try:
-                out = call_into_wasm(self.resolve(), values, self.instance.max_call_depth)
+                out = call_into_wasm(self.resolve(), values, instance.max_call_depth,
+                                     instance.module.fuel)
             finally:
                 if entered is not None:
                     entered.leave()
@@ -108,9 +111,9 @@ class Memory(api.Memory):
     memoryview of it (which forbids resizing), a new bytearray replaces it. Either way every
     instance namespace using this memory is rebound to the current bytearray and view."""
 
-    def __init__(self, memtype):
+    def __init__(self, memtype, max_size=None):
         limits = memtype.limits
-        self.max = MAX_PAGES if limits.max is None else limits.max
+        self.max = memory_growth_limit(limits, MAX_PAGES, max_size)
         self.declared_max = limits.max
         try:
             self.data = bytearray(limits.min * PAGE_SIZE)

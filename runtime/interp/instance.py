@@ -6,7 +6,7 @@ from ..api import HostFunc
 from ..errors import LinkError, WasmError
 from ..instance_group import link
 from ..opcodes import NAMES
-from . import layout
+from . import boundary, layout
 from .boundary import call_into_wasm
 from .bulk import memory_init, table_init
 from .externs import (Function, Global, Memory, Table, canonical_type, host_function)
@@ -23,7 +23,7 @@ class Instance:
     """An instance of an interp `Module`. `exports` maps export names to Function, Memory,
     Table and Global objects."""
 
-    def __init__(self, module, imports, max_call_depth):
+    def __init__(self, module, imports, max_call_depth, max_memory_size=None):
         decoded = module.decoded
         self.module = module
         self.max_call_depth = max_call_depth
@@ -33,6 +33,8 @@ class Instance:
         self.globals = []             # Global objects; a global that is not in a cell (see
                                       # layout.global_cells) is live in the namespace instead
         self.namespace = ns = dict(HELPERS)
+        ns[layout.FUEL] = boundary.FUEL
+        ns[layout.OUT_OF_FUEL] = boundary.out_of_fuel
         ns["f32buf"] = array("f", [0.0])
         self._translated = set()
 
@@ -43,12 +45,12 @@ class Instance:
             [f.instance.group for f in self.functions if f.instance is not None]
             + [extern.group for extern in self.tables + self.memories + self.globals])
         try:
-            self._initialise(decoded)
+            self._initialise(decoded, max_memory_size)
         finally:
             if entered is not None:
                 entered.leave()
 
-    def _initialise(self, decoded):
+    def _initialise(self, decoded, max_memory_size):
         module = self.module
         ns = self.namespace
         for index in range(len(self.functions), len(module.func_types)):
@@ -56,7 +58,7 @@ class Instance:
             function.call = self._lazy(layout.func(index), function)
             self.functions.append(function)
         self.tables.extend(Table(t) for t in decoded.tables)
-        self.memories.extend(Memory(t) for t in decoded.memories)
+        self.memories.extend(Memory(t, max_memory_size) for t in decoded.memories)
         for g in decoded.globals:
             self.globals.append(Global(g.type, self.evaluate(g.init)))
         for extern in self.tables + self.memories + self.globals:
@@ -84,7 +86,8 @@ class Instance:
                             0, len(seg.data))
                 self.datas[i] = b""
         if decoded.start is not None:
-            call_into_wasm(self.functions[decoded.start].resolve(), [], self.max_call_depth)
+            call_into_wasm(self.functions[decoded.start].resolve(), [], self.max_call_depth,
+                           module.fuel)
 
     # Imports
 

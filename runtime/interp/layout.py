@@ -26,6 +26,8 @@ FUNCS = "FUNCS"              # list of `Function` objects by index, for ref.func
 DATA = "DATA"                # list of data segment bytes (b"" once dropped)
 ELEMS = "ELEMS"              # list of element segment tuples (() once dropped)
 MODULE = "MODULE"            # the interp Module: function names and code offsets of traps
+FUEL = "FUEL"                # [fuel left] (boundary.FUEL), in code translated with fuel
+OUT_OF_FUEL = "OUT_OF_FUEL"  # raises FuelExhausted
 
 FUNCTION_FILENAME = "<wasm function "    # how the file name of a translation starts
 

@@ -17,11 +17,14 @@ from .instance import Instance
 class Module:
     """A module the interpreter can instantiate (see docs/interpreter.md)."""
 
-    def __init__(self, source, validated=False, cache_dir=None):
+    def __init__(self, source, validated=False, cache_dir=None, fuel=False):
         """`source` is the module's bytes, or a decoded `runtime.module.Module` (validated
         here unless `validated` says it already was). With `cache_dir`, translations of a
-        module given as bytes are kept there for later runs (see code_cache.py)."""
+        module given as bytes are kept there for later runs (see code_cache.py). With
+        `fuel`, the translation charges fuel (runtime/fuel.py), as `pyaotc --fuel` does;
+        without, it contains no trace of it."""
         self.cache = None
+        self.fuel = fuel
         if isinstance(source, DecodedModule):
             decoded = source
         else:
@@ -29,7 +32,7 @@ class Module:
             decoded = decode_module(data)
             validated = False
             if cache_dir is not None:
-                self.cache = CodeCache(cache_dir, data)
+                self.cache = CodeCache(cache_dir, data, b"fuel" if fuel else b"")
         if not validated:
             validate(decoded)
         self.decoded = decoded
@@ -83,6 +86,8 @@ class Module:
         """The Python source of a function's translation (for debugging and the docs)."""
         return FunctionTranslator(self, func_index).translate()
 
-    def instantiate(self, imports=None, max_call_depth=DEFAULT_MAX_CALL_DEPTH):
-        """Link, allocate, initialise segments, run the start function (spec 4.5.4)."""
-        return Instance(self, imports or {}, max_call_depth)
+    def instantiate(self, imports=None, max_call_depth=DEFAULT_MAX_CALL_DEPTH,
+                    max_memory_size=None):
+        """Link, allocate, initialise segments, run the start function (spec 4.5.4).
+        `max_memory_size`: bytes the instance's own memories may grow to (api.py)."""
+        return Instance(self, imports or {}, max_call_depth, max_memory_size)

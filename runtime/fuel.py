@@ -1,0 +1,41 @@
+"""Fuel: the unit of the instruction budget `Limits(fuel=N)` and `--fuel N` give a call, defined
+once here for both engines, so that a program consumes exactly the same amount on the
+interpreter and on compiled code at every optimisation level.
+
+Every instruction costs 1, except the structural ones, which cost nothing: `block`, `loop`,
+`else`, `end` and `nop`. Fuel is charged per run: a function body is cut into runs after
+each instruction that ends straight-line control flow (`loop`, `if`, `else`, `end`, `br`,
+`br_if`, `br_table`, `return`, `unreachable`), and at the start of a run its whole cost is
+charged at once. A run whose cost exceeds the fuel left traps "all fuel consumed" without
+consuming any (so the count consumed never exceeds the budget); a run that traps part-way
+(a division by zero, a call that traps) stays charged in full. Calls do not end a run: the
+callee's runs are charged as they start.
+
+The cost is per instruction executed, not per unit of time: a memory.grow or memory.fill
+costs 1 whatever its size.
+"""
+
+from .opcodes import NAMES
+
+FREE = frozenset(NAMES[name] for name in ("block", "loop", "else", "end", "nop"))
+RUN_ENDS = frozenset(NAMES[name] for name in (
+    "loop", "if", "else", "end", "br", "br_if", "br_table", "return", "unreachable"))
+UNLIMITED = (1 << 63) - 1       # what a thread has outside a Limits block with fuel
+
+
+def run_costs(instrs):
+    """{index of a run's first instruction in `instrs` (a function body): the run's cost}, for
+    every run that costs anything."""
+    costs = {}
+    start = 0
+    cost = 0
+    for i, instr in enumerate(instrs):
+        if instr.op not in FREE:
+            cost += 1
+        if instr.op in RUN_ENDS:
+            if cost:
+                costs[start] = cost
+            start, cost = i + 1, 0
+    if cost:
+        costs[start] = cost
+    return costs
