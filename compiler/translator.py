@@ -20,6 +20,7 @@ from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
 from .loops import find_loop, plan_budget
+from .trip_counts import bounded_trips, trip_within
 from .signatures import F32, F64, I32, I64, llvm_type, returns_via_buffer, store_slots
 
 _MEMORY_OPS = frozenset(
@@ -81,15 +82,22 @@ class FunctionTranslator:
     def translate_versioned_loop(self, instrs, start, plan):
         """A loop of the shape loops.py proves in bounds: a fast version without bounds
         checks for as many iterations as the entry computation allows, then the checked
-        version for any iteration after those."""
+        version for any iteration after those. When the loop is sure to end within those
+        iterations (trip_counts.py), the fast version is the whole loop, and the checked
+        one runs only when it is not."""
         fx = self.fx
         budget = plan_budget(fx, plan, self.read_local)
         fast = fx.fn.append_basic_block("loop.fast")
         checked = fx.fn.append_basic_block("loop.checked")
         after = fx.fn.append_basic_block("loop.end")
         entry = fx.builder.block
-        fx.builder.cbranch(fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0)),
-                           fast, checked)
+        any_fast = fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0))
+        # A loop that ends within the budget needs no test of it (trip_counts.py).
+        bounded = bounded_trips(plan.condition, plan.pointers)
+        if bounded:
+            any_fast = fx.builder.and_(any_fast, trip_within(fx, plan.condition, plan.pointers,
+                                                             budget, self.read_local))
+        fx.builder.cbranch(any_fast, fast, checked)
 
         fx.builder.position_at_end(checked)
         self.op_loop(instrs[start].imm, None)
@@ -99,13 +107,18 @@ class FunctionTranslator:
         fx.builder.branch(after)
 
         fx.builder.position_at_end(fast)
-        left = fx.builder.phi(I64, name="budget")
-        left.add_incoming(budget, entry)
+        if not bounded:
+            left = fx.builder.phi(I64, name="budget")
+            left.add_incoming(budget, entry)
         fx.checked_accesses = False
         for instr in instrs[start + 1:plan.end - 1]:
             self.translate_instr(instr)
         fx.checked_accesses = True
         again = self.is_true(self.pop())
+        if bounded:
+            fx.builder.cbranch(again, fast, after)
+            fx.builder.position_at_end(after)
+            return
         left_next = fx.builder.sub(left, ir.Constant(I64, 1))
         left.add_incoming(left_next, fx.builder.block)
         more = fx.builder.icmp_unsigned("!=", left_next, ir.Constant(I64, 0))
