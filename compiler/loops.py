@@ -18,7 +18,9 @@ Only a loop whose condition is counted this way is versioned: LLVM can then comp
 count, and vectorise. Where it cannot (a scan that stops at a loaded value, as in quicksort's
 partition) a fast version would trade one check per iteration for one test of the budget,
 and pay the entry computation on top; so would a loop with a single access whose pointer
-moves by a step known only at run time.
+moves by a step known only at run time, unless the entry can also tell that the loop ends
+within its budget (trip_counts.py), in which case the fast version tests nothing more than
+the loop itself does.
 
 At loop entry, `plan_budget` computes from the pointers' values and the memory size how many
 iterations B are certain to keep every access in bounds (exactly, in 64 bits: an address in
