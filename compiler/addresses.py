@@ -91,13 +91,18 @@ def _check(fx, addr, ea, extent):
     was checked earlier and nothing observable happened since (FunctionEnv.close_checks),
     the earlier check is widened to this extent instead: had this access been out of bounds,
     trapping at the earlier point is indistinguishable, since the same trap would follow with
-    the same memory. LLVM then drops the narrower checks the wider one implies."""
+    the same memory. LLVM then drops the narrower checks the wider one implies.
+
+    The check compares `ea` with `size - extent`, signed in 64 bits (exact: ea < 2^32,
+    size <= 2^32, extent < 2^33), rather than `ea + extent` with `size`: the limit depends
+    only on the memory size, so LLVM computes it once per loop, and the check is one compare
+    and branch on the address the access uses anyway."""
     earlier = fx.open_checks.get(addr)
     if earlier is None:
-        end = _add_no_wrap(fx.builder, ea, extent)
-        fx.trap_if(fx.builder.icmp_unsigned(">", end, fx.memory_size_bytes()),
-                   abi.TRAP_OUT_OF_BOUNDS_MEMORY)
-        fx.open_checks[addr] = end
+        limit = fx.builder.sub(fx.memory_size_bytes(), ir.Constant(I64, extent))
+        limit.flags.append("nsw")
+        fx.trap_if(fx.builder.icmp_signed(">", ea, limit), abi.TRAP_OUT_OF_BOUNDS_MEMORY)
+        fx.open_checks[addr] = limit
     elif earlier.operands[1].constant < extent:
         earlier.operands = (earlier.operands[0], ir.Constant(I64, extent))
 
