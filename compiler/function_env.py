@@ -47,8 +47,8 @@ class FunctionEnv:
         # came from, and the locals whose accesses sign-extend their address.
         self.address_roots = {}
         self.sign_extended_locals = frozenset()
-        # The bounds check of each address value (the i64 end it compares, widened by later
-        # accesses) while nothing observable has happened since: addresses.py.
+        # The bounds check of each address value (the i64 limit it compares with, lowered by
+        # later accesses) while nothing observable has happened since: addresses.py.
         self.open_checks = {}
         self._continues = {}     # block made by trap_if -> the block it continues
         if uses_memory:

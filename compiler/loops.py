@@ -18,7 +18,9 @@ Only a loop whose condition is counted this way is versioned: LLVM can then comp
 count, and vectorise. Where it cannot (a scan that stops at a loaded value, as in quicksort's
 partition) a fast version would trade one check per iteration for one test of the budget,
 and pay the entry computation on top; so would a loop with a single access whose pointer
-moves by a step known only at run time.
+moves by a step known only at run time, unless the entry can also tell that the loop ends
+within its budget (trip_counts.py), in which case the fast version tests nothing more than
+the loop itself does.
 
 At loop entry, `plan_budget` computes from the pointers' values and the memory size how many
 iterations B are certain to keep every access in bounds (exactly, in 64 bits: an address in
@@ -42,6 +44,7 @@ from pywamr.runtime import opcodes
 from pywamr.runtime.validator import LANE_ACCESSES, LANE_OPS, MEMORY_ACCESSES, SIGNATURES
 
 from .signatures import I64
+from .trip_counts import bounded_trips
 
 _LOCAL_GET = opcodes.NAMES["local.get"]
 _LOCAL_SET = opcodes.NAMES["local.set"]
@@ -52,8 +55,10 @@ _CONSTS = {opcodes.NAMES["i32.const"], opcodes.NAMES["i64.const"]}
 # add or sub -> whether it subtracts. i64 sums are followed only to recognise a counter.
 _SUMS = {opcodes.NAMES["i32.add"]: False, opcodes.NAMES["i64.add"]: False,
          opcodes.NAMES["i32.sub"]: True, opcodes.NAMES["i64.sub"]: True}
+_I64_SUMS = {opcodes.NAMES["i64.add"], opcodes.NAMES["i64.sub"]}
 _COMPARISONS = {opcodes.NAMES[f"{t}.{c}"] for t in ("i32", "i64")
                 for c in "eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u".split()}
+_OP_NAMES = {op: name for name, op in opcodes.NAMES.items()}
 _EQZ = {opcodes.NAMES["i32.eqz"], opcodes.NAMES["i64.eqz"]}
 _DROP = opcodes.NAMES["drop"]
 _SELECT = (opcodes.NAMES["select"], opcodes.NAMES["select_t"])
@@ -72,10 +77,18 @@ Pointer = namedtuple("Pointer", "local constant step_local")
 AccessGroup = namedtuple("AccessGroup", "pointer invariants low high")
 # A symbolic i32: constant + pointer (local, phase) or None + the invariant locals.
 Linear = namedtuple("Linear", "constant pointer invariants")
-LoopPlan = namedtuple("LoopPlan", "end pointers groups")
+# The loop's condition: the comparison `name` (such as "i64.lt_u"; a bare value is "i32.ne"
+# and an eqz "i32.eq" or "i64.eq", with 0) of two linear values, at least one of them with a
+# pointer, which is then the loop's counter: what `trip_within` bounds.
+Condition = namedtuple("Condition", "name a b")
+LoopPlan = namedtuple("LoopPlan", "end pointers groups condition")
 
 _UNKNOWN = None
-_COUNTED = "counted"     # a condition on a stepped local and values the loop does not change
+
+
+def _mod64(value):
+    value &= 0xFFFFFFFFFFFFFFFF
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _mod32(value):
@@ -100,17 +113,17 @@ def find_loop(instrs, start):
         result = _evaluate(body, assigned, candidates)
         if result is None:
             return None
-        pointers, accesses, failed, counted = result
+        pointers, accesses, failed, condition = result
         if not failed:
             break
         candidates -= failed
-    if not counted:
+    if condition is None:
         return None
     # A loop whose one access moves by a step only known at run time (sieve's p += i) is
-    # left as it is: LLVM cannot vectorise it, and its one check costs no more than the test
-    # of the iteration budget would.
+    # left as it is unless its trip count can be bounded (trip_counts.py): LLVM cannot
+    # vectorise it, and its one check costs no more than a test of the iteration budget.
     steps_known = all(pointers[p[0]].constant is not None for p, _, _, _ in accesses if p)
-    if len(accesses) < 2 and not steps_known:
+    if len(accesses) < 2 and not steps_known and not bounded_trips(condition, pointers):
         return None
     groups = {}
     for pointer, invariants, low, high in accesses:
@@ -120,7 +133,8 @@ def find_loop(instrs, start):
     if not groups or len(groups) > MAX_POINTER_GROUPS:
         return None
     return LoopPlan(end, pointers, [AccessGroup(pointer, invariants, low, high)
-                                    for (pointer, invariants), (low, high) in groups.items()])
+                                    for (pointer, invariants), (low, high) in groups.items()],
+                    condition)
 
 
 def _body_end(instrs, start):
@@ -146,10 +160,10 @@ def _straight(op):
 
 
 def _evaluate(body, assigned, candidates):
-    """Run the body over symbolic values: (pointers, accesses, failed candidates, counted),
+    """Run the body over symbolic values: (pointers, accesses, failed candidates, condition),
     with the Pointer of each candidate whose assignment is a step, each access as (pointer
-    or None, invariants, low, high), and whether the loop's condition is counted; None when
-    an access's address is not of the shape."""
+    or None, invariants, low, high), and the loop's Condition if it is counted (else None);
+    None when an access's address is not of the shape."""
     stack = []
     current = {}         # local -> symbolic value assigned earlier in this iteration
     pointers = {}
@@ -176,12 +190,18 @@ def _evaluate(body, assigned, candidates):
         elif op in _SUMS:
             b = stack.pop()
             a = stack.pop()
-            stack.append(_sum(a, b, _SUMS[op]))
+            stack.append(_sum(a, b, _SUMS[op], op in _I64_SUMS))
         elif op in _COMPARISONS or op in _EQZ:
-            operands = [stack.pop() for _ in range(1 if op in _EQZ else 2)]
+            operands = [stack.pop() for _ in range(1 if op in _EQZ else 2)][::-1]
             counted = all(isinstance(v, Linear) for v in operands) \
                 and any(v.pointer for v in operands)
-            stack.append(_COUNTED if counted else _UNKNOWN)
+            if not counted:
+                stack.append(_UNKNOWN)
+            elif op in _EQZ:
+                stack.append(Condition(_OP_NAMES[op][:3] + ".eq", operands[0],
+                                       Linear(0, None, ())))
+            else:
+                stack.append(Condition(_OP_NAMES[op], *operands))
         elif op in MEMORY_ACCESSES or op in LANE_ACCESSES:
             # Every access's largest alignment is its size. A lane access takes an address
             # and a vector.
@@ -206,8 +226,12 @@ def _evaluate(body, assigned, candidates):
             stack.extend(_UNKNOWN for _ in range(pushes))
     failed = {local for local, step in pointers.items() if step is None}
     condition = stack[-1]
-    counted = condition is _COUNTED or (isinstance(condition, Linear) and condition.pointer)
-    return pointers, accesses, failed, counted
+    if isinstance(condition, Linear):
+        condition = Condition("i32.ne", condition, Linear(0, None, ())) if condition.pointer \
+            else None
+    elif not isinstance(condition, Condition):
+        condition = None
+    return pointers, accesses, failed, condition
 
 
 def _arity(op):
@@ -226,18 +250,19 @@ def _arity(op):
     raise AssertionError(f"opcode {op:#x} not straight-line")
 
 
-def _sum(a, b, subtract):
+def _sum(a, b, subtract, wide):
     """a + b (a - b) of two linear values, if it is one: at most one pointer, and only a
-    constant subtracted."""
+    constant subtracted. `wide`: an i64 sum, whose constant wraps at 2^64."""
     if not (isinstance(a, Linear) and isinstance(b, Linear)):
         return _UNKNOWN
+    wrap = _mod64 if wide else _mod32
     if subtract:
         if b.pointer or b.invariants:
             return _UNKNOWN
-        return Linear(_mod32(a.constant - b.constant), a.pointer, a.invariants)
+        return Linear(wrap(a.constant - b.constant), a.pointer, a.invariants)
     if a.pointer and b.pointer:
         return _UNKNOWN
-    return Linear(_mod32(a.constant + b.constant), a.pointer or b.pointer,
+    return Linear(wrap(a.constant + b.constant), a.pointer or b.pointer,
                   tuple(sorted(a.invariants + b.invariants)))
 
 
@@ -268,14 +293,23 @@ def plan_budget(fx, plan, read_local):
 
 _UNLIMITED = (1 << 63) - 1
 # The fast version has no interruption check (it would keep the loop from vectorising): it
-# runs at most this many iterations before the check at its re-entry (docs/aot-abi.md,
+# runs at most CHUNK_ITERATIONS before the check at its re-entry, or, when it runs to the
+# loop's end (trip_counts.py), at most RUN_TO_END_ITERATIONS (docs/aot-abi.md,
 # "Interruption").
 CHUNK_ITERATIONS = 1 << 16
+RUN_TO_END_ITERATIONS = 1 << 26
 
 
 def chunk_budget(b, budget):
     """The iterations the fast version runs before it checks for an interruption."""
     return _umin(b, budget, ir.Constant(I64, CHUNK_ITERATIONS))
+
+
+def run_to_end_budget(b, budget):
+    """The iterations within which a loop must end to run check-free to its end
+    (trip_counts.py): its budget, but no more than RUN_TO_END_ITERATIONS, which bounds how
+    long such a loop runs without checking for an interruption."""
+    return _umin(b, budget, ir.Constant(I64, RUN_TO_END_ITERATIONS))
 
 
 def _umin(b, x, y):

@@ -21,9 +21,10 @@ from . import calls, memory, numeric, simd, simd_memory, tables
 from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
-from .loops import chunk_budget, find_loop, plan_budget
+from .loops import chunk_budget, find_loop, plan_budget, run_to_end_budget
 from .signatures import (F32, F64, FIRST_PARAM, I32, I64, llvm_type, returns_via_buffer,
                          store_slots)
+from .trip_counts import bounded_trips, trip_within
 
 _MEMORY_OPS = frozenset(
     [opcodes.NAMES[name] for name in list(memory.LOADS) + list(memory.STORES)]
@@ -91,22 +92,18 @@ class FunctionTranslator:
         """A loop of the shape loops.py proves in bounds: a fast version without bounds
         checks for as many iterations as the entry computation allows, then the checked
         version for any iteration after those."""
+        if bounded_trips(plan.condition, plan.pointers):
+            self.translate_loop_to_end(instrs, start, plan)
+            return
         fx = self.fx
         budget = chunk_budget(fx.builder, plan_budget(fx, plan, self.read_local))
         enter_fast = fx.fn.append_basic_block("loop.fast.enter")
         fast = fx.fn.append_basic_block("loop.fast")
         checked = fx.fn.append_basic_block("loop.checked")
-        after = fx.fn.append_basic_block("loop.end")
         entry = fx.builder.block
         fx.builder.cbranch(fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0)),
                            enter_fast, checked)
-
-        fx.builder.position_at_end(checked)
-        self.op_loop(instrs[start].imm, None)
-        checked_header = self.frames[-1].header
-        for instr in instrs[start + 1:plan.end + 1]:
-            self.translate_instr(instr)
-        fx.builder.branch(after)
+        checked_header, after = self.translate_checked_copy(instrs, start, plan, checked)
 
         # The fast loop's own preheader, which the resumption below comes back to: the fast
         # loop keeps a single latch, as LLVM's vectoriser needs.
@@ -117,11 +114,7 @@ class FunctionTranslator:
         fx.builder.position_at_end(fast)
         left = fx.builder.phi(I64, name="budget")
         left.add_incoming(chunk, enter_fast)
-        fx.checked_accesses = False
-        for instr in instrs[start + 1:plan.end - 1]:
-            self.translate_instr(instr)
-        fx.checked_accesses = True
-        again = self.is_true(self.pop())
+        again = self.translate_unchecked_body(instrs, start, plan)
         left_next = fx.builder.sub(left, ir.Constant(I64, 1))
         left.add_incoming(left_next, fx.builder.block)
         more = fx.builder.icmp_unsigned("!=", left_next, ir.Constant(I64, 0))
@@ -139,6 +132,49 @@ class FunctionTranslator:
         fx.builder.cbranch(fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0)),
                            enter_fast, checked_header)
         fx.builder.position_at_end(after)
+
+    def translate_loop_to_end(self, instrs, start, plan):
+        """A versioned loop whose trip count the entry can bound (trip_counts.py): when it
+        is sure to end within its budget, and within run_to_end_budget's bound on the
+        iterations between interruption checks, it runs check-free to its end, testing
+        nothing but its own condition (sieve's strided store, as C's); otherwise it runs
+        checked from its first iteration."""
+        fx = self.fx
+        budget = plan_budget(fx, plan, self.read_local)
+        within = trip_within(fx, plan.condition, plan.pointers,
+                             run_to_end_budget(fx.builder, budget), self.read_local)
+        fast = fx.fn.append_basic_block("loop.fast")
+        checked = fx.fn.append_basic_block("loop.checked")
+        any_fast = fx.builder.icmp_unsigned("!=", budget, ir.Constant(I64, 0))
+        fx.builder.cbranch(fx.builder.and_(any_fast, within), fast, checked)
+        _, after = self.translate_checked_copy(instrs, start, plan, checked)
+        fx.builder.position_at_end(fast)
+        again = self.translate_unchecked_body(instrs, start, plan)
+        fx.builder.cbranch(again, fast, after)
+        fx.builder.position_at_end(after)
+
+    def translate_checked_copy(self, instrs, start, plan, block):
+        """The loop as it is, with its checks, from `block` on. Returns its header and the
+        block after the loop."""
+        fx = self.fx
+        fx.builder.position_at_end(block)
+        self.op_loop(instrs[start].imm, None)
+        checked_header = self.frames[-1].header
+        for instr in instrs[start + 1:plan.end + 1]:
+            self.translate_instr(instr)
+        after = fx.fn.append_basic_block("loop.end")
+        fx.builder.branch(after)
+        return checked_header, after
+
+    def translate_unchecked_body(self, instrs, start, plan):
+        """The loop's body up to its condition, without bounds checks; returns the i1 of
+        whether it goes on."""
+        fx = self.fx
+        fx.checked_accesses = False
+        for instr in instrs[start + 1:plan.end - 1]:
+            self.translate_instr(instr)
+        fx.checked_accesses = True
+        return self.is_true(self.pop())
 
     def translate_instr(self, instr):
         handler, extra = _HANDLERS[instr.op]

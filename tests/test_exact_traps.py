@@ -265,10 +265,10 @@ SHAPES_WAT = """
   (func (param $p i32) (param $n i32)       ;; a scan to a loaded value: not versioned
     (loop $l (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (br_if $l (i32.lt_u (i32.load (local.get $p)) (local.get $n)))))
-  (func (param $p i32) (param $s i32) (param $n i32)   ;; sieve's p[k * s] = 1: not versioned
-    (loop $l (i32.store8 (local.get $p) (i32.const 1))
-      (local.set $p (i32.add (local.get $p) (local.get $s)))
-      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))
+  (func (param $p i32) (param $s i32) (param $n i32)   ;; p[k * s] = 1 until a 2-step
+    (loop $l (i32.store8 (local.get $p) (i32.const 1))   ;; count reaches 0 (it may pass 0):
+      (local.set $p (i32.add (local.get $p) (local.get $s)))   ;; not versioned
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 2)))))))
 """
 
 
@@ -278,6 +278,116 @@ def test_loops_of_other_shapes_keep_their_checks(tmp_path):
         body = module.codes[index].body
         start = next(i for i, instr in enumerate(body) if instr.op == opcodes.LOOP)
         assert find_loop(body, start) is None, index
+
+
+# --- loops whose trip count is bounded at entry (compiler/trip_counts.py) --------------------
+
+# Each loop stores p[k * s] = k + 1 (sieve's shape: one access, a step known at run time) and
+# counts its iterations, under one kind of condition on a counter c (start $c, step $d or a
+# constant), so that the fast version runs alone exactly when the loop ends in bounds.
+TRIP_CONDITIONS = {
+    "lt_u": "(i32.lt_u (local.tee $c (i32.add (local.get $c) (local.get $d))) (local.get $n))",
+    "lt_s": "(i32.lt_s (local.tee $c (i32.add (local.get $c) (local.get $d))) (local.get $n))",
+    "le_u_right": "(i32.ge_u (local.get $n) (local.tee $c (i32.add (local.get $c) (local.get $d))))",
+    "gt_s_phase0": "(i32.gt_s (i32.add (local.get $c) (i32.const 5)) (local.get $n))"
+                   " (local.set $c (i32.add (local.get $c) (local.get $d)))",
+    "ge_u_const": "(i32.ge_u (local.tee $c (i32.add (local.get $c) (i32.const -3))) (local.get $n))",
+    "ne_up": "(i32.ne (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $n))",
+    "ne_down": "(local.tee $c (i32.sub (local.get $c) (i32.const 1)))",
+    "eq": "(i32.eq (local.tee $c (i32.add (local.get $c) (local.get $d))) (local.get $n))",
+    "eqz": "(i32.eqz (local.tee $c (i32.add (local.get $c) (local.get $d))))",
+}
+
+
+def trip_loop(name, condition):
+    # A condition ending in a set of $c (phase 0) is split: the test first, then the step.
+    test, _, step = condition.partition(" (local.set")
+    step = f"(local.set{step}" if step else ""
+    return f"""  (func (export "{name}") (param $p i32) (param $s i32) (param $c i32) (param $d i32)
+    (param $n i32) (result i32) (local $k i32) (local $go i32)
+    (loop $next
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (i32.store8 (local.get $p) (local.get $k))
+      (local.set $p (i32.add (local.get $p) (local.get $s)))
+      (local.set $go {test})
+      {step}
+      (br_if $next (local.get $go)))
+    (local.get $k))"""
+
+
+# The same with an i64 counter, as clang writes sieve's inner loop (j += i; j < n).
+TRIP64_WAT = """  (func (export "sieve") (param $p i32) (param $s i32) (param $c i64) (param $d i64)
+    (param $n i64) (result i32) (local $k i32)
+    (loop $next
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (i32.store8 (local.get $p) (local.get $k))
+      (local.set $p (i32.add (local.get $p) (local.get $s)))
+      (br_if $next (i64.lt_u (local.tee $c (i64.add (local.get $c) (local.get $d)))
+                             (local.get $n))))
+    (local.get $k))"""
+
+
+@pytest.fixture(scope="module")
+def trip_wasm(tmp_path_factory):
+    functions = "\n".join(trip_loop(name, condition)
+                          for name, condition in TRIP_CONDITIONS.items())
+    text = f'(module (memory (export "memory") 1 2)\n{functions}\n{TRIP64_WAT})'
+    return wat2wasm(tmp_path_factory.mktemp("trips"), text)
+
+
+def test_loops_with_a_bounded_trip_count_are_versioned_without_a_budget_test(trip_wasm):
+    from pywamr.compiler.trip_counts import bounded_trips
+    module = decode_module(trip_wasm)
+    for code in module.codes:
+        start = next(i for i, instr in enumerate(code.body) if instr.op == opcodes.LOOP)
+        plan = find_loop(code.body, start)
+        assert plan is not None and bounded_trips(plan.condition, plan.pointers)
+
+
+TRIP_WALKS = [(0, -1), (5, -4), (3, 1000), (PAGE - 40, 1), (PAGE - 41, 4), (PAGE - 3, 1),
+              (PAGE - 1, 1000), (PAGE, -1), (PAGE + 1, -4), (0xFFFFFFF8, 4), (PAGE - 8, -1000)]
+
+
+def in_bounds_iterations(p, s):
+    """How many iterations store p[k * s] inside the one page of memory: the budget B."""
+    k = 0
+    while 0 <= (p + k * s) % (1 << 32) < PAGE:
+        k += 1
+    return k
+
+
+def trip_arguments(rng, name):
+    """(p, s, c, d, n) for loops that end just before, at, or just after the iteration that
+    leaves memory (every walk leaves it within a few hundred iterations, so that no loop runs
+    long in the interpreter); counters near the ends of the i32 range, steps of every size."""
+    for p, s in TRIP_WALKS:
+        budget = in_bounds_iterations(p, s)
+        for trips in (budget - 1, budget, budget + 1):
+            for extra in (-1, 0, 1):
+                c = rng.choice([0, 5, 0x7FFFFFF0, 0x80000002, 0xFFFFFFF0])
+                d = rng.choice([1, 1, 2, 0xFFFFFFFF, 0xFFFFFFFE, 0x80000000, 0])
+                if name == "ne_down":
+                    c = trips + extra
+                n = (c + trips * d + extra) & 0xFFFFFFFF
+                yield p & 0xFFFFFFFF, s & 0xFFFFFFFF, c, d, n
+
+
+@pytest.mark.parametrize("options", CONFIGURATIONS, ids=config_id)
+def test_bounded_loops_agree_with_the_interpreter(trip_wasm, options):
+    compiled = AotModule(compile_wasm(trip_wasm, options)).instantiate().exports
+    interpreted = Module(trip_wasm).instantiate().exports
+    rng = random.Random(7 + options.opt_level * 2 + options.bounds_checks)
+    for name in [*TRIP_CONDITIONS, "sieve"]:
+        for p, s, c, d, n in trip_arguments(rng, name):
+            if name == "sieve":     # 64-bit counters: near 2^63 and 2^64 too
+                high = rng.choice([0, 1 << 32, (1 << 63) - 64, (1 << 64) - 64])
+                c, n = (c + high) % (1 << 64), (n + high) % (1 << 64)
+                d = d if d < 1 << 31 else d - (1 << 32) + (1 << 64)
+            expected = outcome(lambda: interpreted[name](p, s, c, d, n))
+            assert outcome(lambda: compiled[name](p, s, c, d, n)) == expected, \
+                (name, p, s, c, d, n)
+            assert compiled["memory"].read(0, PAGE) == interpreted["memory"].read(0, PAGE), \
+                (name, p, s, c, d, n)
 
 
 # --- random loops of the versioned shape -------------------------------------------------------

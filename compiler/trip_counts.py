@@ -1,0 +1,105 @@
+"""Whether a counted loop ends within a number of iterations, tested once at its entry.
+
+A versioned loop (loops.py) knows at entry how many iterations B keep its accesses in bounds.
+Its check-free copy could test B on every iteration beside the loop's own condition, but a
+loop that does not vectorise (sieve's strided store) then pays that test as it paid the bounds
+check. When the loop is sure to end within B iterations, the copy needs no test of B at all:
+it is the loop itself, without checks. The test at entry evaluates the loop's condition
+(loops.Condition) on the counter X, the stepped local it compares, at two iterations, in the
+condition's own w-bit arithmetic: X_k = X_0 + k * s mod 2^w, against the value N the loop does
+not change.
+
+- If the condition is false at k = 0 or at k = K = min(B - 1, 2^w - 1), the loop stops at the
+  latest in iteration K < B. That is exact arithmetic whatever the values: no assumption on
+  order or wrap-around is needed for the claim, only for how often it is made. For a counter
+  that moves without wrapping against an ordered comparison (the loops C compiles to) the
+  condition is monotone in k, and the test fails only when the loop really goes on past B.
+- `ne` with a step of 1 or -1 (clang's `i != n`): the loop stops at the k where X_k = N,
+  k = (N - X_0) * s mod 2^w; it ends within B iterations when k < B. With other steps the
+  counter may step over N, so these loops keep the test of B in their fast copy.
+
+Where the test fails the loop runs checked from its first iteration: either it traps (the
+accesses of iteration B are out of bounds, and the body, straight-line code, reaches them),
+or its condition escaped the test (a counter that wraps or steps over N), which is rare
+enough to leave slow.
+"""
+
+from llvmlite import ir
+
+from .signatures import I64
+
+def _comparison(condition):
+    """(width, predicate, signed) of the condition's name, such as (64, "<", False)."""
+    typ, op = condition.name.split(".")
+    kind, _, sign = op.partition("_")
+    predicate = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}[kind]
+    return int(typ[1:]), predicate, sign == "s"
+
+
+def _counter_side(condition):
+    """(counter value, other value, whether the counter is the left operand), or None when
+    the other value also moves."""
+    a, b = condition.a, condition.b
+    if a.pointer and not b.pointer:
+        return a, b, True
+    if b.pointer and not a.pointer:
+        return b, a, False
+    return None
+
+
+def bounded_trips(condition, pointers):
+    """Whether `trip_within` can bound the trip count of a loop with this Condition: one
+    operand moves (the counter), the other does not, and an `ne` counter steps by 1 or -1
+    (with another step, X_k = N is not foreseeable: the test would almost always fail)."""
+    sides = _counter_side(condition)
+    if sides is None:
+        return False
+    _, predicate, _ = _comparison(condition)
+    return predicate != "!=" or pointers[sides[0].pointer[0]].constant in (1, -1)
+
+
+def trip_within(fx, condition, pointers, budget, read_local):
+    """i1: the loop whose Condition this is runs at most `budget` (i64, at least 1)
+    iterations from now. `read_local(index)` gives a local's current value."""
+    b = fx.builder
+    width, predicate, signed = _comparison(condition)
+    typ = ir.IntType(width)
+    counter, other, counter_left = _counter_side(condition)
+    local, phase = counter.pointer
+    pointer = pointers[local]
+    step = ir.Constant(typ, pointer.constant) if pointer.constant is not None \
+        else read_local(pointer.step_local)
+    x0 = read_local(local)
+    if phase:
+        x0 = b.add(x0, step)
+    x0 = b.add(x0, _linear(fx, counter, typ, read_local))
+    n = _linear(fx, other, typ, read_local)
+
+    if predicate == "!=":
+        distance = b.sub(n, x0) if pointer.constant == 1 else b.sub(x0, n)
+        if width < 64:
+            distance = b.zext(distance, I64)
+        return b.icmp_unsigned("<", distance, budget)
+
+    def stops(x):
+        left, right = (x, n) if counter_left else (n, x)
+        compare = b.icmp_signed if signed else b.icmp_unsigned
+        return b.not_(compare(predicate, left, right))
+
+    last = b.sub(budget, ir.Constant(I64, 1))
+    if width < 64:
+        last = b.trunc(_umin(b, last, ir.Constant(I64, (1 << width) - 1)), typ)
+    x_last = b.add(x0, b.mul(last, step))
+    return b.or_(stops(x0), stops(x_last))
+
+
+def _linear(fx, value, typ, read_local):
+    """A Linear's constant plus its invariant locals, as the code computes them (w bits)."""
+    total = ir.Constant(typ, value.constant)
+    for local in value.invariants:
+        total = fx.builder.add(total, read_local(local))
+    return total
+
+
+def _umin(b, x, y):
+    return b.select(b.icmp_unsigned("<", x, y), x, y)
