@@ -287,3 +287,28 @@ def test_interrupt_before_the_call(engine):
             run.interrupt()
             instance.exports["spin"]()
     assert run.interrupted
+
+
+EMBEDDED_CTRL_C = """
+import os, signal, sys, threading
+from pywamr.loader.aot_module import AotModule
+from pywamr.runtime.interp import Module
+engine, path = sys.argv[1], sys.argv[2]
+data = open(path, "rb").read()
+module = Module(data) if engine == "interp" else AotModule(data)
+instance = module.instantiate({})
+threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    instance.exports["spin"]()
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", instance.exports["add"](2, 3))
+"""
+
+
+def test_ctrl_c_in_an_embedding_raises_keyboard_interrupt(engine, tmp_path):
+    """In a Python program, Ctrl-C during a wasm call raises KeyboardInterrupt in the calling
+    thread, as in pure Python, and the instance stays usable."""
+    path = program_file(engine, SPIN, tmp_path)
+    done = subprocess.run([sys.executable, "-c", EMBEDDED_CTRL_C, engine, str(path)],
+                          capture_output=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"KeyboardInterrupt 5\n", b"")
