@@ -55,6 +55,8 @@ def run(command, aot, run_id, folder):
     done = subprocess.run([*command, "-m", "pywamr.loader", *flags, str(aot), *args],
                           input=stdin, capture_output=True)
     stderr = re.sub(rb"time: \d+\.\d{3} ms", b"time: (varies)", done.stderr)  # fib's timing
+    # How deep recursion gets before the stack is exhausted depends on each target's frames.
+    stderr = re.sub(rb"\.\.\. \d+ more frames", b"... (some) more frames", stderr)
     return done.returncode, done.stdout, stderr, tree(folder)
 
 

@@ -12,6 +12,7 @@ from pywamr.compiler.driver import CompileOptions, compile_wasm
 from pywamr.compiler.elf_reader import read_elf_object
 from pywamr.compiler.target import host_arch, resolve_target
 from pywamr.loader.aot_module import AotModule
+from pywamr.runtime import aot_abi
 from pywamr.runtime.api import HostFunc
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import Exhaustion, MalformedModule, Trap
@@ -62,7 +63,8 @@ MIXED_WAT = """
 # What an object may ask the loader to resolve from the C library.
 LIBC_SYMBOLS = {"memcpy", "memmove", "memset", "ceil", "ceilf", "floor", "floorf", "trunc",
                 "truncf", "nearbyint", "nearbyintf", "_GLOBAL_OFFSET_TABLE_",
-                "__sigsetjmp", "siglongjmp", "sigaction", "pthread_self", "pywamr_guard_state"}
+                "__sigsetjmp", "siglongjmp", "sigaction", "pthread_self",
+                aot_abi.GUARD_STATE_SYMBOL, aot_abi.INTERRUPT_STATE_SYMBOL}
 
 ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
 
