@@ -28,6 +28,7 @@ built with clang-19 for wasm32-wasi and compiled with pyaotc.
 
 import argparse
 import collections
+import faulthandler
 import json
 import os
 import random
@@ -171,6 +172,7 @@ def _child(path, out, err, timeout):
         os.dup2(err, 2)
         sys.stdout = open(1, "w", closefd=False)      # not whatever the parent had (pytest's)
         sys.stderr = open(2, "w", closefd=False)
+        faulthandler.disable()          # pytest's would print a crash on a copy of stderr
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         signal.alarm(timeout)           # its default action ends the child: a hang
