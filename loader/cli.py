@@ -1,8 +1,10 @@
 """pyiwasm: run a WebAssembly program, compiled (.aot) or with the interpreter (.wasm).
 
-Start-up time matters (a hello world should start in a few milliseconds), so this module
-imports only argparse at the top and then just the engine the file needs: the AOT loader for
-a .aot file, the interpreter for a .wasm file. Never the compiler, llvmlite or lief.
+Start-up time matters (a hello world should start within a few milliseconds of `python3 -c
+pass`), so this module imports nothing at the top but sys, and then just the engine the file
+needs: the AOT loader for a .aot file, the interpreter for a .wasm file. Never the compiler,
+llvmlite or lief. The usual command line, FILE and its arguments, is read without argparse,
+which with what it imports costs milliseconds.
 
 Exit status: the program's own (proc_exit, or 0 when _start returns); 134 after a trap (like
 wasmtime, the status of an abort; the one-line message is followed by the wasm backtrace),
@@ -11,7 +13,6 @@ loader/interruption.py); 1 for any error before or around the run (a bad file, a
 import, a bad flag value, memory that cannot be had); 2 for a bad command line (argparse).
 """
 
-import argparse
 import sys
 
 TRAP_STATUS = 134
@@ -30,7 +31,36 @@ class UsageError(Exception):
     """A flag value or file pyiwasm cannot use; reported as one `pyiwasm: error:` line."""
 
 
+class Options:
+    """What the command line asks for. The defaults are set here only: argparse, given an
+    Options, leaves the attributes it finds alone unless a flag sets them."""
+
+    def __init__(self, file=None, args=()):
+        self.file = file
+        self.args = list(args)
+        self.interp = False
+        self.function = None
+        self.stack_size = None
+        self.timeout = None
+        self.fuel = None
+        self.max_memory_size = None
+        self.dir = []
+        self.map_dir = []
+        self.env = []
+        self.verbose = False
+
+
+def parse_args(argv):
+    """The Options of `argv`. Without a flag before FILE every later word is an argument of
+    the program, so argparse is needed only when argv starts with a flag (or FILE is followed
+    by `--`, which argparse drops)."""
+    if argv and not argv[0].startswith("-") and argv[1:2] != ["--"]:
+        return Options(argv[0], argv[1:])
+    return build_parser().parse_args(argv, Options())
+
+
 def build_parser():
+    import argparse
     parser = argparse.ArgumentParser(
         prog="pyiwasm",
         description="Run a WebAssembly program with WASI (wasi_snapshot_preview1). FILE is a "
@@ -63,13 +93,13 @@ def build_parser():
     parser.add_argument("--max-memory-size", type=int, metavar="BYTES",
                         help="let the program's memory grow to at most BYTES (whole 64 KiB "
                              "pages); memory.grow fails (returns -1) beyond it")
-    parser.add_argument("--dir", action="append", default=[], metavar="PATH",
+    parser.add_argument("--dir", action="append", metavar="PATH",
                         help="give the program the host directory PATH, which it sees as "
                              "PATH (repeatable)")
-    parser.add_argument("--map-dir", action="append", default=[], metavar="GUEST::HOST",
+    parser.add_argument("--map-dir", action="append", metavar="GUEST::HOST",
                         help="give the program the host directory HOST, which it sees as "
                              "GUEST (repeatable)")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+    parser.add_argument("--env", action="append", metavar="NAME=VALUE",
                         help="set an environment variable for the program (repeatable); "
                              "the program inherits none from pyiwasm")
     parser.add_argument("-v", "--verbose", action="store_true",
@@ -290,7 +320,7 @@ def _run_in(host, data, options, started):
 
 
 def main(argv=None):
-    options = build_parser().parse_args(argv)
+    options = parse_args(sys.argv[1:] if argv is None else argv)
     from pywamr.runtime.errors import Trap, WasmError
     try:
         status = run(options)

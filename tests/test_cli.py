@@ -197,6 +197,26 @@ def test_usage_error_is_status_2():
     assert pyiwasm().returncode == 2
 
 
+@pytest.mark.parametrize("argv", [
+    ["hello.aot"], ["hello.aot", "a", "-v", "--dir", "x"], ["hello.aot", "-h"],
+    ["hello.aot", "x", "--"], ["hello.aot", "x", "--", "y"], ["", "a"],
+])
+def test_command_line_without_flags_reads_as_argparse_reads_it(argv):
+    """FILE and its arguments are read without argparse: to the same options."""
+    from pywamr.loader.cli import Options, build_parser, parse_args
+    assert vars(parse_args(argv)) == vars(build_parser().parse_args(argv, Options()))
+
+
+@pytest.mark.parametrize("argv, file, args", [
+    (["hello.aot", "--", "x"], "hello.aot", ["x"]),     # argparse drops a `--` after FILE
+    (["-v", "--dir", "d", "hello.aot", "-v"], "hello.aot", ["-v"]),
+])
+def test_command_line_with_flags_goes_to_argparse(argv, file, args):
+    from pywamr.loader.cli import parse_args
+    options = parse_args(argv)
+    assert (options.file, options.args) == (file, args)
+
+
 def test_verbose_reports_engine_and_status(tmp_path):
     wasm = wat_module(tmp_path, "start", start_module("(call $proc_exit (i32.const 3))"))
     done = pyiwasm("-v", wasm)
