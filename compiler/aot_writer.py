@@ -1,4 +1,4 @@
-"""Write the `.aot` file: target description, stripped wasm module, object image, checksum.
+"""Write the `.aot` file: target description, the module's metadata, object image, checksum.
 
 The layout is docs/aot-format.md and runtime/aot_layout.py; the reader is pywamr.loader.aot_file.
 Standard library only, like the loader.
@@ -9,23 +9,23 @@ import zlib
 
 from pywamr.runtime.aot_abi import func_symbol
 from pywamr.runtime.aot_layout import (
-    CHECKSUM_OFFSET, CHECKSUMMED_FROM, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, HEADER,
-    MAGIC, NO_SECTION, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
+    CHECKSUM_OFFSET, CHECKSUMMED_FROM, CONSTANT_RECORD, COUNT, DATA_MODES, ELEM_MODES,
+    EXTERN_KINDS, F32_CONST, F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION,
+    GLOBAL_GET, HEADER, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, NO_SECTION, NO_START,
+    REF_FUNC, REF_NULL, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
     SECTION_RELOCATIONS, SECTION_RECORD, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD,
-    function_names_payload, leb_u32, module_interface, wasm_name)
-from pywamr.runtime.decoder import Reader, parse_function_names
+    V128_CONST, module_interface)
+from pywamr.runtime.types import VALTYPE_CODES
 
-WASM_CODE_SECTION = 10
-WASM_CUSTOM_SECTION = 0
-EMPTY_BODY = b"\x02\x00\x0b"   # body size 2: no locals, `end`
+_VALTYPE_CODES = {name: code for code, name in VALTYPE_CODES.items()}
+_U64 = (1 << 64) - 1
 
 
-def write_aot(module_bytes: bytes, module, image, target: dict) -> bytes:
+def write_aot(module, image, target: dict) -> bytes:
     """Serialise a compiled module.
 
-    `module` is the decoded Module (used to check that every defined function has its code),
-    `image` a compiler.object_image.ObjectImage (sections referred to by index), `target` the
-    dict TargetSpec.as_dict() makes.
+    `module` is the decoded and validated Module, `image` a compiler.object_image.ObjectImage
+    (sections referred to by index), `target` the dict TargetSpec.as_dict() makes.
     """
     defined = {symbol.name for symbol in image.symbols if symbol.section is not None}
     first_defined = module.num_imported_funcs
@@ -35,7 +35,7 @@ def write_aot(module_bytes: bytes, module, image, target: dict) -> bytes:
 
     payload = b"".join([
         _section(SECTION_TARGET, _target(target) + _string(module_interface(module))),
-        _section(SECTION_MODULE, strip_function_bodies(module_bytes)),
+        _section(SECTION_MODULE, module_metadata(module)),
         _section(SECTION_OBJECT, _object_sections(image.sections)),
         _section(SECTION_SYMBOLS, _symbols(image.symbols)),
         _section(SECTION_RELOCATIONS, _relocations(image.relocations)),
@@ -46,32 +46,85 @@ def write_aot(module_bytes: bytes, module, image, target: dict) -> bytes:
     return bytes(header) + payload
 
 
-def strip_function_bodies(module_bytes):
-    """The module with every function body replaced by an empty one and custom sections
-    dropped but for the function names of the name section, which it keeps at the end: the
-    loader decodes it for the metadata and the names of backtraces, and never needs the
-    code."""
-    out = [module_bytes[:8]]
-    func_names = {}
-    pos = 8
-    while pos < len(module_bytes):
-        section_id = module_bytes[pos]
-        reader = Reader(module_bytes, pos + 1)
-        size = reader.u32()
-        end = reader.pos + size
-        if section_id == WASM_CODE_SECTION:
-            count = reader.u32()
-            content = leb_u32(count) + EMPTY_BODY * count
-            out.append(bytes([section_id]) + leb_u32(len(content)) + content)
-        elif section_id != WASM_CUSTOM_SECTION:
-            out.append(module_bytes[pos:end])
-        elif reader.name() == "name":
-            func_names = parse_function_names(module_bytes[reader.pos:end])
-        pos = end
-    if func_names:
-        content = wasm_name("name") + function_names_payload(func_names)
-        out.append(bytes([WASM_CUSTOM_SECTION]) + leb_u32(len(content)) + content)
+def module_metadata(module):
+    """The module section: everything the loader instantiates the module from, and the
+    function names of backtraces; no code (docs/aot-format.md, "Module")."""
+    out = [COUNT.pack(len(module.types))]
+    for functype in module.types:
+        out += [_valtypes(functype.params), _valtypes(functype.results)]
+    out.append(COUNT.pack(len(module.imports)))
+    for imp in module.imports:
+        out += [_string(imp.module), _string(imp.name), bytes([EXTERN_KINDS.index(imp.kind)])]
+        if imp.kind == "func":
+            out.append(COUNT.pack(imp.desc))
+        elif imp.kind == "table":
+            out.append(_table_type(imp.desc))
+        elif imp.kind == "memory":
+            out.append(_limits(imp.desc.limits))
+        else:
+            out.append(_global_type(imp.desc))
+    out.append(COUNT.pack(len(module.funcs)))
+    out.append(struct.pack(f"<{len(module.funcs)}I", *module.funcs))
+    out.append(COUNT.pack(len(module.tables)))
+    out += [_table_type(table) for table in module.tables]
+    out.append(COUNT.pack(len(module.memories)))
+    out += [_limits(memory.limits) for memory in module.memories]
+    out.append(COUNT.pack(len(module.globals)))
+    out += [_global_type(glob.type) + _constant(glob.init) for glob in module.globals]
+    out.append(COUNT.pack(len(module.exports)))
+    for export in module.exports:
+        out += [_string(export.name), bytes([EXTERN_KINDS.index(export.kind)]),
+                COUNT.pack(export.index)]
+    out.append(COUNT.pack(NO_START if module.start is None else module.start))
+    out.append(COUNT.pack(len(module.elems)))
+    for seg in module.elems:
+        out += [bytes([ELEM_MODES.index(seg.mode), _VALTYPE_CODES[seg.elem_type]]),
+                COUNT.pack(seg.table)]
+        if seg.mode == "active":
+            out.append(_constant(seg.offset))
+        out.append(COUNT.pack(len(seg.init)))
+        out += [_constant(expr) for expr in seg.init]
+    out.append(COUNT.pack(len(module.datas)))
+    for seg in module.datas:
+        out += [bytes([DATA_MODES.index(seg.mode)]), COUNT.pack(seg.memory)]
+        if seg.mode == "active":
+            out.append(_constant(seg.offset))
+        out += [COUNT.pack(len(seg.data)), seg.data]
+    names = sorted(module.func_names.items())
+    out.append(COUNT.pack(len(names)))
+    out += [COUNT.pack(index) + _string(name) for index, name in names]
     return b"".join(out)
+
+
+def _valtypes(valtypes):
+    return COUNT.pack(len(valtypes)) + bytes(_VALTYPE_CODES[t] for t in valtypes)
+
+
+def _limits(limits):
+    has_max = limits.max is not None
+    return LIMITS_RECORD.pack(has_max, limits.min, limits.max if has_max else 0)
+
+
+def _table_type(tabletype):
+    return bytes([_VALTYPE_CODES[tabletype.elem_type]]) + _limits(tabletype.limits)
+
+
+def _global_type(globaltype):
+    return bytes([_VALTYPE_CODES[globaltype.valtype], globaltype.mutable])
+
+
+def _constant(expr):
+    """A constant expression of a valid module: one instruction."""
+    if len(expr) != 1:
+        raise ValueError(f"a constant expression of {len(expr)} instructions")
+    op, imm = expr[0].op, expr[0].imm
+    if op in (I32_CONST, I64_CONST, F32_CONST, F64_CONST, REF_FUNC, GLOBAL_GET):
+        return CONSTANT_RECORD.pack(op, imm & _U64, 0)
+    if op == V128_CONST:
+        return CONSTANT_RECORD.pack(op, imm & _U64, imm >> 64)
+    if op == REF_NULL:
+        return CONSTANT_RECORD.pack(op, _VALTYPE_CODES[imm], 0)
+    raise ValueError(f"opcode {op:#x} in a constant expression")
 
 
 def _target(target):

@@ -76,5 +76,5 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
         return obj
     image = read_elf_object(obj, spec.arch)
     bounds_mode = "explicit" if options.bounds_checks else "guard-pages"
-    return write_aot(wasm, module, image, spec.as_dict(bounds_mode, memory_limit, options.fuel,
-                                                            options.interrupt_checks))
+    return write_aot(module, image, spec.as_dict(bounds_mode, memory_limit, options.fuel,
+                                                 options.interrupt_checks))

@@ -4,8 +4,8 @@ mutant as `pyiwasm` does, and count what happens.
     python3 -m pywamr.fuzz.aot_mutants --count 10000 --seed 1
     python3 -m pywamr.fuzz.aot_mutants --count 500 --aot app.aot --jobs 2
 
-Each mutant changes the container or the wasm module inside it, never the contents of the
-object's sections (the code, trusted as a shared library's is), and gets its checksum
+Each mutant changes the container or the module's metadata inside it, never the contents of
+the object's sections (the code, trusted as a shared library's is), and gets its checksum
 recomputed, so that it reaches the checks behind the checksum: random byte flips, field-aware
 changes of sizes, counts, indices, offsets and addends (aot_fields.py maps every field), and
 truncations. Every mutant runs in a forked child of this process, which has the loader
@@ -104,8 +104,6 @@ def _set_field(data, fields, rng):
 
 def _interesting_value(field, rng):
     v, bits = field.value, 8 * field.size
-    if field.kind in ("uleb", "sleb"):
-        bits = 7 * field.size
     candidates = [0, 1, v + 1, v - 1, v + rng.randint(-64, 64), v ^ (1 << rng.randrange(bits)),
                   v * 2, v // 2, (1 << (bits - 1)) - 1, (1 << bits) - 1, rng.getrandbits(bits)]
     if field.limit is not None:                         # an index or offset into something
@@ -119,9 +117,6 @@ def _interesting_value(field, rng):
     value = rng.choice(candidates)
     if field.kind == "i64":
         return (value + (1 << 63)) % (1 << 64) - (1 << 63)
-    if field.kind == "sleb":
-        half = 1 << (bits - 1)
-        return (value + half) % (1 << bits) - half
     return value % (1 << bits)
 
 

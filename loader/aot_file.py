@@ -2,20 +2,30 @@
 
 docs/aot-format.md has the byte-level tables (their constants: runtime/aot_layout.py);
 compiler/aot_writer.py writes what this reads. The reader checks the container only (magic,
-version, length, checksum, sizes, flags, internal indices); whether the module matches the
-code is module_check.py's business, whether the relocations make sense image.py's, and
-whether the code suits this machine host.py's.
+version, length, checksum, sizes, flags, codes, internal indices); whether the module is
+valid and matches the code is module_check.py's business, whether the relocations make sense
+image.py's, and whether the code suits this machine host.py's.
+
+The module's metadata is fixed-size records read with struct, so that loading does not
+decode (or import a decoder for) the wasm binary format.
 """
 
+import struct
 import zlib
 from collections import namedtuple
 
 from pywamr.runtime.aot_layout import (
-    CHECKSUMMED_FROM, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, HEADER, MAGIC,
-    MAX_ALIGNMENT, MAX_OBJECT_SIZE, NO_SECTION, RELOCATION_RECORD, SECTION_HEADER,
-    SECTION_MODULE, SECTION_OBJECT, SECTION_ORDER, SECTION_RECORD, SECTION_RELOCATIONS,
-    SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD)
+    CHECKSUMMED_FROM, CONSTANT_RECORD, COUNT, DATA_MODES, ELEM_MODES, EXTERN_KINDS, F32_CONST,
+    F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, GLOBAL_GET, HEADER, I32_CONST,
+    I64_CONST, LIMITS_RECORD, MAGIC, MAX_ALIGNMENT, MAX_OBJECT_SIZE, NO_SECTION, NO_START,
+    REF_FUNC, REF_NULL, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
+    SECTION_ORDER, SECTION_RECORD, SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET,
+    SYMBOL_RECORD, V128_CONST)
 from pywamr.runtime.errors import AotFormatError
+from pywamr.runtime.module import (DataSegment, ElemSegment, Export, Global, Import, Instr,
+                                   Module)
+from pywamr.runtime.types import (REFTYPE_CODES, VALTYPE_CODES, FuncType, GlobalType, Limits,
+                                  MemoryType, TableType)
 
 # Plain namedtuples and classes, not typing.NamedTuple or dataclasses: `pyiwasm` reads an
 # .aot on every start, and those modules cost more to import than this whole reader.
@@ -43,9 +53,9 @@ Relocation = namedtuple("Relocation", "section offset type symbol addend")
 
 
 class AotFile:
-    def __init__(self, target, module_bytes, sections, symbols, relocations):
+    def __init__(self, target, module, sections, symbols, relocations):
         self.target = target
-        self.module_bytes = module_bytes    # the wasm module with every function body emptied
+        self.module = module                # runtime.module.Module without function bodies
         self.sections = sections            # [Section]
         self.symbols = symbols              # [Symbol]
         self.relocations = relocations      # [Relocation]
@@ -78,6 +88,14 @@ class _Reader:
 
     def u32(self, what):
         return int.from_bytes(self.take(4, what), "little")
+
+    def count(self, what):
+        """A u32 count of items of at least a byte each: checked against the bytes left, so
+        that a corrupt count cannot make a reader loop for long."""
+        n = self.u32(what)
+        if n > self.end - self.pos:
+            raise corrupted(f"{what} {n} runs past its section")
+        return n
 
     def string(self, what):
         raw = self.take(self.u32(what), what)
@@ -128,15 +146,14 @@ def read_aot(data) -> AotFile:
         raise corrupted("bytes after the last section")
 
     target = _read_target(bodies[SECTION_TARGET])
-    module_reader = bodies[SECTION_MODULE]
-    module_bytes = bytes(module_reader.take(module_reader.end - module_reader.pos, "module"))
+    module = _read_module(bodies[SECTION_MODULE])
     sections = _read_sections(bodies[SECTION_OBJECT])
     symbols = _read_symbols(bodies[SECTION_SYMBOLS], sections)
     relocations = _read_relocations(bodies[SECTION_RELOCATIONS], sections, symbols)
     for section_id, reader in bodies.items():
         if reader.pos != reader.end:
             raise corrupted(f"section {section_id} is longer than its contents")
-    return AotFile(target, module_bytes, sections, symbols, relocations)
+    return AotFile(target, module, sections, symbols, relocations)
 
 
 def _read_target(r):
@@ -154,6 +171,127 @@ def _read_target(r):
     interface = r.string("module interface")
     return Target(arch, triple, cpu, features, code_model, opt_level, size_level, bounds_checks,
                   memory_limit, fuel, interrupt_checks, interface)
+
+
+def _read_module(r):
+    """Section 2, the wasm module's metadata (docs/aot-format.md, "Module")."""
+    module = Module()
+    for _ in range(r.count("type count")):
+        module.types.append(FuncType(_valtypes(r, "parameter types"),
+                                     _valtypes(r, "result types")))
+    for _ in range(r.count("import count")):
+        module_name = r.string("import module name")
+        name = r.string("import name")
+        kind = _extern_kind(r, "import kind")
+        if kind == "func":
+            desc = r.u32("import type index")
+        elif kind == "table":
+            desc = _table_type(r)
+        elif kind == "memory":
+            desc = MemoryType(_limits(r))
+        else:
+            desc = _global_type(r)
+        module.imports.append(Import(module_name, name, kind, desc))
+    count = r.count("function count")
+    module.funcs = list(struct.unpack(f"<{count}I", r.take(4 * count, "function types")))
+    module.tables = [_table_type(r) for _ in range(r.count("table count"))]
+    module.memories = [MemoryType(_limits(r)) for _ in range(r.count("memory count"))]
+    for _ in range(r.count("global count")):
+        module.globals.append(Global(_global_type(r), _constant(r, "global initialiser")))
+    for _ in range(r.count("export count")):
+        name = r.string("export name")
+        module.exports.append(Export(name, _extern_kind(r, "export kind"),
+                                     r.u32("export index")))
+    start = r.u32("start function")
+    module.start = None if start == NO_START else start
+    for _ in range(r.count("element segment count")):
+        mode = _mode(r, ELEM_MODES, "element segment mode")
+        elem_type = _code(r, REFTYPE_CODES, "element type")
+        table = r.u32("element segment table")
+        offset = _constant(r, "element segment offset") if mode == "active" else None
+        init = [_constant(r, "element") for _ in range(r.count("element count"))]
+        module.elems.append(ElemSegment(mode, elem_type, init, table, offset))
+    for _ in range(r.count("data segment count")):
+        mode = _mode(r, DATA_MODES, "data segment mode")
+        memory = r.u32("data segment memory")
+        offset = _constant(r, "data segment offset") if mode == "active" else None
+        data = bytes(r.take(r.u32("data segment length"), "data segment"))
+        module.datas.append(DataSegment(mode, data, memory, offset))
+    previous = -1
+    for _ in range(r.count("function name count")):
+        index = r.u32("named function")
+        if index <= previous:
+            raise corrupted(f"function names out of order at function {index}")
+        module.func_names[index] = r.string("function name")
+        previous = index
+    return module
+
+
+def _code(r, codes, what):
+    code = r.u8(what)
+    found = codes.get(code)
+    if found is None:
+        raise corrupted(f"unknown {what} {code:#x}")
+    return found
+
+
+def _mode(r, modes, what):
+    code = r.u8(what)
+    if code >= len(modes):
+        raise corrupted(f"unknown {what} {code}")
+    return modes[code]
+
+
+def _extern_kind(r, what):
+    return _mode(r, EXTERN_KINDS, what)
+
+
+def _valtypes(r, what):
+    codes = r.take(r.u32(what), what)
+    try:
+        return tuple(VALTYPE_CODES[code] for code in codes)
+    except KeyError as error:
+        raise corrupted(f"unknown value type {error.args[0]:#x} in {what}") from None
+
+
+def _limits(r):
+    has_max, minimum, maximum = r.unpack(LIMITS_RECORD, "limits")
+    if has_max > 1 or (not has_max and maximum):
+        raise corrupted(f"limits with flags {has_max} and maximum {maximum}")
+    return Limits(minimum, maximum if has_max else None)
+
+
+def _table_type(r):
+    return TableType(_code(r, REFTYPE_CODES, "table element type"), _limits(r))
+
+
+def _global_type(r):
+    valtype = _code(r, VALTYPE_CODES, "global type")
+    mutable = r.u8("global mutability")
+    if mutable > 1:
+        raise corrupted(f"global mutability {mutable}")
+    return GlobalType(valtype, mutable == 1)
+
+
+def _constant(r, what):
+    """A constant expression: one instruction (as the decoder gives it, without its end)."""
+    op, low, high = r.unpack(CONSTANT_RECORD, what)
+    if op == V128_CONST:
+        return [Instr(op, low | high << 64, None)]
+    width = 32 if op in (I32_CONST, F32_CONST, REF_FUNC, GLOBAL_GET) else 64
+    if high or low >> width:
+        raise corrupted(f"{what} holds {low | high << 64:#x}, more than {width} bits")
+    if op in (I32_CONST, I64_CONST):
+        imm = low - (1 << width) if low >> (width - 1) else low     # signed, as decoded
+    elif op in (F32_CONST, F64_CONST, REF_FUNC, GLOBAL_GET):
+        imm = low
+    elif op == REF_NULL:
+        imm = REFTYPE_CODES.get(low)
+        if imm is None:
+            raise corrupted(f"{what} is a null of unknown type {low:#x}")
+    else:
+        raise corrupted(f"{what} has opcode {op:#x}, not a constant instruction")
+    return [Instr(op, imm, None)]
 
 
 def _read_sections(r):

@@ -4,17 +4,17 @@
     instance = module.instantiate({"env": {"log": HostFunc(...)}})
     instance.exports["main"]()
 
-Loading checks the container (aot_file.py), that this machine can run the code (host.py),
-decodes the module's metadata and checks it against the code (module_check.py), and maps
-and relocates the code once (image.py, which checks every relocation first); every
-instance then shares that code. Nothing is mapped before every check has passed.
+Loading checks the container (aot_file.py, which also reads the module's metadata), that
+this machine can run the code (host.py), that the module is valid and the code's
+(module_check.py), and maps and relocates the code once (image.py, which checks every
+relocation first); every instance then shares that code. Nothing is mapped before every
+check has passed.
 """
 
 import ctypes
 
 from pywamr.runtime import aot_abi
-from pywamr.runtime.decoder import decode_module
-from pywamr.runtime.errors import AotFormatError, MalformedModule
+from pywamr.runtime.errors import AotFormatError
 from pywamr.runtime.types import MAX_PAGES
 
 from .aot_file import corrupted, read_aot
@@ -48,10 +48,7 @@ class AotModule:
         aot = read_aot(aot_bytes)
         check_target(aot.target.arch, aot.target.features)
         _check_target_fields(aot.target)
-        try:
-            self.module = decode_module(aot.module_bytes)
-        except MalformedModule as error:
-            raise corrupted(f"its wasm module: {error}") from None
+        self.module = aot.module
         check_module(aot, self.module)
         self._array_call_names = check_symbols(aot, self.module,
                                                relocation_module(aot.target.arch))

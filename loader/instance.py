@@ -7,10 +7,11 @@ import ctypes
 
 from pywamr.runtime import aot_abi
 from pywamr.runtime.aot_abi import FuncRef, VMContext
+from pywamr.runtime.aot_layout import (F32_CONST, F64_CONST, GLOBAL_GET, I32_CONST, I64_CONST,
+                                       REF_FUNC, REF_NULL, V128_CONST)
 from pywamr.runtime.api import HostFunc
 from pywamr.runtime.errors import Trap, TrapCode
 from pywamr.runtime.instance_group import link
-from pywamr.runtime.opcodes import NAMES
 
 from .exec_env import MIN_STACK_SIZE
 from .func import AotFunc, read_slots, write_slots
@@ -24,10 +25,6 @@ from .type_ids import canonical_type_id
 
 DEFAULT_STACK_SIZE = 1 << 20     # native stack bytes compiled code may use per call from Python
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
-_I32_CONST, _I64_CONST = NAMES["i32.const"], NAMES["i64.const"]
-_F32_CONST, _F64_CONST = NAMES["f32.const"], NAMES["f64.const"]
-_V128_CONST = NAMES["v128.const"]
-_REF_NULL, _REF_FUNC, _GLOBAL_GET = NAMES["ref.null"], NAMES["ref.func"], NAMES["global.get"]
 
 
 def _u64_array(values):
@@ -148,17 +145,17 @@ class Instance:
         value = None
         for instr in expr:
             op = instr.op
-            if op == _I32_CONST:
+            if op == I32_CONST:
                 value = instr.imm & 0xFFFF_FFFF
-            elif op == _I64_CONST:
+            elif op == I64_CONST:
                 value = instr.imm & _U64
-            elif op in (_F32_CONST, _F64_CONST, _V128_CONST):
+            elif op in (F32_CONST, F64_CONST, V128_CONST):
                 value = instr.imm
-            elif op == _REF_NULL:
+            elif op == REF_NULL:
                 value = 0
-            elif op == _REF_FUNC:
+            elif op == REF_FUNC:
                 value = self.funcref_address(instr.imm)
-            elif op == _GLOBAL_GET:
+            elif op == GLOBAL_GET:
                 value = self.globals[instr.imm].get_raw()
         return value
 

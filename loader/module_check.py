@@ -2,49 +2,129 @@
 
 The loader instantiates the module from this metadata and the compiled code indexes the
 instance's arrays and calls functions with signatures fixed at compile time, so the module
-must be valid WebAssembly, exactly what the writer leaves of it (empty bodies, no custom
-sections but the function names of a name section), have the index spaces the code was
-compiled for (aot_layout.module_interface), keep its memories within the code's memory
-limit, and come with every symbol the loader will look up, each defined once, in
-executable code.
+must be valid WebAssembly 2.0 (but for the function bodies, which the file does not hold:
+the code is trusted as native code is, docs/aot-format.md "Trust"), have the index spaces
+the code was compiled for (aot_layout.module_interface), keep its memories within the
+code's memory limit, and come with every symbol the loader will look up, each defined once,
+in executable code.
+
+The rules are the validator's for a module (runtime/validator.py `validate(module,
+bodies=False)`, spec 3.4) and its wording, spelled here for the metadata so that the loader
+needs neither the decoder nor the validator.
 """
 
 from itertools import zip_longest
 
 from pywamr.runtime import aot_abi
-from pywamr.runtime.aot_layout import function_names_payload, module_interface
-from pywamr.runtime.errors import InvalidModule
-from pywamr.runtime.types import MAX_PAGES
-from pywamr.runtime.validator import validate
+from pywamr.runtime.aot_layout import (F32_CONST, F64_CONST, GLOBAL_GET, I32_CONST, I64_CONST,
+                                       REF_FUNC, REF_NULL, V128_CONST, module_interface)
+from pywamr.runtime.types import MAX_PAGES, MAX_TABLE_SIZE
 
 from .aot_file import corrupted
 from .externals import provides
 from .image import GOT_SYMBOL
 
+_CONSTANT_TYPES = {I32_CONST: "i32", I64_CONST: "i64", F32_CONST: "f32", F64_CONST: "f64",
+                   V128_CONST: "v128", REF_FUNC: "funcref"}
+
 
 def check_module(aot, module):
-    """Raise AotFormatError (one line) unless `module`, decoded from `aot`, is the module its
-    code was compiled for."""
-    try:
-        validate(module, bodies=False)
-    except InvalidModule as error:
-        raise corrupted(f"its wasm module is invalid: {error}") from None
-    for i, code in enumerate(module.codes):
-        if code.num_locals or len(code.body) != 1:
-            raise corrupted(f"its wasm module has a body for function "
-                            f"{module.num_imported_funcs + i}")
-    names = [("name", function_names_payload(module.func_names))] if module.func_names else []
-    for custom in module.customs:
-        if custom not in names:
-            raise corrupted(f"its wasm module has a custom section {custom[0]!r}")
-    if len(module.customs) > len(names):
-        raise corrupted("its wasm module has two name sections")
+    """Raise AotFormatError (one line) unless `module`, read from `aot`, is valid and the
+    module its code was compiled for."""
+    _check_valid(module)
     lines = module_interface(module).split("\n")
     for line, wanted in zip_longest(lines, aot.target.interface.split("\n")):
         if line != wanted:
             what = f"{line.partition(':')[0]} differ" if line else "more index spaces"
             raise corrupted(f"its wasm module does not match the code ({what})")
     _check_memory_limit(module, aot.target.memory_limit)
+
+
+def _invalid(reason):
+    return corrupted(f"its wasm module is invalid: {reason}")
+
+
+def _check_valid(module):
+    types = module.types
+    func_types = []
+    for type_index in module.func_type_indices():
+        if type_index >= len(types):
+            raise _invalid(f"unknown type {type_index}")
+        func_types.append(types[type_index])
+    tables = module.all_tables()
+    memories = module.all_memories()
+    globals_ = module.all_global_types()
+    for table in tables:
+        _check_limits(table.limits, MAX_TABLE_SIZE, "table size must be at most 2^32-1")
+    for memory in memories:
+        _check_limits(memory.limits, MAX_PAGES,
+                      "memory size must be at most 65536 pages (4GiB)")
+    if len(memories) > 1:
+        raise _invalid("multiple memories")
+
+    # Constant expressions see only the imported globals.
+    imported_globals = globals_[:len(globals_) - len(module.globals)]
+
+    def check_constant(expr, valtype):
+        (instr,) = expr
+        if instr.op == GLOBAL_GET:
+            if instr.imm >= len(imported_globals):
+                raise _invalid(f"unknown global {instr.imm}")
+            if imported_globals[instr.imm].mutable:
+                raise _invalid("constant expression required")
+            found = imported_globals[instr.imm].valtype
+        elif instr.op == REF_FUNC and instr.imm >= len(func_types):
+            raise _invalid(f"unknown function {instr.imm}")
+        else:
+            found = instr.imm if instr.op == REF_NULL else _CONSTANT_TYPES[instr.op]
+        if found != valtype:
+            raise _invalid(f"type mismatch: a constant of type {found} where {valtype} "
+                           f"is expected")
+
+    for glob in module.globals:
+        check_constant(glob.init, glob.type.valtype)
+    for seg in module.elems:
+        for expr in seg.init:
+            check_constant(expr, seg.elem_type)
+        if seg.mode == "active":
+            if seg.table >= len(tables):
+                raise _invalid(f"unknown table {seg.table}")
+            if tables[seg.table].elem_type != seg.elem_type:
+                raise _invalid(f"type mismatch: element segment's type {seg.elem_type} does "
+                               f"not match table's element type {tables[seg.table].elem_type}")
+            check_constant(seg.offset, "i32")
+    for seg in module.datas:
+        if seg.mode == "active":
+            if seg.memory >= len(memories):
+                raise _invalid(f"unknown memory {seg.memory}")
+            check_constant(seg.offset, "i32")
+
+    if module.start is not None:
+        if module.start >= len(func_types):
+            raise _invalid(f"unknown function {module.start}")
+        if func_types[module.start].params or func_types[module.start].results:
+            raise _invalid("start function must not have parameters or results")
+    spaces = {"func": (func_types, "function"), "table": (tables, "table"),
+              "memory": (memories, "memory"), "global": (globals_, "global")}
+    names = set()
+    for export in module.exports:
+        space, category = spaces[export.kind]
+        if export.index >= len(space):
+            raise _invalid(f"unknown {category} {export.index}")
+        if export.name in names:
+            raise _invalid(f"duplicate export name {export.name!r}")
+        names.add(export.name)
+    for func_index in module.func_names:
+        if func_index >= len(func_types):
+            raise corrupted(f"its function names name function {func_index} of "
+                            f"{len(func_types)}")
+
+
+def _check_limits(limits, bound, message):
+    if limits.min > bound or (limits.max is not None and limits.max > bound):
+        raise _invalid(message)
+    if limits.max is not None and limits.min > limits.max:
+        raise _invalid("size minimum must not be greater than maximum")
 
 
 def _check_memory_limit(module, limit):

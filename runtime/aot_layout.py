@@ -5,7 +5,7 @@ depend on the runtime and never on each other."""
 import struct
 
 MAGIC = b"\x00pyaot\r\n"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 # magic, format version, CRC-32 of every byte after this field, payload length
 HEADER = struct.Struct("<8sIIQ")
@@ -31,37 +31,24 @@ SECTION_RECORD = struct.Struct("<BIQQ")     # flags, align, size, length of the 
 SYMBOL_RECORD = struct.Struct("<IQ")        # section index, offset (after the name)
 RELOCATION_RECORD = struct.Struct("<IIQIIq")  # section, type, offset, symbol, reserved, addend
 
+# The module section: the wasm module's metadata as fixed-size records (docs/aot-format.md,
+# "Module"); counts are u32, strings a u32 length and UTF-8, value types their wasm codes.
+COUNT = struct.Struct("<I")
+LIMITS_RECORD = struct.Struct("<BII")       # 1 if there is a maximum, minimum, maximum or 0
+CONSTANT_RECORD = struct.Struct("<HQQ")     # opcode, value: low 64 bits, high 64 bits
+NO_START = 0xFFFFFFFF
+EXTERN_KINDS = ("func", "table", "memory", "global")    # kinds of imports and exports by code
+ELEM_MODES = ("active", "passive", "declarative")
+DATA_MODES = ("active", "passive")
+
+# The instructions of a constant expression, numbered as runtime/opcodes.py numbers them
+# (v128.const is 0xFD prefix, sub-opcode 12): WebAssembly 2.0 allows exactly one of them.
+I32_CONST, I64_CONST, F32_CONST, F64_CONST, V128_CONST = 0x41, 0x42, 0x43, 0x44, 0xFD0C
+REF_NULL, REF_FUNC, GLOBAL_GET = 0xD0, 0xD2, 0x23
+
 # Limits on what a reader accepts, so that a corrupt size cannot ask for absurd mappings.
 MAX_OBJECT_SIZE = 1 << 30        # sum of the object sections' sizes in memory
 MAX_ALIGNMENT = 4096             # a section's alignment: at most a page
-
-
-def function_names_payload(func_names):
-    """The contents of the one custom section the module section keeps, when the module
-    has function names: a `name` section with only its function-name subsection (id 1), so
-    that backtraces can name functions. `func_names` maps function index -> name."""
-    names = sorted(func_names.items())
-    subsection = leb_u32(len(names)) + b"".join(
-        leb_u32(index) + wasm_name(name) for index, name in names)
-    return b"\x01" + leb_u32(len(subsection)) + subsection
-
-
-def wasm_name(text):
-    """A name as the wasm binary format writes it: LEB128 length, UTF-8 bytes."""
-    raw = text.encode("utf-8")
-    return leb_u32(len(raw)) + raw
-
-
-def leb_u32(value):
-    """Unsigned LEB128, as the wasm binary format writes sizes and indices."""
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if not value:
-            out.append(byte)
-            return bytes(out)
-        out.append(byte | 0x80)
 
 
 def module_interface(module):

@@ -15,24 +15,33 @@ The cost is per instruction executed, not per unit of time: a memory.grow or mem
 costs 1 whatever its size.
 """
 
-from .opcodes import NAMES
+import functools
 
-FREE = frozenset(NAMES[name] for name in ("block", "loop", "else", "end", "nop"))
-RUN_ENDS = frozenset(NAMES[name] for name in (
-    "loop", "if", "else", "end", "br", "br_if", "br_table", "return", "unreachable"))
 UNLIMITED = (1 << 63) - 1       # what a thread has outside a Limits block with fuel
+
+
+@functools.cache
+def _opcodes():
+    """(free opcodes, opcodes that end a run), made on first use: the AOT loader needs only
+    UNLIMITED, and not the instruction set."""
+    from .opcodes import NAMES
+    free = frozenset(NAMES[name] for name in ("block", "loop", "else", "end", "nop"))
+    run_ends = frozenset(NAMES[name] for name in (
+        "loop", "if", "else", "end", "br", "br_if", "br_table", "return", "unreachable"))
+    return free, run_ends
 
 
 def run_costs(instrs):
     """{index of a run's first instruction in `instrs` (a function body): the run's cost}, for
     every run that costs anything."""
+    free, run_ends = _opcodes()
     costs = {}
     start = 0
     cost = 0
     for i, instr in enumerate(instrs):
-        if instr.op not in FREE:
+        if instr.op not in free:
             cost += 1
-        if instr.op in RUN_ENDS:
+        if instr.op in run_ends:
             if cost:
                 costs[start] = cost
             start, cost = i + 1, 0

@@ -10,6 +10,7 @@ import llvmlite.binding as llvm
 from pywamr.compiler.driver import CompileOptions, compile_wasm
 from pywamr.compiler.elf_reader import read_elf_object
 from pywamr.loader.aot_file import AotFile, Relocation, Section, Symbol, Target
+from pywamr.runtime.module import Module
 
 TRIPLE = "x86_64-unknown-linux-gnu"
 
@@ -75,7 +76,7 @@ def object_aot_file(ir=IR_MODULE, code_model="small", reloc="pic", opt=2):
         opt=opt, reloc=reloc, codemodel=code_model)
     image = read_elf_object(machine.emit_object(module), "x86_64")
     return AotFile(
-        Target("x86_64", TRIPLE, "generic", "", code_model, opt, 0, "explicit", 65536), b"",
+        Target("x86_64", TRIPLE, "generic", "", code_model, opt, 0, "explicit", 65536), Module(),
         [Section(s.name, s.data, s.size, s.align, s.executable, s.writable)
          for s in image.sections],
         [Symbol(s.name, s.section, s.offset) for s in image.symbols],

@@ -10,15 +10,17 @@ from types import SimpleNamespace
 
 import pytest
 
-from pywamr.compiler.aot_writer import strip_function_bodies, write_aot
+from pywamr.compiler.aot_writer import module_metadata, write_aot
 from pywamr.loader.aot_file import read_aot
 from pywamr.loader.aot_module import AotModule
 from pywamr.loader.host import X86_64_FLAGS, cpu_flags, host_arch
+from pywamr.runtime import aot_layout
 from pywamr.runtime.aot_layout import (CHECKSUM_OFFSET, CHECKSUMMED_FROM, FORMAT_VERSION, HEADER,
                                        MAGIC, SECTION_HEADER, SECTION_MODULE, SECTION_ORDER,
-                                       function_names_payload, module_interface)
+                                       module_interface)
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import AotFormatError
+from pywamr.runtime.opcodes import NAMES
 
 import module_text
 from loader_objects import compile_wat, wat_to_wasm
@@ -43,15 +45,15 @@ def aot(tmp_path_factory):
     return compile_wat(WAT, tmp_path_factory.mktemp("format"))
 
 
-def rewrite(aot_bytes, module_bytes=None, **target_changes):
-    """The same file re-written by the writer with the module or some target fields changed
-    (a valid checksum, so only the change can be the reason for a refusal)."""
+def rewrite(aot_bytes, wasm=None, **target_changes):
+    """The same file re-written by the writer with the module (and its interface) or some
+    target fields changed (a valid checksum, so only the change can be the reason for a
+    refusal)."""
     parsed = read_aot(aot_bytes)
     image = SimpleNamespace(sections=parsed.sections, symbols=parsed.symbols,
                             relocations=parsed.relocations)
     target = parsed.target._replace(**target_changes)._asdict()
-    return write_aot(module_bytes or parsed.module_bytes, decode_module(parsed.module_bytes),
-                     image, target)
+    return write_aot(decode_module(wasm) if wasm else parsed.module, image, target)
 
 
 def with_checksum(data):
@@ -72,22 +74,71 @@ def test_reads_back_what_the_compiler_wrote(aot, wasm):
     parsed = read_aot(aot)
     assert parsed.target.arch == host_arch()
     assert parsed.target.memory_limit == 32768        # the default: 2 GiB
-    module = decode_module(parsed.module_bytes)
-    original = decode_module(wasm)
-    assert module.types == original.types
-    assert [e.name for e in module.exports] == ["memory", "add", "rem"]
-    assert [d.data for d in module.datas] == [b"data"]
-    assert all(body.body[-1].op == 0x0B and len(body.body) == 1 for body in module.codes)
+    assert metadata(parsed.module) == metadata(decode_module(wasm))
+    assert parsed.module.codes == []
     names = {s.name for s in parsed.symbols if s.section is not None}
     assert {"aot_func_0", "aot_func_1", "aot_array_call_0", "aot_array_call_1"} <= names
     assert parsed.relocations               # at least the constant 0.1 in .rodata
     assert rewrite(aot) == aot            # writer and reader agree byte for byte
 
 
-def test_stripping_keeps_function_count_and_drops_code(wasm):
-    stripped = strip_function_bodies(wasm)
-    assert len(stripped) < len(wasm)
-    assert len(decode_module(stripped).codes) == len(decode_module(wasm).codes)
+def metadata(module):
+    """Everything of a Module but its code, in comparable form."""
+    def expr(instrs):
+        return None if instrs is None else [(i.op, i.imm) for i in instrs]
+
+    return dict(
+        types=module.types, funcs=module.funcs, tables=module.tables,
+        memories=module.memories, start=module.start, func_names=module.func_names,
+        imports=[(i.module, i.name, i.kind, i.desc) for i in module.imports],
+        globals=[(g.type, expr(g.init)) for g in module.globals],
+        exports=[(e.name, e.kind, e.index) for e in module.exports],
+        elems=[(e.mode, e.elem_type, e.table if e.mode == "active" else None, expr(e.offset),
+                [expr(i) for i in e.init]) for e in module.elems],
+        datas=[(d.mode, d.data, d.memory, expr(d.offset)) for d in module.datas])
+
+
+# Every kind of import, constant, element and data segment the module section records.
+EVERYTHING = """
+(module
+  (import "env" "f" (func $f (param i32) (result i32)))
+  (import "env" "t" (table 1 10 funcref))
+  (import "env" "m" (memory 1 2))
+  (import "env" "g" (global $g i32))
+  (global $a (mut i64) (i64.const -5))
+  (global f32 (f32.const nan:0x200000))
+  (global f64 (f64.const -0.5))
+  (global v128 (v128.const i32x4 1 2 3 -1))
+  (global externref (ref.null extern))
+  (global funcref (ref.func $h))
+  (global i32 (global.get $g))
+  (table $t2 2 externref)
+  (elem (i32.const 0) $h)
+  (elem funcref (ref.null func) (ref.func $h))
+  (elem declare func $start)
+  (elem (table $t2) (i32.const 1) externref (ref.null extern))
+  (data (i32.const 8) "active")
+  (data "passive")
+  (func $h (result i32) (i32.const 1))
+  (func $start)
+  (start $start)
+  (export "h" (func $h)) (export "mem" (memory 0)) (export "t2" (table $t2))
+  (export "a" (global $a)))
+"""
+
+
+def test_module_section_holds_the_whole_module_but_its_code():
+    aot = module_text.aot(EVERYTHING)
+    module = read_aot(aot).module
+    assert metadata(module) == metadata(decode_module(module_text.wasm(EVERYTHING)))
+    assert module.func_names == {0: "f", 1: "h", 2: "start"}
+    assert rewrite(aot) == aot
+
+
+def test_constant_instructions_are_numbered_as_the_instruction_set():
+    for name in ("i32.const", "i64.const", "f32.const", "f64.const", "v128.const",
+                 "ref.null", "ref.func", "global.get"):
+        assert getattr(aot_layout, name.replace(".", "_").upper()) == NAMES[name]
 
 
 def test_loads_and_runs(aot):
@@ -138,9 +189,13 @@ def test_corrupted_structure_with_a_valid_checksum(aot):
     assert refusal(with_checksum(data)) == "corrupted .aot file: expected section 1, found 9"
 
 
-def test_malformed_module_section(aot):
-    message = refusal(rewrite(aot, module_bytes=b"\0asm\x01\0\0\0\x01\x05\x01"))
-    assert message.startswith("corrupted .aot file: its wasm module: ")
+@pytest.mark.parametrize("section, expected", [
+    (b"\x01\0\0\0\x02\0\0\0\x7f", "parameter types runs past its section"),
+    (b"\x01\0\0\0\x01\0\0\0\x55\0\0\0\0", "unknown value type 0x55 in parameter types"),
+    (b"\xff\xff\xff\xff", "type count 4294967295 runs past its section"),
+])
+def test_malformed_module_section(aot, section, expected):
+    assert refusal(with_module_section(aot, section)) == f"corrupted .aot file: {expected}"
 
 
 def test_wrong_architecture(aot):
@@ -193,8 +248,8 @@ def test_impossible_memory_limit(aot, limit):
 
 
 def with_module_section(aot_bytes, module_bytes):
-    """The file with the bytes of its module section replaced as they are (no stripping, no
-    new interface), lengths and checksum made right."""
+    """The file with the bytes of its module section replaced as they are (with no new
+    interface), lengths and checksum made right."""
     data = bytearray(aot_bytes)
     pos = HEADER.size
     for section_id in SECTION_ORDER:
@@ -220,37 +275,33 @@ def test_module_interface_is_recorded(aot, wasm):
         "data segments: 1")
 
 
-def test_module_with_function_bodies(aot, wasm):
-    """The writer empties every body: one that is not is not the writer's file."""
-    assert refusal(with_module_section(aot, wasm)) == \
-        "corrupted .aot file: its wasm module has a body for function 0"
+@pytest.mark.parametrize("index, expected", [
+    (0, "function names out of order at function 0"),
+    (5, "its function names name function 5 of 2"),
+])
+def test_function_names_of_other_functions(index, expected):
+    """Backtraces name functions by these: each name is of a function, once."""
+    from pywamr.fuzz.aot_fields import map_aot
+    aot = module_text.aot("(module (func $first) (func $second))")
+    (f,) = [f for f in map_aot(aot) if f.label == "module.name[1].function"]
+    data = aot[:f.start] + index.to_bytes(4, "little") + aot[f.start + f.size:]
+    assert refusal(with_checksum(data)) == f"corrupted .aot file: {expected}"
 
 
-def test_module_with_a_custom_section(aot):
-    module = read_aot(aot).module_bytes + b"\x00\x05\x04note"
+def test_module_section_with_bytes_left_over(aot):
+    module = module_metadata(read_aot(aot).module) + b"\0"
     assert refusal(with_module_section(aot, module)) == \
-        "corrupted .aot file: its wasm module has a custom section 'note'"
+        "corrupted .aot file: section 2 is longer than its contents"
 
 
-def test_stripping_keeps_only_the_function_names():
+def test_only_function_names_are_kept():
     """What backtraces need of the name section: the function names; not the local names,
     nor other custom sections."""
-    named = module_text.wasm("""(module (func $first (param $x i32)) (func $second)
-                                  (@custom "note" "x"))""")
-    assert {name for name, _ in decode_module(named).customs} == {"name", "note"}
-    stripped = decode_module(strip_function_bodies(named))
-    assert stripped.customs == [("name", function_names_payload({0: "first", 1: "second"}))]
-    assert stripped.func_names == {0: "first", 1: "second"}
-
-
-@pytest.mark.parametrize("section, problem", [
-    (b"\x00\x0b\x04name\x02\x04\x01\x00\x00\x00", "a custom section 'name'"),  # locals
-    (b"\x00\x0a\x04name\x01\x03\x01\x00\x00" * 2, "two name sections"),
-], ids=["local names", "two name sections"])
-def test_module_with_another_name_section(aot, section, problem):
-    module = read_aot(aot).module_bytes + section
-    assert refusal(with_module_section(aot, module)) == \
-        f"corrupted .aot file: its wasm module has {problem}"
+    text = '(module (func $first (param $x i32)) (func $second) (@custom "note" "x"))'
+    assert {name for name, _ in decode_module(module_text.wasm(text)).customs} == \
+        {"name", "note"}
+    module = read_aot(module_text.aot(text)).module
+    assert (module.func_names, module.customs) == ({0: "first", 1: "second"}, [])
 
 
 def test_previous_version(aot):
@@ -265,7 +316,7 @@ def test_module_with_other_index_spaces(aot, tmp_path):
     """Valid, but with a global the code was not compiled for."""
     other = wat_to_wasm(WAT.replace("(memory", "(global i32 (i32.const 0)) (memory"),
                         tmp_path, "other")
-    assert refusal(with_module_section(aot, strip_function_bodies(other))) == \
+    assert refusal(with_module_section(aot, module_metadata(decode_module(other)))) == \
         "corrupted .aot file: its wasm module does not match the code (globals differ)"
 
 
@@ -273,9 +324,9 @@ def test_memory_starting_above_the_memory_limit(aot, tmp_path):
     """Code compiled for memory up to 2 GiB with a memory that starts bigger: the compiler
     would have given it the 4 GiB limit."""
     bigger = wat_to_wasm(WAT.replace('"memory") 1)', '"memory") 33000)'), tmp_path, "big")
-    assert refusal(rewrite(aot, module_bytes=bigger)) == \
+    assert refusal(rewrite(aot, bigger)) == \
         "corrupted .aot file: its memory starts above the code's limit of 32768 pages"
-    AotModule(rewrite(aot, module_bytes=bigger, memory_limit=65536))
+    AotModule(rewrite(aot, bigger, memory_limit=65536))
 
 
 def test_relocations_are_checked_before_anything_is_mapped(aot, monkeypatch):
@@ -284,7 +335,7 @@ def test_relocations_are_checked_before_anything_is_mapped(aot, monkeypatch):
     monkeypatch.setattr(image, "Mapping", lambda *args, **kwargs: mapped.append(args))
     parsed = read_aot(aot)
     bad = parsed.relocations[0]._replace(addend=1 << 40)
-    data = write_aot(parsed.module_bytes, decode_module(parsed.module_bytes),
+    data = write_aot(parsed.module,
                      SimpleNamespace(sections=parsed.sections, symbols=parsed.symbols,
                                      relocations=[bad] + parsed.relocations[1:]),
                      parsed.target._asdict())

@@ -104,21 +104,55 @@ def relocation_to(aot, symbol_name):
     raise AssertionError(f"no relocation against {symbol_name}")
 
 
-def test_global_section_turned_into_a_custom_section(aot, tmp_path):
-    """The decoder then skips the globals: the code would index cells that are not there."""
-    refused(tmp_path, with_field(aot, labelled(aot, "module.section[", 6), 0),
-            "its wasm module has a custom section")
+@pytest.mark.parametrize("label, value", [
+    ("module.global.count", 1), ("module.global.count", 3), ("module.type.count", 3),
+    ("module.export.count", 1), ("module.element[0].init.count", 3),
+])
+def test_module_count_changed(aot, tmp_path, label, value):
+    """The records after the count are misread: the code would index cells that are not
+    there, or call functions of other types."""
+    refused(tmp_path, with_field(aot, label, value), "corrupted .aot file: ")
 
 
 @pytest.mark.parametrize("label, value, expected", [
-    ("module.element[0].init[1].function", 99, "invalid: unknown function 99"),
+    ("module.element[0].init[1].value", 99, "invalid: unknown function 99"),
     ("module.export[1].index", 99, "invalid: unknown function 99"),
     ("module.export[0].index", 1, "invalid: unknown memory 1"),
-    ("module.element[0].offset.op", 0x23, "invalid"),
+    ("module.element[0].offset.op", 0x23, "invalid: unknown global 0"),
     ("module.global[1].valtype", 0x7E, "invalid: type mismatch"),
+    ("module.element[0].table", 1, "invalid: unknown table 1"),
+    ("module.data[0].memory", 1, "invalid: unknown memory 1"),
+    ("module.start", 0, "invalid: start function must not have parameters or results"),
+    ("module.start", 5, "invalid: unknown function 5"),
+    ("module.memory[0].limits.min", 70000, "invalid: memory size must be at most 65536"),
+    ("module.memory[0].limits.has_max", 1, "invalid: size minimum must not be greater"),
 ])
 def test_invalid_module(aot, tmp_path, label, value, expected):
     refused(tmp_path, with_field(aot, label, value), f"its wasm module is {expected}")
+
+
+def test_duplicate_export_name(aot, tmp_path):
+    f = field(aot, "module.export[1].name")
+    assert aot[f.start:f.start + f.size] == b"_start"
+    renamed = with_checksum(aot[:f.start] + b"memory" + aot[f.start + f.size:])
+    refused(tmp_path, renamed, "its wasm module is invalid: duplicate export name 'memory'")
+
+
+@pytest.mark.parametrize("label, value, expected", [
+    ("module.global[0].init.high", 1,
+     "global initialiser holds 0x10000000000000000, more than 32 bits"),
+    ("module.global[0].init.value", 1 << 32,
+     "global initialiser holds 0x100000000, more than 32 bits"),
+    ("module.global[0].init.op", 0x20,
+     "global initialiser has opcode 0x20, not a constant instruction"),
+    ("module.element[0].mode", 3, "unknown element segment mode 3"),
+    ("module.import[0].kind", 7, "unknown import kind 7"),
+    ("module.table[0].limits.has_max", 2, "limits with flags 2 and maximum 0"),
+    ("module.table[0].limits.max", 5, "limits with flags 0 and maximum 5"),
+    ("module.type[0].params[0]", 0x55, "unknown value type 0x55 in parameter types"),
+])
+def test_malformed_module_fields(aot, tmp_path, label, value, expected):
+    refused(tmp_path, with_field(aot, label, value), f"corrupted .aot file: {expected}")
 
 
 @pytest.mark.parametrize("label, value", [
@@ -150,6 +184,7 @@ def test_start_exported_as_a_memory(aot, tmp_path):
     ("module.global[0].mutable", 0, "globals"),
     ("module.type[0].results[0]", 0x7E, "types"),
     ("module.table[0].reftype", 0x6F, "tables"),
+    ("module.import[1].type", 0, "functions"),
     ("module.function[0].type", 1, "functions"),
 ])
 def test_module_that_is_not_the_codes(aot, tmp_path, label, value, what):
