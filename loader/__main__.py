@@ -1,7 +1,5 @@
 """`python -m pywamr.loader` = pyiwasm."""
 
-import sys
+from pywamr.loader.cli import command
 
-from pywamr.loader.cli import main
-
-sys.exit(main())
+command()

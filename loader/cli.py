@@ -345,6 +345,20 @@ def main(argv=None):
     return status
 
 
+def command():
+    """The `pyiwasm` command (its console script, `python -m pywamr.loader`): main(), then
+    the end of the process without Python's finalisation, which frees every module and
+    object one by one for milliseconds, as long as the whole run of a hello world. What it
+    would do that matters is done by then: the WASI host has closed the program's files, the
+    program wrote to file descriptors directly, and main() flushed Python's streams (stderr
+    again here, for a warning Python may have printed)."""
+    import os
+    status = main()
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    os._exit(status)
+
+
 def _flush_stdout():
     """Results printed by -f must come out before anything else (sys.stdout is None when
     pyiwasm was started with fd 1 closed)."""
