@@ -186,15 +186,16 @@ def format_value(valtype, bits):
     return "null" if bits is None else "ref"
 
 
-def load_instance(data, options, imports):
-    """Pick the engine by the file's magic, load the module and instantiate it."""
+def load_instance(data, options, host):
+    """Pick the engine by the file's magic, load the module and instantiate it with the
+    WASI host's functions."""
     settings = {"max_memory_size": options.max_memory_size}
     if data[:4] == WASM_MAGIC:
         from pywamr.runtime.interp import Module
         module = Module(data, fuel=options.fuel is not None)
         if options.stack_size is not None:
             settings["max_call_depth"] = max(1, options.stack_size // INTERP_FRAME_BYTES)
-        return "interpreter", module.instantiate(imports, **settings)
+        return "interpreter", module.instantiate(wasi_imports(host, module.decoded), **settings)
     if options.interp:
         raise UsageError(f"{options.file}: --interp needs a WebAssembly (.wasm) module")
     from pywamr.loader.aot_module import AotModule
@@ -207,7 +208,13 @@ def load_instance(data, options, imports):
                          "pyaotc --fuel")
     if options.stack_size is not None:
         settings["stack_size"] = options.stack_size
-    return "AOT loader", module.instantiate(imports, **settings)
+    return "AOT loader", module.instantiate(wasi_imports(host, module.module), **settings)
+
+
+def wasi_imports(host, module):
+    """The imports object of the WASI functions `module` (a runtime Module) imports."""
+    from pywamr.runtime.wasi import MODULE_NAME
+    return host.imports([imp.name for imp in module.imports if imp.module == MODULE_NAME])
 
 
 def call_function(instance, name, texts):
@@ -296,7 +303,7 @@ def _run_in(host, data, options, started):
     status = 0
     try:
         try:
-            engine, instance = load_instance(data, options, host.imports())
+            engine, instance = load_instance(data, options, host)
         except (Trap, ProcExit):
             raise                 # from a start function: the program's own doing
         except WasmError as error:    # malformed, invalid, bad .aot, link error

@@ -8,7 +8,6 @@ calls flush_icache() on every range of code it writes or patches. See docs/aarch
 
 import ctypes
 import functools
-import mmap
 import os
 
 from pywamr.runtime.errors import AotFormatError
@@ -81,6 +80,7 @@ def load_flush_routine():
     cleans and invalidates a page the first time it is mapped executable after a write (the
     PG_dcache_clean page flag), which is what keeps every loaded library coherent.
     """
+    import mmap
     code = b"".join(word.to_bytes(4, "little") for word, _ in FLUSH_ROUTINE)
     libc = ctypes.CDLL(None, use_errno=True)
     libc_mmap = libc.mmap

@@ -6,19 +6,19 @@ A Mapping is unmapped when it is garbage-collected (or closed), never earlier.
 """
 
 import ctypes
-import mmap
 import os
 import sys
 import weakref
 
-PAGE_SIZE = mmap.PAGESIZE
+# Linux's values (those of the mmap module, which costs a shared library to load).
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 PROT_NONE = 0
-PROT_READ = mmap.PROT_READ
-PROT_WRITE = mmap.PROT_WRITE
-PROT_EXEC = mmap.PROT_EXEC
+PROT_READ = 1
+PROT_WRITE = 2
+PROT_EXEC = 4
 
-_MAP_PRIVATE = mmap.MAP_PRIVATE
-_MAP_ANONYMOUS = mmap.MAP_ANONYMOUS
+_MAP_PRIVATE = 0x02
+_MAP_ANONYMOUS = 0x20
 _MAP_NORESERVE = 0x4000      # Linux: do not reserve swap for the pages
 _MAP_32BIT = 0x40            # Linux x86_64: place the mapping in the first 2 GB
 _MAP_FAILED = ctypes.c_void_p(-1).value

@@ -124,6 +124,14 @@ def test_every_preview1_function_is_imported_with_its_signature():
     assert all(func.raw for func in functions.values())
 
 
+def test_only_the_functions_asked_for():
+    """What pyiwasm asks for: the calls its module imports; a name WASI lacks is left for
+    the linker to report."""
+    functions = WasiHost(["prog"]).imports(["proc_exit", "fd_write", "fd_nothing"])
+    assert list(functions["wasi_snapshot_preview1"]) == ["proc_exit", "fd_write"]
+    assert str(functions["wasi_snapshot_preview1"]["proc_exit"].type) == "[i32] -> []"
+
+
 def test_host_errno_map():
     import errno
     assert HOST_TO_WASI[errno.ENOENT] == abi.ENOENT == 44

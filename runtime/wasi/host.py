@@ -106,9 +106,15 @@ class WasiHost(FdCalls, PathCalls, PollCalls, SocketCalls):
         """Bounds-checked access to the memory as it is now (memory.grow replaces buffers)."""
         return GuestMemory(self._memory.buffer if self._memory is not None else None)
 
-    def imports(self):
+    def imports(self, names=None):
+        """{MODULE_NAME: {name: HostFunc}} for the calls `names` (by default every call);
+        a program imports a few of them, and each costs a type and two functions to make."""
         functions = {}
-        for name, (params, results) in abi.SIGNATURES.items():
+        for name in abi.SIGNATURES if names is None else names:
+            signature = abi.SIGNATURES.get(name)
+            if signature is None:
+                continue
+            params, results = signature
             functype = FuncType(tuple(_VALTYPES[p] for p in params),
                                 tuple(_VALTYPES[r] for r in results))
             functions[name] = HostFunc(functype, _guarded(getattr(self, name)), raw=True)

@@ -6,7 +6,6 @@ deadlines are converted to the monotonic clock, so the wait is one poll() or one
 """
 
 import os
-import select
 import time
 
 from . import abi
@@ -30,18 +29,19 @@ def _bytes_readable(descriptor):
 
 
 _MAX_POLL_MS = 2**31 - 1     # poll(2) takes an int; a longer wait returns early with no event
-_POLL_MASK = {abi.EVENTTYPE_FD_READ: select.POLLIN, abi.EVENTTYPE_FD_WRITE: select.POLLOUT}
 
 
 def _wait_for_fds(waiting, deadline):
     """poll(2) the fds in `waiting` ({host fd: [(userdata, eventtype, descriptor)]}) until one
     is ready or the monotonic `deadline` passes (ns; one already past, such as 0, means do not
     wait; None means no limit)."""
+    import select       # a shared library, which only a program that polls such fds needs
+    masks = {abi.EVENTTYPE_FD_READ: select.POLLIN, abi.EVENTTYPE_FD_WRITE: select.POLLOUT}
     poller = select.poll()
     for host_fd, subscribers in waiting.items():
         mask = 0
         for _, tag, _ in subscribers:
-            mask |= _POLL_MASK[tag]
+            mask |= masks[tag]
         poller.register(host_fd, mask)
     timeout_ms = None
     if deadline is not None:
@@ -51,7 +51,7 @@ def _wait_for_fds(waiting, deadline):
     for host_fd, revents in poller.poll(timeout_ms):
         hangup = abi.EVENT_FD_READWRITE_HANGUP if revents & select.POLLHUP else 0
         for userdata, tag, descriptor in waiting[host_fd]:
-            if revents & (_POLL_MASK[tag] | select.POLLHUP | select.POLLERR):
+            if revents & (masks[tag] | select.POLLHUP | select.POLLERR):
                 nbytes = _bytes_readable(descriptor) if tag == abi.EVENTTYPE_FD_READ else 0
                 events.append((userdata, 0, tag, nbytes, hangup))
     return events
