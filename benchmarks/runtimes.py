@@ -6,6 +6,7 @@ why in `unavailable()`, and the report prints that reason in its cells.
 
 import shutil
 import sys
+from pathlib import Path
 
 from compilers import PYAOTC, PYAOTC_CHECKS, WASMTIME, missing_module
 from programs import BENCH_DIR
@@ -46,6 +47,22 @@ class PyiwasmAot(Runtime):
 
     def command(self, program, args):
         return [sys.executable, "-m", "pywamr.loader", str(self.compiler.output(program)), *args]
+
+
+class PyiwasmCommand(PyiwasmAot):
+    """`pyiwasm FILE`, the console script installed next to this Python: no runpy, but the
+    `import re` of pip's launcher (free where site.py has imported re already)."""
+    name, label = "pyiwasm-command", "pyiwasm command (console script)"
+
+    def script(self):
+        return Path(sys.executable).parent / "pyiwasm"
+
+    def unavailable(self):
+        missing = None if self.script().exists() else f"no {self.script()}"
+        return super().unavailable() or missing
+
+    def command(self, program, args):
+        return [str(self.script()), str(self.compiler.output(program)), *args]
 
 
 class PyiwasmAotChecked(PyiwasmAot):
@@ -129,5 +146,6 @@ ROWS_BY_TIER = {
     "small": [NATIVE, INTERP, CPYTHON],
     "tiny": [NATIVE, INTERP, PYWASM, CPYTHON],
 }
-STARTUP_ROWS = [NATIVE, PythonNothing(), PYIWASM, INTERP, WASMTIME_ROW, NODE, PYWASM]
+STARTUP_ROWS = [NATIVE, PythonNothing(), PYIWASM, PyiwasmCommand(), INTERP, WASMTIME_ROW, NODE,
+                PYWASM]
 BY_NAME = {row.name: row for row in STARTUP_ROWS + [CPYTHON, PYIWASM_CHECKS]}

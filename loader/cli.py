@@ -1,10 +1,11 @@
 """pyiwasm: run a WebAssembly program, compiled (.aot) or with the interpreter (.wasm).
 
 Start-up time matters (a hello world should start within a few milliseconds of `python3 -c
-pass`), so this module imports nothing at the top but sys, and then just the engine the file
-needs: the AOT loader for a .aot file, the interpreter for a .wasm file. Never the compiler,
-llvmlite or lief. The usual command line, FILE and its arguments, is read without argparse,
-which with what it imports costs milliseconds.
+pass`), so this module imports nothing at the top but os and sys, which Python has loaded
+already, and then just the engine the file needs: the AOT loader for a .aot file, the
+interpreter for a .wasm file. Never the compiler, llvmlite or lief. The usual command line,
+FILE and its arguments, is read without argparse, which with what it imports costs
+milliseconds, and the command ends the process without Python's finalisation (command()).
 
 Exit status: the program's own (proc_exit, or 0 when _start returns); 134 after a trap (like
 wasmtime, the status of an abort; the one-line message is followed by the wasm backtrace),
@@ -13,6 +14,7 @@ loader/interruption.py); 1 for any error before or around the run (a bad file, a
 import, a bad flag value, memory that cannot be had); 2 for a bad command line (argparse).
 """
 
+import os
 import sys
 
 TRAP_STATUS = 134
@@ -359,7 +361,6 @@ def command():
     would do that matters is done by then: the WASI host has closed the program's files, the
     program wrote to file descriptors directly, and main() flushed Python's streams (stderr
     again here, for a warning Python may have printed)."""
-    import os
     status = main()
     if sys.stderr is not None:
         sys.stderr.flush()
