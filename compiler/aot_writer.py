@@ -118,7 +118,9 @@ def _constant(expr):
     if len(expr) != 1:
         raise ValueError(f"a constant expression of {len(expr)} instructions")
     op, imm = expr[0].op, expr[0].imm
-    if op in (I32_CONST, I64_CONST, F32_CONST, F64_CONST, REF_FUNC, GLOBAL_GET):
+    if op in (I32_CONST, F32_CONST, REF_FUNC, GLOBAL_GET):
+        return CONSTANT_RECORD.pack(op, imm & 0xFFFF_FFFF, 0)
+    if op in (I64_CONST, F64_CONST):
         return CONSTANT_RECORD.pack(op, imm & _U64, 0)
     if op == V128_CONST:
         return CONSTANT_RECORD.pack(op, imm & _U64, imm >> 64)

@@ -106,6 +106,7 @@ EVERYTHING = """
   (import "env" "m" (memory 1 2))
   (import "env" "g" (global $g i32))
   (global $a (mut i64) (i64.const -5))
+  (global i32 (i32.const -7))
   (global f32 (f32.const nan:0x200000))
   (global f64 (f64.const -0.5))
   (global v128 (v128.const i32x4 1 2 3 -1))
