@@ -15,7 +15,7 @@ import zlib
 from collections import namedtuple
 
 from pywamr.runtime.aot_layout import (
-    CHECKSUMMED_FROM, CONSTANT_RECORD, COUNT, DATA_MODES, ELEM_MODES, EXTERN_KINDS, F32_CONST,
+    CHECKSUMMED_FROM, CONSTANT_RECORD, DATA_MODES, ELEM_MODES, EXTERN_KINDS, F32_CONST,
     F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, GLOBAL_GET, HEADER, I32_CONST,
     I64_CONST, LIMITS_RECORD, MAGIC, MAX_ALIGNMENT, MAX_OBJECT_SIZE, NO_SECTION, NO_START,
     REF_FUNC, REF_NULL, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
@@ -182,7 +182,7 @@ def _read_module(r):
     for _ in range(r.count("import count")):
         module_name = r.string("import module name")
         name = r.string("import name")
-        kind = _extern_kind(r, "import kind")
+        kind = _mode(r, EXTERN_KINDS, "import kind")
         if kind == "func":
             desc = r.u32("import type index")
         elif kind == "table":
@@ -200,7 +200,7 @@ def _read_module(r):
         module.globals.append(Global(_global_type(r), _constant(r, "global initialiser")))
     for _ in range(r.count("export count")):
         name = r.string("export name")
-        module.exports.append(Export(name, _extern_kind(r, "export kind"),
+        module.exports.append(Export(name, _mode(r, EXTERN_KINDS, "export kind"),
                                      r.u32("export index")))
     start = r.u32("start function")
     module.start = None if start == NO_START else start
@@ -240,10 +240,6 @@ def _mode(r, modes, what):
     if code >= len(modes):
         raise corrupted(f"unknown {what} {code}")
     return modes[code]
-
-
-def _extern_kind(r, what):
-    return _mode(r, EXTERN_KINDS, what)
 
 
 def _valtypes(r, what):
