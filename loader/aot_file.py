@@ -12,7 +12,6 @@ decode (or import a decoder for) the wasm binary format.
 
 import struct
 import zlib
-from collections import namedtuple
 
 from pywamr.runtime.aot_layout import (
     CHECKSUMMED_FROM, CONSTANT_RECORD, DATA_MODES, ELEM_MODES, EXTERN_KINDS, F32_CONST,
@@ -25,31 +24,69 @@ from pywamr.runtime.errors import AotFormatError
 from pywamr.runtime.module import (DataSegment, ElemSegment, Export, Global, Import, Instr,
                                    Module)
 from pywamr.runtime.types import (REFTYPE_CODES, VALTYPE_CODES, FuncType, GlobalType, Limits,
-                                  MemoryType, TableType)
+                                  MemoryType, Record, TableType)
 
-# Plain namedtuples and classes, not typing.NamedTuple or dataclasses: `pyiwasm` reads an
-# .aot on every start, and those modules cost more to import than this whole reader.
+class Target(Record):
+    """What the code was compiled for. arch: 'x86_64' | 'aarch64'; features: LLVM feature
+    string, e.g. "+avx2,+bmi2,-avx512f"; code_model: 'small' | 'kernel' | 'medium' | 'large'
+    | 'tiny' | 'default'; bounds_checks: 'explicit' | 'guard-pages' (docs/aot-abi.md, "Guard
+    pages"); memory_limit: the most pages a memory may grow to under this code
+    (docs/aot-abi.md, "Addresses"); fuel: whether the code charges fuel (runtime/fuel.py);
+    interrupt_checks: whether it checks ExecEnv.interrupt (docs/aot-abi.md, "Interruption");
+    interface: aot_layout.module_interface() of the module the code was compiled for."""
+    __slots__ = ("arch", "triple", "cpu", "features", "code_model", "opt_level", "size_level",
+                 "bounds_checks", "memory_limit", "fuel", "interrupt_checks", "interface")
 
-# What the code was compiled for. arch: 'x86_64' | 'aarch64'; features: LLVM feature string,
-# e.g. "+avx2,+bmi2,-avx512f"; code_model: 'small' | 'kernel' | 'medium' | 'large' | 'tiny' |
-# 'default'; bounds_checks: 'explicit' | 'guard-pages' (docs/aot-abi.md, "Guard pages");
-# memory_limit: the most pages a memory may grow to under this code (docs/aot-abi.md,
-# "Addresses"); fuel: whether the code charges fuel (runtime/fuel.py); interrupt_checks:
-# whether it checks ExecEnv.interrupt (docs/aot-abi.md, "Interruption"); interface:
-# aot_layout.module_interface() of the module the code was compiled for.
-Target = namedtuple("Target", "arch triple cpu features code_model opt_level size_level "
-                              "bounds_checks memory_limit fuel interrupt_checks interface",
-                   defaults=(False, True, ""))
+    def __init__(self, arch, triple, cpu, features, code_model, opt_level, size_level,
+                 bounds_checks, memory_limit, fuel=False, interrupt_checks=True, interface=""):
+        self.arch = arch
+        self.triple = triple
+        self.cpu = cpu
+        self.features = features
+        self.code_model = code_model
+        self.opt_level = opt_level
+        self.size_level = size_level
+        self.bounds_checks = bounds_checks
+        self.memory_limit = memory_limit
+        self.fuel = fuel
+        self.interrupt_checks = interrupt_checks
+        self.interface = interface
 
-# data: the first len(data) bytes; the rest up to `size` is zero.
-Section = namedtuple("Section", "name data size align executable writable")
 
-# section: None for an external symbol, resolved by the loader.
-Symbol = namedtuple("Symbol", "name section offset")
+class Section(Record):
+    """data: the first len(data) bytes; the rest up to `size` is zero."""
+    __slots__ = ("name", "data", "size", "align", "executable", "writable")
 
-# The bytes at `offset` of `section` are patched; type: ELF r_type of the target architecture;
-# symbol: index into the symbol list.
-Relocation = namedtuple("Relocation", "section offset type symbol addend")
+    def __init__(self, name, data, size, align, executable, writable):
+        self.name = name
+        self.data = data
+        self.size = size
+        self.align = align
+        self.executable = executable
+        self.writable = writable
+
+
+class Symbol(Record):
+    """section: None for an external symbol, resolved by the loader."""
+    __slots__ = ("name", "section", "offset")
+
+    def __init__(self, name, section, offset):
+        self.name = name
+        self.section = section
+        self.offset = offset
+
+
+class Relocation(Record):
+    """The bytes at `offset` of `section` are patched; type: ELF r_type of the target
+    architecture; symbol: index into the symbol list."""
+    __slots__ = ("section", "offset", "type", "symbol", "addend")
+
+    def __init__(self, section, offset, type, symbol, addend):
+        self.section = section
+        self.offset = offset
+        self.type = type
+        self.symbol = symbol
+        self.addend = addend
 
 
 class AotFile:

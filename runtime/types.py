@@ -20,11 +20,13 @@ MAX_PAGES = 65536          # 4 GiB of 32-bit linear memory
 MAX_TABLE_SIZE = 2**32 - 1
 
 
-class _Record:
-    """A small immutable value type: equality and hashing by fields, a readable repr.
+class Record:
+    """A small value type: equality and hashing by fields, a readable repr. A subclass
+    lists its fields in __slots__ and takes them in that order, by name too.
 
-    Plain classes rather than dataclasses: `pyiwasm` imports these on every start, and the
-    dataclasses module costs more to import than everything else here together."""
+    Plain classes rather than dataclasses or namedtuples: `pyiwasm` makes these on every
+    start, and the dataclasses module costs more to import than everything else here
+    together, a namedtuple ten times as much as a class to make."""
     __slots__ = ()
 
     def _fields(self):
@@ -40,8 +42,15 @@ class _Record:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
         return f"{type(self).__name__}({args})"
 
+    def as_dict(self):
+        return {name: getattr(self, name) for name in self.__slots__}
 
-class FuncType(_Record):
+    def replace(self, **changes):
+        """A copy with the fields named in `changes` changed."""
+        return type(self)(**{**self.as_dict(), **changes})
+
+
+class FuncType(Record):
     __slots__ = ("params", "results")
 
     def __init__(self, params, results):
@@ -52,7 +61,7 @@ class FuncType(_Record):
         return f"[{' '.join(self.params)}] -> [{' '.join(self.results)}]"
 
 
-class Limits(_Record):
+class Limits(Record):
     __slots__ = ("min", "max")
 
     def __init__(self, min, max=None):
@@ -60,7 +69,7 @@ class Limits(_Record):
         self.max = max
 
 
-class TableType(_Record):
+class TableType(Record):
     __slots__ = ("elem_type", "limits")
 
     def __init__(self, elem_type, limits):
@@ -68,14 +77,14 @@ class TableType(_Record):
         self.limits = limits
 
 
-class MemoryType(_Record):
+class MemoryType(Record):
     __slots__ = ("limits",)
 
     def __init__(self, limits):
         self.limits = limits
 
 
-class GlobalType(_Record):
+class GlobalType(Record):
     __slots__ = ("valtype", "mutable")
 
     def __init__(self, valtype, mutable):

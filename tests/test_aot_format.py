@@ -52,7 +52,7 @@ def rewrite(aot_bytes, wasm=None, **target_changes):
     parsed = read_aot(aot_bytes)
     image = SimpleNamespace(sections=parsed.sections, symbols=parsed.symbols,
                             relocations=parsed.relocations)
-    target = parsed.target._replace(**target_changes)._asdict()
+    target = parsed.target.replace(**target_changes).as_dict()
     return write_aot(decode_module(wasm) if wasm else parsed.module, image, target)
 
 
@@ -335,11 +335,11 @@ def test_relocations_are_checked_before_anything_is_mapped(aot, monkeypatch):
     mapped = []
     monkeypatch.setattr(image, "Mapping", lambda *args, **kwargs: mapped.append(args))
     parsed = read_aot(aot)
-    bad = parsed.relocations[0]._replace(addend=1 << 40)
+    bad = parsed.relocations[0].replace(addend=1 << 40)
     data = write_aot(parsed.module,
                      SimpleNamespace(sections=parsed.sections, symbols=parsed.symbols,
                                      relocations=[bad] + parsed.relocations[1:]),
-                     parsed.target._asdict())
+                     parsed.target.as_dict())
     assert "points too far from" in refusal(data)
     assert mapped == []
 

@@ -85,6 +85,6 @@ def test_unknown_external_symbol():
 
 def test_unknown_relocation_type():
     aot = object_aot_file()
-    aot.relocations[0] = aot.relocations[0]._replace(type=23)
+    aot.relocations[0] = aot.relocations[0].replace(type=23)
     with pytest.raises(RelocationError, match="R_X86_64_TPOFF32"):
         LoadedImage(aot)
