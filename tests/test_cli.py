@@ -230,9 +230,10 @@ def test_verbose_reports_engine_and_status(tmp_path):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_imports_only_what_the_engine_needs(tmp_path, engine):
-    """Start-up: never the compiler, llvmlite or lief; only the engine that runs, and not
-    argparse for a command line without flags. A .aot file's module is read from its
-    records: no decoder, validator or instruction set (docs/aot-format.md, "Module")."""
+    """Start-up: never the compiler, llvmlite or lief; only the engine that runs; not
+    argparse for a command line without flags, nor the WASI calls the program does not make
+    (runtime/wasi/host.py). A .aot file's module is read from its records: no decoder,
+    validator or instruction set (docs/aot-format.md, "Module")."""
     wasm = program(engine, wat_module(tmp_path, "start", start_module(WRITE_HI)), tmp_path)
     env = {"PYTHONPROFILEIMPORTTIME": "1", "PATH": "", "PYTHONPATH": os.getenv("PYTHONPATH", "")}
     done = pyiwasm(wasm, env=env)
@@ -240,7 +241,9 @@ def test_imports_only_what_the_engine_needs(tmp_path, engine):
     imported = {line.split("|")[-1].strip() for line in lines(done.stderr)
                 if line.startswith("import time:")}
     assert "pywamr.loader.cli" in imported          # the report is really there
-    for module in ("llvmlite", "lief", "pywamr.compiler", "argparse"):
+    for module in ("llvmlite", "lief", "pywamr.compiler", "argparse",
+                   "pywamr.runtime.wasi.path_calls", "pywamr.runtime.wasi.poll",
+                   "pywamr.runtime.wasi.sock_calls"):
         assert module not in imported
     if engine == "aot":
         assert "pywamr.loader.aot_module" in imported

@@ -10,8 +10,13 @@ embedder grants them here. The calls are grouped by concern in the mixins (fd_ca
 path_calls, poll, sock_calls); this class holds the state and the process-level calls.
 Every call receives raw bit patterns and returns a WASI errno; a guest pointer outside
 linear memory is EFAULT, never an access elsewhere.
+
+The mixins of the calls most programs never make (path_*, poll_oneoff, sock_*) are imported
+when one of their methods is first looked up (WasiHost.__getattr__): with what they import
+they would cost every start of `pyiwasm` half a millisecond.
 """
 
+import functools
 import os
 
 from pywamr.runtime.api import HostFunc
@@ -24,9 +29,6 @@ from .descriptors import Descriptor, FdTable, socket_descriptor, stdio_descripto
 from .errors import WasiConfigError, WasiError, wasi_errno
 from .fd_calls import FdCalls
 from .memory import GuestMemory
-from .path_calls import PathCalls
-from .poll import PollCalls
-from .sock_calls import SocketCalls
 
 MODULE_NAME = "wasi_snapshot_preview1"
 
@@ -66,7 +68,15 @@ def _open_preopen(guest_path, host_path):
                       preopen_name=os.fsencode(guest_path))
 
 
-class WasiHost(FdCalls, PathCalls, PollCalls, SocketCalls):
+@functools.cache
+def _later_mixins():
+    from .path_calls import PathCalls
+    from .poll import PollCalls
+    from .sock_calls import SocketCalls
+    return PathCalls, PollCalls, SocketCalls
+
+
+class WasiHost(FdCalls):
 
     def __init__(self, args, env=None, preopens=(), stdin=None, stdout=None, stderr=None,
                  sockets=()):
@@ -97,6 +107,14 @@ class WasiHost(FdCalls, PathCalls, PollCalls, SocketCalls):
             self.fds.close_all()
             raise
         self._memory = None
+
+    def __getattr__(self, name):
+        """A method of the mixins imported on first use, bound to this host, as if they
+        were base classes of it (module docstring)."""
+        for mixin in _later_mixins():
+            if name in vars(mixin):
+                return vars(mixin)[name].__get__(self, type(self))
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def bind_memory(self, memory):
         """Give the host the instance's exported memory (a runtime.api.Memory)."""
