@@ -1,11 +1,17 @@
 """pyiwasm: run a WebAssembly program, compiled (.aot) or with the interpreter (.wasm).
 
-Start-up time matters (a hello world should start within a few milliseconds of `python3 -c
-pass`), so this module imports nothing at the top but os and sys, which Python has loaded
-already, and then just the engine the file needs: the AOT loader for a .aot file, the
-interpreter for a .wasm file. Never the compiler, llvmlite or lief. The usual command line,
-FILE and its arguments, is read without argparse, which with what it imports costs
-milliseconds, and the command ends the process without Python's finalisation (command()).
+Start-up time matters: a hello world should start within a few milliseconds of `python3 -c
+pass` (benchmarks/test_startup.py). So this module imports nothing at the top but os and
+sys, which Python has loaded already, and then just the engine the file needs: the AOT
+loader for a .aot file, the interpreter for a .wasm file; never the compiler, llvmlite or
+lief. The usual command line, FILE and its arguments, is read without argparse (which with
+gettext, locale and shutil costs milliseconds); a .aot file's module is read from records
+with struct, not decoded and validated as wasm (docs/aot-format.md, "Module"); the WASI host
+makes only the calls the program imports; and the command ends the process without
+Python's finalisation (command()). What a .aot start-up still costs is mostly imports:
+ctypes, and some forty small modules of the loader, the runtime and the WASI host (about
+40 us each to find and load, and 10 us per class they define), then a millisecond or two to
+check, map and instantiate the file.
 
 Exit status: the program's own (proc_exit, or 0 when _start returns); 134 after a trap (like
 wasmtime, the status of an abort; the one-line message is followed by the wasm backtrace),
