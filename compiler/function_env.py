@@ -20,7 +20,9 @@ from pywamr.runtime import aot_abi as abi
 
 from .signatures import I8, I32, I64, PTR, VOID, FunctionPointer
 
-PROPAGATE = 0   # pseudo trap code: the trap code is already stored, just return
+# Pseudo trap codes of trap blocks that are not one code.
+PROPAGATE = 0       # the trap code is already stored (a callee or helper trapped): return
+STACK_LIMIT = -1    # the stack limit check failed: interrupted, or the stack is exhausted
 
 
 class FunctionEnv:
@@ -164,16 +166,20 @@ class FunctionEnv:
         code = self.load(self.exec_env(), abi.EXEC_ENV_TRAP_CODE, I32)
         self.trap_if(self.builder.icmp_unsigned("!=", code, ir.Constant(I32, 0)), PROPAGATE)
 
+    def _stack_limit(self):
+        """ExecEnv.stack_limit as an i64: an atomic (monotonic) load, which LLVM may neither
+        hoist out of a loop nor merge with an earlier one, since another thread or a signal
+        handler sets the interrupted limit while the code runs (interruption.py)."""
+        field = self.address(self.exec_env(), abi.EXEC_ENV_STACK_LIMIT)
+        return self.builder.load_atomic(field, "monotonic", 8, typ=I64)
+
     def check_interrupt(self):
-        """Trap 'interrupted' when ExecEnv.interrupt is set (unless compiled with
-        --interrupt-checks off). The load is atomic (monotonic), which LLVM may not hoist out
-        of a loop or merge with an earlier one: another thread or a signal handler sets the
-        word while the loop runs."""
+        """At a loop header: trap 'interrupted' if the stack limit is the interrupted one
+        (unless compiled with --interrupt-checks off)."""
         if not self.menv.interrupt_checks:
             return
-        field = self.address(self.exec_env(), abi.EXEC_ENV_INTERRUPT)
-        flag = self.builder.load_atomic(field, "monotonic", 4, typ=I32)
-        self.trap_if(self.builder.icmp_unsigned("!=", flag, ir.Constant(I32, 0)),
+        interrupted = ir.Constant(I64, abi.STACK_LIMIT_INTERRUPTED)
+        self.trap_if(self.builder.icmp_unsigned("==", self._stack_limit(), interrupted),
                      abi.TRAP_INTERRUPTED)
 
     def charge_fuel(self, cost):
@@ -186,11 +192,12 @@ class FunctionEnv:
         self.builder.store(left, field)
 
     def check_stack(self):
-        """Trap 'call stack exhausted' when the stack pointer is below ExecEnv.stack_limit."""
-        limit = self.load(self.exec_env(), abi.EXEC_ENV_STACK_LIMIT, PTR)
+        """At the entry of a function that calls: trap when the stack pointer is below
+        ExecEnv.stack_limit, 'interrupted' if that is the interrupted limit, else 'call stack
+        exhausted'. One check serves both, so calls pay for one."""
         stacksave = self.menv.intrinsic("llvm.stacksave.p0", PTR, [])
-        sp = self.builder.call(stacksave, [])
-        self.trap_if(self.builder.icmp_unsigned("<", sp, limit), abi.TRAP_STACK_EXHAUSTED)
+        sp = self.builder.ptrtoint(self.builder.call(stacksave, []), I64)
+        self.trap_if(self.builder.icmp_unsigned("<", sp, self._stack_limit()), STACK_LIMIT)
 
     def _trap_block(self, code):
         if code == PROPAGATE:
@@ -199,7 +206,16 @@ class FunctionEnv:
         if block is None:
             block = self.fn.append_basic_block(f"trap.{code}")
             builder = ir.IRBuilder(block)
-            builder.store(ir.Constant(I32, code), self.exec_env())
+            if code == STACK_LIMIT:
+                limit = builder.load(self.address(self.exec_env(), abi.EXEC_ENV_STACK_LIMIT,
+                                                  builder), typ=I64)
+                interrupted = builder.icmp_unsigned(
+                    "==", limit, ir.Constant(I64, abi.STACK_LIMIT_INTERRUPTED))
+                value = builder.select(interrupted, ir.Constant(I32, abi.TRAP_INTERRUPTED),
+                                       ir.Constant(I32, abi.TRAP_STACK_EXHAUSTED))
+            else:
+                value = ir.Constant(I32, code)
+            builder.store(value, self.exec_env())
             builder.branch(self._unwind())
             self._trap_blocks[code] = block
         return block

@@ -5,9 +5,10 @@
   The host function runs on the calling thread, whose ExecEnv the loader finds by itself.
 - `aot_array_call_T(env, code, ctx, argv)`: Python's way in, with the calling thread's
   ExecEnv; calls `code(env, ctx, params...)` of type T with the params from argv and writes
-  the results back to argv. The thread's outermost entry arms the stack limit (stack pointer
-  - ExecEnv.stack_size) and disarms it on the way out, and clears a stale INTERRUPT_SIGNAL
-  (interruption.py).
+  the results back to argv. It counts itself in ExecEnv.depth. The thread's outermost entry
+  arms the stack limit (stack pointer - ExecEnv.stack_size) and clears a stale
+  INTERRUPT_SIGNAL; every entry and exit that finds an interruption pending sets the
+  interrupted limit instead (interruption.py).
 
 With guard pages (no explicit bounds checks) both also keep ExecEnv.jmp_buf: see
 guard_pages.py.
@@ -18,6 +19,7 @@ from llvmlite import ir
 from pywamr.runtime import aot_abi as abi
 
 from . import guard_pages
+from .interruption import field, set_stack_limit
 from .signatures import (FIRST_PARAM, I8, I32, I64, PTR, VOID, FunctionPointer,
                          llvm_function_type, load_slots, returns_via_buffer, store_slots)
 
@@ -33,8 +35,7 @@ def define_import_adapter(menv, func_index):
     argv = b.alloca(I64, size=ir.Constant(I32, slots), name="argv")
     store_slots(b, argv, fn.args[FIRST_PARAM:FIRST_PARAM + len(functype.params)],
                 functype.params)
-    host_call = b.load(b.gep(ctx, [ir.Constant(I64, abi.CTX_HOST_CALL)], source_etype=I8),
-                       typ=PTR)
+    host_call = b.load(field(b, ctx, abi.CTX_HOST_CALL), typ=PTR)
     if not menv.bounds_checks:
         outer = guard_pages.clear_jump_buffer(b, exec_env)
     b.call(FunctionPointer(host_call, HOST_CALL_TYPE), [ctx, ir.Constant(I32, func_index), argv])
@@ -56,28 +57,31 @@ def define_array_call(menv, type_index):
                               ir.FunctionType(VOID, [PTR, PTR, PTR, PTR]))
     exec_env, code, ctx, argv = fn.args
     b = ir.IRBuilder(fn.append_basic_block())
-
-    def field(base, offset):
-        return b.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
-
-    limit_field = field(exec_env, abi.EXEC_ENV_STACK_LIMIT)
-    outer_limit = b.load(limit_field, typ=PTR)
-    stack_size = b.load(field(exec_env, abi.EXEC_ENV_STACK_SIZE), typ=I64)
-    sp = b.call(menv.intrinsic("llvm.stacksave.p0", PTR, []), [])
-    armed_here = b.gep(sp, [b.neg(stack_size)], source_etype=I8)
-    is_outermost = b.icmp_unsigned("==", outer_limit, ir.Constant(PTR, None))
-    b.store(b.select(is_outermost, armed_here, outer_limit), limit_field)
+    outer_limit = b.load(field(b, exec_env, abi.EXEC_ENV_STACK_LIMIT), typ=I64)
+    depth = b.load(field(b, exec_env, abi.EXEC_ENV_DEPTH), typ=I32)
+    is_outermost = b.icmp_unsigned("==", depth, ir.Constant(I32, 0))
+    stack_size = b.load(field(b, exec_env, abi.EXEC_ENV_STACK_SIZE), typ=I64)
+    sp = b.ptrtoint(b.call(menv.intrinsic("llvm.stacksave.p0", PTR, []), []), I64)
+    b.store(b.add(depth, ir.Constant(I32, 1)), field(b, exec_env, abi.EXEC_ENV_DEPTH))
     # Nothing is pending when Python calls in; a trap code may be left over only when a
     # KeyboardInterrupt came between the last call's return and the loader's reading it.
-    b.store(ir.Constant(I32, 0), field(exec_env, abi.EXEC_ENV_TRAP_CODE))
+    b.store(ir.Constant(I32, 0), field(b, exec_env, abi.EXEC_ENV_TRAP_CODE))
     # A SIGINT that came while no wasm ran has been seen by Python already: forget it.
     keep = b.select(is_outermost, ir.Constant(I32, ~abi.INTERRUPT_SIGNAL & 0xFFFFFFFF),
                     ir.Constant(I32, 0xFFFFFFFF))
-    b.atomic_rmw("and", field(exec_env, abi.EXEC_ENV_INTERRUPT), keep, "monotonic")
+    b.atomic_rmw("and", field(b, exec_env, abi.EXEC_ENV_INTERRUPT), keep, "seq_cst")
+    set_stack_limit(fn, b, exec_env, b.select(is_outermost, b.sub(sp, stack_size), outer_limit))
+
+    def leave(builder):
+        """Put the outer call's depth and stack limit back."""
+        builder.store(depth, field(builder, exec_env, abi.EXEC_ENV_DEPTH))
+        set_stack_limit(fn, builder, exec_env,
+                        builder.select(is_outermost, ir.Constant(I64, 0), outer_limit))
+
     if not menv.bounds_checks:
         outer_jmp_buf, trapped = guard_pages.arm_jump_buffer(menv, b, exec_env)
         trapped_builder = ir.IRBuilder(trapped)
-        trapped_builder.store(outer_limit, limit_field)
+        leave(trapped_builder)
         trapped_builder.ret_void()
 
     params = load_slots(b, argv, functype.params)
@@ -90,5 +94,5 @@ def define_array_call(menv, type_index):
             store_slots(b, argv, [result], functype.results)
     if not menv.bounds_checks:
         guard_pages.restore_jump_buffer(b, exec_env, outer_jmp_buf)
-    b.store(outer_limit, limit_field)
+    leave(b)
     b.ret_void()

@@ -18,6 +18,7 @@ from pywamr.runtime.errors import AotFormatError, MalformedModule
 from pywamr.runtime.types import MAX_PAGES
 
 from .aot_file import corrupted, read_aot
+from .exec_env import adopt_request_interrupt
 from .guard_pages import install_fault_handler
 from .interruption import install_interrupt_handler
 from .host import check_target
@@ -57,6 +58,7 @@ class AotModule:
                                                relocation_module(aot.target.arch))
         self.target = aot.target
         self.image = LoadedImage(aot)
+        adopt_request_interrupt(self.image)
         self._array_calls = {}
 
     def instantiate(self, imports: dict = None, stack_size: int = DEFAULT_STACK_SIZE,

@@ -75,7 +75,7 @@ class AotFunc(Func):
         entered = self.group.enter()
         try:
             env = current()
-            if not env.stack_limit:  # the thread's outermost call: its stack budget applies
+            if not env.depth:  # the thread's outermost call: its stack budget applies
                 env.stack_size = min(self.instance.stack_size, env.stack_cap)
                 run = limits.active()
                 if run is not None:
