@@ -22,6 +22,7 @@ from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 
 from .signatures import I8, I32, I64, PTR, VOID, FunctionPointer
+from .traps import field
 
 _HANDLER_TYPE = ir.FunctionType(VOID, [I32, PTR, PTR])
 _CALL = opcodes.NAMES["call"]
@@ -31,10 +32,6 @@ _CONTROL = frozenset([opcodes.BLOCK, opcodes.LOOP, opcodes.IF, opcodes.ELSE, opc
                      + [opcodes.NAMES[name] for name in
                         ("br", "br_if", "br_table", "return", "unreachable")])
 _INTERRUPTED = ir.Constant(I64, abi.STACK_LIMIT_INTERRUPTED)
-
-
-def field(builder, base, offset):
-    return builder.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
 
 
 def _store_seq_cst(b, value, pointer):

@@ -69,7 +69,9 @@ class ModuleEnv:
     def define_function(self, name, fnty):
         """A global function with the attributes every compiled function carries."""
         fn = ir.Function(self.llvm, fnty, name)
+        # Unwind tables (.eh_frame), which a trap's backtrace is read with (traps.py).
         fn.attributes.add("nounwind")
+        fn.attributes.add("uwtable")
         return fn
 
     def intrinsic(self, name, ret, args):

@@ -3,23 +3,23 @@
 - `aot_import_N(env, ctx, params...)`: an imported function as a native function; passes the
   params' bits in a u64 argv to ctx->host_call(ctx, N, argv) and returns the results from it.
   The host function runs on the calling thread, whose ExecEnv the loader finds by itself.
+  ExecEnv.jmp_buf is null while it runs, so that a fault in Python is never taken for one
+  in wasm code (guard_pages.py); if it failed, the adapter traps (traps.py).
 - `aot_array_call_T(env, code, ctx, argv)`: Python's way in, with the calling thread's
   ExecEnv; calls `code(env, ctx, params...)` of type T with the params from argv and writes
-  the results back to argv. It counts itself in ExecEnv.depth. The thread's outermost entry
+  the results back to argv. It counts itself in ExecEnv.depth and keeps the jump buffer
+  every trap comes back to (traps.py). The thread's outermost entry
   arms the stack limit (stack pointer - ExecEnv.stack_size) and clears a stale
   INTERRUPT_SIGNAL; every entry and exit that finds an interruption pending sets the
   interrupted limit instead (interruption.py).
-
-With guard pages (no explicit bounds checks) both also keep ExecEnv.jmp_buf: see
-guard_pages.py.
 """
 
 from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
 
-from . import guard_pages
-from .interruption import field, set_stack_limit
+from .interruption import set_stack_limit
+from .traps import arm_jump_buffer, call_trap, field, restore_jump_buffer
 from .signatures import (FIRST_PARAM, I8, I32, I64, PTR, VOID, FunctionPointer,
                          llvm_function_type, load_slots, returns_via_buffer, store_slots)
 
@@ -36,11 +36,16 @@ def define_import_adapter(menv, func_index):
     store_slots(b, argv, fn.args[FIRST_PARAM:FIRST_PARAM + len(functype.params)],
                 functype.params)
     host_call = b.load(field(b, ctx, abi.CTX_HOST_CALL), typ=PTR)
-    if not menv.bounds_checks:
-        outer = guard_pages.clear_jump_buffer(b, exec_env)
+    buf_field = field(b, exec_env, abi.EXEC_ENV_JMP_BUF)
+    buf = b.load(buf_field, typ=PTR)
+    b.store(ir.Constant(PTR, None), buf_field)
     b.call(FunctionPointer(host_call, HOST_CALL_TYPE), [ctx, ir.Constant(I32, func_index), argv])
-    if not menv.bounds_checks:
-        guard_pages.restore_jump_buffer(b, exec_env, outer)
+    b.store(buf, buf_field)
+    code = b.load(field(b, exec_env, abi.EXEC_ENV_TRAP_CODE), typ=I32)
+    failed, done = fn.append_basic_block("failed"), fn.append_basic_block("done")
+    b.cbranch(b.icmp_unsigned("!=", code, ir.Constant(I32, 0)), failed, done)
+    call_trap(menv, ir.IRBuilder(failed), exec_env, code)
+    b.position_at_end(done)
     results = load_slots(b, argv, functype.results)
     if not results:
         b.ret_void()
@@ -71,6 +76,7 @@ def define_array_call(menv, type_index):
                     ir.Constant(I32, 0xFFFFFFFF))
     b.atomic_rmw("and", field(b, exec_env, abi.EXEC_ENV_INTERRUPT), keep, "seq_cst")
     set_stack_limit(fn, b, exec_env, b.select(is_outermost, b.sub(sp, stack_size), outer_limit))
+    outer, trapped = arm_jump_buffer(menv, b, exec_env, sp)
 
     def leave(builder):
         """Put the outer call's depth and stack limit back."""
@@ -78,11 +84,10 @@ def define_array_call(menv, type_index):
         set_stack_limit(fn, builder, exec_env,
                         builder.select(is_outermost, ir.Constant(I64, 0), outer_limit))
 
-    if not menv.bounds_checks:
-        outer_jmp_buf, trapped = guard_pages.arm_jump_buffer(menv, b, exec_env)
-        trapped_builder = ir.IRBuilder(trapped)
-        leave(trapped_builder)
-        trapped_builder.ret_void()
+    trapped_builder = ir.IRBuilder(trapped)
+    restore_jump_buffer(trapped_builder, exec_env, outer)
+    leave(trapped_builder)
+    trapped_builder.ret_void()
 
     params = load_slots(b, argv, functype.params)
     callee = FunctionPointer(code, llvm_function_type(functype))
@@ -92,7 +97,6 @@ def define_array_call(menv, type_index):
         result = b.call(callee, [exec_env, ctx] + params)
         if functype.results:
             store_slots(b, argv, [result], functype.results)
-    if not menv.bounds_checks:
-        guard_pages.restore_jump_buffer(b, exec_env, outer_jmp_buf)
+    restore_jump_buffer(b, exec_env, outer)
     leave(b)
     b.ret_void()

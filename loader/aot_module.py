@@ -17,6 +17,7 @@ from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import AotFormatError, MalformedModule
 from pywamr.runtime.types import MAX_PAGES
 
+from . import backtrace, unwind_tables
 from .aot_file import corrupted, read_aot
 from .exec_env import adopt_request_interrupt
 from .guard_pages import install_fault_handler
@@ -58,6 +59,8 @@ class AotModule:
                                                relocation_module(aot.target.arch))
         self.target = aot.target
         self.image = LoadedImage(aot)
+        unwind_tables.register(self.image)
+        backtrace.register(self.image, self.module.func_names)
         adopt_request_interrupt(self.image)
         self._array_calls = {}
 

@@ -19,10 +19,10 @@ from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, REQUEST_INTERRUPT_SYMBOL,
                                     STACK_LIMIT_INTERRUPTED, TRAP_HOST_EXCEPTION,
                                     TRAP_INTERRUPTED, TRAP_KINDS, TRAP_OUT_OF_FUEL,
                                     TRAP_STACK_EXHAUSTED, ExecEnv)
-from pywamr.runtime.errors import Exhaustion, Frame, FuelExhausted, Interrupted, Trap
+from pywamr.runtime.errors import MAX_FRAMES, Exhaustion, FuelExhausted, Interrupted, Trap
 from pywamr.runtime.fuel import UNLIMITED
 
-from . import guard_pages
+from . import backtrace, guard_pages
 
 # Room left on the native stack for the Python frames below the outermost call into
 # compiled code and for host functions called from it.
@@ -111,14 +111,15 @@ def trap_with_exception(exception):
     env.trap_code = TRAP_HOST_EXCEPTION
 
 
-def raise_pending_trap(env, names):
-    """Raise the trap compiled code ended with on `env`, if any, with the frames it unwound
-    (function names from `names`, index -> name), and clear both."""
+def raise_pending_trap(env):
+    """Raise the trap compiled code ended with on `env`, if any, with the frames it
+    recorded, and clear both."""
     code = env.trap_code
     if code == 0:
         return
     count = env.frame_count
-    frames = [Frame(index, names.get(index), None) for index in env.frames[:count]]
+    recorded = min(count, MAX_FRAMES)
+    frames = backtrace.frames_at(env.frames[:recorded], env.trap_function)
     env.trap_code = env.frame_count = 0
     if code == TRAP_HOST_EXCEPTION:
         exception, env.pending_exception = env.pending_exception, None
@@ -136,5 +137,5 @@ def raise_pending_trap(env, names):
     else:
         exception = Trap(TRAP_KINDS.get(code, f"unknown trap code {code}"))
     if isinstance(exception, Trap):       # a host's own exception carries no wasm frames
-        exception.add_frames(frames, count - len(frames))
+        exception.add_frames(frames, count - recorded)
     raise exception

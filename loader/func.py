@@ -81,7 +81,7 @@ class AotFunc(Func):
                 if run is not None:
                     run.enter_aot(env, self.instance.aot_module.target.fuel)
             self._array_call(env.address, self._code, self._ctx, argv)
-            raise_pending_trap(env, self.instance.module.func_names)
+            raise_pending_trap(env)
         finally:
             if entered is not None:
                 entered.leave()
