@@ -2,11 +2,12 @@
 
 Compiled code records an address inside each function on the stack when it traps
 (compiler/traps.py); the frames of one trap may lie in the code of several modules, when
-instances are linked by imports. Every loaded image registers the start of each of its
-symbols in executable code here; an address belongs to the symbol starting last before it,
-and names a frame when that symbol is a function's (`aot_func_N`), not an adapter's or an
-entry's. Functions LLVM inlined into their callers have no frames of their own, except the
-one that trapped, whose index the trap records.
+instances are linked by imports. Every loaded image is registered here; an address belongs
+to the symbol in executable code starting last before it, and names a frame when that symbol
+is a function's (`aot_func_N`), not an adapter's or an entry's. Functions LLVM inlined into
+their callers have no frames of their own, except the one that trapped, whose index the
+trap records. The index of symbols is built on the first trap after a load: start-up does
+not pay for it.
 """
 
 import bisect
@@ -15,31 +16,36 @@ import weakref
 from pywamr.runtime.aot_abi import FUNC_SYMBOL_PREFIX, NO_FUNCTION
 from pywamr.runtime.errors import Frame
 
-_starts = []        # sorted start addresses of every registered image's code symbols
+_images = []        # (weak image, names) of every image registered
+_starts = []        # sorted start addresses of their code symbols, built when needed
 _owners = []        # parallel: (weak image, function index or None, names)
 
 
 def register(image, names):
     """Make `image`'s functions known to backtraces; `names` maps index -> name."""
-    _forget_unmapped()
-    ref = weakref.ref(image)
-    for name, address in image.code_symbols():
-        index = int(name[len(FUNC_SYMBOL_PREFIX):]) if name.startswith(FUNC_SYMBOL_PREFIX) else None
-        at = bisect.bisect_right(_starts, address)
-        _starts.insert(at, address)
-        _owners.insert(at, (ref, index, names))
+    _images.append((weakref.ref(image), names))
+    _starts.clear()
+    _owners.clear()
 
 
-def _forget_unmapped():
-    """Drop the symbols of images that are gone: their addresses may be mapped again."""
-    live = [i for i, (ref, _, _) in enumerate(_owners) if ref() is not None]
-    _starts[:] = [_starts[i] for i in live]
-    _owners[:] = [_owners[i] for i in live]
+def _build_index():
+    _images[:] = [(ref, names) for ref, names in _images if ref() is not None]
+    symbols = []
+    for ref, names in _images:
+        for name, address in ref().code_symbols():
+            index = int(name[len(FUNC_SYMBOL_PREFIX):]) \
+                if name.startswith(FUNC_SYMBOL_PREFIX) else None
+            symbols.append((address, (ref, index, names)))
+    symbols.sort(key=lambda symbol: symbol[0])
+    _starts[:] = [address for address, _ in symbols]
+    _owners[:] = [owner for _, owner in symbols]
 
 
 def frames_at(addresses, trapped=NO_FUNCTION):
     """The Frame of each address that lies in a registered function, in order, after the
     function that trapped (its index: `trapped`) where that was inlined into the first."""
+    if not _starts:
+        _build_index()
     frames = []
     for address in addresses:
         at = bisect.bisect_right(_starts, address) - 1
