@@ -6,8 +6,8 @@ is called through its FuncRef record in ctx->func_imports, with the ctx stored t
 the exporting instance's (or this one's, for a Python host function behind `aot_import_N`).
 call_indirect checks the element (in bounds, non-null, same canonical type id) and then calls
 `code(env, ref->ctx, ...)`; a FuncRef record never changes, so its fields are invariant
-loads. After every call: return if the callee trapped, and refresh the cached
-memory size, since the callee may have grown memory.
+loads. After every call: refresh the cached memory size, since the callee may have grown
+memory. A callee that traps does not return (traps.py).
 """
 
 from llvmlite import ir
@@ -32,7 +32,6 @@ def emit_call(fx, callee, callee_ctx, functype, args):
     else:
         result = fx.builder.call(callee, hidden + list(args), tail="notail")
         results = [result] if functype.results else []
-    fx.propagate_trap()
     fx.refresh_memory_size()
     if results is None:
         results = load_slots(fx.builder, fx.results_buffer(), functype.results)

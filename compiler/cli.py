@@ -47,10 +47,11 @@ def build_parser():
     parser.add_argument("--size-level", type=int, choices=range(4), default=3, metavar="0-3",
                         help=SIZE_LEVEL_HELP)
     parser.add_argument("--bounds-checks", choices=("on", "off"), default="off",
-                        help="off (default, as wamrc on 64-bit hosts): guard pages; an access "
-                             "outside memory faults and the loader's signal handler turns the "
-                             "fault into a trap. on: a check in code before every access, "
-                             "slower, but memory holds exactly every store made before a trap")
+                        help="traps are exact either way: every access is checked in code, "
+                             "except in loops proven in bounds at their entry. off (default): "
+                             "memory is reserved with guard pages behind the checks, which lets "
+                             "those loops run unchecked and vectorise; on: no reservation and no "
+                             "signal handler, slower")
     parser.add_argument("--max-memory", choices=("2g", "4g"), default="2g",
                         help="how far linear memory may grow. 2g (default): to 2 GiB, which "
                              "lets addresses be sign-extended so that LLVM can vectorise loops "
@@ -59,9 +60,9 @@ def build_parser():
     parser.add_argument("--disable-simd", action="store_true",
                         help="refuse modules that use SIMD (v128) instead of compiling them")
     parser.add_argument("--interrupt-checks", choices=("on", "off"), default="on",
-                        help="on (default): loops and calling functions check for Ctrl-C, "
-                             "pyiwasm --timeout and Limits.interrupt(); off: faster code "
-                             "that none of these can stop")
+                        help="on (default): loop headers check for Ctrl-C, pyiwasm --timeout "
+                             "and Limits.interrupt(), as function entries always do; off: "
+                             "loops do not, so a loop that calls nothing cannot be stopped")
     parser.add_argument("--fuel", action="store_true",
                         help="count fuel (executed instructions), so that pyiwasm --fuel N can "
                              "bound a run; costs run time")

@@ -1,16 +1,20 @@
 """Read LLVM's ELF relocatable object (with lief) into an `ObjectImage`.
 
-Kept: the sections that occupy memory at run time (SHF_ALLOC) except unwind tables and notes,
-the symbols defined in them or undefined (libc/libm functions LLVM calls), and the RELA
-relocations that patch them.
+Kept: the sections that occupy memory at run time (SHF_ALLOC) except notes, the symbols
+defined in them or undefined (libc/libm functions LLVM calls), and the RELA relocations that
+patch them. The unwind tables (.eh_frame), which a trap's backtrace is read with
+(traps.py), get the zero word that ends the list of their entries, which a linker would add.
 """
 
 import lief
 
+from pywamr.runtime import aot_abi as abi
+
 from . import CompileError
 from .object_image import ObjectImage, ObjRelocation, ObjSection, ObjSymbol
 
-_DROPPED_PREFIXES = (".eh_frame", ".note", ".comment", ".debug")
+_DROPPED_PREFIXES = (".note", ".comment", ".debug")
+_END_OF_UNWIND_TABLES = bytes(4)
 _SHN_UNDEF = 0
 _SHN_LORESERVE = 0xFF00
 
@@ -28,10 +32,13 @@ def read_elf_object(data: bytes, arch: str) -> ObjectImage:
             continue
         kept[elf_index] = len(image.sections)
         nobits = sec.type == lief.ELF.Section.TYPE.NOBITS
+        data = b"" if nobits else bytes(sec.content)
+        if sec.name == abi.UNWIND_TABLES_SECTION:
+            data += _END_OF_UNWIND_TABLES
         image.sections.append(ObjSection(
             name=sec.name,
-            data=b"" if nobits else bytes(sec.content),
-            size=sec.size,
+            data=data,
+            size=len(data) if sec.name == abi.UNWIND_TABLES_SECTION else sec.size,
             align=max(1, sec.alignment),
             executable=sec.has(lief.ELF.Section.FLAGS.EXECINSTR),
             writable=sec.has(lief.ELF.Section.FLAGS.WRITE)))
@@ -61,7 +68,7 @@ def read_elf_object(data: bytes, arch: str) -> ObjectImage:
             continue
         target = kept.get(section_index[(rel.section.name, rel.section.offset)])
         if target is None:
-            continue    # patches a dropped section (.eh_frame)
+            continue    # patches a dropped section
         if not rel.is_rela:
             raise CompileError("LLVM produced REL relocations; only RELA is supported")
         if rel.info not in symbols:

@@ -7,20 +7,21 @@ are loaded once, in a prologue block ahead of the body. Per-entity pointers
 (global cells, table descriptors, import records, helpers) are loaded where used with
 `!invariant.load`, so LLVM hoists and merges them without making every entry pay for them.
 
-Trapping stores the code into ExecEnv.trap_code and returns (docs/aot-abi.md); every trap
-site branches, with a cold branch weight, to one shared block per trap code. Those blocks,
-and the one a call whose callee trapped branches to, go through one block that appends the
-function's index to the ExecEnv's frame buffer before returning: the backtrace costs
-nothing until something traps.
+Every trap site branches, with a cold branch weight, to one shared block per trap code,
+which calls aot_trap: it records the backtrace and jumps back to the call from Python
+(traps.py), so nothing after a call tests whether the callee trapped.
 """
 
 from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
 
-from .signatures import I8, I32, I64, PTR, VOID, FunctionPointer
+from .signatures import I8, I32, I64, PTR, FunctionPointer
+from .traps import call_trap
 
-PROPAGATE = 0   # pseudo trap code: the trap code is already stored, just return
+# Pseudo trap codes of trap blocks that are not one code.
+PROPAGATE = 0       # a helper failed: the code it stored in ExecEnv.trap_code
+STACK_LIMIT = -1    # the stack limit check failed: interrupted, or the stack is exhausted
 
 
 class FunctionEnv:
@@ -37,7 +38,6 @@ class FunctionEnv:
         self.builder = ir.IRBuilder(body)
         self._prologue_values = {}
         self._trap_blocks = {}
-        self._unwind_block = None
         self._results_buffer = None
         self._memory_size_slot = None
         # Whether memory accesses check their bounds in code: always, except in the fast
@@ -160,20 +160,24 @@ class FunctionEnv:
         self.builder.position_at_end(go_on)
 
     def propagate_trap(self):
-        """After a call: return at once if the callee trapped."""
+        """After a helper call: trap if the helper failed."""
         code = self.load(self.exec_env(), abi.EXEC_ENV_TRAP_CODE, I32)
         self.trap_if(self.builder.icmp_unsigned("!=", code, ir.Constant(I32, 0)), PROPAGATE)
 
+    def _stack_limit(self):
+        """ExecEnv.stack_limit as an i64: an atomic (monotonic) load, which LLVM may neither
+        hoist out of a loop nor merge with an earlier one, since another thread or a signal
+        handler sets the interrupted limit while the code runs (interruption.py)."""
+        field = self.address(self.exec_env(), abi.EXEC_ENV_STACK_LIMIT)
+        return self.builder.load_atomic(field, "monotonic", 8, typ=I64)
+
     def check_interrupt(self):
-        """Trap 'interrupted' when ExecEnv.interrupt is set (unless compiled with
-        --interrupt-checks off). The load is atomic (monotonic), which LLVM may not hoist out
-        of a loop or merge with an earlier one: another thread or a signal handler sets the
-        word while the loop runs."""
+        """At a loop header: trap 'interrupted' if the stack limit is the interrupted one
+        (unless compiled with --interrupt-checks off)."""
         if not self.menv.interrupt_checks:
             return
-        field = self.address(self.exec_env(), abi.EXEC_ENV_INTERRUPT)
-        flag = self.builder.load_atomic(field, "monotonic", 4, typ=I32)
-        self.trap_if(self.builder.icmp_unsigned("!=", flag, ir.Constant(I32, 0)),
+        interrupted = ir.Constant(I64, abi.STACK_LIMIT_INTERRUPTED)
+        self.trap_if(self.builder.icmp_unsigned("==", self._stack_limit(), interrupted),
                      abi.TRAP_INTERRUPTED)
 
     def charge_fuel(self, cost):
@@ -186,54 +190,34 @@ class FunctionEnv:
         self.builder.store(left, field)
 
     def check_stack(self):
-        """Trap 'call stack exhausted' when the stack pointer is below ExecEnv.stack_limit."""
-        limit = self.load(self.exec_env(), abi.EXEC_ENV_STACK_LIMIT, PTR)
+        """At the entry of a function that calls: trap when the stack pointer is below
+        ExecEnv.stack_limit, 'interrupted' if that is the interrupted limit, else 'call stack
+        exhausted'. One check serves both, so calls pay for one."""
         stacksave = self.menv.intrinsic("llvm.stacksave.p0", PTR, [])
-        sp = self.builder.call(stacksave, [])
-        self.trap_if(self.builder.icmp_unsigned("<", sp, limit), abi.TRAP_STACK_EXHAUSTED)
+        sp = self.builder.ptrtoint(self.builder.call(stacksave, []), I64)
+        self.trap_if(self.builder.icmp_unsigned("<", sp, self._stack_limit()), STACK_LIMIT)
 
     def _trap_block(self, code):
-        if code == PROPAGATE:
-            return self._unwind()
         block = self._trap_blocks.get(code)
         if block is None:
             block = self.fn.append_basic_block(f"trap.{code}")
             builder = ir.IRBuilder(block)
-            builder.store(ir.Constant(I32, code), self.exec_env())
-            builder.branch(self._unwind())
+            env = self.exec_env()
+            if code == PROPAGATE:
+                value = builder.load(self.address(env, abi.EXEC_ENV_TRAP_CODE, builder),
+                                     typ=I32)
+            elif code == STACK_LIMIT:
+                limit = builder.load(self.address(env, abi.EXEC_ENV_STACK_LIMIT, builder),
+                                     typ=I64)
+                interrupted = builder.icmp_unsigned(
+                    "==", limit, ir.Constant(I64, abi.STACK_LIMIT_INTERRUPTED))
+                value = builder.select(interrupted, ir.Constant(I32, abi.TRAP_INTERRUPTED),
+                                       ir.Constant(I32, abi.TRAP_STACK_EXHAUSTED))
+            else:
+                value = ir.Constant(I32, code)
+            call_trap(self.menv, builder, env, value, self.func_index)
             self._trap_blocks[code] = block
         return block
-
-    def _unwind(self):
-        """The block every trap leaves the function through: it records the function in the
-        ExecEnv's frame buffer (frames[frame_count++] while there is room) and returns."""
-        if self._unwind_block is None:
-            block = self._unwind_block = self.fn.append_basic_block("trap.unwind")
-            builder = ir.IRBuilder(block)
-            env = self.exec_env()
-            count_slot = self.address(env, abi.EXEC_ENV_FRAME_COUNT, builder)
-            count = builder.load(count_slot, typ=I32)
-            builder.store(builder.add(count, ir.Constant(I32, 1)), count_slot)
-            record = self.fn.append_basic_block("trap.record")
-            done = self.fn.append_basic_block("trap.return")
-            has_room = builder.icmp_unsigned("<", count, ir.Constant(I32, abi.MAX_FRAMES))
-            builder.cbranch(has_room, record, done)
-            builder.position_at_end(record)
-            offset = builder.add(builder.mul(builder.zext(count, I64), ir.Constant(I64, 4)),
-                                 ir.Constant(I64, abi.EXEC_ENV_FRAMES))
-            slot = builder.gep(env, [offset], source_etype=I8)
-            builder.store(ir.Constant(I32, self.func_index), slot)
-            builder.branch(done)
-            builder.position_at_end(done)
-            self._return_undefined(builder)
-        return self._unwind_block
-
-    def _return_undefined(self, builder):
-        ret = self.fn.function_type.return_type
-        if ret == VOID:
-            builder.ret_void()
-        else:
-            builder.ret(ir.Constant(ret, ir.Undefined))
 
     # --- calls ------------------------------------------------------------------------------
 

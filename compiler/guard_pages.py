@@ -6,14 +6,14 @@ base - 2 GiB and base + 8 GiB, and the loader reserves that much per memory with
 memory's current size accessible, so an out-of-bounds access faults instead of reaching
 anything else. Turning that fault into a trap takes three pieces of code here:
 
-- each array call (Python's way in) records a sigjmp_buf in the calling thread's
-  ExecEnv.jmp_buf, and returns from a longjmp to it as from a trapped call;
+- each array call keeps a sigjmp_buf in the calling thread's ExecEnv.jmp_buf, which every
+  trap jumps back to (traps.py);
 - each import adapter clears ExecEnv.jmp_buf while Python runs, so a fault in the host is
   never mistaken for one in wasm code;
-- `aot_fault_handler`, installed by the loader for SIGSEGV, jumps to the faulting thread's
-  buffer with trap code 5 when the faulting address lies in a linear-memory reservation and
-  wasm code is running on that thread; any other fault goes to the handler that was
-  installed before it.
+- `aot_fault_handler`, installed by the loader for SIGSEGV, traps with code 5 (aot_trap
+  records the backtrace through the signal frame and jumps) when the faulting address lies
+  in a linear-memory reservation and wasm code is running on the faulting thread; any other
+  fault goes to the handler that was installed before it.
 """
 
 from llvmlite import ir
@@ -21,50 +21,7 @@ from llvmlite import ir
 from pywamr.runtime import aot_abi as abi
 
 from .signatures import I8, I32, I64, PTR, VOID
-
-
-def _field(builder, base, offset):
-    return builder.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
-
-
-def _libc_function(menv, name, ret, args, *attributes):
-    fn = menv.intrinsic(name, ret, args)
-    for attribute in attributes:
-        fn.attributes.add(attribute)
-    return fn
-
-
-def arm_jump_buffer(menv, builder, exec_env):
-    """Point ExecEnv.jmp_buf at a new sigjmp_buf in this frame. Returns the outer buffer, to
-    be put back with `restore_jump_buffer`, and the block where a fault in wasm code comes
-    back to: it has put the outer buffer back already; the caller finishes it."""
-    buf_field = _field(builder, exec_env, abi.EXEC_ENV_JMP_BUF)
-    outer = builder.load(buf_field, typ=PTR)
-    buf = builder.alloca(ir.ArrayType(I8, abi.JMP_BUF_SIZE), name="jmp_buf")
-    buf.align = 16
-    # glibc's sigsetjmp is a macro for __sigsetjmp. Not saving the signal mask keeps the
-    # entry free of system calls; the handler runs with SA_NODEFER, so the mask is unchanged.
-    sigsetjmp = _libc_function(menv, "__sigsetjmp", I32, [PTR, I32], "returns_twice", "nounwind")
-    jumped = builder.call(sigsetjmp, [buf, ir.Constant(I32, 0)])
-    trapped = builder.append_basic_block("trapped")
-    running = builder.append_basic_block("running")
-    builder.cbranch(builder.icmp_unsigned("!=", jumped, ir.Constant(I32, 0)), trapped, running)
-    ir.IRBuilder(trapped).store(outer, buf_field)
-    builder.position_at_end(running)
-    builder.store(buf, buf_field)
-    return outer, trapped
-
-
-def restore_jump_buffer(builder, exec_env, outer):
-    builder.store(outer, _field(builder, exec_env, abi.EXEC_ENV_JMP_BUF))
-
-
-def clear_jump_buffer(builder, exec_env):
-    """Before calling into Python; returns the buffer to restore afterwards."""
-    buf_field = _field(builder, exec_env, abi.EXEC_ENV_JMP_BUF)
-    outer = builder.load(buf_field, typ=PTR)
-    builder.store(ir.Constant(PTR, None), buf_field)
-    return outer
+from .traps import call_trap, field, libc_function
 
 
 def _scan(b, fn, table, count, found, missing, match):
@@ -94,10 +51,8 @@ def define_fault_handler(menv):
     """void aot_fault_handler(int sig, siginfo_t* info, void* ucontext)
 
         ExecEnv* env = the one state.threads lists for pthread_self(), or none;
-        if (env && env->jmp_buf && info->si_addr is in one of state.ranges) {
-            env->trap_code = TRAP_OUT_OF_BOUNDS_MEMORY;
-            siglongjmp(env->jmp_buf, 1);
-        }
+        if (env && env->jmp_buf && info->si_addr is in one of state.ranges)
+            aot_trap(env, TRAP_OUT_OF_BOUNDS_MEMORY);        // does not return
         sigaction(sig, &state.previous, NULL);   // and return: the fault recurs under it
 
     The faulting thread is found by its id, not its stack pointer: the handler runs on an
@@ -111,34 +66,30 @@ def define_fault_handler(menv):
         ("entry", "thread_found", "running", "ours", "foreign"))
 
     b = ir.IRBuilder(entry)
-    pthread_self = _libc_function(menv, "pthread_self", I64, [], "nounwind")
+    pthread_self = libc_function(menv, "pthread_self", I64, [], "nounwind")
     thread = b.call(pthread_self, [])
     _, exec_env_word = _scan(
-        b, fn, _field(b, state, abi.GUARD_STATE_THREADS),
-        b.load(_field(b, state, abi.GUARD_STATE_NUM_THREADS), typ=I64), thread_found, foreign,
+        b, fn, field(b, state, abi.GUARD_STATE_THREADS),
+        b.load(field(b, state, abi.GUARD_STATE_NUM_THREADS), typ=I64), thread_found, foreign,
         lambda b, owner, _: b.icmp_unsigned("==", owner, thread))
 
     b.position_at_end(thread_found)
     exec_env = b.inttoptr(exec_env_word, PTR)
-    jmp_buf = b.load(_field(b, exec_env, abi.EXEC_ENV_JMP_BUF), typ=PTR)
+    jmp_buf = b.load(field(b, exec_env, abi.EXEC_ENV_JMP_BUF), typ=PTR)
     b.cbranch(b.icmp_unsigned("==", jmp_buf, ir.Constant(PTR, None)), foreign, running)
 
     b.position_at_end(running)
-    fault_address = b.ptrtoint(b.load(_field(b, info, abi.SIGINFO_ADDR), typ=PTR), I64)
-    _scan(b, fn, _field(b, state, abi.GUARD_STATE_RANGES),
-          b.load(_field(b, state, abi.GUARD_STATE_NUM_RANGES), typ=I64), ours, foreign,
+    fault_address = b.ptrtoint(b.load(field(b, info, abi.SIGINFO_ADDR), typ=PTR), I64)
+    _scan(b, fn, field(b, state, abi.GUARD_STATE_RANGES),
+          b.load(field(b, state, abi.GUARD_STATE_NUM_RANGES), typ=I64), ours, foreign,
           lambda b, start, end: b.and_(b.icmp_unsigned(">=", fault_address, start),
                                        b.icmp_unsigned("<", fault_address, end)))
 
     b.position_at_end(ours)
-    b.store(ir.Constant(I32, abi.TRAP_OUT_OF_BOUNDS_MEMORY),
-            _field(b, exec_env, abi.EXEC_ENV_TRAP_CODE))
-    siglongjmp = _libc_function(menv, "siglongjmp", VOID, [PTR, I32], "noreturn", "nounwind")
-    b.call(siglongjmp, [jmp_buf, ir.Constant(I32, 1)])
-    b.unreachable()
+    call_trap(menv, b, exec_env, ir.Constant(I32, abi.TRAP_OUT_OF_BOUNDS_MEMORY))
 
     b.position_at_end(foreign)
-    sigaction = _libc_function(menv, "sigaction", I32, [I32, PTR, PTR], "nounwind")
-    b.call(sigaction, [sig, _field(b, state, abi.GUARD_STATE_PREVIOUS_ACTION),
+    sigaction = libc_function(menv, "sigaction", I32, [I32, PTR, PTR], "nounwind")
+    b.call(sigaction, [sig, field(b, state, abi.GUARD_STATE_PREVIOUS_ACTION),
                        ir.Constant(PTR, None)])
     b.ret_void()

@@ -9,8 +9,12 @@ when it is called.
 from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
+from pywamr.runtime import opcodes
 
 from .signatures import I32, llvm_function_type
+
+
+CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]])
 
 
 class ModuleEnv:
@@ -29,7 +33,19 @@ class ModuleEnv:
         # Results of multi-value calls pass through a buffer of u64 slots as big as the largest
         # result list needs.
         self.max_result_slots = max((abi.slot_count(t.results) for t in module.types), default=0)
+        self._checks_at_entry = {}
         self.start_llvm_module()
+
+    def checks_at_entry(self, func_index):
+        """Whether the function checks the stack limit at its entry: a defined function that
+        calls (translator.py)."""
+        known = self._checks_at_entry.get(func_index)
+        if known is None:
+            known = func_index >= self.num_imported_funcs and any(
+                instr.op in CALL_OPS
+                for instr in self.wasm.codes[func_index - self.num_imported_funcs].body)
+            self._checks_at_entry[func_index] = known
+        return known
 
     def start_llvm_module(self):
         self.llvm = ir.Module(name="wasm")
@@ -53,7 +69,9 @@ class ModuleEnv:
     def define_function(self, name, fnty):
         """A global function with the attributes every compiled function carries."""
         fn = ir.Function(self.llvm, fnty, name)
+        # Unwind tables (.eh_frame), which a trap's backtrace is read with (traps.py).
         fn.attributes.add("nounwind")
+        fn.attributes.add("uwtable")
         return fn
 
     def intrinsic(self, name, ret, args):

@@ -3,21 +3,23 @@
 - `aot_import_N(env, ctx, params...)`: an imported function as a native function; passes the
   params' bits in a u64 argv to ctx->host_call(ctx, N, argv) and returns the results from it.
   The host function runs on the calling thread, whose ExecEnv the loader finds by itself.
+  ExecEnv.jmp_buf is null while it runs, so that a fault in Python is never taken for one
+  in wasm code (guard_pages.py); if it failed, the adapter traps (traps.py).
 - `aot_array_call_T(env, code, ctx, argv)`: Python's way in, with the calling thread's
   ExecEnv; calls `code(env, ctx, params...)` of type T with the params from argv and writes
-  the results back to argv. The thread's outermost entry arms the stack limit (stack pointer
-  - ExecEnv.stack_size) and disarms it on the way out, and clears a stale INTERRUPT_SIGNAL
-  (interruption.py).
-
-With guard pages (no explicit bounds checks) both also keep ExecEnv.jmp_buf: see
-guard_pages.py.
+  the results back to argv. It counts itself in ExecEnv.depth and keeps the jump buffer
+  every trap comes back to (traps.py). The thread's outermost entry
+  arms the stack limit (stack pointer - ExecEnv.stack_size) and clears a stale
+  INTERRUPT_SIGNAL; every entry and exit that finds an interruption pending sets the
+  interrupted limit instead (interruption.py).
 """
 
 from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
 
-from . import guard_pages
+from .interruption import set_stack_limit
+from .traps import arm_jump_buffer, call_trap, field, restore_jump_buffer
 from .signatures import (FIRST_PARAM, I8, I32, I64, PTR, VOID, FunctionPointer,
                          llvm_function_type, load_slots, returns_via_buffer, store_slots)
 
@@ -33,13 +35,17 @@ def define_import_adapter(menv, func_index):
     argv = b.alloca(I64, size=ir.Constant(I32, slots), name="argv")
     store_slots(b, argv, fn.args[FIRST_PARAM:FIRST_PARAM + len(functype.params)],
                 functype.params)
-    host_call = b.load(b.gep(ctx, [ir.Constant(I64, abi.CTX_HOST_CALL)], source_etype=I8),
-                       typ=PTR)
-    if not menv.bounds_checks:
-        outer = guard_pages.clear_jump_buffer(b, exec_env)
+    host_call = b.load(field(b, ctx, abi.CTX_HOST_CALL), typ=PTR)
+    buf_field = field(b, exec_env, abi.EXEC_ENV_JMP_BUF)
+    buf = b.load(buf_field, typ=PTR)
+    b.store(ir.Constant(PTR, None), buf_field)
     b.call(FunctionPointer(host_call, HOST_CALL_TYPE), [ctx, ir.Constant(I32, func_index), argv])
-    if not menv.bounds_checks:
-        guard_pages.restore_jump_buffer(b, exec_env, outer)
+    b.store(buf, buf_field)
+    code = b.load(field(b, exec_env, abi.EXEC_ENV_TRAP_CODE), typ=I32)
+    failed, done = fn.append_basic_block("failed"), fn.append_basic_block("done")
+    b.cbranch(b.icmp_unsigned("!=", code, ir.Constant(I32, 0)), failed, done)
+    call_trap(menv, ir.IRBuilder(failed), exec_env, code)
+    b.position_at_end(done)
     results = load_slots(b, argv, functype.results)
     if not results:
         b.ret_void()
@@ -56,29 +62,32 @@ def define_array_call(menv, type_index):
                               ir.FunctionType(VOID, [PTR, PTR, PTR, PTR]))
     exec_env, code, ctx, argv = fn.args
     b = ir.IRBuilder(fn.append_basic_block())
-
-    def field(base, offset):
-        return b.gep(base, [ir.Constant(I64, offset)], source_etype=I8)
-
-    limit_field = field(exec_env, abi.EXEC_ENV_STACK_LIMIT)
-    outer_limit = b.load(limit_field, typ=PTR)
-    stack_size = b.load(field(exec_env, abi.EXEC_ENV_STACK_SIZE), typ=I64)
-    sp = b.call(menv.intrinsic("llvm.stacksave.p0", PTR, []), [])
-    armed_here = b.gep(sp, [b.neg(stack_size)], source_etype=I8)
-    is_outermost = b.icmp_unsigned("==", outer_limit, ir.Constant(PTR, None))
-    b.store(b.select(is_outermost, armed_here, outer_limit), limit_field)
+    outer_limit = b.load(field(b, exec_env, abi.EXEC_ENV_STACK_LIMIT), typ=I64)
+    depth = b.load(field(b, exec_env, abi.EXEC_ENV_DEPTH), typ=I32)
+    is_outermost = b.icmp_unsigned("==", depth, ir.Constant(I32, 0))
+    stack_size = b.load(field(b, exec_env, abi.EXEC_ENV_STACK_SIZE), typ=I64)
+    sp = b.ptrtoint(b.call(menv.intrinsic("llvm.stacksave.p0", PTR, []), []), I64)
+    b.store(b.add(depth, ir.Constant(I32, 1)), field(b, exec_env, abi.EXEC_ENV_DEPTH))
     # Nothing is pending when Python calls in; a trap code may be left over only when a
     # KeyboardInterrupt came between the last call's return and the loader's reading it.
-    b.store(ir.Constant(I32, 0), field(exec_env, abi.EXEC_ENV_TRAP_CODE))
+    b.store(ir.Constant(I32, 0), field(b, exec_env, abi.EXEC_ENV_TRAP_CODE))
     # A SIGINT that came while no wasm ran has been seen by Python already: forget it.
     keep = b.select(is_outermost, ir.Constant(I32, ~abi.INTERRUPT_SIGNAL & 0xFFFFFFFF),
                     ir.Constant(I32, 0xFFFFFFFF))
-    b.atomic_rmw("and", field(exec_env, abi.EXEC_ENV_INTERRUPT), keep, "monotonic")
-    if not menv.bounds_checks:
-        outer_jmp_buf, trapped = guard_pages.arm_jump_buffer(menv, b, exec_env)
-        trapped_builder = ir.IRBuilder(trapped)
-        trapped_builder.store(outer_limit, limit_field)
-        trapped_builder.ret_void()
+    b.atomic_rmw("and", field(b, exec_env, abi.EXEC_ENV_INTERRUPT), keep, "seq_cst")
+    set_stack_limit(fn, b, exec_env, b.select(is_outermost, b.sub(sp, stack_size), outer_limit))
+    outer, trapped = arm_jump_buffer(menv, b, exec_env, sp)
+
+    def leave(builder):
+        """Put the outer call's depth and stack limit back."""
+        builder.store(depth, field(builder, exec_env, abi.EXEC_ENV_DEPTH))
+        set_stack_limit(fn, builder, exec_env,
+                        builder.select(is_outermost, ir.Constant(I64, 0), outer_limit))
+
+    trapped_builder = ir.IRBuilder(trapped)
+    restore_jump_buffer(trapped_builder, exec_env, outer)
+    leave(trapped_builder)
+    trapped_builder.ret_void()
 
     params = load_slots(b, argv, functype.params)
     callee = FunctionPointer(code, llvm_function_type(functype))
@@ -88,7 +97,6 @@ def define_array_call(menv, type_index):
         result = b.call(callee, [exec_env, ctx] + params)
         if functype.results:
             store_slots(b, argv, [result], functype.results)
-    if not menv.bounds_checks:
-        guard_pages.restore_jump_buffer(b, exec_env, outer_jmp_buf)
-    b.store(outer_limit, limit_field)
+    restore_jump_buffer(b, exec_env, outer)
+    leave(b)
     b.ret_void()

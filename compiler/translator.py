@@ -21,7 +21,9 @@ from . import calls, memory, numeric, simd, simd_memory, tables
 from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
+from .interruption import loops_calling_a_check
 from .loops import chunk_budget, find_loop, plan_budget, run_to_end_budget
+from .module_env import CALL_OPS
 from .signatures import (F32, F64, FIRST_PARAM, I32, I64, llvm_type, returns_via_buffer,
                          store_slots)
 from .trip_counts import bounded_trips, trip_within
@@ -32,7 +34,6 @@ _MEMORY_OPS = frozenset(
                                         "memory.copy", "memory.init")]
     + [opcodes.NAMES[name] for name in simd_memory.LOADS + ["v128.store"]
        + list(simd_memory.LANE_LOADS) + list(simd_memory.LANE_STORES)])
-_CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]])
 # Global cells are 8-byte aligned (docs/aot-abi.md): less than a v128's natural alignment.
 _GLOBAL_CELL_ALIGN = 8
 
@@ -45,7 +46,7 @@ class FunctionTranslator:
         ops = {instr.op for instr in body.body}
         self.fx = FunctionEnv(menv, func_index,
                               uses_memory=not ops.isdisjoint(_MEMORY_OPS))
-        self.is_leaf = ops.isdisjoint(_CALL_OPS)
+        self.is_leaf = ops.isdisjoint(CALL_OPS)
         self.stack = []
         self.frames = []
         self.reachable = True
@@ -61,13 +62,14 @@ class FunctionTranslator:
         if self.menv.signed_addresses:
             self.fx.sign_extended_locals = frozenset(sign_extended_locals(self.body.body))
         if not self.is_leaf:
-            # A leaf function ends by itself unless it loops, and its loops check.
+            # Also notices an interruption. A leaf function ends by itself unless it loops,
+            # and its loops check.
             self.fx.check_stack()
-            self.fx.check_interrupt()
         self.frames.append(ControlFrame("function", (), self.functype.results, 0, True))
         instrs = self.body.body
         # With fuel, no loop is versioned: its fast version would have to count too.
         fuel = run_costs(instrs) if self.menv.fuel else {}
+        calling_loops = loops_calling_a_check(instrs, self.menv.checks_at_entry)
         i = 0
         while i < len(instrs):
             instr = instrs[i]
@@ -79,7 +81,11 @@ class FunctionTranslator:
                     self.translate_versioned_loop(instrs, i, plan)
                     i = plan.end + 1
                     continue
-                self.translate_instr(instr)
+                if i in calling_loops:
+                    self.op_loop(instr.imm, None, check=False)
+                    self.fx.close_checks()
+                else:
+                    self.translate_instr(instr)
             elif instr.op in (opcodes.BLOCK, opcodes.LOOP, opcodes.IF):
                 self.frames.append(ControlFrame("dead", (), (), len(self.stack), False))
             elif instr.op == opcodes.ELSE:
@@ -236,12 +242,15 @@ class FunctionTranslator:
         self.frames.append(ControlFrame("block", bt.params, bt.results,
                                         len(self.stack) - len(bt.params), True))
 
-    def op_loop(self, imm, _):
+    def op_loop(self, imm, _, check=True):
+        """`check=False`: each iteration calls a function that checks for an interruption
+        (interruption.loops_calling_a_check)."""
         bt = self.block_type(imm)
         frame = ControlFrame("loop", bt.params, bt.results, len(self.stack) - len(bt.params), True)
         self.frames.append(frame)
         self.stack.extend(enter_loop(self.fx, frame, self.pop_n(len(bt.params))))
-        self.fx.check_interrupt()
+        if check:
+            self.fx.check_interrupt()
 
     def op_if(self, imm, _):
         bt = self.block_type(imm)

@@ -17,7 +17,9 @@ from pywamr.runtime import aot_abi
 from pywamr.runtime.errors import AotFormatError
 from pywamr.runtime.types import MAX_PAGES
 
+from . import backtrace, unwind_tables
 from .aot_file import corrupted, read_aot
+from .exec_env import adopt_request_interrupt
 from .guard_pages import install_fault_handler
 from .interruption import install_interrupt_handler
 from .host import check_target
@@ -54,6 +56,9 @@ class AotModule:
                                                relocation_module(aot.target.arch))
         self.target = aot.target
         self.image = LoadedImage(aot)
+        unwind_tables.register(self.image)
+        backtrace.register(self.image, self.module.func_names)
+        adopt_request_interrupt(self.image)
         self._array_calls = {}
 
     def instantiate(self, imports: dict = None, stack_size: int = DEFAULT_STACK_SIZE,

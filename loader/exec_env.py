@@ -15,13 +15,14 @@ import ctypes
 import resource
 import threading
 
-from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, TRAP_HOST_EXCEPTION, TRAP_INTERRUPTED,
-                                    TRAP_KINDS, TRAP_OUT_OF_FUEL, TRAP_STACK_EXHAUSTED,
-                                    ExecEnv)
-from pywamr.runtime.errors import Exhaustion, Frame, FuelExhausted, Interrupted, Trap
+from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, REQUEST_INTERRUPT_SYMBOL,
+                                    STACK_LIMIT_INTERRUPTED, TRAP_HOST_EXCEPTION,
+                                    TRAP_INTERRUPTED, TRAP_KINDS, TRAP_OUT_OF_FUEL,
+                                    TRAP_STACK_EXHAUSTED, ExecEnv)
+from pywamr.runtime.errors import MAX_FRAMES, Exhaustion, FuelExhausted, Interrupted, Trap
 from pywamr.runtime.fuel import UNLIMITED
 
-from . import guard_pages
+from . import backtrace, guard_pages
 
 # Room left on the native stack for the Python frames below the outermost call into
 # compiled code and for host functions called from it.
@@ -34,6 +35,9 @@ _libc.pthread_getattr_np.argtypes = (ctypes.c_ulong, ctypes.c_void_p)
 _PTHREAD_ATTR_SIZE = 128        # >= sizeof(pthread_attr_t): 56 on x86_64, 64 on aarch64
 
 _local = threading.local()
+# (image, function): the aot_request_interrupt of the first module loaded, kept mapped
+_request_interrupt = None
+_REQUEST_INTERRUPT = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32)
 
 
 class ThreadExecEnv(ExecEnv):
@@ -55,6 +59,26 @@ class ThreadExecEnv(ExecEnv):
     def __del__(self):
         if self._guard_slot is not None:
             guard_pages.unregister_thread(self._guard_slot, self.address)
+
+    def request_interrupt(self, bits):
+        """Set `bits` in `interrupt`, then the interrupted stack limit, from any thread, in
+        the order compiled code relies on (compiler/interruption.py): through a module's
+        `aot_request_interrupt` once one is loaded; before that no compiled code runs, and
+        the next array call sees the bits."""
+        if _request_interrupt is not None:
+            _request_interrupt[1](self.address, bits)
+        else:
+            self.interrupt |= bits
+            self.stack_limit = STACK_LIMIT_INTERRUPTED
+
+
+def adopt_request_interrupt(image):
+    """Request interruptions through `image`'s code from now on, unless another image's
+    is in use already."""
+    global _request_interrupt
+    if _request_interrupt is None:
+        function = _REQUEST_INTERRUPT(image.address_of(REQUEST_INTERRUPT_SYMBOL))
+        _request_interrupt = (image, function)
 
 
 def current():
@@ -87,14 +111,15 @@ def trap_with_exception(exception):
     env.trap_code = TRAP_HOST_EXCEPTION
 
 
-def raise_pending_trap(env, names):
-    """Raise the trap compiled code ended with on `env`, if any, with the frames it unwound
-    (function names from `names`, index -> name), and clear both."""
+def raise_pending_trap(env):
+    """Raise the trap compiled code ended with on `env`, if any, with the frames it
+    recorded, and clear both."""
     code = env.trap_code
     if code == 0:
         return
     count = env.frame_count
-    frames = [Frame(index, names.get(index), None) for index in env.frames[:count]]
+    recorded = min(count, MAX_FRAMES)
+    frames = backtrace.frames_at(env.frames[:recorded], env.trap_function)
     env.trap_code = env.frame_count = 0
     if code == TRAP_HOST_EXCEPTION:
         exception, env.pending_exception = env.pending_exception, None
@@ -112,5 +137,5 @@ def raise_pending_trap(env, names):
     else:
         exception = Trap(TRAP_KINDS.get(code, f"unknown trap code {code}"))
     if isinstance(exception, Trap):       # a host's own exception carries no wasm frames
-        exception.add_frames(frames, count - len(frames))
+        exception.add_frames(frames, count - recorded)
     raise exception

@@ -27,9 +27,11 @@ _LIBM_FUNCTIONS = {
                  "fabs", "copysign", "fmin", "fmax", "fmod", "fma", "ldexp")
     for suffix in ("", "f")
 }
-# 128-bit integer arithmetic that LLVM leaves to the compiler runtime.
+# 128-bit integer arithmetic that LLVM leaves to the compiler runtime, and the unwinder
+# a trap's backtrace is read with (compiler/traps.py).
 _LIBGCC_FUNCTIONS = {"__divti3", "__udivti3", "__modti3", "__umodti3", "__multi3",
-                     "__muloti4"}
+                     "__muloti4", "_Unwind_Backtrace", "_Unwind_GetCFA", "_Unwind_GetIPInfo",
+                     "_Unwind_GetRegionStart"}
 
 
 def provides(name) -> bool:
@@ -48,7 +50,7 @@ def resolve_external(name) -> int:
     elif name in _LIBM_FUNCTIONS:
         library = _libm()
     elif name in _LIBGCC_FUNCTIONS:
-        library = _libgcc()
+        library = libgcc()
     else:
         raise AotFormatError(f"unknown external symbol {name!r} (the code calls a function "
                              f"this loader does not provide)")
@@ -74,7 +76,7 @@ def _libm():
 
 
 @functools.cache
-def _libgcc():
+def libgcc():
     try:
         return ctypes.CDLL("libgcc_s.so.1")
     except OSError:

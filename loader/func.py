@@ -75,13 +75,13 @@ class AotFunc(Func):
         entered = self.group.enter()
         try:
             env = current()
-            if not env.stack_limit:  # the thread's outermost call: its stack budget applies
+            if not env.depth:  # the thread's outermost call: its stack budget applies
                 env.stack_size = min(self.instance.stack_size, env.stack_cap)
                 run = limits.active()
                 if run is not None:
                     run.enter_aot(env, self.instance.aot_module.target.fuel)
             self._array_call(env.address, self._code, self._ctx, argv)
-            raise_pending_trap(env, self.instance.module.func_names)
+            raise_pending_trap(env)
         finally:
             if entered is not None:
                 entered.leave()

@@ -19,6 +19,7 @@ those bounds the relocations are trusted as the code is (docs/aot-format.md, "Tr
 
 import struct
 
+from pywamr.runtime.aot_abi import UNWIND_TABLES_SECTION
 from pywamr.runtime.errors import AotFormatError
 
 from . import reloc_x86_64
@@ -238,8 +239,21 @@ class LoadedImage:
             self.mapping.close()
             raise
         self.address = base
+        self.code_end = base + code_end
+        self.unwind_tables = next((base + offset for section, offset in zip(sections, offsets)
+                                   if section.name == UNWIND_TABLES_SECTION), None)
         self.symbols = {symbol.name: address for symbol, address in zip(aot.symbols, addresses)
                         if symbol.section is not None}
+        self._code_symbols = [(symbol.name, address)
+                              for symbol, address in zip(aot.symbols, addresses)
+                              if symbol.section is not None and sections[symbol.section].executable]
+
+    def code_symbols(self):
+        """(name, address) of each symbol in executable code."""
+        return self._code_symbols
+
+    def in_code(self, address):
+        return self.address <= address < self.code_end
 
     def address_of(self, name):
         """Address of a symbol the object defines, e.g. `aot_func_3`."""

@@ -54,24 +54,32 @@ class ExecEnv(ctypes.Structure):
     calling thread's as its first argument."""
     _fields_ = [
         ("trap_code", u32),      # 0 while running; a TRAP_* code once compiled code traps
-        ("pad", u32),
-        ("stack_limit", u64),    # u8*: a function entered below it traps; 0 outside wasm
+        ("depth", u32),          # array calls running on the thread (0: no compiled code)
+        # u8*: a function entered below it traps; STACK_LIMIT_INTERRUPTED once interrupted
+        ("stack_limit", u64),
         ("stack_size", u64),     # the budget the outermost array call arms the limit with
-        ("jmp_buf", u64),        # guard-page mode: the innermost array call's sigjmp_buf
-        ("interrupt", u32),      # INTERRUPT_* bits; compiled code traps while any is set
-        ("pad2", u32),
+        ("jmp_buf", u64),        # the innermost array call's sigjmp_buf; 0 while Python runs
+        ("interrupt", u32),      # INTERRUPT_* bits, see "Interruption" in docs/aot-abi.md
+        ("frame_count", u32),
         ("fuel", ctypes.c_int64),  # fuel left (runtime/fuel.py); code compiled with fuel
                                    # charges it, traps TRAP_OUT_OF_FUEL rather than go below 0
-        # The backtrace of a trap: each function the trap unwinds appends its index, the
-        # trapping one first; frame_count counts them all, frames keeps the first
-        # MAX_FRAMES (errors.py). Both are 0 while nothing traps.
-        ("frame_count", u32),
-        ("frames", u32 * MAX_FRAMES),
+        ("entry_sp", u64),       # the innermost array call's stack pointer at its call
+        ("trap_function", u32),  # the function whose code trapped, or NO_FUNCTION
+        ("pad", u32),
+        # The backtrace of a trap: an address inside each function on the stack, the
+        # trapping one first (compiler/traps.py); frame_count counts them all, frames keeps
+        # the first MAX_FRAMES (errors.py). Both are 0 while nothing traps.
+        ("frames", u64 * MAX_FRAMES),
     ]
 
 
-# Bits of ExecEnv.interrupt. Compiled code checks the word (an atomic load, so LLVM keeps it
-# in the loop) at the entry of every function that calls and at every loop header.
+NO_FUNCTION = 0xFFFF_FFFF     # ExecEnv.trap_function of a trap outside any wasm function
+
+# The stack limit while an interruption is pending: every check of the limit fails, at a
+# function entry (the stack pointer is below it) and at a loop header (compared with it).
+STACK_LIMIT_INTERRUPTED = 0xFFFF_FFFF_FFFF_FFFF
+
+# Bits of ExecEnv.interrupt, the reason behind STACK_LIMIT_INTERRUPTED.
 INTERRUPT_REQUESTED = 1     # by the embedder (runtime/limits.py); cleared when its block ends
 INTERRUPT_SIGNAL = 2        # by aot_interrupt_handler (SIGINT); cleared by the next
                             # outermost array call
@@ -122,9 +130,12 @@ FUNCREF_CTX = FuncRef.ctx.offset
 FUNCREF_TYPE_ID = FuncRef.type_id.offset
 FUNCREF_SIZE = ctypes.sizeof(FuncRef)
 EXEC_ENV_TRAP_CODE = ExecEnv.trap_code.offset
+EXEC_ENV_DEPTH = ExecEnv.depth.offset
 EXEC_ENV_STACK_LIMIT = ExecEnv.stack_limit.offset
 EXEC_ENV_STACK_SIZE = ExecEnv.stack_size.offset
 EXEC_ENV_JMP_BUF = ExecEnv.jmp_buf.offset
+EXEC_ENV_ENTRY_SP = ExecEnv.entry_sp.offset
+EXEC_ENV_TRAP_FUNCTION = ExecEnv.trap_function.offset
 EXEC_ENV_INTERRUPT = ExecEnv.interrupt.offset
 EXEC_ENV_FUEL = ExecEnv.fuel.offset
 EXEC_ENV_FRAME_COUNT = ExecEnv.frame_count.offset
@@ -193,12 +204,21 @@ SYMBOL_PREFIX = "aot_"                    # every symbol the object defines star
 FAULT_HANDLER_SYMBOL = "aot_fault_handler"
 GUARD_STATE_SYMBOL = "pywamr_guard_state"  # external data: the loader's GuardState
 INTERRUPT_HANDLER_SYMBOL = "aot_interrupt_handler"
+# void aot_trap(ExecEnv*, u32 code, u32 function), which does not return: how compiled code
+# traps (function: the index of the trapping one, which LLVM may have inlined elsewhere)
+TRAP_SYMBOL = "aot_trap"
+UNWIND_TABLES_SECTION = ".eh_frame"   # ended by a zero word; the loader registers it
+# void aot_request_interrupt(ExecEnv*, u32 bits): sets the bits and the interrupted limit
+REQUEST_INTERRUPT_SYMBOL = "aot_request_interrupt"
 INTERRUPT_STATE_SYMBOL = "pywamr_interrupt_state"  # external data: the loader's InterruptState
+
+
+FUNC_SYMBOL_PREFIX = "aot_func_"
 
 
 def func_symbol(func_index):
     """A defined function, by its index in the function index space."""
-    return f"aot_func_{func_index}"
+    return f"{FUNC_SYMBOL_PREFIX}{func_index}"
 
 
 def import_symbol(func_index):

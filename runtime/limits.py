@@ -21,9 +21,10 @@ same way at once. The instance stays usable: the next call outside the block run
 A wasm call that is running a host function (Python) is interrupted when it returns to wasm.
 
 How each engine notices:
-- AOT: `interrupt()` sets INTERRUPT_REQUESTED in the thread's ExecEnv (loader/exec_env.py);
-  compiled code checks that word at the entry of each function that calls others and at each
-  loop header, and traps (docs/aot-abi.md, "Interruption"). The block's end clears it.
+- AOT: `interrupt()` sets INTERRUPT_REQUESTED in the thread's ExecEnv and its interrupted
+  stack limit (loader/exec_env.py), which compiled code checks at the entry of each function
+  that calls others and at each loop header, and traps (docs/aot-abi.md, "Interruption").
+  The block's end clears the bit.
 - Interpreter: generated code checks nothing (it costs nothing when no limit is used).
   `interrupt()` raises Interrupted asynchronously in the thread (PyThreadState_SetAsyncExc)
   while it runs wasm; the boundary (interp/boundary.py) raises it at entry once interrupted,
@@ -115,7 +116,7 @@ class Limits:
             if not self._active:
                 return
             if self._exec_env is not None:
-                self._exec_env.interrupt |= INTERRUPT_REQUESTED
+                self._exec_env.request_interrupt(INTERRUPT_REQUESTED)
             if self._in_interp:
                 _set_async_exc(self._thread, Interrupted)
 

@@ -280,6 +280,24 @@ def test_timeout_refuses_code_without_interrupt_checks(tmp_path):
                            "--timeout cannot stop it\n").encode()
 
 
+def test_calls_notice_an_interrupt_without_loop_checks():
+    """An interruption sets the stack limit that every function that calls checks at its
+    entry, so code compiled with --interrupt-checks off (no checks at loop headers) still
+    stops at its next such call."""
+    pytest.importorskip("llvmlite")
+    from pywamr.compiler.driver import CompileOptions, compile_wasm
+    from pywamr.loader.aot_module import AotModule
+    module = AotModule(compile_wasm(wasm(SPIN), CompileOptions(interrupt_checks=False)))
+    instance = module.instantiate({})
+    with Limits() as run:
+        timer = threading.Timer(0.2, run.interrupt)
+        timer.start()
+        with pytest.raises(Interrupted, match="^interrupted$"):
+            instance.exports["recurse"](60)
+        timer.join()
+    assert instance.exports["recurse"](10) == 1024
+
+
 def test_interrupt_before_the_call(engine):
     instance = instantiate(engine, SPIN)
     with pytest.raises(Interrupted, match="^interrupted$"):

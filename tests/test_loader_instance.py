@@ -100,7 +100,7 @@ def test_traps_carry_the_spec_message_and_clear(basics, export, args, message):
 def test_stack_exhaustion(basics):
     with pytest.raises(Exhaustion, match="call stack exhausted"):
         basics["deep"](0)
-    assert current_exec_env().stack_limit == 0           # disarmed again
+    assert current_exec_env().depth == 0                 # no call running again
     assert basics["add"](1, 1) == 2
 
 
@@ -209,7 +209,7 @@ def test_host_exception_is_reraised(load, exception):
     with pytest.raises(type(exception)) as raised:
         exports["call_twice"](1, 1.0)
     assert raised.value is exception
-    assert current_exec_env().trap_code == 0 and current_exec_env().stack_limit == 0
+    assert current_exec_env().trap_code == 0 and current_exec_env().depth == 0
     with pytest.raises(type(exception)):      # and again: nothing was left behind
         exports["call_twice"](1, 1.0)
 

@@ -1,0 +1,61 @@
+"""Which wasm function each address of a trap's backtrace lies in.
+
+Compiled code records an address inside each function on the stack when it traps
+(compiler/traps.py); the frames of one trap may lie in the code of several modules, when
+instances are linked by imports. Every loaded image is registered here; an address belongs
+to the symbol in executable code starting last before it, and names a frame when that symbol
+is a function's (`aot_func_N`), not an adapter's or an entry's. Functions LLVM inlined into
+their callers have no frames of their own, except the one that trapped, whose index the
+trap records. The index of symbols is built on the first trap after a load: start-up does
+not pay for it.
+"""
+
+import bisect
+import weakref
+
+from pywamr.runtime.aot_abi import FUNC_SYMBOL_PREFIX, NO_FUNCTION
+from pywamr.runtime.errors import Frame
+
+_images = []        # (weak image, names) of every image registered
+_starts = []        # sorted start addresses of their code symbols, built when needed
+_owners = []        # parallel: (weak image, function index or None, names)
+
+
+def register(image, names):
+    """Make `image`'s functions known to backtraces; `names` maps index -> name."""
+    _images.append((weakref.ref(image), names))
+    _starts.clear()
+    _owners.clear()
+
+
+def _build_index():
+    _images[:] = [(ref, names) for ref, names in _images if ref() is not None]
+    symbols = []
+    for ref, names in _images:
+        for name, address in ref().code_symbols():
+            index = int(name[len(FUNC_SYMBOL_PREFIX):]) \
+                if name.startswith(FUNC_SYMBOL_PREFIX) else None
+            symbols.append((address, (ref, index, names)))
+    symbols.sort(key=lambda symbol: symbol[0])
+    _starts[:] = [address for address, _ in symbols]
+    _owners[:] = [owner for _, owner in symbols]
+
+
+def frames_at(addresses, trapped=NO_FUNCTION):
+    """The Frame of each address that lies in a registered function, in order, after the
+    function that trapped (its index: `trapped`) where that was inlined into the first."""
+    if not _starts:
+        _build_index()
+    frames = []
+    for address in addresses:
+        at = bisect.bisect_right(_starts, address) - 1
+        if at < 0:
+            continue
+        ref, index, names = _owners[at]
+        image = ref()
+        if index is None or image is None or not image.in_code(address):
+            continue
+        if not frames and trapped not in (index, NO_FUNCTION):
+            frames.append(Frame(trapped, names.get(trapped), None))
+        frames.append(Frame(index, names.get(index), None))
+    return frames
