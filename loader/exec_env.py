@@ -12,7 +12,6 @@ and unregistered when the thread's locals are freed.
 """
 
 import ctypes
-import resource
 import threading
 
 from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, REQUEST_INTERRUPT_SYMBOL,
@@ -99,6 +98,7 @@ def _stack_size(thread):
         _libc.pthread_attr_destroy(attr)
         if not failed:
             return size.value
+    import resource     # a shared library to load, for a case that may never come
     soft_limit, _ = resource.getrlimit(resource.RLIMIT_STACK)
     return soft_limit if soft_limit != resource.RLIM_INFINITY else 8 << 20
 

@@ -14,7 +14,6 @@ mapped for the life of the process.
 """
 
 import ctypes
-import signal
 
 from pywamr.runtime.aot_abi import (FAULT_HANDLER_SYMBOL, GUARD_RANGES, GUARD_THREADS,
                                     GuardState, SigAction)
@@ -23,6 +22,9 @@ from pywamr.runtime.errors import ResourceError
 STATE = GuardState()
 STATE_ADDRESS = ctypes.addressof(STATE)
 
+# Linux's numbers (the signal module's enums cost every start half a millisecond to make).
+SIGINT = 2
+SIGSEGV = 11
 SA_SIGINFO = 0x4
 SA_ONSTACK = 0x08000000
 _SA_NODEFER = 0x40000000     # leave SIGSEGV unblocked: the handler leaves by siglongjmp
@@ -90,7 +92,7 @@ def install_fault_handler(image):
     (e.g. faulthandler being re-enabled) may have replaced it meanwhile."""
     global _handler_image
     current = SigAction()
-    sigaction(signal.SIGSEGV, None, ctypes.byref(current))
+    sigaction(SIGSEGV, None, ctypes.byref(current))
     if _handler_image is not None and \
             current.handler == _handler_image.address_of(FAULT_HANDLER_SYMBOL):
         return
@@ -98,5 +100,5 @@ def install_fault_handler(image):
         _handler_image = image
     action = SigAction(handler=_handler_image.address_of(FAULT_HANDLER_SYMBOL),
                        flags=SA_SIGINFO | SA_ONSTACK | _SA_NODEFER)
-    if sigaction(signal.SIGSEGV, ctypes.byref(action), ctypes.byref(STATE.previous)) != 0:
+    if sigaction(SIGSEGV, ctypes.byref(action), ctypes.byref(STATE.previous)) != 0:
         raise OSError(ctypes.get_errno(), "sigaction(SIGSEGV) failed")

@@ -15,13 +15,12 @@ replaced it since.
 """
 
 import ctypes
-import signal
 import threading
 
 from pywamr.runtime.aot_abi import INTERRUPT_HANDLER_SYMBOL, InterruptState, SigAction
 
 from .exec_env import current
-from .guard_pages import SA_ONSTACK, SA_SIGINFO, sigaction
+from .guard_pages import SA_ONSTACK, SA_SIGINFO, SIGINT, sigaction
 
 STATE = InterruptState()
 STATE_ADDRESS = ctypes.addressof(STATE)
@@ -37,7 +36,7 @@ def install_interrupt_handler(image):
     if threading.current_thread() is not threading.main_thread():
         return          # only the main thread gets SIGINT in Python; see the first call there
     current_action = SigAction()
-    sigaction(signal.SIGINT, None, ctypes.byref(current_action))
+    sigaction(SIGINT, None, ctypes.byref(current_action))
     if _handler_image is not None and \
             current_action.handler == _handler_image.address_of(INTERRUPT_HANDLER_SYMBOL):
         return
@@ -50,5 +49,5 @@ def install_interrupt_handler(image):
     action = SigAction(handler=_handler_image.address_of(INTERRUPT_HANDLER_SYMBOL),
                        mask=current_action.mask,
                        flags=current_action.flags | SA_SIGINFO | SA_ONSTACK)
-    if sigaction(signal.SIGINT, ctypes.byref(action), None) != 0:
+    if sigaction(SIGINT, ctypes.byref(action), None) != 0:
         raise OSError(ctypes.get_errno(), "sigaction(SIGINT) failed")
