@@ -26,7 +26,7 @@ class Record:
 
     Plain classes rather than dataclasses or namedtuples: `pyiwasm` makes these on every
     start, and the dataclasses module costs more to import than everything else here
-    together, a namedtuple ten times as much as a class to make."""
+    together, a namedtuple several times as much as a class to make."""
     __slots__ = ()
 
     def _fields(self):
