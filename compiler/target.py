@@ -112,7 +112,7 @@ def host_cpu_features():
     try:
         return llvm.get_host_cpu_features()
     except RuntimeError:
-        return {}
+        return llvm.FeatureMap()
 
 
 def host_default_features(arch, feature_map):
