@@ -16,9 +16,9 @@ this machine's instruction-set features, less AVX-512. With AVX-512 (or AVX2 wit
 fast-gather tuning of Skylake and later) LLVM's x86 cost model takes gathers for cheap and
 asks the loop vectoriser to keep addresses in vector registers, so a strided store loop
 (sieve's) is vectorised with every address extracted lane by lane for a scalar store, 1.3x
-slower than the generic code; AVX-512 sped up none of the benchmarks. `--cpu native` gives
-the whole CPU, its name's tuning and all its features. docs/compiler.md, "The host default",
-has the measurements.
+slower than the generic code; AVX-512 gained a few percent at most elsewhere. `--cpu
+native` gives the whole CPU, its name's tuning and all its features. docs/compiler.md, "The
+host default", has the measurements.
 """
 
 import os
