@@ -25,6 +25,7 @@ TIER_TITLES = {
 }
 # Extra columns of a tier: (title, numerator row, denominator row).
 TIER_COMPARISONS = {
+    "full": [("pyaotc default / generic", "pyiwasm", "pyiwasm-generic")],
     "small": [("interp / CPython", "interp", "cpython")],
     "tiny": [("pywasm / interp", "pywasm", "interp"), ("interp / CPython", "interp", "cpython")],
 }

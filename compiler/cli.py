@@ -38,8 +38,11 @@ def build_parser():
     parser.add_argument("--target", metavar="TARGET",
                         help="x86_64, aarch64, arm64 or an LLVM triple (default: this machine)")
     parser.add_argument("--cpu", metavar="NAME",
-                        help="CPU to tune and select instructions for (default: this machine's "
-                             "CPU without --target, else generic)")
+                        help="CPU to tune and select instructions for. Default without "
+                             "--target: the generic CPU with this machine's features less "
+                             "AVX-512, whose code LLVM vectorises worse (sieve 1.3x slower; "
+                             "docs/compiler.md); 'native': this machine's CPU with all its "
+                             "features. With --target: generic")
     parser.add_argument("--cpu-features", metavar="+a,-b",
                         help="CPU features to add (+) or remove (-)")
     parser.add_argument("--opt-level", type=int, choices=range(4), default=3, metavar="0-3",

@@ -9,6 +9,16 @@ map it anywhere. `--size-level` picks the LLVM code model, i.e. how far code may
     1            medium    small
     2            kernel    small
     3 (default)  small     small
+
+Without --target the code is for this machine, but not for everything its CPU can do: the
+host default is the architecture's generic CPU (LLVM's generic tuning, as `--target`) plus
+this machine's instruction-set features, less AVX-512. With AVX-512 (or AVX2 with the
+fast-gather tuning of Skylake and later) LLVM's x86 cost model takes gathers for cheap and
+asks the loop vectoriser to keep addresses in vector registers, so a strided store loop
+(sieve's) is vectorised with every address extracted lane by lane for a scalar store, 1.3x
+slower than the generic code; AVX-512 gained a few percent at most elsewhere. `--cpu
+native` gives the whole CPU, its name's tuning and all its features. docs/compiler.md, "The
+host default", has the measurements.
 """
 
 import os
@@ -28,6 +38,11 @@ CODE_MODELS = {
 # Features the architecture cannot do without (LLVM aborts on x86_64 code for a CPU without
 # 64bit, e.g. --cpu i386, so it is always requested).
 REQUIRED_FEATURES = {"x86_64": "+64bit", "aarch64": ""}
+
+# Host features the default leaves out, by name prefix (AVX10 and AMX-AVX512 imply AVX-512),
+# and what it adds to make sure: -avx512f also turns off any feature that implies it.
+HOST_EXCLUDED = {"x86_64": ("avx512", "avx10", "amx-avx512"), "aarch64": ()}
+HOST_DISABLED = {"x86_64": "-avx512f", "aarch64": ""}
 
 _NON_ELF_SYSTEMS = ("darwin", "macos", "ios", "tvos", "watchos", "windows", "win32", "uefi")
 
@@ -62,8 +77,9 @@ def host_arch():
 def resolve_target(target=None, cpu=None, cpu_features=None, opt_level=3, size_level=3):
     """Turn the command-line choices into a TargetSpec (CompileError on a bad choice).
 
-    Without --target the code is for this machine: its CPU and features unless --cpu says
-    otherwise. With --target the CPU is 'generic' unless --cpu names one.
+    Without --target the code is for this machine: the host default (module docstring),
+    `--cpu native` for its own CPU with all its features, or the CPU --cpu names. With
+    --target the CPU is 'generic' unless --cpu names one.
     """
     if opt_level not in (0, 1, 2, 3):
         raise CompileError(f"--opt-level must be 0 to 3, not {opt_level}")
@@ -74,16 +90,41 @@ def resolve_target(target=None, cpu=None, cpu_features=None, opt_level=3, size_l
         arch = host_arch()
         triple = f"{arch}-unknown-linux-gnu"
         if cpu is None:
+            features = _join(host_default_features(arch, host_cpu_features()), features)
+        elif cpu == "native":
             import llvmlite.binding as llvm
             cpu = llvm.get_host_cpu_name()
-            host_features = llvm.get_host_cpu_features().flatten()
-            features = ",".join(f for f in (host_features, features) if f)
+            features = _join(host_cpu_features().flatten(), features)
     else:
+        if cpu == "native":
+            raise CompileError("--cpu native is this machine's CPU; it does not go with "
+                               "--target")
         arch, triple = _parse_target(target)
     features = _add_required_features(arch, features)
     return TargetSpec(arch=arch, triple=triple, cpu=cpu or "generic", features=features,
                       code_model=CODE_MODELS[arch][size_level], opt_level=opt_level,
                       size_level=size_level)
+
+
+def host_cpu_features():
+    """LLVM's feature map of this machine's CPU (empty where LLVM cannot tell)."""
+    import llvmlite.binding as llvm
+    try:
+        return llvm.get_host_cpu_features()
+    except RuntimeError:
+        return llvm.FeatureMap()
+
+
+def host_default_features(arch, feature_map):
+    """The feature string of the host default for a CPU of `arch` with `feature_map`
+    (name -> present): its features, less HOST_EXCLUDED, plus HOST_DISABLED."""
+    names = sorted(name for name, present in feature_map.items()
+                   if present and not name.startswith(HOST_EXCLUDED[arch]))
+    return _join(",".join("+" + name for name in names), HOST_DISABLED[arch])
+
+
+def _join(*feature_strings):
+    return ",".join(f for f in feature_strings if f)
 
 
 def _parse_target(target):
