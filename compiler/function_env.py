@@ -8,7 +8,7 @@ are loaded once, in a prologue block ahead of the body. Per-entity pointers
 `!invariant.load`, so LLVM hoists and merges them without making every entry pay for them.
 
 Every trap site branches, with a cold branch weight, to one shared block per trap code,
-which calls aot_trap: it records the backtrace and jumps back to the call from Python
+which calls the trap function: it records the backtrace and jumps back to the call from Python
 (traps.py), so nothing after a call tests whether the callee trapped.
 """
 

@@ -10,10 +10,10 @@ anything else. Turning that fault into a trap takes three pieces of code here:
   trap jumps back to (traps.py);
 - each import adapter clears ExecEnv.jmp_buf while Python runs, so a fault in the host is
   never mistaken for one in wasm code;
-- `aot_fault_handler`, installed by the loader for SIGSEGV, traps with code 5 (aot_trap
-  records the backtrace through the signal frame and jumps) when the faulting address lies
-  in a linear-memory reservation and wasm code is running on the faulting thread; any other
-  fault goes to the handler that was installed before it.
+- `aot_fault_handler`, installed by the loader for SIGSEGV, traps with code 5 (the trap
+  function records the backtrace through the signal's frame and jumps) when the faulting
+  address lies in a linear-memory reservation and wasm code is running on the faulting
+  thread; any other fault goes to the handler that was installed before it.
 """
 
 from llvmlite import ir
@@ -52,7 +52,7 @@ def define_fault_handler(menv):
 
         ExecEnv* env = the one state.threads lists for pthread_self(), or none;
         if (env && env->jmp_buf && info->si_addr is in one of state.ranges)
-            aot_trap(env, TRAP_OUT_OF_BOUNDS_MEMORY);        // does not return
+            trap(env, TRAP_OUT_OF_BOUNDS_MEMORY, NO_FUNCTION);        // does not return
         sigaction(sig, &state.previous, NULL);   // and return: the fault recurs under it
 
     The faulting thread is found by its id, not its stack pointer: the handler runs on an

@@ -14,7 +14,6 @@ from .guard_pages import define_fault_handler
 from .interruption import define_interrupt_handler, define_request_interrupt
 from .module_env import ModuleEnv
 from .trampolines import define_array_call, define_import_adapter
-from .traps import define_trap_function
 from .translator import FunctionTranslator
 
 PART_INSTRUCTIONS = 100_000
@@ -37,7 +36,6 @@ def build_llvm_modules(module, triple, bounds_checks=True, signed_addresses=Fals
         define_array_call(menv, type_index)
     if not bounds_checks:
         define_fault_handler(menv)
-    define_trap_function(menv)
     define_interrupt_handler(menv)
     define_request_interrupt(menv)
     part_size = 0

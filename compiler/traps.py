@@ -3,7 +3,7 @@
 Every call from Python comes in through an array call (trampolines.py), which keeps a
 sigjmp_buf in the thread's ExecEnv, and its stack pointer at the call in ExecEnv.entry_sp.
 A trap, wherever it happens (a trap block, a helper or host function that failed, a
-guard-page fault), calls `aot_trap`, which records a backtrace and jumps straight back to
+guard-page fault), calls the module's trap function, which records a backtrace and jumps straight back to
 that buffer: no function returns through its callers, so a call needs no test of the trap
 code after it, and the normal path carries nothing for traps but the cold branches to the
 trap blocks. The jump leaves only compiled frames, which hold no resources.
@@ -29,7 +29,9 @@ from .signatures import I8, I32, I64, PTR, VOID
 
 _URC_NO_REASON = 0
 _URC_END_OF_STACK = 5
-_FRAME_CALLBACK = "pywamr.trap_frame"    # internal: no symbol
+# Internal functions: no symbols in the object.
+TRAP_FUNCTION = "pywamr.trap"
+_FRAME_CALLBACK = "pywamr.trap_frame"
 # struct walk {ExecEnv* env; u64 started;}
 _WALK_ENV, _WALK_STARTED = 0, 1
 
@@ -46,27 +48,25 @@ def libc_function(menv, name, ret, args, *attributes):
 
 
 def trap_function(menv):
-    """void aot_trap(ExecEnv* env, u32 code, u32 function), noreturn; defined in the first
-    LLVM module of a compilation, declared in the others. `function` is the index of the
-    function whose code trapped (NO_FUNCTION outside one): LLVM may have inlined it into a
-    caller, which the backtrace then shows in its place.
+    """void trap(ExecEnv* env, u32 code, u32 function), noreturn: this LLVM module's, defined
+    on first use. `function` is the index of the function whose code trapped (NO_FUNCTION
+    outside one): LLVM may have inlined it into a caller, which the backtrace then shows in
+    its place. Internal to each part of a big module (module_codegen.py), so that no call of
+    it needs a relocation.
 
         env->trap_code = code;
         env->trap_function = function;
         struct walk walk = {env, 0};
-        _Unwind_Backtrace(aot_trap_frame, &walk);
+        _Unwind_Backtrace(trap_frame, &walk);
         siglongjmp(env->jmp_buf, 1);
     """
-    fn = menv.llvm.globals.get(abi.TRAP_SYMBOL)
-    if fn is None:
-        fn = menv.define_function(abi.TRAP_SYMBOL, ir.FunctionType(VOID, [PTR, I32, I32]))
-        for attribute in ("noreturn", "noinline", "cold"):
-            fn.attributes.add(attribute)
-    return fn
-
-
-def define_trap_function(menv):
-    fn = trap_function(menv)
+    fn = menv.llvm.globals.get(TRAP_FUNCTION)
+    if fn is not None:
+        return fn
+    fn = menv.define_function(TRAP_FUNCTION, ir.FunctionType(VOID, [PTR, I32, I32]))
+    fn.linkage = "internal"
+    for attribute in ("noreturn", "noinline"):
+        fn.attributes.add(attribute)
     env, code, function = fn.args
     b = ir.IRBuilder(fn.append_basic_block())
     b.store(code, field(b, env, abi.EXEC_ENV_TRAP_CODE))
@@ -80,6 +80,7 @@ def define_trap_function(menv):
     b.call(siglongjmp, [b.load(field(b, env, abi.EXEC_ENV_JMP_BUF), typ=PTR),
                         ir.Constant(I32, 1)])
     b.unreachable()
+    return fn
 
 
 def _define_frame_callback(menv, trap):
@@ -88,7 +89,7 @@ def _define_frame_callback(menv, trap):
         u64 cfa = _Unwind_GetCFA(context);
         if (cfa > walk->env->entry_sp)          // above the array call's frame
             return walk->started ? _URC_END_OF_STACK : _URC_NO_REASON;
-        if (_Unwind_GetRegionStart(context) == aot_trap)
+        if (_Unwind_GetRegionStart(context) == trap)
             return _URC_NO_REASON;
         walk->started = 1;
         int exact;                              // a faulting instruction's own address
@@ -97,7 +98,8 @@ def _define_frame_callback(menv, trap):
         return _URC_NO_REASON;
 
     Frames above entry_sp before the first below it are the signal handler's, on an
-    alternate signal stack: skipped, not the end. aot_trap's own frame is skipped too."""
+    alternate signal stack: skipped, not the end. The trap function's own frame is skipped
+    too."""
     fn = menv.define_function(_FRAME_CALLBACK, ir.FunctionType(I32, [PTR, PTR]))
     fn.linkage = "internal"
     context, walk = fn.args
@@ -148,7 +150,7 @@ def _walk_slot(builder, walk, index):
 
 
 def call_trap(menv, builder, env, code, function=abi.NO_FUNCTION):
-    """End the current block with a call of aot_trap."""
+    """End the current block with a call of the trap function."""
     builder.call(trap_function(menv), [env, code, ir.Constant(I32, function)], tail="notail")
     builder.unreachable()
 

@@ -179,8 +179,7 @@ def check_symbols(aot, module, relocs):
               for i in range(num_imported, num_imported + len(module.funcs))]
     if aot.target.bounds_checks == "guard-pages":
         names.append(aot_abi.FAULT_HANDLER_SYMBOL)
-    names += [aot_abi.INTERRUPT_HANDLER_SYMBOL, aot_abi.REQUEST_INTERRUPT_SYMBOL,
-              aot_abi.TRAP_SYMBOL]
+    names += [aot_abi.INTERRUPT_HANDLER_SYMBOL, aot_abi.REQUEST_INTERRUPT_SYMBOL]
     for name in names:
         functions[entry_point(name)] = name
     array_calls = {}

@@ -204,9 +204,6 @@ SYMBOL_PREFIX = "aot_"                    # every symbol the object defines star
 FAULT_HANDLER_SYMBOL = "aot_fault_handler"
 GUARD_STATE_SYMBOL = "pywamr_guard_state"  # external data: the loader's GuardState
 INTERRUPT_HANDLER_SYMBOL = "aot_interrupt_handler"
-# void aot_trap(ExecEnv*, u32 code, u32 function), which does not return: how compiled code
-# traps (function: the index of the trapping one, which LLVM may have inlined elsewhere)
-TRAP_SYMBOL = "aot_trap"
 UNWIND_TABLES_SECTION = ".eh_frame"   # ended by a zero word; the loader registers it
 # void aot_request_interrupt(ExecEnv*, u32 bits): sets the bits and the interrupted limit
 REQUEST_INTERRUPT_SYMBOL = "aot_request_interrupt"
