@@ -2,10 +2,11 @@
 C pointers.
 
 An access of `size` bytes at i32 address `addr` with static offset `offset` touches
-[ea, ea + size) with ea = zext(addr) + offset computed in 64 bits (no wrap-around); with
-explicit bounds checks it traps "out of bounds memory access" when ea + size exceeds the
-memory's current size, with guard pages the loader's reservation faults instead
-(guard_pages.py).
+[ea, ea + size) with ea = zext(addr) + offset computed in 64 bits (no wrap-around), and traps
+"out of bounds memory access" when ea + size exceeds the memory's current size: by a check
+in code (`_check`), except in the check-free copies of versioned loops (loops.py), whose
+accesses are proven in bounds at their entry, and for the loads of scan loops
+(scan_loops.py), which rely on the guard pages (guard_pages.py).
 
 Two things keep LLVM's loop vectoriser from treating wasm code like the C it came from:
 
@@ -38,6 +39,7 @@ from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 from pywamr.runtime.types import MAX_PAGES
 
+from .scan_loops import load_volatile, may_rely_on_guard_pages
 from .signatures import I8, I64
 
 _LOCAL_GET = opcodes.NAMES["local.get"]
@@ -125,6 +127,18 @@ def effective_address(fx, addr, offset, size):
     if offset:
         ea = _add_no_wrap(b, ea, offset)
     return b.gep(base, [ea], inbounds=True, source_etype=I8)
+
+
+def load_at(fx, addr, offset, size, typ, guarded=False):
+    """The `typ` of `size` bytes at `addr` + `offset`. `guarded`: the load is in a scan loop
+    (scan_loops.py), where it relies on the guard pages instead of a check."""
+    if guarded and may_rely_on_guard_pages(offset, size):
+        ea = fx.builder.zext(addr, I64)
+        if offset:
+            ea = _add_no_wrap(fx.builder, ea, offset)
+        pointer = fx.builder.gep(fx.memory_base(), [ea], inbounds=True, source_etype=I8)
+        return load_volatile(fx.builder, pointer, typ)
+    return fx.builder.load(effective_address(fx, addr, offset, size), typ=typ, align=1)
 
 
 def memory_limit_pages(module, bounds_checks, max_memory_4gib):

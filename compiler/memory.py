@@ -8,7 +8,7 @@ from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
 
-from .addresses import effective_address
+from .addresses import effective_address, load_at
 from .signatures import F32, F64, I1, I8, I16, I32, I64, PTR, VOID
 
 # name -> (bytes accessed, type in memory, type on the stack, signed extension?)
@@ -34,9 +34,10 @@ def _i64(value):
     return ir.Constant(I64, value)
 
 
-def load(fx, name, memarg, addr):
+def load(fx, name, memarg, addr, guarded=False):
+    """`guarded`: in a scan loop (scan_loops.py)."""
     size, mem_type, stack_type, signed = LOADS[name]
-    value = fx.builder.load(effective_address(fx, addr, memarg[1], size), typ=mem_type, align=1)
+    value = load_at(fx, addr, memarg[1], size, mem_type, guarded)
     if signed is None:
         return value
     return fx.builder.sext(value, stack_type) if signed else fx.builder.zext(value, stack_type)

@@ -4,7 +4,7 @@ scalar ones (addresses.effective_address), and is unaligned (align 1)."""
 
 from llvmlite import ir
 
-from .addresses import effective_address
+from .addresses import effective_address, load_at
 from .signatures import I8, I16, I32, V128
 from .simd import SHAPES, as_v128, broadcast, lanes
 
@@ -38,9 +38,8 @@ def _byte_size(typ):
     return typ.width // 8
 
 
-def _load(fx, addr, offset, typ):
-    return fx.builder.load(effective_address(fx, addr, offset, _byte_size(typ)), typ=typ,
-                           align=1)
+def _load(fx, addr, offset, typ, guarded):
+    return load_at(fx, addr, offset, _byte_size(typ), typ, guarded)
 
 
 def _store(fx, addr, offset, value):
@@ -48,20 +47,21 @@ def _store(fx, addr, offset, value):
                      align=1)
 
 
-def load(fx, name, memarg, addr):
+def load(fx, name, memarg, addr, guarded=False):
+    """`guarded`: in a scan loop (scan_loops.py)."""
     offset = memarg[1]
     if name == "v128.load":
-        return _load(fx, addr, offset, V128)
+        return _load(fx, addr, offset, V128, guarded)
     if name in EXTENDING_LOADS:
         memory_type, shape, signed = EXTENDING_LOADS[name]
-        value = _load(fx, addr, offset, memory_type)
+        value = _load(fx, addr, offset, memory_type, guarded)
         extend = fx.builder.sext if signed else fx.builder.zext
         return as_v128(fx, extend(value, SHAPES[shape]))
     if name in SPLAT_LOADS:
         typ = SHAPES[SPLAT_LOADS[name]]
-        return as_v128(fx, broadcast(fx, _load(fx, addr, offset, typ.element), typ))
+        return as_v128(fx, broadcast(fx, _load(fx, addr, offset, typ.element, guarded), typ))
     typ = SHAPES[ZERO_LOADS[name]]
-    scalar = _load(fx, addr, offset, typ.element)
+    scalar = _load(fx, addr, offset, typ.element, guarded)
     return as_v128(fx, fx.builder.insert_element(ir.Constant(typ, None), scalar,
                                                  ir.Constant(I32, 0)))
 
@@ -70,10 +70,10 @@ def store(fx, memarg, addr, value):
     _store(fx, addr, memarg[1], value)
 
 
-def load_lane(fx, name, memarg_lane, addr, vector):
+def load_lane(fx, name, memarg_lane, addr, vector, guarded=False):
     _, offset, lane = memarg_lane
     vector = lanes(fx, vector, LANE_LOADS[name])
-    scalar = _load(fx, addr, offset, vector.type.element)
+    scalar = _load(fx, addr, offset, vector.type.element, guarded)
     return as_v128(fx, fx.builder.insert_element(vector, scalar, ir.Constant(I32, lane)))
 
 

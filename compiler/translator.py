@@ -24,6 +24,7 @@ from .function_env import FunctionEnv
 from .interruption import loops_calling_a_check
 from .loops import chunk_budget, find_loop, plan_budget, run_to_end_budget
 from .module_env import CALL_OPS
+from .scan_loops import barrier, scan_loop_end
 from .signatures import (F32, F64, FIRST_PARAM, I32, I64, llvm_type, returns_via_buffer,
                          store_slots)
 from .trip_counts import bounded_trips, trip_within
@@ -56,6 +57,10 @@ class FunctionTranslator:
         # same region sees the value itself (addresses.py looks for `p + 8` through a local,
         # and widens the check of one address value).
         self.known_locals = {}
+        # Loads in scan loops rely on the guard pages (scan_loops.py): only in that mode, and
+        # not with fuel, whose charges must stay in order with them.
+        self.scans = not menv.bounds_checks and not menv.fuel
+        self.scan_end = None     # index of the `end` of the scan loop being translated
 
     def translate(self):
         self._declare_locals()
@@ -73,6 +78,8 @@ class FunctionTranslator:
         i = 0
         while i < len(instrs):
             instr = instrs[i]
+            if i == self.scan_end:
+                self.scan_end = None
             if self.reachable:
                 if i in fuel:
                     self.fx.charge_fuel(fuel[i])
@@ -86,6 +93,8 @@ class FunctionTranslator:
                     self.fx.close_checks()
                 else:
                     self.translate_instr(instr)
+                    if instr.op == opcodes.LOOP and self.scans:
+                        self.translate_scan_entry(instrs, i)
             elif instr.op in (opcodes.BLOCK, opcodes.LOOP, opcodes.IF):
                 self.frames.append(ControlFrame("dead", (), (), len(self.stack), False))
             elif instr.op == opcodes.ELSE:
@@ -181,6 +190,14 @@ class FunctionTranslator:
             self.translate_instr(instr)
         fx.checked_accesses = True
         return self.is_true(self.pop())
+
+    def translate_scan_entry(self, instrs, start):
+        """After the header of the loop at `start`: if it is a scan loop, its loads rely on
+        the guard pages up to its end, and each iteration begins with a memory barrier
+        (scan_loops.py)."""
+        self.scan_end = scan_loop_end(instrs, start, _UNOBSERVABLE)
+        if self.scan_end is not None:
+            barrier(self.fx)
 
     def translate_instr(self, instr):
         handler, extra = _HANDLERS[instr.op]
@@ -448,14 +465,16 @@ class FunctionTranslator:
     # --- memory -----------------------------------------------------------------------------
 
     def op_load(self, memarg, name):
-        self.stack.append(memory.load(self.fx, name, memarg, self.pop()))
+        self.stack.append(memory.load(self.fx, name, memarg, self.pop(),
+                                      guarded=self.scan_end is not None))
 
     def op_store(self, memarg, name):
         value = self.pop()
         memory.store(self.fx, name, memarg, self.pop(), value)
 
     def op_v128_load(self, memarg, name):
-        self.stack.append(simd_memory.load(self.fx, name, memarg, self.pop()))
+        self.stack.append(simd_memory.load(self.fx, name, memarg, self.pop(),
+                                           guarded=self.scan_end is not None))
 
     def op_v128_store(self, memarg, _):
         value = self.pop()
@@ -463,7 +482,8 @@ class FunctionTranslator:
 
     def op_load_lane(self, memarg_lane, name):
         vector = self.pop()
-        self.stack.append(simd_memory.load_lane(self.fx, name, memarg_lane, self.pop(), vector))
+        self.stack.append(simd_memory.load_lane(self.fx, name, memarg_lane, self.pop(), vector,
+                                                guarded=self.scan_end is not None))
 
     def op_store_lane(self, memarg_lane, name):
         vector = self.pop()

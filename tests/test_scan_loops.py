@@ -1,0 +1,326 @@
+"""Scan loops (compiler/scan_loops.py): loops that only read memory rely on the guard pages
+for their loads in the default mode, and must trap exactly as the spec says.
+
+Each function stores before its loop and after it, and its loop runs off the end of memory
+for some of the arguments: the trap (or the result) and the whole memory must then be those
+of the interpreter, at -O0 and -O3, in both bounds modes, on x86_64 and on AArch64 under qemu.
+The loops are the shapes that tempt LLVM most once a load may not fault: a load whose value
+dies or is known from its range, a partly used load at the very end of memory, a
+loop-invariant load, a store after the loop that does not depend on it.
+"""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+from arm64_qemu import run_arm64_python
+from module_text import wasm
+from pywamr.compiler.driver import CompileOptions, compile_wasm
+from pywamr.compiler.scan_loops import scan_loop_end
+from pywamr.compiler.translator import _UNOBSERVABLE
+from pywamr.loader.aot_module import AotModule
+from pywamr.runtime import opcodes
+from pywamr.runtime.decoder import decode_module
+from pywamr.runtime.errors import Trap
+from pywamr.runtime.interp import Module
+
+PAGE = 65536
+
+SCANS_WAT = """
+(module
+  (memory (export "memory") 1 2)
+  (global $after (export "after") (mut i32) (i32.const 0))
+  ;; quicksort's partition scan: do p += 4 while (*p < limit)
+  (func (export "scan_up") (param $p i32) (param $limit i32) (result i32)
+    (i32.store (i32.const 64) (local.get $p))
+    (loop $next
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br_if $next (i32.lt_u (i32.load (local.get $p)) (local.get $limit))))
+    (i32.store (i32.const 68) (local.get $p))
+    (i32.store (i32.const 72) (i32.const 7))
+    (global.set $after (i32.const 1))
+    (local.get $p))
+  ;; downwards, a byte at a static offset
+  (func (export "scan_down") (param $p i32) (param $stop i32) (result i32)
+    (i32.store8 (i32.const 80) (i32.const 1))
+    (loop $next
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (br_if $next (i32.ne (i32.load8_u offset=3 (local.get $p)) (local.get $stop))))
+    (i32.store8 (i32.const 81) (i32.const 2))
+    (local.get $p))
+  ;; strcmp: two pointers, an exit in the middle of the body
+  (func (export "compare") (param $a i32) (param $b i32) (result i32) (local $x i32) (local $y i32)
+    (i32.store (i32.const 96) (i32.const -1))
+    (block $done
+      (loop $next
+        (local.set $x (i32.load8_u (local.get $a)))
+        (local.set $y (i32.load8_u (local.get $b)))
+        (br_if $done (i32.eqz (local.get $x)))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br_if $next (i32.eq (local.get $x) (local.get $y)))))
+    (i32.store (i32.const 100) (local.get $a))
+    (i32.sub (local.get $x) (local.get $y)))
+  ;; the hashtable's FNV-1a over a string
+  (func (export "hash") (param $s i32) (result i32) (local $h i32) (local $c i32)
+    (i32.store (i32.const 104) (i32.const 5))
+    (local.set $h (i32.const 0x811c9dc5))
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.tee $c (i32.load8_u (local.get $s)))))
+        (local.set $h (i32.mul (i32.xor (local.get $h) (local.get $c)) (i32.const 16777619)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br 0)))
+    (i32.store (i32.const 108) (local.get $h))
+    (local.get $h))
+  ;; a list walk: p = p->next until p->key == key or p == 0
+  (func (export "walk") (param $p i32) (param $key i32) (result i32)
+    (i32.store (i32.const 112) (i32.const 1))
+    (block $found
+      (loop $next
+        (br_if $found (i32.eq (i32.load (local.get $p)) (local.get $key)))
+        (br_if $next (local.tee $p (i32.load offset=4 (local.get $p))))))
+    (i32.store (i32.const 116) (local.get $p))
+    (local.get $p))
+  ;; dead loads: one whose value is dropped, one whose value the condition masks away
+  (func (export "dead") (param $p i32) (param $q i32) (result i32)
+    (i32.store (i32.const 128) (i32.const 3))
+    (loop $next
+      (drop (i64.load offset=8 (local.get $q)))
+      (local.set $p (i32.add (local.get $p) (i32.const 2)))
+      (br_if $next (i32.and (i32.load16_u (local.get $p)) (i32.const 0x10000))))
+    (i32.store (i32.const 132) (i32.const 4))
+    (local.get $p))
+  ;; a condition known from the load's range: only a trap ends this loop
+  (func (export "endless") (param $p i32)
+    (i32.store (i32.const 136) (local.get $p))
+    (loop $next
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br_if $next (i32.le_u (i32.load8_u (local.get $p)) (i32.const 255))))
+    (i32.store (i32.const 140) (local.get $p)))
+  ;; a partly used load, stepping by 1 so that it straddles the end of memory
+  (func (export "narrow") (param $p i32) (param $stop i32) (result i32)
+    (i32.store (i32.const 144) (i32.const 9))
+    (loop $next
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br_if $next (i32.ne (i32.and (i32.load (local.get $p)) (i32.const 0xFF))
+                           (local.get $stop))))
+    (i32.store (i32.const 148) (local.get $p))
+    (local.get $p))
+  ;; a loop-invariant load, and a counter; an exit by br_table
+  (func (export "invariant") (param $q i32) (param $n i32) (result i32) (local $sum i32)
+    (i32.store (i32.const 152) (i32.const 1))
+    (block $out
+      (loop $next
+        (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $q))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br_table $out $next (i32.ne (local.get $n) (i32.const 0)))))
+    (i32.store (i32.const 156) (local.get $sum))
+    (local.get $sum))
+  ;; SIMD loads, a branch inside the body, a load with an offset too big for the guard
+  (func (export "vectors") (param $p i32) (result i32) (local $v v128)
+    (i32.store (i32.const 160) (i32.const 1))
+    (loop $next
+      (if (i32.load8_u (local.get $p))
+        (then (local.set $v (v128.load32_splat offset=4 (local.get $p))))
+        (else (local.set $v (v128.load8_lane 3 (local.get $p) (local.get $v)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br_if $next (v128.any_true (v128.and (local.get $v) (v128.load (local.get $p))))))
+    (i32.store (i32.const 164) (local.get $p))
+    (local.get $p))
+  (func (export "far") (param $p i32) (result i32)
+    (i32.store (i32.const 168) (i32.const 1))
+    (loop $next
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br_if $next (i32.load offset=0xFFFFFFFE (local.get $p))))
+    (i32.store (i32.const 172) (local.get $p))
+    (local.get $p))
+  ;; the first store is overwritten after the loop, and the loop cannot read it (its loads
+  ;; are at 128 or more): it must still be in memory after a trap in the loop
+  (func (export "overwritten") (param $i i32) (result i32)
+    (i32.store (i32.const 120) (i32.const 1))
+    (loop $next
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.load8_u offset=128 (local.get $i))))
+    (i32.store (i32.const 120) (i32.const 2))
+    (local.get $i))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))
+"""
+
+# export -> argument lists: from well inside memory to near its end and past it, so that
+# loops finish, run off the end, or start outside.
+EDGES = [0, 200, PAGE - 64, PAGE - 17, PAGE - 8, PAGE - 5, PAGE - 4, PAGE - 3, PAGE - 2,
+         PAGE - 1, PAGE, 2 * PAGE - 8, 0x7FFFFFFF, 0xFFFFFFF0]
+CALLS = ([["scan_up", [p, limit]] for p in EDGES for limit in (0x80, 0xFFFFFFFF)]
+         + [["scan_down", [p, stop]] for p in EDGES for stop in (0, 0x41)]
+         + [["compare", [a, b]] for a in EDGES for b in (256, PAGE - 6)]
+         + [["hash", [s]] for s in EDGES]
+         + [["walk", [p, key]] for p in EDGES + [1024, 5120] for key in (0, 7)]
+         + [["dead", [p, q]] for p in (0, 256, PAGE - 4) for q in EDGES]
+         + [["endless", [p]] for p in (PAGE - 40, PAGE - 1, PAGE, 0xFFFFFFFF)]
+         + [["narrow", [p, stop]] for p in EDGES for stop in (0x41, 0x100)]
+         + [["invariant", [q, n]] for q in EDGES for n in (1, 5)]
+         + [["vectors", [p]] for p in EDGES]
+         + [["far", [p]] for p in (0, 3, PAGE - 8, PAGE - 1, 0xFFFFFFF0)]
+         + [["overwritten", [i]] for i in EDGES])
+
+
+def fill(memory):
+    """Bytes 0x41 with a zero every 61 (strings, a few stop bytes) and a list whose links
+    lead to the end of memory."""
+    size = memory.size() * PAGE
+    data = bytearray(b"\x41" * size)
+    for i in range(300, size, 61):
+        data[i] = 0
+    for node in range(1024, size, 4096):   # key 7, next = node + 4096 (the last one past the end)
+        data[node:node + 8] = (7).to_bytes(4, "little") + (node + 4096).to_bytes(4, "little")
+    memory.write(0, bytes(data))
+
+
+# Runs on the host and on arm64: instantiate, fill memory, make the calls (growing memory
+# halfway), and report each outcome with a hash of memory and the global after it. A loop
+# that lost its trap would never end: the child has 120 s of CPU.
+RUN_CALLS = r"""
+import hashlib, json, resource, sys
+from pywamr.loader.aot_module import AotModule
+from pywamr.runtime.errors import Trap
+
+resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
+
+request = json.load(sys.stdin)
+answers = []
+for path in request["files"]:
+    exports = AotModule(open(path, "rb").read()).instantiate({}).exports
+    exports["memory"].write(0, bytes.fromhex(request["memory"]))
+    outcomes = []
+    for index, (name, args) in enumerate(request["calls"]):
+        if index == len(request["calls"]) // 2:
+            exports["grow"](1)
+        try:
+            result = exports[name](*args)
+        except Trap as trap:
+            result = trap.message
+        memory = exports["memory"].read(0, exports["memory"].size() * 65536)
+        outcomes.append([result, hashlib.sha256(memory).hexdigest(), exports["after"].value])
+    answers.append(outcomes)
+json.dump(answers, sys.stdout)
+"""
+
+
+def interpreter_outcomes(calls):
+    exports = Module(wasm(SCANS_WAT)).instantiate().exports
+    fill(exports["memory"])
+    outcomes = []
+    for index, (name, args) in enumerate(calls):
+        if index == len(calls) // 2:
+            exports["grow"](1)
+        try:
+            result = exports[name](*args)
+        except Trap as trap:
+            result = trap.message
+        memory = exports["memory"].read(0, exports["memory"].size() * PAGE)
+        outcomes.append([result, hashlib.sha256(memory).hexdigest(), exports["after"].value])
+    return outcomes
+
+
+def request(paths):
+    memory = Module(wasm(SCANS_WAT)).instantiate().exports["memory"]
+    fill(memory)
+    return json.dumps({"files": [str(p) for p in paths], "calls": CALLS,
+                       "memory": memory.read(0, PAGE).hex()})
+
+
+# (opt level, explicit bounds checks, interruption checks). Without interruption checks a
+# scan loop has no exit but its condition, which lets LLVM treat it as any other code: the
+# stores before it could be deleted as overwritten (DSE) were it not for the barrier.
+CONFIGURATIONS = [(o, b, True) for o in (0, 3) for b in (False, True)] \
+    + [(o, False, False) for o in (0, 3)]
+
+
+def config_id(config):
+    opt_level, checks, interrupt_checks = config
+    return (f"O{opt_level}-{'explicit' if checks else 'guard'}"
+            + ("" if interrupt_checks else "-no-interrupt-checks"))
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return interpreter_outcomes(CALLS)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """{(arch, configuration): path of the .aot}."""
+    folder = tmp_path_factory.mktemp("scans")
+    paths = {}
+    for arch in ("x86_64", "aarch64"):
+        for config in CONFIGURATIONS:
+            opt_level, checks, interrupt_checks = config
+            path = paths[arch, config] = folder / f"{arch}-{config_id(config)}.aot"
+            path.write_bytes(compile_wasm(wasm(SCANS_WAT), CompileOptions(
+                target=arch, opt_level=opt_level, bounds_checks=checks,
+                interrupt_checks=interrupt_checks)))
+    return paths
+
+
+def test_every_loop_here_is_a_scan_loop_but_far_keeps_its_check():
+    module = decode_module(wasm(SCANS_WAT))
+    for code in module.codes[:-1]:
+        starts = [i for i, instr in enumerate(code.body) if instr.op == opcodes.LOOP]
+        assert [scan_loop_end(code.body, i, _UNOBSERVABLE) is not None for i in starts] == [True]
+    ir_text = compile_wasm(wasm(SCANS_WAT), CompileOptions(format="llvmir", opt_level=0)).decode()
+    far = ir_text[ir_text.index("@aot_func_10("):]
+    far = far[:far.index("\n}\n")]
+    assert "load volatile" not in far and far.count("label %trap.5") == 3
+
+
+def test_scan_loads_are_volatile_and_unchecked_only_with_guard_pages():
+    ir_text = compile_wasm(wasm(SCANS_WAT), CompileOptions(format="llvmir", opt_level=0)).decode()
+    scan_up = ir_text[ir_text.index("@aot_func_0("):]
+    scan_up = scan_up[:scan_up.index("\n}\n")]
+    # The load in the loop relies on the guard pages; the stores around it are checked.
+    assert scan_up.count("load volatile") == 1
+    assert 'call void asm sideeffect "", "~{memory}"()' in scan_up
+    assert scan_up.count("label %trap.5") == 3
+    for options in ({"bounds_checks": True}, {"fuel": True}):
+        text = compile_wasm(wasm(SCANS_WAT), CompileOptions(format="llvmir", opt_level=0,
+                                                            **options)).decode()
+        assert "load volatile" not in text, options
+
+
+@pytest.mark.parametrize("config", CONFIGURATIONS, ids=config_id)
+def test_scans_trap_and_leave_memory_as_the_interpreter(compiled, expected, config):
+    process = subprocess.run([sys.executable, "-c", RUN_CALLS],
+                             input=request([compiled["x86_64", config]]),
+                             capture_output=True, text=True, check=True)
+    [outcomes] = json.loads(process.stdout)
+    for call, got, want in zip(CALLS, outcomes, expected, strict=True):
+        assert got == want, call
+
+
+def test_scans_on_arm64(compiled, expected):
+    paths = [compiled["aarch64", config] for config in CONFIGURATIONS]
+    answers = json.loads(run_arm64_python(["-c", RUN_CALLS], input=request(paths)))
+    for config, outcomes in zip(CONFIGURATIONS, answers, strict=True):
+        for call, got, want in zip(CALLS, outcomes, expected, strict=True):
+            assert got == want, (config_id(config), call)
+
+
+def test_the_calls_reach_both_outcomes(expected):
+    """The arguments are worth their time: scans finish, and scans run off memory."""
+    results = [result for result, _, _ in expected]
+    assert results.count("out of bounds memory access") > len(CALLS) // 4
+    assert sum(isinstance(result, int) for result in results) > len(CALLS) // 4
+
+
+def test_a_trap_in_a_scan_leaves_the_instance_usable():
+    exports = AotModule(compile_wasm(wasm(SCANS_WAT))).instantiate().exports
+    fill(exports["memory"])
+    with pytest.raises(Trap, match="out of bounds memory access"):
+        exports["hash"](PAGE - 10)
+    assert exports["hash"](300) & 0xFFFFFFFF == 0x811c9dc5
+    assert exports["memory"].read(104, 8) == (5).to_bytes(4, "little") + \
+        (0x811c9dc5).to_bytes(4, "little")
