@@ -40,7 +40,7 @@ from pywamr.runtime import opcodes
 from pywamr.runtime.types import MAX_PAGES
 
 from .scan_loops import load_volatile, may_rely_on_guard_pages
-from .signatures import I8, I64
+from .signatures import I8, I64, VOID
 
 _LOCAL_GET = opcodes.NAMES["local.get"]
 _LOCAL_SET = opcodes.NAMES["local.set"]
@@ -88,6 +88,13 @@ def _add_no_wrap(builder, value, constant):
     return total
 
 
+def _limit(fx, extent):
+    """size - extent: the highest in-bounds `ea` of an access of `extent` bytes."""
+    limit = fx.builder.sub(fx.memory_size_bytes(), ir.Constant(I64, extent))
+    limit.flags.append("nsw")
+    return limit
+
+
 def _check(fx, addr, ea, extent):
     """Trap unless `extent` bytes from `ea` (= zext(addr)) lie in memory. If this address
     was checked earlier and nothing observable happened since (FunctionEnv.close_checks),
@@ -101,8 +108,7 @@ def _check(fx, addr, ea, extent):
     and branch on the address the access uses anyway."""
     earlier = fx.open_checks.get(addr)
     if earlier is None:
-        limit = fx.builder.sub(fx.memory_size_bytes(), ir.Constant(I64, extent))
-        limit.flags.append("nsw")
+        limit = _limit(fx, extent)
         fx.trap_if(fx.builder.icmp_signed(">", ea, limit), abi.TRAP_OUT_OF_BOUNDS_MEMORY)
         fx.open_checks[addr] = limit
     elif earlier.operands[1].constant < extent:
@@ -133,11 +139,16 @@ def load_at(fx, addr, offset, size, typ, guarded=False):
     """The `typ` of `size` bytes at `addr` + `offset`. `guarded`: the load is in a scan loop
     (scan_loops.py), where it relies on the guard pages instead of a check."""
     if guarded and may_rely_on_guard_pages(offset, size):
-        ea = fx.builder.zext(addr, I64)
-        if offset:
-            ea = _add_no_wrap(fx.builder, ea, offset)
-        pointer = fx.builder.gep(fx.memory_base(), [ea], inbounds=True, source_etype=I8)
-        return load_volatile(fx.builder, pointer, typ)
+        b = fx.builder
+        ea = b.zext(addr, I64)
+        start = _add_no_wrap(b, ea, offset) if offset else ea
+        pointer = b.gep(fx.memory_base(), [start], inbounds=True, source_etype=I8)
+        value = load_volatile(b, pointer, typ)
+        # Past the load, the access was in bounds (memory never shrinks): in the form of the
+        # check, so that LLVM drops the checks of later accesses it covers.
+        in_bounds = b.icmp_signed("<=", ea, _limit(fx, offset + size))
+        fx.call_intrinsic("llvm.assume", VOID, [in_bounds])
+        return value
     return fx.builder.load(effective_address(fx, addr, offset, size), typ=typ, align=1)
 
 
