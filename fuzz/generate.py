@@ -7,7 +7,8 @@ the text that
 - rewrites some memory addresses to land in bounds or within a few bytes of the end of memory,
   and makes some loads dead (their value dropped), because smith's addresses are random i32s
   that almost always trap far out of bounds, and bounds bugs live at the edges;
-- adds loop kernels (kernels.py), counted loops walking memory near its end;
+- adds loop kernels (kernels.py), counted loops walking memory near its end, and scan
+  kernels, loops that only read memory until a loaded value stops them;
 - adds `fuzz:v128:*` wrappers that take and return each v128 as two i64s, because wasmtime-py
   cannot pass a v128 (it aborts the process).
 
@@ -104,6 +105,9 @@ def generate(seed: int) -> bytes:
     text = add_exports(text, smith)
     if "(memory (;0;)" in text and rng.random() < 0.7:
         text = append(text, [kernels.kernel(k, rng) for k in range(rng.randint(1, 3))])
+        # From a generator of their own: adding them changed no other choice of a seed.
+        scans = random.Random(f"scan {seed}")
+        text = append(text, [kernels.scan(k, scans) for k in range(scans.randint(1, 2))])
     if rng.random() < 0.85:
         text = rewrite_addresses(text, rng)
     if rng.random() < 0.75:
