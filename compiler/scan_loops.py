@@ -78,6 +78,9 @@ from .signatures import VOID
 
 _CONTROL = frozenset([opcodes.BLOCK, opcodes.IF, opcodes.ELSE, opcodes.END]
                      + [opcodes.NAMES[name] for name in ("br", "br_if", "br_table", "return")])
+_BR = opcodes.NAMES["br"]
+# Unconditional ways out of the loop that may close an exit tail (with `br` past the loop).
+_LEAVING = frozenset(opcodes.NAMES[name] for name in ("return", "unreachable"))
 _LOADS = frozenset([op for op, (_, _, results) in MEMORY_ACCESSES.items() if results]
                    + [op for op, (_, _, results) in LANE_ACCESSES.items() if results])
 # Loads whose static offset is this large keep their check: offset + size must stay within
@@ -85,23 +88,69 @@ _LOADS = frozenset([op for op, (_, _, results) in MEMORY_ACCESSES.items() if res
 _OFFSET_LIMIT = 1 << 32
 
 
-def scan_loop_end(instrs, start, unobservable):
-    """Index of the `end` of the loop at instrs[start] if it is a scan loop (innermost, with
-    at least one load, and nothing in it but `unobservable` instructions and structured
-    control), else None."""
-    depth = 0
+class ScanLoop:
+    """A scan loop's extent in the function body: `end`, the index of its `end`, and
+    `tails`, {first index: last index} of each exit tail."""
+
+    def __init__(self, end, tails):
+        self.end = end
+        self.tails = tails
+
+    def guarded(self, index):
+        """Whether a load at `index` relies on the guard pages (it is not in a tail)."""
+        return not any(first <= index <= last for first, last in self.tails.items())
+
+
+def find_scan_loop(instrs, start, unobservable):
+    """The ScanLoop of the loop at instrs[start], or None when it is not one: innermost,
+    with at least one load, and nothing in it but `unobservable` instructions and structured
+    control, except in exit tails. An exit tail is straight-line code that leaves the loop
+    for good (`br` to a label outside it, `return`, `unreachable`): what follows a failed
+    test, a call to puts or abort on the way out (C's `if (a[i] > a[i + 1]) { puts(...);
+    return 1; }`). It runs once, after the loop's last load, behind a barrier of its own."""
+    depth = 0           # blocks and ifs open inside the loop
+    dead_below = None   # after an unconditional branch: dead code up to the end of its frame
     loads = False
-    for i in range(start + 1, len(instrs)):
+    tails = {}
+    i = start + 1
+    while i < len(instrs):
         op = instrs[i].op
-        if op == opcodes.END:
-            if depth == 0:
-                return i if loads else None
-            depth -= 1
-        elif op in (opcodes.BLOCK, opcodes.IF):
+        if op in (opcodes.BLOCK, opcodes.IF):
             depth += 1
+        elif op in (opcodes.END, opcodes.ELSE):
+            if dead_below is not None and depth <= dead_below:
+                dead_below = None
+            if op == opcodes.END:
+                if depth == 0:
+                    return ScanLoop(i, tails) if loads else None
+                depth -= 1
+        elif op == opcodes.LOOP:
+            return None
+        elif dead_below is not None:
+            pass
         elif op in _LOADS:
             loads = True
         elif op not in unobservable and op not in _CONTROL:
+            last = _tail_end(instrs, i, depth)
+            if last is None:
+                return None
+            tails[i] = last
+            dead_below = depth
+            i = last
+        elif op == _BR and instrs[i].imm > depth or op == opcodes.NAMES["return"]:
+            dead_below = depth
+        i += 1
+    return None
+
+
+def _tail_end(instrs, first, depth):
+    """Index of the instruction that ends an exit tail beginning at `first`, or None if
+    none does before a control instruction."""
+    for i in range(first, len(instrs)):
+        op = instrs[i].op
+        if op == _BR and instrs[i].imm > depth or op in _LEAVING:
+            return i
+        if op in _CONTROL or op == opcodes.LOOP:
             return None
     return None
 

@@ -24,7 +24,7 @@ from .function_env import FunctionEnv
 from .interruption import loops_calling_a_check
 from .loops import chunk_budget, find_loop, plan_budget, run_to_end_budget
 from .module_env import CALL_OPS
-from .scan_loops import barrier, scan_loop_end
+from .scan_loops import barrier, find_scan_loop
 from .signatures import (F32, F64, FIRST_PARAM, I32, I64, llvm_type, returns_via_buffer,
                          store_slots)
 from .trip_counts import bounded_trips, trip_within
@@ -60,7 +60,8 @@ class FunctionTranslator:
         # Loads in scan loops rely on the guard pages (scan_loops.py): only in that mode, and
         # not with fuel, whose charges must stay in order with them.
         self.scans = not menv.bounds_checks and not menv.fuel
-        self.scan_end = None     # index of the `end` of the scan loop being translated
+        self.scan = None         # the ScanLoop being translated
+        self.guarded = False     # whether the loads being translated rely on the guard pages
 
     def translate(self):
         self._declare_locals()
@@ -78,8 +79,8 @@ class FunctionTranslator:
         i = 0
         while i < len(instrs):
             instr = instrs[i]
-            if i == self.scan_end:
-                self.scan_end = None
+            if self.scan is not None:
+                self.enter_scan_position(i)
             if self.reachable:
                 if i in fuel:
                     self.fx.charge_fuel(fuel[i])
@@ -195,9 +196,21 @@ class FunctionTranslator:
         """After the header of the loop at `start`: if it is a scan loop, its loads rely on
         the guard pages up to its end, and each iteration begins with a memory barrier
         (scan_loops.py)."""
-        self.scan_end = scan_loop_end(instrs, start, _UNOBSERVABLE)
-        if self.scan_end is not None:
+        self.scan = find_scan_loop(instrs, start, _UNOBSERVABLE)
+        if self.scan is not None:
+            self.guarded = True
             barrier(self.fx)
+
+    def enter_scan_position(self, index):
+        """Before the instruction at `index` of the scan loop: an exit tail starts behind a
+        barrier of its own, and its loads are checked."""
+        if index == self.scan.end:
+            self.scan = None
+            self.guarded = False
+            return
+        if index in self.scan.tails and self.reachable:
+            barrier(self.fx)
+        self.guarded = self.scan.guarded(index)
 
     def translate_instr(self, instr):
         handler, extra = _HANDLERS[instr.op]
@@ -466,7 +479,7 @@ class FunctionTranslator:
 
     def op_load(self, memarg, name):
         self.stack.append(memory.load(self.fx, name, memarg, self.pop(),
-                                      guarded=self.scan_end is not None))
+                                      guarded=self.guarded))
 
     def op_store(self, memarg, name):
         value = self.pop()
@@ -474,7 +487,7 @@ class FunctionTranslator:
 
     def op_v128_load(self, memarg, name):
         self.stack.append(simd_memory.load(self.fx, name, memarg, self.pop(),
-                                           guarded=self.scan_end is not None))
+                                           guarded=self.guarded))
 
     def op_v128_store(self, memarg, _):
         value = self.pop()
@@ -483,7 +496,7 @@ class FunctionTranslator:
     def op_load_lane(self, memarg_lane, name):
         vector = self.pop()
         self.stack.append(simd_memory.load_lane(self.fx, name, memarg_lane, self.pop(), vector,
-                                                guarded=self.scan_end is not None))
+                                                guarded=self.guarded))
 
     def op_store_lane(self, memarg_lane, name):
         vector = self.pop()

@@ -20,7 +20,7 @@ import pytest
 from arm64_qemu import run_arm64_python
 from module_text import wasm
 from pywamr.compiler.driver import CompileOptions, compile_wasm
-from pywamr.compiler.scan_loops import scan_loop_end
+from pywamr.compiler.scan_loops import find_scan_loop
 from pywamr.compiler.translator import _UNOBSERVABLE
 from pywamr.loader.aot_module import AotModule
 from pywamr.runtime import opcodes
@@ -161,6 +161,30 @@ SCANS_WAT = """
     (i32.store (local.get $i) (local.get $y))
     (i32.store (local.get $j) (local.get $x))
     (i32.store offset=4 (local.get $j) (local.get $x)))
+  ;; C's is-sorted check: on the way out of the scan, an exit tail (stores, a load, return)
+  (func (export "sorted") (param $p i32) (param $n i32) (result i32)
+    (i32.store (i32.const 184) (i32.const 1))
+    (loop $next
+      (block $ok
+        (br_if $ok (i32.le_u (i32.load (local.get $p)) (i32.load offset=4 (local.get $p))))
+        (i32.store (i32.const 188) (local.get $p))
+        (i32.store (i32.const 192) (i32.load offset=8 (local.get $p)))
+        (return (i32.const -1)))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (i32.store (i32.const 196) (local.get $p))
+    (local.get $p))
+  (func $note (param i32) (i32.store (i32.const 200) (local.get 0)))
+  ;; an assertion in a scan: a call and a trap of another kind in the tail
+  (func (export "assert_scan") (param $p i32) (result i32)
+    (i32.store (i32.const 204) (local.get $p))
+    (loop $next
+      (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 0x42))
+        (then (call $note (local.get $p)) (unreachable)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br_if $next (i32.load8_u (local.get $p))))
+    (i32.store (i32.const 208) (local.get $p))
+    (local.get $p))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))
 """
 
@@ -181,7 +205,9 @@ CALLS = ([["scan_up", [p, limit]] for p in EDGES for limit in (0x80, 0xFFFFFFFF)
          + [["far", [p]] for p in (0, 3, PAGE - 8, PAGE - 1, 0xFFFFFFF0)]
          + [["overwritten", [i]] for i in EDGES]
          + [["swap", [i, j, pivot]] for i in EDGES[::2] for j in EDGES[1::2]
-            for pivot in (0x41414141, 0x41414142)])
+            for pivot in (0x41414141, 0x41414142)]
+         + [["sorted", [p, n]] for p in EDGES + [296, 5000] for n in (3, 1000)]
+         + [["assert_scan", [p]] for p in EDGES + [4998]])
 
 
 def fill(memory):
@@ -191,6 +217,7 @@ def fill(memory):
     data = bytearray(b"\x41" * size)
     for i in range(300, size, 61):
         data[i] = 0
+    data[5000] = 0x42
     for node in range(1024, size, 4096):   # key 7, next = node + 4096 (the last one past the end)
         data[node:node + 8] = (7).to_bytes(4, "little") + (node + 4096).to_bytes(4, "little")
     memory.write(0, bytes(data))
@@ -284,9 +311,10 @@ def compiled(tmp_path_factory):
 
 def test_every_loop_here_is_a_scan_loop_but_far_keeps_its_check():
     module = decode_module(wasm(SCANS_WAT))
-    for code in module.codes[:-1]:
-        starts = [i for i, instr in enumerate(code.body) if instr.op == opcodes.LOOP]
-        assert starts and all(scan_loop_end(code.body, i, _UNOBSERVABLE) for i in starts)
+    scans = [find_scan_loop(code.body, i, _UNOBSERVABLE) for code in module.codes
+             for i, instr in enumerate(code.body) if instr.op == opcodes.LOOP]
+    assert len(scans) == 16 and all(scans)
+    assert [len(scan.tails) for scan in scans] == [0] * 14 + [1, 1]
     ir_text = compile_wasm(wasm(SCANS_WAT), CompileOptions(format="llvmir", opt_level=0)).decode()
     far = ir_text[ir_text.index("@aot_func_10("):]
     far = far[:far.index("\n}\n")]
@@ -335,8 +363,10 @@ def test_accesses_a_scan_proved_in_bounds_need_no_check():
 
 
 def test_the_calls_reach_both_outcomes(expected):
-    """The arguments are worth their time: scans finish, and scans run off memory."""
+    """The arguments are worth their time: scans finish, scans run off memory, and exit
+    tails run."""
     results = [result for result, _, _ in expected]
+    assert -1 in results and "unreachable" in results
     assert results.count("out of bounds memory access") > len(CALLS) // 4
     assert sum(isinstance(result, int) for result in results) > len(CALLS) // 4
 
