@@ -9,11 +9,15 @@ it is the loop itself, without checks. The test at entry evaluates the loop's co
 condition's own w-bit arithmetic: X_k = X_0 + k * s mod 2^w, against the value N the loop does
 not change.
 
-- If the condition is false at k = 0 or at k = K = min(B - 1, 2^w - 1), the loop stops at the
-  latest in iteration K < B. That is exact arithmetic whatever the values: no assumption on
-  order or wrap-around is needed for the claim, only for how often it is made. For a counter
-  that moves without wrapping against an ordered comparison (the loops C compiles to) the
-  condition is monotone in k, and the test fails only when the loop really goes on past B.
+- If the condition is false at some k < B, the loop stops at the latest in iteration k. That
+  is exact arithmetic whatever the values: no assumption on order or wrap-around is needed
+  for the claim, only for how often it is made. The k tested are 0, K = min(B - 1, 2^w - 1),
+  and, for a constant step s, where the counter meets N: d = (N - X_0) / s in w-bit unsigned
+  arithmetic (X_0 - N for a step down), and d + 1, each at most K. For a counter that moves
+  towards N without wrapping against an ordered comparison (the loops C compiles to) the
+  condition is false at d or d + 1; at K it is false too unless the counter wraps first, as
+  an unsigned count down does (memset's `n -= 32` while `n > 31`, whose X_K has wrapped
+  around for any budget of more than a few iterations).
 - `ne` with a step of 1 or -1 (clang's `i != n`): the loop stops at the k where X_k = N,
   k = (N - X_0) * s mod 2^w; it ends within B iterations when k < B. With other steps the
   counter may step over N, so these loops keep the test of B in their fast copy.
@@ -89,8 +93,16 @@ def trip_within(fx, condition, pointers, budget, read_local):
     last = b.sub(budget, ir.Constant(I64, 1))
     if width < 64:
         last = b.trunc(_umin(b, last, ir.Constant(I64, (1 << width) - 1)), typ)
-    x_last = b.add(x0, b.mul(last, step))
-    return b.or_(stops(x0), stops(x_last))
+    stopped = b.or_(stops(x0), stops(b.add(x0, b.mul(last, step))))
+    if pointer.constant is None:
+        return stopped
+    # Where the counter meets N: ahead of it by the distance in whole steps, or one more.
+    magnitude = abs(pointer.constant)
+    distance = b.sub(n, x0) if pointer.constant > 0 else b.sub(x0, n)
+    meets = b.udiv(distance, ir.Constant(typ, magnitude))
+    for k in (meets, b.add(meets, ir.Constant(typ, 1))):
+        stopped = b.or_(stopped, stops(b.add(x0, b.mul(_umin(b, k, last), step))))
+    return stopped
 
 
 def _linear(fx, value, typ, read_local):

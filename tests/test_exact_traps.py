@@ -18,8 +18,9 @@ from pywamr.compiler.loops import find_loop
 from pywamr.loader.aot_module import AotModule
 from pywamr.runtime import opcodes
 from pywamr.runtime.decoder import decode_module
-from pywamr.runtime.errors import Trap
+from pywamr.runtime.errors import Interrupted, Trap
 from pywamr.runtime.interp import Module
+from pywamr.runtime.limits import Limits
 
 from test_compiler import wat2wasm
 
@@ -388,6 +389,38 @@ def test_bounded_loops_agree_with_the_interpreter(trip_wasm, options):
                 (name, p, s, c, d, n)
             assert compiled["memory"].read(0, PAGE) == interpreted["memory"].read(0, PAGE), \
                 (name, p, s, c, d, n)
+
+
+# memset's loop: n -= 32 while n > 31, unsigned. Its counter wraps around long before the
+# budget of a large memory is spent, so only the test where the counter meets n
+# (trip_counts.py) tells that the loop ends in bounds.
+COUNT_DOWN_WAT = """
+(module (memory (export "memory") 1)
+  (func (export "fill") (param $p i32) (param $n i32)
+    (loop $next
+      (i64.store (local.get $p) (i64.const -1))
+      (i64.store offset=24 (local.get $p) (i64.const -1))
+      (local.set $p (i32.add (local.get $p) (i32.const 32)))
+      (br_if $next (i32.gt_u (local.tee $n (i32.sub (local.get $n) (i32.const 32)))
+                             (i32.const 31))))))
+"""
+
+
+@pytest.mark.parametrize("n", [40, 64, 112, 4096, 60000])
+def test_a_count_down_that_ends_in_bounds_runs_check_free_to_its_end(tmp_path, n):
+    """Such a loop runs without checks and without its interruption check (a pending
+    interruption goes unnoticed); one that would leave memory runs checked from its first
+    iteration, and is interrupted there."""
+    exports = AotModule(compile_wasm(wat2wasm(tmp_path, COUNT_DOWN_WAT))).instantiate().exports
+    with Limits() as run:
+        run.interrupt()
+        exports["fill"](0, n)
+    assert exports["memory"].read(24, 8) == b"\xff" * 8
+    iterations = 1 + max(0, n - 32) // 32
+    with pytest.raises(Interrupted):
+        with Limits() as run:
+            run.interrupt()
+            exports["fill"](PAGE - 32 * iterations + 8, n)
 
 
 # --- random loops of the versioned shape -------------------------------------------------------
