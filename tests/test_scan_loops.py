@@ -9,7 +9,6 @@ dies or is known from its range, a partly used load at the very end of memory, a
 loop-invariant load, a store after the loop that does not depend on it.
 """
 
-import hashlib
 import json
 import re
 import subprocess
@@ -184,8 +183,7 @@ SCANS_WAT = """
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br_if $next (i32.load8_u (local.get $p))))
     (i32.store (i32.const 208) (local.get $p))
-    (local.get $p))
-  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))
+    (local.get $p)))
 """
 
 # export -> argument lists: from well inside memory to near its end and past it, so that
@@ -223,57 +221,54 @@ def fill(memory):
     memory.write(0, bytes(data))
 
 
-# Runs on the host and on arm64: instantiate, fill memory, make the calls (growing memory
-# halfway), and report each outcome with a hash of memory and the global after it. A loop
-# that lost its trap would never end: the child has 120 s of CPU.
-RUN_CALLS = r"""
-import hashlib, json, resource, sys
-from pywamr.loader.aot_module import AotModule
+# The calls of a request on one instance: each outcome (result or trap message) with a hash
+# of memory and the value of the global `request["global"]` (if any) after it; memory grows
+# by a page before call `request["grow_at"]` (if any). Run by the interpreter here and by
+# the loader on the host and on arm64, where a loop that lost its trap would never end: the
+# child has 120 s of CPU.
+OUTCOMES = r"""
+import hashlib
 from pywamr.runtime.errors import Trap
 
-resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
 
-request = json.load(sys.stdin)
-answers = []
-for path in request["files"]:
-    exports = AotModule(open(path, "rb").read()).instantiate({}).exports
+def outcomes(exports, request):
     exports["memory"].write(0, bytes.fromhex(request["memory"]))
-    outcomes = []
+    found = []
     for index, (name, args) in enumerate(request["calls"]):
-        if index == len(request["calls"]) // 2:
-            exports["grow"](1)
+        if index == request["grow_at"]:
+            exports["memory"].grow(1)
         try:
             result = exports[name](*args)
         except Trap as trap:
             result = trap.message
         memory = exports["memory"].read(0, exports["memory"].size() * 65536)
-        outcomes.append([result, hashlib.sha256(memory).hexdigest(), exports["after"].value])
-    answers.append(outcomes)
-json.dump(answers, sys.stdout)
+        value = exports[request["global"]].value if request["global"] else None
+        found.append([result, hashlib.sha256(memory).hexdigest(), value])
+    return found
+"""
+RUN_CALLS = OUTCOMES + r"""
+import json, resource, sys
+from pywamr.loader.aot_module import AotModule
+
+resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
+request = json.load(sys.stdin)
+json.dump([outcomes(AotModule(open(path, "rb").read()).instantiate({}).exports, request)
+           for path in request["files"]], sys.stdout)
 """
 
 
-def interpreter_outcomes(calls):
-    exports = Module(wasm(SCANS_WAT)).instantiate().exports
-    fill(exports["memory"])
-    outcomes = []
-    for index, (name, args) in enumerate(calls):
-        if index == len(calls) // 2:
-            exports["grow"](1)
-        try:
-            result = exports[name](*args)
-        except Trap as trap:
-            result = trap.message
-        memory = exports["memory"].read(0, exports["memory"].size() * PAGE)
-        outcomes.append([result, hashlib.sha256(memory).hexdigest(), exports["after"].value])
-    return outcomes
+def interpreter_outcomes(binary, request):
+    namespace = {}
+    exec(OUTCOMES, namespace)
+    return namespace["outcomes"](Module(binary).instantiate().exports, json.loads(request))
 
 
-def request(paths):
+def scans_request(paths=()):
     memory = Module(wasm(SCANS_WAT)).instantiate().exports["memory"]
     fill(memory)
     return json.dumps({"files": [str(p) for p in paths], "calls": CALLS,
-                       "memory": memory.read(0, PAGE).hex()})
+                       "memory": memory.read(0, PAGE).hex(), "grow_at": len(CALLS) // 2,
+                       "global": "after"})
 
 
 # (opt level, explicit bounds checks, interruption checks). Without interruption checks a
@@ -291,7 +286,7 @@ def config_id(config):
 
 @pytest.fixture(scope="module")
 def expected():
-    return interpreter_outcomes(CALLS)
+    return interpreter_outcomes(wasm(SCANS_WAT), scans_request())
 
 
 @pytest.fixture(scope="module")
@@ -338,7 +333,7 @@ def test_scan_loads_are_volatile_and_unchecked_only_with_guard_pages():
 @pytest.mark.parametrize("config", CONFIGURATIONS, ids=config_id)
 def test_scans_trap_and_leave_memory_as_the_interpreter(compiled, expected, config):
     process = subprocess.run([sys.executable, "-c", RUN_CALLS],
-                             input=request([compiled["x86_64", config]]),
+                             input=scans_request([compiled["x86_64", config]]),
                              capture_output=True, text=True, check=True)
     [outcomes] = json.loads(process.stdout)
     for call, got, want in zip(CALLS, outcomes, expected, strict=True):
@@ -347,7 +342,7 @@ def test_scans_trap_and_leave_memory_as_the_interpreter(compiled, expected, conf
 
 def test_scans_on_arm64(compiled, expected):
     paths = [compiled["aarch64", config] for config in CONFIGURATIONS]
-    answers = json.loads(run_arm64_python(["-c", RUN_CALLS], input=request(paths)))
+    answers = json.loads(run_arm64_python(["-c", RUN_CALLS], input=scans_request(paths)))
     for config, outcomes in zip(CONFIGURATIONS, answers, strict=True):
         for call, got, want in zip(CALLS, outcomes, expected, strict=True):
             assert got == want, (config_id(config), call)
@@ -360,6 +355,116 @@ def test_accesses_a_scan_proved_in_bounds_need_no_check():
     swap = swap[:swap.index("\n}\n")]
     # One branch to the trap exit: the store at offset 4.
     assert len(re.findall(r"br i1 %\S+, label %trap\.5,", swap)) == 1
+
+
+# --- C, compiled by clang -----------------------------------------------------------------
+
+C_SCANS = r"""
+typedef unsigned int u32;
+struct node { u32 key; struct node *next; };
+u32 marker;
+
+u32 length(const char *s) { const char *p = s; while (*p) p++; return p - s; }
+int compare(const char *a, const char *b) {
+    while (*a && *a == *b) { a++; b++; }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+u32 fnv(const char *s) {
+    u32 h = 2166136261u;
+    marker = 1;
+    while (*s) h = (h ^ (unsigned char)*s++) * 16777619u;
+    marker = h;
+    return h;
+}
+struct node *find(struct node *n, u32 key) { while (n && n->key != key) n = n->next; return n; }
+long partition(u32 *a, long lo, long hi) {
+    u32 pivot = a[lo + (hi - lo) / 2];
+    long i = lo - 1, j = hi + 1;
+    for (;;) {
+        do i++; while (a[i] < pivot);
+        do j--; while (a[j] > pivot);
+        if (i >= j) return j;
+        u32 t = a[i]; a[i] = a[j]; a[j] = t;
+    }
+}
+int sorted(const u32 *a, long n) {
+    for (long i = 1; i < n; i++)
+        if (a[i - 1] > a[i]) { marker = i; return 0; }
+    return 1;
+}
+"""
+
+C_SIZE = 2 * PAGE     # clang's two pages: data and stack, then the heap
+
+
+def c_memory():
+    """Strings of 'A' ended every 61 bytes up to 100,000, none after (scans run off the end
+    from there); pseudo-random words at 4096; a list at 110,000 whose last link leads past
+    the end of memory."""
+    data = bytearray(b"A" * C_SIZE)
+    for i in range(2000, 100000, 61):
+        data[i] = 0
+    x = 2463534242
+    for i in range(4096, 8192, 4):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        data[i:i + 4] = x.to_bytes(4, "little")
+    for node in range(110000, C_SIZE, 2000):
+        data[node:node + 8] = (7).to_bytes(4, "little") + (node + 2000).to_bytes(4, "little")
+    return bytes(data)
+
+
+C_EDGES = [2100, 99990, 100001, C_SIZE - 9, C_SIZE - 1, C_SIZE, 0xFFFFFFF0]
+C_CALLS = ([["length", [p]] for p in C_EDGES] + [["fnv", [p]] for p in C_EDGES]
+           + [["compare", [a, b]] for a in C_EDGES for b in (2100, C_SIZE - 20)]
+           + [["find", [n, key]] for n in (0, 110000, 130000, C_SIZE - 4) for key in (7, 8)]
+           + [["partition", [4096, lo, hi]] for lo, hi in ((0, 1023), (100, 900), (5, 6))]
+           + [["partition", [C_SIZE - 400, 0, hi]] for hi in (90, 99, 150)]
+           + [["sorted", [a, n]] for a in (4096, C_SIZE - 40) for n in (1, 3, 50)])
+
+
+@pytest.fixture(scope="module")
+def c_wasm(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("c_scans")
+    (folder / "scans.c").write_text(C_SCANS)
+    subprocess.run(["clang-19", "--target=wasm32", "-O2", "-nostdlib", "-Wl,--no-entry",
+                    "-Wl,--export-all", "-o", str(folder / "scans.wasm"),
+                    str(folder / "scans.c")], check=True)
+    return (folder / "scans.wasm").read_bytes()
+
+
+def c_request(paths=()):
+    return json.dumps({"files": [str(p) for p in paths], "calls": C_CALLS,
+                       "memory": c_memory().hex(), "grow_at": None, "global": None})
+
+
+def test_clang_scans_match_the_interpreter_on_x86_64_and_arm64(c_wasm, tmp_path):
+    """clang's loops over strings, a list and quicksort's partition, at the end of memory."""
+    module = decode_module(c_wasm)
+    assert sum(find_scan_loop(code.body, i, _UNOBSERVABLE) is not None
+               for code in module.codes for i, instr in enumerate(code.body)
+               if instr.op == opcodes.LOOP) == 7
+    expected = interpreter_outcomes(c_wasm, c_request())
+    results = [result for result, _, _ in expected]
+    assert "out of bounds memory access" in results and len(set(results)) > 10
+    paths = {}
+    for arch in ("x86_64", "aarch64"):
+        for config in CONFIGURATIONS:
+            opt_level, checks, interrupt_checks = config
+            path = paths[arch, config] = tmp_path / f"{arch}-{config_id(config)}.aot"
+            path.write_bytes(compile_wasm(c_wasm, CompileOptions(
+                target=arch, opt_level=opt_level, bounds_checks=checks,
+                interrupt_checks=interrupt_checks)))
+    process = subprocess.run([sys.executable, "-c", RUN_CALLS],
+                             input=c_request([paths["x86_64", c] for c in CONFIGURATIONS]),
+                             capture_output=True, text=True, check=True)
+    arm64 = run_arm64_python(["-c", RUN_CALLS],
+                             input=c_request([paths["aarch64", c] for c in CONFIGURATIONS]))
+    for arch, answers in (("x86_64", process.stdout), ("aarch64", arm64)):
+        for config, outcomes in zip(CONFIGURATIONS, json.loads(answers), strict=True):
+            for call, got, want in zip(C_CALLS, outcomes, expected, strict=True):
+                assert got == want, (arch, config_id(config), call)
 
 
 def test_the_calls_reach_both_outcomes(expected):
