@@ -476,11 +476,12 @@ def test_the_calls_reach_both_outcomes(expected):
     assert sum(isinstance(result, int) for result in results) > len(CALLS) // 4
 
 
-def test_a_trap_in_a_scan_leaves_the_instance_usable():
+def test_a_trap_in_a_scan_has_its_frame_and_leaves_the_instance_usable():
     exports = AotModule(compile_wasm(wasm(SCANS_WAT))).instantiate().exports
     fill(exports["memory"])
-    with pytest.raises(Trap, match="out of bounds memory access"):
+    with pytest.raises(Trap, match="out of bounds memory access") as raised:
         exports["hash"](PAGE - 10)
+    assert [frame.func_index for frame in raised.value.frames] == [3]
     assert exports["hash"](300) & 0xFFFFFFFF == 0x811c9dc5
     assert exports["memory"].read(104, 8) == (5).to_bytes(4, "little") + \
         (0x811c9dc5).to_bytes(4, "little")
