@@ -15,15 +15,16 @@ change anything outside the function nor trap other than by their bounds (the tr
 unobservable instructions: arithmetic that cannot trap, locals, global.get, loads,
 memory.size, references) and structured control (block, if, br, br_if, br_table, return):
 no store, call, memory.grow, bulk operation, table access, global.set, unreachable,
-division or float-to-int conversion. Inside it, in guard-page mode, loads are emitted as
-`load volatile` without a check, and the top of each iteration has an empty `asm
-sideeffect "" "~{memory}"`: a compiler-only memory barrier, no instruction. Why that is
-exact:
+division or float-to-int conversion; except in exit tails, straight-line code that leaves
+the loop for good (C's `if (a[i] > a[i + 1]) { puts("not sorted"); return 1; }`, an
+assertion's call to abort and `unreachable`). Inside it, in guard-page mode, loads are
+emitted as `load volatile` without a check, and the top of each iteration and of each exit
+tail has an empty `asm sideeffect "" "~{memory}"`: a compiler-only memory barrier, no
+instruction. The loads of an exit tail keep their checks. Why that is exact:
 
-- Nothing a program can observe happens between two iterations' barriers except the loads
-  themselves and the loop's exits; so whichever load of an iteration faults first, the
-  trap is the same (out of bounds) and memory is the same (every store made before the
-  loop). What must hold is that each load the wasm code makes is made, that no load is
+- Nothing a program can observe happens between two barriers except the loads themselves
+  and the loop's exits; so whichever load of an iteration faults first, the trap is the
+  same (out of bounds) and memory is the same (every store made before the loop). What must hold is that each load the wasm code makes is made, that no load is
   made which the wasm code does not make, and that no store (or other trap) crosses from
   one side of a load to the other.
 - Made: LLVM never deletes a volatile load, not even one whose value is dead (a `drop`,
@@ -45,8 +46,9 @@ exact:
   load moves across it, in IR or in machine code (an INLINEASM with side effects is a
   scheduling barrier). A store after the loop could only reach a load of the last iteration
   by being executed inside the loop, which nothing does (LICM's promotion moves stores out
-  of loops, not in). Traps of other kinds (the interruption check, a callee's trap after
-  the loop) are branches, and a volatile load is never moved across a branch: above it
+  of loops, not in); an exit tail's stores and calls come after its own barrier. Traps of
+  other kinds (the interruption check at the loop header, those of an exit tail) are
+  branches to a trap exit, and a volatile load is never moved across a branch: above it
   would be speculation, below it would mean copying it into every successor. A volatile
   load whose execution LLVM believes continues can let later UB or stores move above it
   (LangRef), but between the barriers there are none. Calls into the function are
@@ -60,13 +62,17 @@ A volatile load reads memory once, as a plain one does; it may not be folded int
 instruction as a memory operand on x86_64 (`mov` then `cmp` instead of `cmp` from memory),
 and a loop-invariant load in a scan loop is made in each iteration, which only moves a load
 the wasm code makes anyway. What it saves is the check: quicksort's partition scans, strcmp
-and a hash over a key become a load, a compare and a branch, as C's (docs/aot-abi.md, "Exact
-traps", for the measurements).
+and a hash over a key become a load, a compare and a branch, as C's. And a load that did not
+fault proves its access in bounds, since memory never shrinks: addresses.load_at follows it
+with an `llvm.assume` in the form of the check, so LLVM drops the checks of later accesses it
+covers, such as the stores of quicksort's swap to where its scans stopped (docs/aot-abi.md,
+"Exact traps", for the measurements).
 
-A trap in a scan loop comes from the fault handler: like any guard-page fault it unwinds no
-function, so its Trap has no frames (docs/aot-abi.md, "Backtraces"). With `--bounds-checks
-on` and with `--fuel` (whose charges are stores to the ExecEnv that must stay in order with
-the loads) nothing here applies.
+A trap in a scan loop comes from the fault handler (traps.py), whose backtrace names the
+function the faulting load lies in: a scanning function that LLVM inlined is not named, its
+caller stands for it (docs/aot-abi.md, "Backtraces"). With `--bounds-checks on` and with
+`--fuel` (whose charges are stores to the ExecEnv that must stay in order with the loads)
+nothing here applies.
 """
 
 from llvmlite import ir
