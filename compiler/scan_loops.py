@@ -24,9 +24,10 @@ instruction. The loads of an exit tail keep their checks. Why that is exact:
 
 - Nothing a program can observe happens between two barriers except the loads themselves
   and the loop's exits; so whichever load of an iteration faults first, the trap is the
-  same (out of bounds) and memory is the same (every store made before the loop). What must hold is that each load the wasm code makes is made, that no load is
-  made which the wasm code does not make, and that no store (or other trap) crosses from
-  one side of a load to the other.
+  same (out of bounds) and memory is the same (every store made before the loop). What
+  must hold is that each load the wasm code makes is made, that no load is made which the
+  wasm code does not make, and that no store (or other trap) crosses from one side of a
+  load to the other.
 - Made: LLVM never deletes a volatile load, not even one whose value is dead (a `drop`,
   a value known from its range), never narrows, splits or widens one (a partly used i32
   still reads its four bytes, so an access that straddles the end of memory faults), and
