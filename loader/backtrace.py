@@ -11,47 +11,54 @@ not pay for it.
 """
 
 import bisect
+import threading
 import weakref
 
 from pywamr.runtime.aot_abi import FUNC_SYMBOL_PREFIX, NO_FUNCTION
 from pywamr.runtime.errors import Frame
 
 _images = []        # (weak image, names) of every image registered
-_starts = []        # sorted start addresses of their code symbols, built when needed
-_owners = []        # parallel: (weak image, function index or None, names)
+# Built when needed: (sorted start addresses of the images' code symbols, parallel (weak
+# image, function index or None, names)), or None.
+_index = None
+_lock = threading.Lock()    # threads may trap while another loads a module
 
 
 def register(image, names):
     """Make `image`'s functions known to backtraces; `names` maps index -> name."""
-    _images.append((weakref.ref(image), names))
-    _starts.clear()
-    _owners.clear()
+    global _index
+    with _lock:
+        _images.append((weakref.ref(image), names))
+        _index = None
 
 
 def _build_index():
-    _images[:] = [(ref, names) for ref, names in _images if ref() is not None]
+    live = [(ref, image, names) for ref, names in _images if (image := ref()) is not None]
+    _images[:] = [(ref, names) for ref, _, names in live]
     symbols = []
-    for ref, names in _images:
-        for name, address in ref().code_symbols():
+    for ref, image, names in live:
+        for name, address in image.code_symbols():
             index = int(name[len(FUNC_SYMBOL_PREFIX):]) \
                 if name.startswith(FUNC_SYMBOL_PREFIX) else None
             symbols.append((address, (ref, index, names)))
     symbols.sort(key=lambda symbol: symbol[0])
-    _starts[:] = [address for address, _ in symbols]
-    _owners[:] = [owner for _, owner in symbols]
+    return [address for address, _ in symbols], [owner for _, owner in symbols]
 
 
 def frames_at(addresses, trapped=NO_FUNCTION):
     """The Frame of each address that lies in a registered function, in order, after the
     function that trapped (its index: `trapped`) where that was inlined into the first."""
-    if not _starts:
-        _build_index()
+    global _index
+    with _lock:
+        if _index is None:
+            _index = _build_index()
+        starts, owners = _index
     frames = []
     for address in addresses:
-        at = bisect.bisect_right(_starts, address) - 1
+        at = bisect.bisect_right(starts, address) - 1
         if at < 0:
             continue
-        ref, index, names = _owners[at]
+        ref, index, names = owners[at]
         image = ref()
         if index is None or image is None or not image.in_code(address):
             continue
