@@ -26,7 +26,6 @@ from .traps import field
 
 _HANDLER_TYPE = ir.FunctionType(VOID, [I32, PTR, PTR])
 _CALL = opcodes.NAMES["call"]
-_CALL_INDIRECT = opcodes.NAMES["call_indirect"]
 # Instructions after which the rest of a loop body may not run: they branch or nest.
 _CONTROL = frozenset([opcodes.BLOCK, opcodes.LOOP, opcodes.IF, opcodes.ELSE, opcodes.END]
                      + [opcodes.NAMES[name] for name in

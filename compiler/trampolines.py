@@ -20,7 +20,7 @@ from pywamr.runtime import aot_abi as abi
 
 from .interruption import set_stack_limit
 from .traps import arm_jump_buffer, call_trap, field, restore_jump_buffer
-from .signatures import (FIRST_PARAM, I8, I32, I64, PTR, VOID, FunctionPointer,
+from .signatures import (FIRST_PARAM, I32, I64, PTR, VOID, FunctionPointer,
                          llvm_function_type, load_slots, returns_via_buffer, store_slots)
 
 HOST_CALL_TYPE = ir.FunctionType(VOID, [PTR, I32, PTR])
@@ -76,18 +76,7 @@ def define_array_call(menv, type_index):
                     ir.Constant(I32, 0xFFFFFFFF))
     b.atomic_rmw("and", field(b, exec_env, abi.EXEC_ENV_INTERRUPT), keep, "seq_cst")
     set_stack_limit(fn, b, exec_env, b.select(is_outermost, b.sub(sp, stack_size), outer_limit))
-    outer, trapped = arm_jump_buffer(menv, b, exec_env, sp)
-
-    def leave(builder):
-        """Put the outer call's depth and stack limit back."""
-        builder.store(depth, field(builder, exec_env, abi.EXEC_ENV_DEPTH))
-        set_stack_limit(fn, builder, exec_env,
-                        builder.select(is_outermost, ir.Constant(I64, 0), outer_limit))
-
-    trapped_builder = ir.IRBuilder(trapped)
-    restore_jump_buffer(trapped_builder, exec_env, outer)
-    leave(trapped_builder)
-    trapped_builder.ret_void()
+    outer, leave = arm_jump_buffer(menv, b, exec_env, sp)
 
     params = load_slots(b, argv, functype.params)
     callee = FunctionPointer(code, llvm_function_type(functype))
@@ -97,6 +86,11 @@ def define_array_call(menv, type_index):
         result = b.call(callee, [exec_env, ctx] + params)
         if functype.results:
             store_slots(b, argv, [result], functype.results)
+    b.branch(leave)
+
+    # Returned, or trapped (the trap code is set): the outer call's state comes back.
+    b.position_at_end(leave)
     restore_jump_buffer(b, exec_env, outer)
-    leave(b)
+    b.store(depth, field(b, exec_env, abi.EXEC_ENV_DEPTH))
+    set_stack_limit(fn, b, exec_env, b.select(is_outermost, ir.Constant(I64, 0), outer_limit))
     b.ret_void()

@@ -160,8 +160,8 @@ def call_trap(menv, builder, env, code, function=abi.NO_FUNCTION):
 def arm_jump_buffer(menv, builder, exec_env, sp):
     """Point ExecEnv.jmp_buf at a new sigjmp_buf in this frame and ExecEnv.entry_sp at `sp`
     (the i64 stack pointer of this frame). Returns the outer (buffer, sp), to be put back
-    with `restore_jump_buffer`, and the block a trap comes back to, where the caller puts
-    them back itself."""
+    with `restore_jump_buffer`, and the block a trap comes back to, which the caller ends
+    the call in too."""
     buf_field = field(builder, exec_env, abi.EXEC_ENV_JMP_BUF)
     sp_field = field(builder, exec_env, abi.EXEC_ENV_ENTRY_SP)
     outer = (builder.load(buf_field, typ=PTR), builder.load(sp_field, typ=I64))
@@ -173,13 +173,13 @@ def arm_jump_buffer(menv, builder, exec_env, sp):
     sigsetjmp = libc_function(menv, "__sigsetjmp", I32, [PTR, I32], "returns_twice",
                               "nounwind")
     jumped = builder.call(sigsetjmp, [buf, ir.Constant(I32, 0)])
-    trapped = builder.append_basic_block("trapped")
+    leave = builder.append_basic_block("leave")
     running = builder.append_basic_block("running")
-    builder.cbranch(builder.icmp_unsigned("!=", jumped, ir.Constant(I32, 0)), trapped, running)
+    builder.cbranch(builder.icmp_unsigned("!=", jumped, ir.Constant(I32, 0)), leave, running)
     builder.position_at_end(running)
     builder.store(buf, buf_field)
     builder.store(sp, sp_field)
-    return outer, trapped
+    return outer, leave
 
 
 def restore_jump_buffer(builder, exec_env, outer):
