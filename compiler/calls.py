@@ -14,23 +14,20 @@ from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
 
-from .signatures import (I64, PTR, FunctionPointer, llvm_function_type, load_slots,
+from .signatures import (I64, PTR, FunctionPointer, call_wasm, llvm_function_type, load_slots,
                          returns_via_buffer)
 from .tables import element_pointer
 
 
 def emit_call(fx, callee, callee_ctx, functype, args):
-    """Call `callee` (an ir.Function or FunctionPointer) and return its results as a list.
-
-    Calls are `notail`: wasm 2.0 has no tail calls, and turning recursion into a loop would
-    lose the stack check that makes infinite recursion trap "call stack exhausted"."""
+    """Call `callee` (an ir.Function or FunctionPointer) and return its results as a list."""
     hidden = [fx.exec_env(), callee_ctx]
     if returns_via_buffer(functype):
         buffer = fx.results_buffer()
-        fx.builder.call(callee, hidden + list(args) + [buffer], tail="notail")
+        call_wasm(fx.builder, callee, hidden + list(args) + [buffer])
         results = None
     else:
-        result = fx.builder.call(callee, hidden + list(args), tail="notail")
+        result = call_wasm(fx.builder, callee, hidden + list(args))
         results = [result] if functype.results else []
     fx.refresh_memory_size()
     if results is None:

@@ -11,7 +11,7 @@ from llvmlite import ir
 from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 
-from .signatures import I32, llvm_function_type
+from .signatures import I32, llvm_function_type, mark_wasm_function
 
 
 CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]])
@@ -64,7 +64,11 @@ class ModuleEnv:
         existing = self.llvm.globals.get(name)
         if existing is not None:
             return existing
-        return self.define_function(name, llvm_function_type(self.func_types[func_index]))
+        return self.define_wasm_function(name, self.func_types[func_index])
+
+    def define_wasm_function(self, name, functype):
+        """A function of the wasm calling convention (signatures.py)."""
+        return mark_wasm_function(self.define_function(name, llvm_function_type(functype)))
 
     def define_function(self, name, fnty):
         """A global function with the attributes every compiled function carries."""

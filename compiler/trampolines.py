@@ -20,7 +20,7 @@ from pywamr.runtime import aot_abi as abi
 
 from .interruption import set_stack_limit
 from .traps import arm_jump_buffer, call_trap, field, restore_jump_buffer
-from .signatures import (FIRST_PARAM, I32, I64, PTR, VOID, FunctionPointer,
+from .signatures import (FIRST_PARAM, I32, I64, PTR, VOID, FunctionPointer, call_wasm,
                          llvm_function_type, load_slots, returns_via_buffer, store_slots)
 
 HOST_CALL_TYPE = ir.FunctionType(VOID, [PTR, I32, PTR])
@@ -28,7 +28,7 @@ HOST_CALL_TYPE = ir.FunctionType(VOID, [PTR, I32, PTR])
 
 def define_import_adapter(menv, func_index):
     functype = menv.func_types[func_index]
-    fn = menv.define_function(abi.import_symbol(func_index), llvm_function_type(functype))
+    fn = menv.define_wasm_function(abi.import_symbol(func_index), functype)
     b = ir.IRBuilder(fn.append_basic_block())
     exec_env, ctx = fn.args[:FIRST_PARAM]
     slots = max(abi.slot_count(functype.params), abi.slot_count(functype.results), 1)
@@ -81,9 +81,9 @@ def define_array_call(menv, type_index):
     params = load_slots(b, argv, functype.params)
     callee = FunctionPointer(code, llvm_function_type(functype))
     if returns_via_buffer(functype):
-        b.call(callee, [exec_env, ctx] + params + [argv])
+        call_wasm(b, callee, [exec_env, ctx] + params + [argv])
     else:
-        result = b.call(callee, [exec_env, ctx] + params)
+        result = call_wasm(b, callee, [exec_env, ctx] + params)
         if functype.results:
             store_slots(b, argv, [result], functype.results)
     b.branch(leave)

@@ -1,6 +1,7 @@
 """pyaotc: objects for every target and level, `.aot` files run by the real loader, the
 command line and its errors."""
 
+import re
 import struct
 import subprocess
 import sys
@@ -165,8 +166,9 @@ def test_code_models():
 def test_llvmir_format(mixed_wasm):
     import llvmlite.binding as llvm
     text = compile_wasm(mixed_wasm, CompileOptions(target="x86_64", format="llvmir")).decode()
-    assert "define i32 @aot_func_2(ptr" in text
-    assert "define void @aot_func_7(ptr" in text      # swap: results through a buffer
+    # The wasm calling convention: swiftcc with the ExecEnv as `swiftself` (signatures.py).
+    assert re.search(r"define swiftcc i32 @aot_func_2\(ptr [^,]*swiftself", text)
+    assert re.search(r"define swiftcc void @aot_func_7\(ptr [^,]*swiftself", text)  # swap
     llvm.parse_assembly(text).verify()
 
 
