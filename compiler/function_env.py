@@ -16,6 +16,7 @@ from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
 
+from .loops import RUN_TO_END_ITERATIONS
 from .signatures import I8, I32, I64, PTR, FunctionPointer
 from .traps import call_trap
 
@@ -171,14 +172,33 @@ class FunctionEnv:
         field = self.address(self.exec_env(), abi.EXEC_ENV_STACK_LIMIT)
         return self.builder.load_atomic(field, "monotonic", 8, typ=I64)
 
-    def check_interrupt(self):
+    def check_interrupt(self, stride=None):
         """At a loop header: trap 'interrupted' if the stack limit is the interrupted one
-        (unless compiled with --interrupt-checks off)."""
+        (unless compiled with --interrupt-checks off).
+
+        `stride`: every iteration of the loop accesses memory through a pointer that moves
+        by at least that many bytes, so the loop traps or ends within memory size / stride
+        + 1 iterations (loops.access_stride). It then checks only while memory is larger
+        than makes that RUN_TO_END_ITERATIONS, a loop-invariant test LLVM takes out of the
+        loop by unswitching: quicksort's scans run as C's, a load, a compare and a branch.
+        The 2^31 bound keeps the rest of the 2^32 addresses wider than any step, so that
+        the addresses cannot step over it."""
         if not self.menv.interrupt_checks:
             return
+        if stride is not None:
+            small = min((RUN_TO_END_ITERATIONS - 1) * stride, 1 << 31)
+            check = self.fn.append_basic_block("interrupt.check")
+            checked = self.fn.append_basic_block("interrupt.checked")
+            large = self.builder.icmp_unsigned(">", self.memory_size_bytes(),
+                                               ir.Constant(I64, small))
+            self.builder.cbranch(large, check, checked)
+            self.builder.position_at_end(check)
         interrupted = ir.Constant(I64, abi.STACK_LIMIT_INTERRUPTED)
         self.trap_if(self.builder.icmp_unsigned("==", self._stack_limit(), interrupted),
                      abi.TRAP_INTERRUPTED)
+        if stride is not None:
+            self.builder.branch(checked)
+            self.builder.position_at_end(checked)
 
     def charge_fuel(self, cost):
         """Charge `cost` to ExecEnv.fuel, trapping 'all fuel consumed' (and charging

@@ -32,8 +32,8 @@ version has a single exit whose trip count LLVM computes as the minimum of the t
 
 `find_loop` recognises the shape by evaluating the body over symbolic values (`Linear`): a
 constant, plus unchanged locals, plus at most one pointer P, as it was at the start of the
-iteration (phase 0) or after its step (phase 1). A local is a pointer if the body assigns it
-exactly once, with its own start value plus a step.
+iteration (phase 0) or after its step (phase 1). A local is a pointer if the body's last
+assignment to it is its own start value plus a step.
 """
 
 from collections import namedtuple
@@ -98,25 +98,10 @@ def _mod32(value):
 
 def find_loop(instrs, start):
     """The LoopPlan of the `loop` at instrs[start], or None when it is not of the shape."""
-    end = _body_end(instrs, start)
-    if end is None or instrs[start].imm is not None:
+    analysis = _analyse(instrs, start)
+    if analysis is None:
         return None
-    body = instrs[start + 1:end - 1]        # without the final br_if 0
-    assigned = {}
-    for instr in body:
-        if instr.op in (_LOCAL_SET, _LOCAL_TEE):
-            assigned[instr.imm] = assigned.get(instr.imm, 0) + 1
-    # A local assigned once may be a pointer; those whose assignment is no step are dropped
-    # and the body evaluated again (a copy such as `local.tee $q (P + 8)` is forwarded).
-    candidates = {local for local, count in assigned.items() if count == 1}
-    while True:
-        result = _evaluate(body, assigned, candidates)
-        if result is None:
-            return None
-        pointers, accesses, failed, condition = result
-        if not failed:
-            break
-        candidates -= failed
+    end, pointers, accesses, condition = analysis
     if condition is None:
         return None
     # A loop whose one access moves by a step only known at run time (sieve's p += i) is
@@ -135,6 +120,48 @@ def find_loop(instrs, start):
     return LoopPlan(end, pointers, [AccessGroup(pointer, invariants, low, high)
                                     for (pointer, invariants), (low, high) in groups.items()],
                     condition)
+
+
+def access_stride(instrs, start):
+    """The smallest step, in bytes, of the pointers through which every iteration of the loop
+    at instrs[start] (a straight-line body, whatever its condition) accesses memory; None if
+    it has no such access. The loop traps or ends within memory_size / step + 1 iterations:
+    the addresses of such an access form an arithmetic progression modulo 2^32 that starts in
+    memory and moves by the step, so, memory being at most 2^31 bytes, it leaves memory
+    within that many iterations, and must wrap around through the rest of the 2^32 to come
+    back (quicksort's `do i++; while (a[i] < pivot)`)."""
+    analysis = _analyse(instrs, start)
+    if analysis is None:
+        return None
+    _, pointers, accesses, _ = analysis
+    steps = [abs(pointers[pointer[0]].constant) for pointer, _, _, _ in accesses
+             if pointer and pointers[pointer[0]].constant]
+    return min(steps, default=None)
+
+
+def _analyse(instrs, start):
+    """(end, pointers, accesses, condition) of the loop at instrs[start] if its body is
+    straight-line code whose addresses are all linear (see _evaluate), else None."""
+    end = _body_end(instrs, start)
+    if end is None or instrs[start].imm is not None:
+        return None
+    body = instrs[start + 1:end - 1]        # without the final br_if 0
+    last_assignment = {}     # local -> index in body of its last assignment
+    for i, instr in enumerate(body):
+        if instr.op in (_LOCAL_SET, _LOCAL_TEE):
+            last_assignment[instr.imm] = i
+    # Every local assigned may be a pointer; those whose last assignment is no step are
+    # dropped and the body evaluated again (a copy such as `local.tee $q (P + 8)` is
+    # forwarded).
+    candidates = set(last_assignment)
+    while True:
+        result = _evaluate(body, last_assignment, candidates)
+        if result is None:
+            return None
+        pointers, accesses, failed, condition = result
+        if not failed:
+            return end, pointers, accesses, condition
+        candidates -= failed
 
 
 def _body_end(instrs, start):
@@ -159,31 +186,34 @@ def _straight(op):
                       _MEMORY_SIZE, *_SELECT))
 
 
-def _evaluate(body, assigned, candidates):
+def _evaluate(body, last_assignment, candidates):
     """Run the body over symbolic values: (pointers, accesses, failed candidates, condition),
-    with the Pointer of each candidate whose assignment is a step, each access as (pointer
-    or None, invariants, low, high), and the loop's Condition if it is counted (else None);
-    None when an access's address is not of the shape."""
+    with the Pointer of each candidate whose last assignment is a step, each access as
+    (pointer or None, invariants, low, high), and the loop's Condition if it is counted
+    (else None); None when an access's address is not of the shape. Assignments before a
+    pointer's last one are values of this iteration like any other (clang reuses a pointer's
+    local for `p + 96` before it steps it)."""
     stack = []
     current = {}         # local -> symbolic value assigned earlier in this iteration
     pointers = {}
     accesses = []
-    for instr in body:
+    for i, instr in enumerate(body):
         op, imm = instr.op, instr.imm
         if op == _LOCAL_GET:
             if imm in current:
                 stack.append(current[imm])
             elif imm in candidates:
                 stack.append(Linear(0, (imm, 0), ()))
-            elif imm in assigned:
+            elif imm in last_assignment:
                 stack.append(_UNKNOWN)      # carried over from the previous iteration
             else:
                 stack.append(Linear(0, None, (imm,)))
         elif op in (_LOCAL_SET, _LOCAL_TEE):
             value = stack[-1] if op == _LOCAL_TEE else stack.pop()
-            if imm in candidates:
+            if imm in candidates and i == last_assignment[imm]:
                 pointers[imm] = _step_of(value, imm)
-                value = Linear(0, (imm, 1), ())
+                if pointers[imm] is not None:
+                    value = Linear(0, (imm, 1), ())
             current[imm] = value
         elif op in _CONSTS:
             stack.append(Linear(imm, None, ()))

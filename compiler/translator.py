@@ -22,7 +22,7 @@ from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
 from .interruption import loops_calling_a_check
-from .loops import chunk_budget, find_loop, plan_budget, run_to_end_budget
+from .loops import access_stride, chunk_budget, find_loop, plan_budget, run_to_end_budget
 from .module_env import CALL_OPS
 from .scan_loops import barrier, find_scan_loop
 from .signatures import (F32, F64, FIRST_PARAM, I32, I64, llvm_type, returns_via_buffer,
@@ -92,10 +92,13 @@ class FunctionTranslator:
                 if i in calling_loops:
                     self.op_loop(instr.imm, None, check=False)
                     self.fx.close_checks()
+                elif instr.op == opcodes.LOOP:
+                    self.op_loop(instr.imm, None, stride=access_stride(instrs, i))
+                    self.fx.close_checks()
+                    if self.scans:
+                        self.translate_scan_entry(instrs, i)
                 else:
                     self.translate_instr(instr)
-                    if instr.op == opcodes.LOOP and self.scans:
-                        self.translate_scan_entry(instrs, i)
             elif instr.op in (opcodes.BLOCK, opcodes.LOOP, opcodes.IF):
                 self.frames.append(ControlFrame("dead", (), (), len(self.stack), False))
             elif instr.op == opcodes.ELSE:
@@ -272,15 +275,15 @@ class FunctionTranslator:
         self.frames.append(ControlFrame("block", bt.params, bt.results,
                                         len(self.stack) - len(bt.params), True))
 
-    def op_loop(self, imm, _, check=True):
+    def op_loop(self, imm, _, check=True, stride=None):
         """`check=False`: each iteration calls a function that checks for an interruption
-        (interruption.loops_calling_a_check)."""
+        (interruption.loops_calling_a_check). `stride`: see FunctionEnv.check_interrupt."""
         bt = self.block_type(imm)
         frame = ControlFrame("loop", bt.params, bt.results, len(self.stack) - len(bt.params), True)
         self.frames.append(frame)
         self.stack.extend(enter_loop(self.fx, frame, self.pop_n(len(bt.params))))
         if check:
-            self.fx.check_interrupt()
+            self.fx.check_interrupt(stride)
 
     def op_if(self, imm, _):
         bt = self.block_type(imm)

@@ -18,9 +18,13 @@ not change.
   condition is false at d or d + 1; at K it is false too unless the counter wraps first, as
   an unsigned count down does (memset's `n -= 32` while `n > 31`, whose X_K has wrapped
   around for any budget of more than a few iterations).
-- `ne` with a step of 1 or -1 (clang's `i != n`): the loop stops at the k where X_k = N,
-  k = (N - X_0) * s mod 2^w; it ends within B iterations when k < B. With other steps the
-  counter may step over N, so these loops keep the test of B in their fast copy.
+- `ne` with a constant step s (clang's `i != n`, or `p != end` with s the element size): the
+  loop stops at the first k where X_k = N. With D = N - X_0 in w-bit unsigned arithmetic
+  (X_0 - N for a step down), if |s| divides D that k is D / |s|: an earlier k' would need
+  (D / |s| - k') * |s| = 0 mod 2^w, impossible for a nonzero multiple of |s| below D < 2^w.
+  The loop then ends within B iterations when D / |s| < B. If |s| does not divide D the
+  counter steps over N (and meets it, if ever, only after wrapping around), and the test
+  fails. A step known only at run time keeps the test of B in the fast copy.
 
 Where the test fails the loop runs checked from its first iteration: either it traps (the
 accesses of iteration B are out of bounds, and the body, straight-line code, reaches them),
@@ -53,13 +57,13 @@ def _counter_side(condition):
 
 def bounded_trips(condition, pointers):
     """Whether `trip_within` can bound the trip count of a loop with this Condition: one
-    operand moves (the counter), the other does not, and an `ne` counter steps by 1 or -1
-    (with another step, X_k = N is not foreseeable: the test would almost always fail)."""
+    operand moves (the counter), the other does not, and an `ne` counter steps by a constant
+    (with a step known only at run time, where X_k = N is not foreseeable)."""
     sides = _counter_side(condition)
     if sides is None:
         return False
     _, predicate, _ = _comparison(condition)
-    return predicate != "!=" or pointers[sides[0].pointer[0]].constant in (1, -1)
+    return predicate != "!=" or pointers[sides[0].pointer[0]].constant not in (None, 0)
 
 
 def trip_within(fx, condition, pointers, budget, read_local):
@@ -80,10 +84,13 @@ def trip_within(fx, condition, pointers, budget, read_local):
     n = _linear(fx, other, typ, read_local)
 
     if predicate == "!=":
-        distance = b.sub(n, x0) if pointer.constant == 1 else b.sub(x0, n)
+        magnitude = ir.Constant(typ, abs(pointer.constant))
+        distance = b.sub(n, x0) if pointer.constant > 0 else b.sub(x0, n)
+        meets = b.udiv(distance, magnitude)
         if width < 64:
-            distance = b.zext(distance, I64)
-        return b.icmp_unsigned("<", distance, budget)
+            meets = b.zext(meets, I64)
+        divides = b.icmp_unsigned("==", b.urem(distance, magnitude), ir.Constant(typ, 0))
+        return b.and_(divides, b.icmp_unsigned("<", meets, budget))
 
     def stops(x):
         left, right = (x, n) if counter_left else (n, x)

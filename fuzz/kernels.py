@@ -22,10 +22,11 @@ STORES = {"i32": ["i32.store", "i32.store8", "i32.store16"], "i64": ["i64.store"
 
 def kernel(k, rng):
     """The text of kernel `k`: locals 0-2 are the params a, b, n; 3 and 4 the pointers p, q;
-    5 the sum; 6 the count; 7 the end pointer.
+    5 the sum; 6 the count; 7 the end pointer; 8 p's next value.
 
     Every loop ends: a count runs down from at most 4096; an end pointer is p plus at most
-    4096 steps, and if that sum wraps the first test fails (p is already past the end)."""
+    4096 steps, and if that sum wraps the first ordered test fails (p is already past the
+    end), while `p != end` holds until p meets it."""
     step = rng.choice([1, 2, 4, 4, 8, 8, 16]) * rng.choice([1, 1, 1, -1])
     start = []
     for pointer, param in ((3, 0), (4, 1)):
@@ -40,11 +41,15 @@ def kernel(k, rng):
     limit = rng.choice([0xFF, 0x3FF, 0xFFF])
     body = [access(rng) for _ in range(rng.randint(1, 4))]
     advance = [f"local.get 3 i32.const {step} i32.add local.set 3"]
+    if rng.random() < 0.3:         # p's local reused for p + X before its step, as clang does
+        advance = [f"local.get 3 i32.const {step} i32.add local.set 8 "
+                   f"local.get 3 i32.const {rng.choice([-8, 8, 16])} i32.add local.set 3 "
+                   f"{access(rng)} local.get 8 local.set 3"]
     if rng.random() < 0.7:
         advance += [f"local.get 4 i32.const {step * rng.choice([1, 1, 2, -1])} i32.add "
                     f"local.set 4"]
     body = " ".join(body + advance)
-    form = rng.choice(["top", "bottom", "pointer"])
+    form = rng.choice(["top", "bottom", "pointer", "pointer_ne"])
     if form == "top":              # count down, tested before each iteration
         start += [f"local.get 2 i32.const {limit} i32.and local.set 6"]
         loop = (f"block loop local.get 6 i32.eqz br_if 1 {body} "
@@ -52,13 +57,17 @@ def kernel(k, rng):
     elif form == "bottom":         # a do-while counting down from at least 1
         start += [f"local.get 2 i32.const {limit} i32.and i32.const 1 i32.add local.set 6"]
         loop = f"loop {body} local.get 6 i32.const 1 i32.sub local.tee 6 br_if 0 end"
-    else:                          # p against an end pointer (no wrap past it: see below)
+    elif form == "pointer":        # p against an end pointer (no wrap past it: see below)
         start += [f"local.get 3 local.get 2 i32.const {limit} i32.and i32.const {step} "
                   f"i32.mul i32.add local.set 7"]
         compare = "i32.lt_u" if step > 0 else "i32.gt_u"
         loop = f"loop {body} local.get 3 local.get 7 {compare} br_if 0 end"
+    else:                          # p != end, which p meets after 1 to 4096 steps
+        start += [f"local.get 3 local.get 2 i32.const {limit} i32.and i32.const 1 i32.add "
+                  f"i32.const {step} i32.mul i32.add local.set 7"]
+        loop = f"loop {body} local.get 3 local.get 7 i32.ne br_if 0 end"
     return (f'(func (export "fuzz:loop:{k}") (param i32 i32 i32) (result i64) '
-            f"(local i32 i32 i64 i32 i32) {' '.join(start)} {loop} local.get 5)")
+            f"(local i32 i32 i64 i32 i32 i32) {' '.join(start)} {loop} local.get 5)")
 
 
 def scan(k, rng):

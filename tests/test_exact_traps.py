@@ -252,7 +252,7 @@ SHAPES_WAT = """
   (func (param $p i32) (param $n i32)       ;; an address read from memory: not versioned
     (loop $l (local.set $p (i32.load (local.get $p)))
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
-  (func (param $p i32) (param $n i32)       ;; p stepped twice: not versioned
+  (func (param $p i32) (param $n i32)       ;; p stepped twice: versioned, with a step of 8
     (loop $l (drop (i32.load (local.get $p)))
       (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (local.set $p (i32.add (local.get $p) (i32.const 4)))
@@ -266,19 +266,22 @@ SHAPES_WAT = """
   (func (param $p i32) (param $n i32)       ;; a scan to a loaded value: not versioned
     (loop $l (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (br_if $l (i32.lt_u (i32.load (local.get $p)) (local.get $n)))))
-  (func (param $p i32) (param $s i32) (param $n i32)   ;; p[k * s] = 1 until a 2-step
-    (loop $l (i32.store8 (local.get $p) (i32.const 1))   ;; count reaches 0 (it may pass 0):
-      (local.set $p (i32.add (local.get $p) (local.get $s)))   ;; not versioned
-      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 2)))))))
+  (func (param $p i32) (param $s i32) (param $n i32) (param $d i32)   ;; p[k * s] = 1 until
+    (loop $l (i32.store8 (local.get $p) (i32.const 1))   ;; a count stepped by d reaches 0
+      (local.set $p (i32.add (local.get $p) (local.get $s)))   ;; (it may pass 0): not versioned
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (local.get $d)))))))
 """
 
 
 def test_loops_of_other_shapes_keep_their_checks(tmp_path):
     module = decode_module(wat2wasm(tmp_path, SHAPES_WAT))
+    plans = {}
     for index in (0, 2, 3, 4, 5, 6, 7):
         body = module.codes[index].body
         start = next(i for i, instr in enumerate(body) if instr.op == opcodes.LOOP)
-        assert find_loop(body, start) is None, index
+        plans[index] = find_loop(body, start)
+    assert plans.pop(3).pointers[0].constant == 8
+    assert all(plan is None for plan in plans.values()), plans
 
 
 # --- loops whose trip count is bounded at entry (compiler/trip_counts.py) --------------------
@@ -295,9 +298,15 @@ TRIP_CONDITIONS = {
     "ge_u_const": "(i32.ge_u (local.tee $c (i32.add (local.get $c) (i32.const -3))) (local.get $n))",
     "ne_up": "(i32.ne (local.tee $c (i32.add (local.get $c) (i32.const 1))) (local.get $n))",
     "ne_down": "(local.tee $c (i32.sub (local.get $c) (i32.const 1)))",
+    # `p != end` over 4-byte and 12-byte elements: the counter meets n, or steps over it.
+    "ne_up4": "(i32.ne (local.tee $c (i32.add (local.get $c) (i32.const 4))) (local.get $n))",
+    "ne_down12": "(i32.ne (local.tee $c (i32.add (local.get $c) (i32.const -12))) (local.get $n))",
     "eq": "(i32.eq (local.tee $c (i32.add (local.get $c) (local.get $d))) (local.get $n))",
     "eqz": "(i32.eqz (local.tee $c (i32.add (local.get $c) (local.get $d))))",
 }
+
+
+CONSTANT_STEPS = {"ne_up4": 4, "ne_down12": -12}
 
 
 def trip_loop(name, condition):
@@ -369,6 +378,7 @@ def trip_arguments(rng, name):
                 d = rng.choice([1, 1, 2, 0xFFFFFFFF, 0xFFFFFFFE, 0x80000000, 0])
                 if name == "ne_down":
                     c = trips + extra
+                d = CONSTANT_STEPS.get(name, d) & 0xFFFFFFFF
                 n = (c + trips * d + extra) & 0xFFFFFFFF
                 yield p & 0xFFFFFFFF, s & 0xFFFFFFFF, c, d, n
 
@@ -423,6 +433,44 @@ def test_a_count_down_that_ends_in_bounds_runs_check_free_to_its_end(tmp_path, n
             exports["fill"](PAGE - 32 * iterations + 8, n)
 
 
+# quicksort's scan, `do i++; while (a[i] < pivot)`, and one that only a trap ends: every
+# iteration loads through a pointer stepped by a constant, so the loop leaves memory within
+# memory size / step + 1 iterations (loops.access_stride).
+SCAN_WAT = """
+(module (memory (export "memory") 1 2000) (data (i32.const 8) "\\ff\\ff\\ff\\ff")
+  (func (export "scan") (param $p i32) (param $pivot i32) (result i32)
+    (loop $next
+      (br_if $next (i32.lt_u (i32.load (local.tee $p (i32.add (local.get $p) (i32.const 4))))
+                             (local.get $pivot))))
+    (local.get $p))
+  (func (export "run_off") (param $p i32)
+    (loop $next
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br_if $next (i32.ne (i32.load8_u (local.get $p)) (i32.const 255)))))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))
+"""
+
+
+@pytest.mark.parametrize("options", CONFIGURATIONS, ids=config_id)
+def test_a_loop_bounded_by_memory_checks_for_interruption_only_in_a_large_memory(tmp_path,
+                                                                                  options):
+    """In a memory of up to (2^26 - 1) * step bytes such a loop has no interruption check:
+    a pending interruption goes unnoticed, and a loop that would never stop on its own still
+    ends, trapping where it leaves memory. In a larger memory it checks."""
+    exports = AotModule(compile_wasm(wat2wasm(tmp_path, SCAN_WAT), options)).instantiate().exports
+    with Limits() as run:
+        run.interrupt()
+        assert exports["scan"](0, 1) == 8
+        with pytest.raises(Trap, match="out of bounds memory access"):
+            exports["run_off"](16)
+    assert exports["grow"](1100) == 1       # 65 MiB: more than (2^26 - 1) * 1 bytes
+    with Limits() as run:
+        run.interrupt()
+        assert exports["scan"](0, 1) == 8   # step 4: the bound is 256 MiB
+        with pytest.raises(Interrupted):
+            exports["run_off"](16)
+
+
 # --- random loops of the versioned shape -------------------------------------------------------
 
 ACCESS_TYPES = [("i32.load8_u", "i32.store8", "i32"), ("i32.load16_s", "i32.store16", "i32"),
@@ -433,7 +481,8 @@ ACCESS_TYPES = [("i32.load8_u", "i32.store8", "i32"), ("i32.load16_s", "i32.stor
 def random_loop(rng, index):
     """A function `f<index>(p, q, s, n)`: a loop over pointers $p (constant step) and $q
     (step $s or a constant), with loads and stores at $p + C, $q + C, $base + $q + C and
-    constant addresses, before and after the steps, summing what it loads into $acc."""
+    constant addresses, before and after the steps, summing what it loads into $acc. $p's
+    local may hold $p + X for a while before its step."""
     lines = []
 
     def address():
@@ -458,12 +507,17 @@ def random_loop(rng, index):
     p_step = rng.choice([1, 4, 8, -4, -8, 0, 100, 4096])
     q_step = "(local.get $s)" if rng.random() < 0.5 else f"(i32.const {rng.choice([2, -2, 16])})"
     body = [access() for _ in range(rng.randrange(2, 4))]
-    body.append(f"(local.set $p (i32.add (local.get $p) (i32.const {p_step})))")
+    if rng.random() < 0.5:      # $p's local reused for $p + X before its step, as clang does
+        body += [f"(local.set $next (i32.add (local.get $p) (i32.const {p_step})))",
+                 f"(local.set $p (i32.add (local.get $p) (i32.const {rng.choice([-8, 8, 16])})))",
+                 access(), "(local.set $p (local.get $next))"]
+    else:
+        body.append(f"(local.set $p (i32.add (local.get $p) (i32.const {p_step})))")
     body += [access() for _ in range(rng.randrange(0, 3))]
     body.append(f"(local.set $q (i32.add (local.get $q) {q_step}))")
     body += [access() for _ in range(rng.randrange(0, 2))]
     lines.append(f"""  (func (export "f{index}") (param $p i32) (param $q i32) (param $s i32) (param $n i32)
-    (result i64) (local $acc i64) (local $base i32)
+    (result i64) (local $acc i64) (local $base i32) (local $next i32)
     (local.set $base (i32.const {rng.choice([0, 1024, 65000, -16])}))
     (loop $next
       {' '.join(body)}
