@@ -12,6 +12,7 @@ check has passed.
 """
 
 import ctypes
+import os
 
 from pywamr.runtime import aot_abi
 from pywamr.runtime.errors import AotFormatError
@@ -58,6 +59,9 @@ class AotModule:
         self.image = LoadedImage(aot)
         unwind_tables.register(self.image)
         backtrace.register(self.image, self.module.func_names)
+        if os.environ.get("PYWAMR_PERF_MAP", "") not in ("", "0"):
+            from . import perf_map      # not imported when off: start-up would pay for it
+            perf_map.write(self.image, self.module.func_names)
         adopt_request_interrupt(self.image)
         self._array_calls = {}
 

@@ -2,6 +2,8 @@
 flag handling, and what it imports. Each test runs the real `python -m pywamr.loader`."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -268,3 +270,29 @@ def test_start_function_runs_at_instantiation(tmp_path, engine, start_body, stat
     done = pyiwasm(program(engine, wat_module(tmp_path, "start", text), tmp_path))
     report = [line.split(" at ")[0] for line in lines(done.stderr)]     # no code offsets
     assert (done.returncode, done.stdout, report) == (status, b"", stderr)
+
+
+def test_perf_map_names_each_function_of_the_loaded_code(tmp_path):
+    """PYWAMR_PERF_MAP=1 writes /tmp/perf-PID.map (loader/perf_map.py): one line per symbol,
+    `START SIZE name` in hex, the ranges inside one another never."""
+    aot = program("aot", wat_module(tmp_path, "functions", FUNCTIONS), tmp_path)
+    runs = {}
+    for setting in ("1", None):
+        env = dict(os.environ)
+        env.pop("PYWAMR_PERF_MAP", None)
+        if setting:
+            env["PYWAMR_PERF_MAP"] = setting
+        child = subprocess.Popen([sys.executable, "-m", "pywamr.loader", "-f", "add", str(aot),
+                                  "2", "3"], stdout=subprocess.PIPE, env=env)
+        assert child.communicate()[0] == b"5\n"
+        path = f"/tmp/perf-{child.pid}.map"
+        runs[setting] = open(path).read().splitlines() if os.path.exists(path) else None
+        if os.path.exists(path):
+            os.unlink(path)
+    assert runs[None] is None
+    symbols = [line.split(" ", 2) for line in runs["1"]]
+    ranges = sorted((int(start, 16), int(start, 16) + int(size, 16)) for start, size, _ in symbols)
+    assert all(start < end for start, end in ranges)
+    assert all(end <= later for (_, end), (later, _) in zip(ranges, ranges[1:]))
+    names = {name for _, _, name in symbols}
+    assert {f"aot_func_{i}" for i in range(8)} <= names
