@@ -25,7 +25,6 @@ from pywamr.runtime.errors import AotFormatError
 from . import reloc_x86_64
 from .aot_file import corrupted
 from .externals import resolve_external
-from .icache import flush_icache
 from .mapping import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, Mapping, round_up
 
 GOT_SLOT_SIZE = 8
@@ -230,7 +229,9 @@ class LoadedImage:
                 relocs.apply_relocation(r.type, view, offset, base + offset,
                                         addresses[r.symbol], r.addend, stubs)
             view.release()
-            flush_icache(base, code_end)
+            if aot.target.arch != "x86_64":   # whose caches are coherent: icache.py
+                from .icache import flush_icache
+                flush_icache(base, code_end)
             self.mapping.protect(0, code_end, PROT_READ | PROT_EXEC)
             self.mapping.protect(got_offset, readonly_end - got_offset, PROT_READ)
             self.mapping.protect(writable_start, self.mapping.size - writable_start,
