@@ -75,10 +75,13 @@ class Guest:
 
     def open(self, dirfd, path, oflags=0, rights=abi.FILE_RIGHTS | abi.DIRECTORY_RIGHTS,
              fdflags=0, follow=True):
+        """path_open with `rights` inheritable, and as the base rights but for those only a
+        file has when `oflags` asks for a directory (opened with write rights, it fails)."""
+        base = rights & abi.DIRECTORY_RIGHTS if oflags & abi.OFLAGS_DIRECTORY else rights
         ptr, length = self.path(path)
         fd_ptr = self.alloc(4)
         errno = self.call("path_open", dirfd, abi.LOOKUP_SYMLINK_FOLLOW if follow else 0,
-                          ptr, length, oflags, rights, rights, fdflags, fd_ptr)
+                          ptr, length, oflags, base, rights, fdflags, fd_ptr)
         return errno, self.u32(fd_ptr) if errno == 0 else None
 
     def write(self, fd, *chunks):

@@ -102,7 +102,6 @@ class WasiHost(FdCalls):
                 self.fds.insert(fd, _open_preopen(guest_path, host_path))
             for sock in sockets:
                 self.fds.add(socket_descriptor(sock))
-            self.has_sockets = bool(sockets)
         except BaseException:
             self.fds.close_all()
             raise

@@ -24,10 +24,12 @@ _WRITE_RIGHTS = abi.RIGHT_FD_WRITE | abi.RIGHT_FD_ALLOCATE | abi.RIGHT_FD_FILEST
 
 def open_flags(oflags, rights, fdflags):
     """Host os.open flags for a path_open request. The access mode follows the rights asked
-    for (as wasi-libc derives them from O_RDONLY/O_WRONLY/O_RDWR); a directory is always
-    opened read-only. The last component is never followed: the walk already did that."""
+    for (as wasi-libc derives them from O_RDONLY/O_WRONLY/O_RDWR), so a directory asked for
+    with write rights fails as the host's open(2) answers, EISDIR (ENOENT if there is none),
+    as wasmtime and the WASI test suite (rust/path_open_preopen) expect. The last component
+    is never followed: the walk already did that."""
     flags = os.O_NOFOLLOW | os.O_CLOEXEC
-    if rights & _WRITE_RIGHTS and not oflags & abi.OFLAGS_DIRECTORY:
+    if rights & _WRITE_RIGHTS:
         flags |= os.O_RDWR if rights & _READ_RIGHTS else os.O_WRONLY
     for wasi_flag, host_flag in _OFLAGS_TO_HOST:
         if oflags & wasi_flag:
@@ -36,6 +38,13 @@ def open_flags(oflags, rights, fdflags):
         if fdflags & wasi_flag:
             flags |= host_flag
     return flags
+
+
+def new_name(resolved):
+    """The name to create a link at: with the guest's trailing "/" put back, so that the
+    host answers a link that would have to be a directory as it does (ENOENT, or EEXIST if
+    the name exists; rust/path_link, rust/path_symlink_trailing_slashes)."""
+    return resolved.name + b"/" if resolved.must_be_dir else resolved.name
 
 
 def stat_resolved(resolved):
@@ -146,7 +155,7 @@ class PathCalls:
         with self._resolve(directory, path_ptr, path_len) as resolved:
             if symlink_target_escapes(resolved.depth, target):
                 raise WasiError(abi.ENOTCAPABLE)
-            os.symlink(target, resolved.name, dir_fd=resolved.dir_fd)
+            os.symlink(target, new_name(resolved), dir_fd=resolved.dir_fd)
         return abi.ESUCCESS
 
     def path_link(self, old_fd, old_lookupflags, old_path_ptr, old_path_len, new_fd,
@@ -156,7 +165,9 @@ class PathCalls:
         with self._resolve(old_directory, old_path_ptr, old_path_len,
                            old_lookupflags & abi.LOOKUP_SYMLINK_FOLLOW) as old, \
                 self._resolve(new_directory, new_path_ptr, new_path_len) as new:
-            os.link(old.name, new.name, src_dir_fd=old.dir_fd, dst_dir_fd=new.dir_fd,
+            if old.must_be_dir:
+                stat_resolved(old)
+            os.link(old.name, new_name(new), src_dir_fd=old.dir_fd, dst_dir_fd=new.dir_fd,
                     follow_symlinks=False)
         return abi.ESUCCESS
 
