@@ -23,6 +23,7 @@ A module is accepted or rejected exactly as with bounded readers; only the reaso
 The reference's messages that no spec test checks (value and block types) keep our wording.
 """
 
+from . import features
 from .errors import MalformedModule
 from .module import (DataSegment, ElemSegment, Export, FunctionBody, Global, Import, Instr,
                      Module)
@@ -139,9 +140,11 @@ class Reader:
 
     def valtype(self):
         pos = self.pos
-        t = VALTYPE_CODES.get(self.byte())
+        code = self.byte()
+        t = VALTYPE_CODES.get(code)
         if t is None:
-            self.fail("malformed value type", pos)
+            self.fail(features.unsupported("malformed value type", features.VALUE_TYPES,
+                                           code), pos)
         return t
 
     def reftype(self):
@@ -163,19 +166,24 @@ class Reader:
     def vec(self, read_item):
         return [read_item() for _ in range(self.length())]
 
-    def limits(self):
+    def limits(self, flags_of_features):
+        """`flags_of_features`: the flags newer features give limits (features.py)."""
         pos = self.pos
         flag = self.byte()          # a 1-bit LEB128 that must fit one byte
         if flag == 0:
             return Limits(self.u32())
         if flag == 1:
             return Limits(self.u32(), self.u32())
-        self.fail("integer too large" if flag & 0x7F > 1 else "integer representation too long",
-                  pos)
+        if flag & 0x7F > 1:
+            self.fail(features.unsupported("integer too large", flags_of_features, flag), pos)
+        self.fail("integer representation too long", pos)
+
+    def memory_type(self):
+        return MemoryType(self.limits(features.MEMORY_LIMIT_FLAGS))
 
     def table_type(self):
         elem = self.reftype()
-        return TableType(elem, self.limits())
+        return TableType(elem, self.limits(features.TABLE_LIMIT_FLAGS))
 
     def global_type(self):
         valtype = self.valtype()
@@ -211,7 +219,9 @@ class Decoder:
         if len(data) < 8:
             raise MalformedModule("unexpected end", len(data))
         if data[4:8] != VERSION:
-            raise MalformedModule("unknown binary version", 4)
+            raise MalformedModule("unknown binary version: " + features.COMPONENT
+                                  if data[4:8] == features.COMPONENT_VERSION
+                                  else "unknown binary version", 4)
         r = Reader(data, 8)
         last_order = 0
         while not r.eof():
@@ -219,7 +229,8 @@ class Decoder:
             if section_id != 0:
                 order = SECTION_ORDER.get(section_id)
                 if order is None:
-                    r.fail("malformed section id")
+                    r.fail(features.unsupported("malformed section id", features.SECTIONS,
+                                                section_id))
                 if order <= last_order:
                     r.fail("unexpected content after last section")
                 last_order = order
@@ -265,7 +276,7 @@ class Decoder:
         elif section_id == 4:
             m.tables = r.vec(r.table_type)
         elif section_id == 5:
-            m.memories = r.vec(lambda: MemoryType(r.limits()))
+            m.memories = r.vec(r.memory_type)
         elif section_id == 6:
             m.globals = r.vec(lambda: Global(r.global_type(), self.const_expr(r)))
         elif section_id == 7:
@@ -285,8 +296,9 @@ class Decoder:
         pos = r.pos
         form = r.byte()
         if form != 0x60:            # the reference reads the form as a 7-bit signed LEB128
-            r.fail("integer representation too long" if form & 0x80
-                   else "malformed function type", pos)
+            r.fail("integer representation too long" if form & 0x80 else
+                   features.unsupported("malformed function type", features.TYPE_FORMS, form),
+                   pos)
         params = tuple(r.vec(r.valtype))
         results = tuple(r.vec(r.valtype))
         return FuncType(params, results)
@@ -301,7 +313,7 @@ class Decoder:
         elif kind == "table":
             desc = r.table_type()
         elif kind == "memory":
-            desc = MemoryType(r.limits())
+            desc = r.memory_type()
         elif kind == "global":
             desc = r.global_type()
         else:
@@ -404,7 +416,7 @@ class Decoder:
                     self.uses_data_count = True
             else:
                 if not byte_valid[op]:
-                    r.fail("illegal opcode", pos)
+                    r.fail(features.unsupported("illegal opcode", features.OPCODES, op), pos)
                 kind = byte_imm[op]
                 if op == 0x0B:
                     append(Instr(op, None, pos))

@@ -130,3 +130,30 @@ def test_mutated_valid_module_never_crashes(data):
 def test_else_outside_if_is_malformed(body):
     with pytest.raises(MalformedModule, match="else without matching if"):
         decode_module(one_function_module(body))
+
+
+# Modules of newer features (the text format as wasm-tools parses it): decoding still fails
+# with the spec's wording, then names the feature (runtime/features.py).
+FEATURES = [
+    ("(component)", "unknown binary version: a WebAssembly component, not a core module"),
+    ("(module (memory 1 1 shared))", "integer too large: uses threads (shared memory)"),
+    ("(module (memory 1) (func (drop (i32.atomic.load (i32.const 0)))))",
+     "illegal opcode: uses threads (atomic instructions)"),
+    ("(module (memory i64 1))", "integer too large: uses memory64 (64-bit memory)"),
+    ("(module (table i64 1 funcref))", "integer too large: uses memory64 (64-bit table)"),
+    ("(module (tag))", "malformed section id: uses exception handling (tag section)"),
+    ("(module (func (param exnref)))", "malformed value type: uses exception handling (exnref)"),
+    ("(module (func (try_table)))", "illegal opcode: uses exception handling (try_table)"),
+    ("(module (func $f (return_call $f)))", "illegal opcode: uses tail calls (return_call)"),
+    ("(module (type (struct (field i32))))", "malformed function type: uses GC (struct)"),
+    ("(module (func (param anyref)))", "malformed value type: uses GC (anyref)"),
+]
+
+
+@pytest.mark.parametrize("text, message", FEATURES, ids=[m for _, m in FEATURES])
+def test_a_newer_feature_is_named(text, message):
+    from module_text import wasm
+    with pytest.raises(MalformedModule) as raised:
+        decode_module(wasm(text))
+    expected = message if "component" in message else f"{message}, not supported"
+    assert str(raised.value).startswith(expected)

@@ -1,0 +1,63 @@
+"""WebAssembly features pywamr does not support yet, by the encodings that introduce them.
+
+Decoding stops at the first byte it does not know, with the spec's wording ("illegal
+opcode", "malformed value type", ...), which makes a module that uses a newer feature look
+like a broken file. Where that byte is one of a feature's, the decoder names the feature
+after the wording (`unsupported`), so that the message still starts as the spec tests
+expect: "illegal opcode: uses tail calls (return_call), not supported".
+"""
+
+_EXCEPTIONS = "exception handling"
+_LEGACY_EXCEPTIONS = "legacy exception handling"
+_TAIL_CALLS = "tail calls"
+_FUNCTION_REFERENCES = "typed function references"
+_GC = "GC"
+
+# One-byte opcodes.
+OPCODES = {
+    0x06: (_LEGACY_EXCEPTIONS, "try"), 0x07: (_LEGACY_EXCEPTIONS, "catch"),
+    0x08: (_EXCEPTIONS, "throw"), 0x09: (_LEGACY_EXCEPTIONS, "rethrow"),
+    0x0A: (_EXCEPTIONS, "throw_ref"),
+    0x12: (_TAIL_CALLS, "return_call"), 0x13: (_TAIL_CALLS, "return_call_indirect"),
+    0x14: (_FUNCTION_REFERENCES, "call_ref"), 0x15: (_TAIL_CALLS, "return_call_ref"),
+    0x18: (_LEGACY_EXCEPTIONS, "delegate"), 0x19: (_LEGACY_EXCEPTIONS, "catch_all"),
+    0x1F: (_EXCEPTIONS, "try_table"),
+    0xD3: (_GC, "ref.eq"), 0xD4: (_FUNCTION_REFERENCES, "ref.as_non_null"),
+    0xD5: (_FUNCTION_REFERENCES, "br_on_null"), 0xD6: (_FUNCTION_REFERENCES, "br_on_non_null"),
+    0xFB: (_GC, "struct, array and i31 instructions"),
+    0xFE: ("threads", "atomic instructions"),
+}
+
+# Value types: the reference types after funcref and externref.
+VALUE_TYPES = {
+    0x69: (_EXCEPTIONS, "exnref"),
+    0x63: (_FUNCTION_REFERENCES, "ref null"), 0x64: (_FUNCTION_REFERENCES, "ref"),
+    0x74: (_EXCEPTIONS, "nullexnref"), 0x73: (_GC, "nullfuncref"),
+    0x72: (_GC, "nullexternref"), 0x71: (_GC, "nullref"), 0x6E: (_GC, "anyref"),
+    0x6D: (_GC, "eqref"), 0x6C: (_GC, "i31ref"), 0x6B: (_GC, "structref"),
+    0x6A: (_GC, "arrayref"),
+}
+
+# Type definitions other than a function type (0x60).
+TYPE_FORMS = {0x4E: (_GC, "rec"), 0x50: (_GC, "sub"), 0x4F: (_GC, "sub final"),
+              0x5F: (_GC, "struct"), 0x5E: (_GC, "array")}
+
+SECTIONS = {13: (_EXCEPTIONS, "tag section")}
+
+# Limits flags beyond 0 and 1 (a maximum): bit 1 shares the memory, bit 2 makes it 64-bit.
+MEMORY_LIMIT_FLAGS = {flag: ("threads", "shared memory") if flag in (2, 3) else
+                      ("memory64", "64-bit memory") for flag in range(2, 8)}
+TABLE_LIMIT_FLAGS = {flag: ("memory64", "64-bit table") for flag in range(4, 8)}
+
+# The version field of a component's preamble: version 0x0d, layer 1.
+COMPONENT_VERSION = b"\x0d\x00\x01\x00"
+COMPONENT = "a WebAssembly component, not a core module"
+
+
+def unsupported(wording, table, code):
+    """The spec's `wording`, followed by the feature `code` belongs to in `table`, if any."""
+    known = table.get(code)
+    if known is None:
+        return wording
+    feature, construct = known
+    return f"{wording}: uses {feature} ({construct}), not supported"
