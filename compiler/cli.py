@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 
+from pywamr.runtime import add_version_flag
 from pywamr.runtime.errors import WasmError
 
 SUFFIXES = {"aot": ".aot", "object": ".o", "llvmir": ".ll"}
@@ -32,6 +33,7 @@ def build_parser():
     parser = OneLineParser(
         prog="pyaotc",
         description="Compile a WebAssembly module to native code (an .aot file for pyiwasm).")
+    add_version_flag(parser)
     parser.add_argument("file", metavar="FILE.wasm", help="the WebAssembly binary")
     parser.add_argument("-o", dest="output", metavar="OUT",
                         help="output file (default: FILE with .aot, .o or .ll; '-' = stdout)")
@@ -69,6 +71,8 @@ def build_parser():
     parser.add_argument("--fuel", action="store_true",
                         help="count fuel (executed instructions), so that pyiwasm --fuel N can "
                              "bound a run; costs run time")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="report the target and the time of each phase on stderr")
     parser.add_argument("--format", choices=tuple(SUFFIXES), default="aot",
                         help="aot (default), object (the ELF object), llvmir (optimised IR)")
     return parser
@@ -98,7 +102,7 @@ def main(argv=None):
                              simd=not args.disable_simd, fuel=args.fuel,
                              interrupt_checks=args.interrupt_checks == "on", format=args.format)
     try:
-        result = compile_wasm(wasm, options)
+        result = compile_wasm(wasm, options, log=_log if args.verbose else None)
     except WasmError as exc:
         return _fail(f"{args.file}: {exc}")
     try:
@@ -111,6 +115,10 @@ def main(argv=None):
     except OSError as exc:
         return _fail(f"cannot write {output}: {exc.strerror}")
     return 0
+
+
+def _log(line):
+    print(f"pyaotc: {line}", file=sys.stderr, flush=True)
 
 
 def _fail(message):

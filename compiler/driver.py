@@ -17,7 +17,7 @@ from .aot_writer import write_aot
 from .backend import emit_object, optimize, parse_and_link
 from .elf_reader import read_elf_object
 from .module_codegen import build_llvm_modules
-from .progress import Progress
+from .progress import PhaseClock, Progress
 from .target import create_target_machine, resolve_target
 
 FORMATS = ("aot", "object", "llvmir")
@@ -41,10 +41,13 @@ class CompileOptions:
     format: str = "aot"              # 'aot' | 'object' (ELF) | 'llvmir' (optimised IR text)
 
 
-def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None) -> bytes:
+def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None,
+                 log=None) -> bytes:
     """Compile a wasm binary. Raises MalformedModule / InvalidModule for a bad module and
     CompileError for what cannot be compiled. `show_progress`: None = when stderr is a
-    terminal and the module has PROGRESS_MIN_FUNCTIONS functions or more."""
+    terminal and the module has PROGRESS_MIN_FUNCTIONS functions or more. `log`: called
+    with a line of text for the target and for each phase's time (pyaotc -v)."""
+    clock = PhaseClock(log)
     options = options or CompileOptions()
     if options.format not in FORMATS:
         raise CompileError(f"unknown output format {options.format!r}; choose from "
@@ -52,8 +55,11 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
     spec = resolve_target(options.target, options.cpu, options.cpu_features,
                           options.opt_level, options.size_level)
     machine = create_target_machine(spec, check_names=bool(options.cpu or options.cpu_features))
+    clock.note(f"target {spec.triple}, cpu {spec.cpu}, features {spec.features or '(none)'}, "
+               f"-O{spec.opt_level}")
     module = decode_module(wasm)
     validate(module)
+    clock.lap("decode and validate")
 
     memory_limit = memory_limit_pages(module, options.bounds_checks, options.max_memory_4gib)
     if show_progress is None:
@@ -63,18 +69,23 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
         parts = build_llvm_modules(module, spec.triple, options.bounds_checks,
                                    memory_limit < MAX_PAGES, options.simd, progress.update,
                                    options.fuel, options.interrupt_checks)
-        llvm_module = parse_and_link(str(part) for part in parts)
+        llvm_module = parse_and_link(str(part) for part in parts)   # lowers as it goes
+        clock.lap(f"lower {len(module.codes)} functions to LLVM IR and parse it")
         progress.phase("optimizing")
         optimize(llvm_module, machine, spec.opt_level)
+        clock.lap("optimize")
         if options.format == "llvmir":
             return str(llvm_module).encode()
         progress.phase("generating code")
         obj = emit_object(llvm_module, machine)
+        clock.lap("generate code")
     finally:
         progress.close()
     if options.format == "object":
         return obj
     image = read_elf_object(obj, spec.arch)
     bounds_mode = "explicit" if options.bounds_checks else "guard-pages"
-    return write_aot(module, image, spec.as_dict(bounds_mode, memory_limit, options.fuel,
-                                                 options.interrupt_checks))
+    aot = write_aot(module, image, spec.as_dict(bounds_mode, memory_limit, options.fuel,
+                                                options.interrupt_checks))
+    clock.lap("write the .aot file")
+    return aot

@@ -1,6 +1,8 @@
-"""A progress bar on stderr, for compiling big modules on a terminal (the caller decides)."""
+"""What a compile reports as it goes: a progress bar on stderr, for compiling big modules on a
+terminal (the caller decides), and the time of each phase (pyaotc -v)."""
 
 import sys
+import time
 
 BAR_WIDTH = 30
 
@@ -35,3 +37,20 @@ class Progress:
         if self.enabled:
             self.stream.write("\r\033[K")
             self.stream.flush()
+
+
+class PhaseClock:
+    """Reports each phase's time to `log` (a function of one line of text), if there is one."""
+
+    def __init__(self, log):
+        self.log = log
+        self.last = time.perf_counter()
+
+    def note(self, text):
+        if self.log:
+            self.log(text)
+
+    def lap(self, phase):
+        now = time.perf_counter()
+        self.note(f"{phase}: {now - self.last:.2f} s")
+        self.last = now

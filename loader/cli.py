@@ -78,10 +78,12 @@ def build_parser():
                "--dir, --map-dir and --env. Exit status: the program's own; 134 after a "
                "trap; 1 on an error such as a malformed file, a missing import or too little "
                "memory.")
+    from pywamr.runtime import add_version_flag
+    add_version_flag(parser)
     parser.add_argument("--interp", action="store_true",
                         help="run FILE, which must be a .wasm module, with the pure-Python "
                              "interpreter (a .wasm FILE always runs there)")
-    parser.add_argument("-f", "--function", metavar="NAME",
+    parser.add_argument("-f", "--function", "--invoke", metavar="NAME",
                         help="call the exported function NAME instead of _start; ARGS are its "
                              "arguments, parsed by its parameter types (integers and v128 "
                              "in decimal or 0x hex, a v128's lane 0 in the low bits; floats "
@@ -109,7 +111,8 @@ def build_parser():
                              "GUEST (repeatable)")
     parser.add_argument("--env", action="append", metavar="NAME=VALUE",
                         help="set an environment variable for the program (repeatable); "
-                             "the program inherits none from pyiwasm")
+                             "a bare NAME passes on pyiwasm's own value, if it has one; the "
+                             "program inherits nothing else")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="report the engine and the load and run times on stderr")
     parser.add_argument("file", metavar="FILE", help="the .aot or .wasm file to run")
@@ -131,13 +134,19 @@ def parse_preopens(options):
 
 
 def parse_env(assignments):
+    """The program's environment: NAME=VALUE, or NAME for pyiwasm's own value (as wasmtime's
+    --env NAME; nothing when pyiwasm has none)."""
     env = {}
     for assignment in assignments:
         name, separator, value = assignment.partition("=")
-        if not separator or not name:
-            raise UsageError(f"bad --env {assignment!r}: expected NAME=VALUE")
-        env[name] = value
+        if not name:
+            raise UsageError(f"bad --env {assignment!r}: expected NAME=VALUE or NAME")
+        if separator:
+            env[name] = value
+        elif name in os.environ:
+            env[name] = os.environ[name]
     return env
+
 
 
 def parse_value(valtype, text):

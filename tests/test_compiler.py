@@ -309,6 +309,27 @@ def test_cli_writes_aot_next_to_input(tmp_path, mixed_wasm):
     assert exports["fib"](10) == 55
 
 
+def test_cli_verbose_reports_the_target_and_each_phase(tmp_path, mixed_wasm):
+    source = tmp_path / "prog.wasm"
+    source.write_bytes(mixed_wasm)
+    result = run_pyaotc("-v", "--target", "aarch64", "--opt-level", "1", source)
+    assert result.returncode == 0 and (tmp_path / "prog.aot").exists(), result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("pyaotc: target aarch64-unknown-linux-gnu, cpu generic")
+    assert lines[0].endswith("-O1")
+    phases = [line.split(": ")[1] for line in lines[1:]]
+    assert phases == ["decode and validate", "lower 9 functions to LLVM IR and parse it",
+                      "optimize", "generate code", "write the .aot file"]
+
+
+def test_both_tools_print_their_version():
+    from importlib.metadata import version
+    assert run_pyaotc("--version").stdout == f"pyaotc {version('pywamr')}\n"
+    done = subprocess.run([sys.executable, "-m", "pywamr.loader", "--version"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == f"pyiwasm {version('pywamr')}\n"
+
+
 def test_cli_llvmir_to_stdout(tmp_path, mixed_wasm):
     source = tmp_path / "prog.wasm"
     source.write_bytes(mixed_wasm)

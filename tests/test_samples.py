@@ -99,6 +99,15 @@ def test_args_and_environment(samples, run_wasm, args):
     same_run(run_native(samples, "args_env", args, env=SAMPLE_ENV), wasm)
 
 
+def test_a_bare_env_name_passes_on_pyiwasms_value(samples, engine, aot_dir):
+    """`--env NAME` (wasmtime's form) gives the program pyiwasm's own NAME, if it has one."""
+    wasm = program(engine, samples / "args_env.wasm", aot_dir)
+    done = pyiwasm("--env", "PYWAMR_SAMPLE", "--env", "PYWAMR_UNSET", wasm,
+                   env={**os.environ, "PYWAMR_SAMPLE": "yes"})
+    assert b"getenv PYWAMR_SAMPLE: yes\n" in done.stdout
+    assert b"env count: 1\n" in done.stdout
+
+
 def test_no_environment_is_inherited(samples, run_wasm):
     wasm = run_wasm("args_env")
     assert b"env count: 0\n" in wasm.stdout
