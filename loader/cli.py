@@ -212,7 +212,7 @@ def load_instance(data, options, host):
         module = Module(data, fuel=options.fuel is not None)
         if options.stack_size is not None:
             settings["max_call_depth"] = max(1, options.stack_size // INTERP_FRAME_BYTES)
-        return "interpreter", module.instantiate(wasi_imports(host, module.decoded), **settings)
+        return "interpreter", module.instantiate(host.imports_of(module.decoded), **settings)
     if options.interp:
         raise UsageError(f"{options.file}: --interp needs a WebAssembly (.wasm) module")
     from pywamr.loader.aot_module import AotModule
@@ -225,13 +225,7 @@ def load_instance(data, options, host):
                          "pyaotc --fuel")
     if options.stack_size is not None:
         settings["stack_size"] = options.stack_size
-    return "AOT loader", module.instantiate(wasi_imports(host, module.module), **settings)
-
-
-def wasi_imports(host, module):
-    """The imports object of the WASI functions `module` (a runtime Module) imports."""
-    from pywamr.runtime.wasi import MODULE_NAME
-    return host.imports([imp.name for imp in module.imports if imp.module == MODULE_NAME])
+    return "AOT loader", module.instantiate(host.imports_of(module.module), **settings)
 
 
 def call_function(instance, name, texts):

@@ -300,3 +300,21 @@ def test_perf_map_names_each_function_of_the_loaded_code(tmp_path):
     assert all(end <= later for (_, end), (later, _) in zip(ranges, ranges[1:]))
     names = {name for _, _, name in symbols}
     assert {f"aot_func_{i}" for i in range(8)} <= names
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_emscripten_memory_growth_notice_is_provided(tmp_path, engine):
+    """emscripten's STANDALONE_WASM builds with ALLOW_MEMORY_GROWTH import
+    env.emscripten_notify_memory_growth and call it after memory.grow; the WASI host gives
+    it, and writes from the new page afterwards."""
+    module = wat_module(tmp_path, "growth", """(module
+  (import "env" "emscripten_notify_memory_growth" (func $grown (param i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (call $grown (memory.grow (i32.const 1)))
+    (i32.store (i32.const 65536) (i32.const 0x0a6968))    ;; "hi\\n" in the new page
+    (i32.store (i32.const 0) (i32.const 65536)) (i32.store (i32.const 4) (i32.const 3))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))""")
+    done = pyiwasm(program(engine, module, tmp_path))
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"hi\n", b"")

@@ -31,6 +31,11 @@ from .fd_calls import FdCalls
 from .memory import GuestMemory
 
 MODULE_NAME = "wasi_snapshot_preview1"
+# emscripten's STANDALONE_WASM builds with ALLOW_MEMORY_GROWTH import this and call it after
+# memory.grow. The host reads memory through a view taken afresh at every call, so it has
+# nothing to do.
+EMSCRIPTEN_MODULE = "env"
+EMSCRIPTEN_GROWTH = "emscripten_notify_memory_growth"
 
 _VALTYPES = {"i": "i32", "I": "i64"}
 
@@ -122,6 +127,17 @@ class WasiHost(FdCalls):
     def memory(self):
         """Bounds-checked access to the memory as it is now (memory.grow replaces buffers)."""
         return GuestMemory(self._memory.buffer if self._memory is not None else None)
+
+    def imports_of(self, module):
+        """The imports object of what a runtime Module imports from the host: its
+        wasi_snapshot_preview1 calls, and emscripten's memory growth notice."""
+        names = [imp.name for imp in module.imports if imp.module == MODULE_NAME]
+        imports = self.imports(names)
+        if any(imp.module == EMSCRIPTEN_MODULE and imp.name == EMSCRIPTEN_GROWTH
+               for imp in module.imports):
+            imports[EMSCRIPTEN_MODULE] = {
+                EMSCRIPTEN_GROWTH: HostFunc(FuncType(("i32",), ()), lambda pages: None)}
+        return imports
 
     def imports(self, names=None):
         """{MODULE_NAME: {name: HostFunc}} for the calls `names` (by default every call);
