@@ -55,6 +55,7 @@ class Options:
         self.dir = []
         self.map_dir = []
         self.env = []
+        self.unknown_imports = None     # runtime/unknown_imports.py: TRAP or DEFAULT_VALUES
         self.verbose = False
 
 
@@ -113,6 +114,15 @@ def build_parser():
                         help="set an environment variable for the program (repeatable); "
                              "a bare NAME passes on pyiwasm's own value, if it has one; the "
                              "program inherits nothing else")
+    unknown = parser.add_mutually_exclusive_group()
+    unknown.add_argument("--trap-unknown-imports", dest="unknown_imports",
+                         action="store_const", const="trap",
+                         help="define each imported function nobody provides as one that "
+                              "traps when called, instead of refusing the module")
+    unknown.add_argument("--default-values-unknown-imports", dest="unknown_imports",
+                         action="store_const", const="default",
+                         help="define each imported function nobody provides as one that "
+                              "returns zeros (null references)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="report the engine and the load and run times on stderr")
     parser.add_argument("file", metavar="FILE", help="the .aot or .wasm file to run")
@@ -212,7 +222,8 @@ def load_instance(data, options, host):
         module = Module(data, fuel=options.fuel is not None)
         if options.stack_size is not None:
             settings["max_call_depth"] = max(1, options.stack_size // INTERP_FRAME_BYTES)
-        return "interpreter", module.instantiate(host.imports_of(module.decoded), **settings)
+        return "interpreter", module.instantiate(imports(host, module.decoded, options),
+                                                 **settings)
     if options.interp:
         raise UsageError(f"{options.file}: --interp needs a WebAssembly (.wasm) module")
     from pywamr.loader.aot_module import AotModule
@@ -225,7 +236,17 @@ def load_instance(data, options, host):
                          "pyaotc --fuel")
     if options.stack_size is not None:
         settings["stack_size"] = options.stack_size
-    return "AOT loader", module.instantiate(host.imports_of(module.module), **settings)
+    return "AOT loader", module.instantiate(imports(host, module.module, options), **settings)
+
+
+def imports(host, module, options):
+    """What the WASI host gives `module` (a runtime Module), and the functions made up for
+    the other imports under --trap-unknown-imports or --default-values-unknown-imports."""
+    provided = host.imports_of(module)
+    if options.unknown_imports is not None:
+        from pywamr.runtime.unknown_imports import define_unknown_imports
+        define_unknown_imports(module, provided, options.unknown_imports)
+    return provided
 
 
 def call_function(instance, name, texts):

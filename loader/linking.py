@@ -18,7 +18,7 @@ def resolve_imports(module, imports):
         extern = (imports or {}).get(imp.module, {}).get(imp.name)
         where = f"{imp.module}.{imp.name}"
         if extern is None:
-            raise LinkError(f"unknown import: {where}")
+            raise LinkError.unknown_import(imp.module, imp.name)
         problem = _mismatch(module, imp, extern)
         if problem:
             raise LinkError(f"incompatible import type: {where} ({problem})")

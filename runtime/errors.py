@@ -47,6 +47,11 @@ class InvalidModule(WasmError):
 class LinkError(WasmError):
     """Instantiation failed because an import is missing or has the wrong type."""
 
+    @classmethod
+    def unknown_import(cls, module, name):
+        """The one wording of a missing import, from both engines."""
+        return cls(f"unknown import: {module}.{name}")
+
 
 class TrapCode(enum.Enum):
     """The kinds of trap, each with the spec's wording as its value. The member's name is the

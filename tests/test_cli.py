@@ -318,3 +318,34 @@ def test_emscripten_memory_growth_notice_is_provided(tmp_path, engine):
     (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))""")
     done = pyiwasm(program(engine, module, tmp_path))
     assert (done.returncode, done.stdout, done.stderr) == (0, b"hi\n", b"")
+
+
+UNKNOWN_IMPORTS = """(module
+  (import "bench" "start" (func $start))
+  (import "bench" "value" (func $value (param i32) (result i32 f64)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (local f64)
+    (local.set 0 (call $value (i32.const 7)))
+    (if (i32.eqz) (then (call $start)))
+    (call $exit (i32.trunc_f64_s (f64.add (local.get 0) (f64.const 3))))))"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("flag, status, message", [
+    (None, 1, "pyiwasm: error: {file}: unknown import: bench.start"),
+    ("--trap-unknown-imports", TRAP_STATUS, "pyiwasm: wasm trap: unknown import bench.value "
+                                            "was called"),
+    ("--default-values-unknown-imports", 3, None),
+])
+def test_unknown_imports(tmp_path, engine, flag, status, message):
+    """A module importing functions nobody defines: refused in the same words by both
+    engines, or run with made-up functions (runtime/unknown_imports.py), as wasmtime's flags
+    of the same names: one that traps when called, or one that returns zeros."""
+    file = program(engine, wat_module(tmp_path, "bench", UNKNOWN_IMPORTS), tmp_path)
+    done = pyiwasm(*[flag] if flag else [], file)
+    assert done.returncode == status
+    if message:
+        assert lines(done.stderr)[0] == message.format(file=file)
+    else:
+        assert done.stderr == b""

@@ -95,7 +95,7 @@ class Instance:
     def _lookup(imports, imp):
         extern = imports.get(imp.module, {}).get(imp.name)
         if extern is None:
-            raise LinkError(f"unknown import {imp.module!r} {imp.name!r}")
+            raise LinkError.unknown_import(imp.module, imp.name)
         return extern
 
     def _import(self, imp, extern, decoded):
