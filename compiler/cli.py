@@ -14,6 +14,7 @@ import sys
 
 from pywamr.runtime import add_version_flag
 from pywamr.runtime.errors import WasmError
+from pywamr.runtime.text_format import is_text, text_to_binary
 
 SUFFIXES = {"aot": ".aot", "object": ".o", "llvmir": ".ll"}
 
@@ -34,7 +35,9 @@ def build_parser():
         prog="pyaotc",
         description="Compile a WebAssembly module to native code (an .aot file for pyiwasm).")
     add_version_flag(parser)
-    parser.add_argument("file", metavar="FILE.wasm", help="the WebAssembly binary")
+    parser.add_argument("file", metavar="FILE.wasm",
+                        help="the WebAssembly module: binary, or text (.wat, read with "
+                             "wasm-tools)")
     parser.add_argument("-o", dest="output", metavar="OUT",
                         help="output file (default: FILE with .aot, .o or .ll; '-' = stdout)")
     parser.add_argument("--target", metavar="TARGET",
@@ -102,6 +105,8 @@ def main(argv=None):
                              simd=not args.disable_simd, fuel=args.fuel,
                              interrupt_checks=args.interrupt_checks == "on", format=args.format)
     try:
+        if is_text(wasm):
+            wasm = text_to_binary(wasm)
         result = compile_wasm(wasm, options, log=_log if args.verbose else None)
     except WasmError as exc:
         return _fail(f"{args.file}: {exc}")

@@ -125,7 +125,8 @@ def build_parser():
                               "returns zeros (null references)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="report the engine and the load and run times on stderr")
-    parser.add_argument("file", metavar="FILE", help="the .aot or .wasm file to run")
+    parser.add_argument("file", metavar="FILE",
+                        help="the .aot, .wasm or .wat file to run (.wat needs wasm-tools)")
     parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                         help="arguments for the program (argv[1:], after FILE's name as "
                              "argv[0]) or, with -f, for the function")
@@ -217,6 +218,10 @@ def load_instance(data, options, host):
     """Pick the engine by the file's magic, load the module and instantiate it with the
     WASI host's functions."""
     settings = {"max_memory_size": options.max_memory_size}
+    if data[:1] != b"\0":       # neither binary (.wasm, .aot) begins otherwise
+        from pywamr.runtime.text_format import is_text, text_to_binary
+        if is_text(data):
+            data = text_to_binary(data)
     if data[:4] == WASM_MAGIC:
         from pywamr.runtime.interp import Module
         module = Module(data, fuel=options.fuel is not None)

