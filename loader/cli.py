@@ -56,6 +56,7 @@ class Options:
         self.map_dir = []
         self.env = []
         self.unknown_imports = None     # runtime/unknown_imports.py: TRAP or DEFAULT_VALUES
+        self.preload = []
         self.verbose = False
 
 
@@ -114,6 +115,10 @@ def build_parser():
                         help="set an environment variable for the program (repeatable); "
                              "a bare NAME passes on pyiwasm's own value, if it has one; the "
                              "program inherits nothing else")
+    parser.add_argument("--preload", action="append", metavar="NAME=FILE.py",
+                        help="make the functions of the Python file FILE.py the imports of "
+                             "module NAME: each import NAME.F calls F with the import's "
+                             "parameters as Python numbers (repeatable)")
     unknown = parser.add_mutually_exclusive_group()
     unknown.add_argument("--trap-unknown-imports", dest="unknown_imports",
                          action="store_const", const="trap",
@@ -244,10 +249,56 @@ def load_instance(data, options, host):
     return "AOT loader", module.instantiate(imports(host, module.module, options), **settings)
 
 
+def preloaded(name, path, module):
+    """{field: HostFunc} for the functions `module` imports from `name`, taken from the
+    Python file at `path`: each a function of the file, typed as the import declares."""
+    import runpy
+    from pywamr.runtime.api import HostFunc
+    try:
+        namespace = runpy.run_path(path)
+    except OSError as error:
+        raise UsageError(f"cannot read --preload file {path}: {error.strerror}") from None
+    except Exception as error:      # the file's own code failed as it was run
+        raise UsageError(f"--preload file {path}: {type(error).__name__}: {error}") from None
+    functions = {}
+    for imp in module.imports:
+        if imp.module != name or imp.kind != "func":
+            continue
+        function = namespace.get(imp.name)
+        if isinstance(function, HostFunc):
+            functions[imp.name] = function
+        elif callable(function):
+            functions[imp.name] = HostFunc(module.types[imp.desc],
+                                           failing_as_trap(f"{name}.{imp.name}", function))
+    return functions
+
+
+def failing_as_trap(where, function):
+    """`function`, with an exception it raises turned into a trap that names it, as
+    wasmtime reports a host function's error: the run ends with status 134, not as if
+    pyiwasm itself had failed."""
+    from pywamr.runtime.errors import Trap
+
+    def call(*args):
+        try:
+            return function(*args)
+        except Trap:
+            raise
+        except Exception as error:
+            raise Trap(f"host function {where} failed: {type(error).__name__}: {error}") \
+                from error
+    return call
+
+
 def imports(host, module, options):
     """What the WASI host gives `module` (a runtime Module), and the functions made up for
     the other imports under --trap-unknown-imports or --default-values-unknown-imports."""
     provided = host.imports_of(module)
+    for assignment in options.preload:
+        name, separator, path = assignment.partition("=")
+        if not separator or not name or not path:
+            raise UsageError(f"bad --preload {assignment!r}: expected NAME=FILE.py")
+        provided[name] = preloaded(name, path, module)
     if options.unknown_imports is not None:
         from pywamr.runtime.unknown_imports import define_unknown_imports
         define_unknown_imports(module, provided, options.unknown_imports)

@@ -370,3 +370,28 @@ def test_text_modules_run_and_compile(tmp_path):
     bad = pyiwasm(source)
     assert bad.returncode == 1 and len(lines(bad.stderr)) == 1
     assert lines(bad.stderr)[0].startswith(f"pyiwasm: error: {source}: bad text module: ")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_preload_makes_a_python_file_a_module(tmp_path, engine):
+    """--preload NAME=FILE.py: the file's functions are the imports of module NAME, typed as
+    the module declares them; one that raises ends the run with a trap that names it."""
+    module = program(engine, wat_module(tmp_path, "pre", """(module
+  (import "host" "twice" (func $twice (param i32) (result i32)))
+  (import "host" "half" (func $half (param f64) (result f64)))
+  (func (export "run") (param i32) (result i32) (call $twice (local.get 0)))
+  (func (export "halve") (param f64) (result f64) (call $half (local.get 0))))"""), tmp_path)
+    host = tmp_path / "host.py"
+    host.write_text("def twice(x):\n    return 2 * x\n\n"
+                    "def half(x):\n    if x < 0:\n        raise ValueError('negative')\n"
+                    "    return x / 2\n")
+    preload = ["--preload", f"host={host}"]
+    assert lines(pyiwasm(*preload, "-f", "run", module, "21").stdout) == ["42"]
+    assert lines(pyiwasm(*preload, "-f", "halve", module, "3").stdout) == ["1.5"]
+    failed = pyiwasm(*preload, "-f", "halve", module, "-1")
+    assert failed.returncode == TRAP_STATUS
+    assert lines(failed.stderr)[0] == ("pyiwasm: wasm trap: host function host.half failed: "
+                                       "ValueError: negative")
+    missing = pyiwasm("--preload", f"host={tmp_path / 'none.py'}", "-f", "run", module, "1")
+    assert missing.returncode == 1
+    assert lines(missing.stderr)[0].startswith("pyiwasm: error: cannot read --preload file")
