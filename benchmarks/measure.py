@@ -1,8 +1,9 @@
-"""Running one benchmark command as a child process: its peak memory and output (pytest-
-benchmark times it).
+"""Running one benchmark command as a child process: its peak memory, CPU time and output
+(pytest-benchmark times its wall time).
 
 The command runs under build/peak_rss (peak_rss.c), which reports the command's own peak
-resident set size; the launcher adds one exec (well under a millisecond) to every row alike.
+resident set size and CPU time; the launcher adds one exec (well under a millisecond) to
+every row's wall time alike.
 """
 
 import os
@@ -19,6 +20,7 @@ PEAK_RSS = BUILD_DIR / "peak_rss"
 @dataclass
 class ChildRun:
     max_rss_kb: int
+    cpu_seconds: float  # user + system time of the command (and the processes it waited for)
     exit_code: int      # negative: killed by that signal
     stdout: str
     stderr: str
@@ -50,8 +52,9 @@ def run_child(argv):
         with open(out_path, errors="replace") as out, open(err_path, errors="replace") as err:
             stdout, stderr = out.read(), err.read()
         with open(rss_path) as rss:
-            max_rss_kb = int(rss.read())
-    return ChildRun(max_rss_kb=max_rss_kb, exit_code=os.waitstatus_to_exitcode(status),
+            max_rss_kb, cpu_us = map(int, rss.read().split())
+    return ChildRun(max_rss_kb=max_rss_kb, cpu_seconds=cpu_us / 1e6,
+                    exit_code=os.waitstatus_to_exitcode(status),
                     stdout=stdout, stderr=stderr)
 
 

@@ -1,4 +1,5 @@
-/* Runs a command and writes its peak resident set size (KiB) to a file.
+/* Runs a command and writes its peak resident set size (KiB) and its CPU time (user + system,
+ * in microseconds) to a file, on one line.
  *
  * Why not wait4 straight from pytest: on Linux a child's ru_maxrss starts from the memory
  * of the process that forked it, carried across exec, so every child of pytest would weigh
@@ -33,7 +34,9 @@ int main(int argc, char **argv) {
     }
     FILE *out = fopen(argv[1], "w");
     if (out) {
-        fprintf(out, "%ld\n", usage.ru_maxrss);
+        long long cpu_us = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL +
+                           usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+        fprintf(out, "%ld %lld\n", usage.ru_maxrss, cpu_us);
         fclose(out);
     }
     if (WIFSIGNALED(status)) {

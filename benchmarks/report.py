@@ -29,6 +29,9 @@ TIER_COMPARISONS = {
     "small": [("interp / CPython", "interp", "cpython")],
     "tiny": [("pywasm / interp", "pywasm", "interp"), ("interp / CPython", "interp", "cpython")],
 }
+# A tier's column of one row's ratio to native with each side's start-up of hello (the
+# start-up table's median) subtracted: what the code itself costs.
+STARTUP_SUBTRACTED = {"full": ("pyiwasm, hello's start-up subtracted", "pyiwasm")}
 IN_PROCESS_TITLE = "Interpreter, in-process run time (start-up and translation excluded)"
 # The in-process table (test_interp_kernels.py), per tier: its rows and its ratio column.
 # pywasm is too slow for the small inputs, so its ratio is taken on the tiny ones.
@@ -82,13 +85,26 @@ def seconds_text(seconds):
     return f"{seconds:.3f} s" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def ratio_cell(top, bottom, collected):
+def time_of(record):
+    """A run's time: the median CPU time (user + system) of its rounds where it was measured,
+    which other work on a shared machine disturbs less than wall time; else the median wall
+    time (in-process cases time themselves)."""
+    return record.median if record.cpu_median is None else record.cpu_median
+
+
+def best_time_of(record):
+    """The fastest round's time, the same way: the best estimate of what a row costs itself,
+    used to compare two rows of ours."""
+    return record.min if record.cpu_min is None else record.cpu_min
+
+
+def ratio_cell(top, bottom, collected, time=time_of):
     """top / bottom as text, appended to `collected` for the geometric mean; "-" if either
     is missing."""
     if not (measured(top) and measured(bottom)):
         return "-"
-    collected.append(top.median / bottom.median)
-    return ratio_text(top.median / bottom.median)
+    collected.append(time(top) / time(bottom))
+    return ratio_text(time(top) / time(bottom))
 
 
 def markdown_table(header, rows):
@@ -101,15 +117,20 @@ def geometric_mean(values):
     return math.exp(statistics.fmean(math.log(v) for v in values)) if values else None
 
 
-def run_table(tier, cells):
-    """Median time and ratio to native of each program on each row of `tier`."""
+def run_table(tier, cells, startups):
+    """Median time and ratio to native of each program on each row of `tier`. `startups`:
+    {row: Record} of the start-up table."""
     rows = runtimes.ROWS_BY_TIER[tier]
     comparisons = TIER_COMPARISONS.get(tier, [])
+    subtracted = STARTUP_SUBTRACTED.get(tier)
     notes = Notes()
     header = ["program", "input"] + [row.label for row in rows] + [c[0] for c in comparisons]
+    if subtracted:
+        header.append(subtracted[0])
     body = []
     ratios = {row.name: [] for row in rows}
     compared = {c[0]: [] for c in comparisons}
+    without_startup = []
     for program in programs.PROGRAMS:
         native = cells.get((tier, program.name, "native"))
         line = [program.name, " ".join(program.args(tier))]
@@ -118,15 +139,20 @@ def run_table(tier, cells):
             if not measured(record):
                 line.append(notes.cell(record))
                 continue
-            text = seconds_text(record.median)
+            text = seconds_text(time_of(record))
             if measured(native):
-                ratio = record.median / native.median
+                ratio = time_of(record) / time_of(native)
                 ratios[row.name].append(ratio)
                 text += f" ({ratio_text(ratio)})"
             line.append(text)
         for title, top, bottom in comparisons:
             line.append(ratio_cell(cells.get((tier, program.name, top)),
-                                   cells.get((tier, program.name, bottom)), compared[title]))
+                                   cells.get((tier, program.name, bottom)), compared[title],
+                                   best_time_of))
+        if subtracted:
+            line.append(startup_subtracted_cell(
+                cells.get((tier, program.name, subtracted[1])), native,
+                startups.get(subtracted[1]), startups.get("native"), without_startup))
         body.append(line)
     mean_line = ["geometric mean", ""]
     for row in rows:
@@ -135,8 +161,22 @@ def run_table(tier, cells):
     for title, _, _ in comparisons:
         mean = geometric_mean(compared[title])
         mean_line.append(f"**{ratio_text(mean)}**" if mean else "-")
+    if subtracted:
+        mean = geometric_mean(without_startup)
+        mean_line.append(f"**{ratio_text(mean)}**" if mean else "-")
     body.append(mean_line)
     return markdown_table(header, body) + [""] + notes.lines()
+
+
+def startup_subtracted_cell(record, native, startup, native_startup, collected):
+    """(record - startup) / (native - native_startup) as text, appended to `collected`; "-"
+    if any is missing."""
+    if not all(measured(r) for r in (record, native, startup, native_startup)):
+        return "-"
+    ratio = ((time_of(record) - time_of(startup))
+             / (time_of(native) - time_of(native_startup)))
+    collected.append(ratio)
+    return ratio_text(ratio)
 
 
 def in_process_table(records):
@@ -194,9 +234,10 @@ def startup_table(records):
         if not measured(record):
             body.append([row.label, notes.cell(record), "", "", ""])
             continue
-        over = (f"{(record.median - floor.median) * 1e3:+.1f} ms"
+        over = (f"{(time_of(record) - time_of(floor)) * 1e3:+.1f} ms"
                 if row.hosted_by_python and measured(floor) else "")
-        body.append([row.label, f"{record.median * 1e3:.1f} ms", f"{record.min * 1e3:.1f} ms",
+        body.append([row.label, f"{time_of(record) * 1e3:.1f} ms",
+                     f"{best_time_of(record) * 1e3:.1f} ms",
                      over, f"{record.max_rss_kb / 1024:.1f}"])
     header = ["hello world", "median", "fastest", "median over `python3 -c pass`",
               "peak RSS, MiB"]
@@ -214,12 +255,12 @@ def compile_table(records):
             body.append([compiler.name, notes.cell(problems[0] if problems else None), "", "", "", ""])
             continue
         size = sum(r.extra["wasm_bytes"] for r in done)
-        total = sum(r.median for r in done)
+        total = sum(time_of(r) for r in done)
         modules = f"{len(done)} ({size / MB:.2f} MB)"
         if problems:
             modules += f"; {len(problems)} failed ({notes.number(problems[0])})"
         body.append([compiler.name, modules, f"{total:.2f} s", f"{total / (size / MB):.1f}",
-                     f"{statistics.median(r.median for r in done):.2f} s",
+                     f"{statistics.median(time_of(r) for r in done):.2f} s",
                      f"{max(r.max_rss_kb for r in done) / 1024:.0f}"])
     header = ["compiler", "modules compiled", "total time", "s per MB of wasm",
               "median per module", "peak RSS, MiB"]
@@ -234,8 +275,8 @@ def decode_table(records):
             body.append([record.case.row, record.case.column, notes.cell(record), "", ""])
             continue
         size = record.extra["wasm_bytes"] / MB
-        body.append([record.case.row, f"{size:.1f} MB", seconds_text(record.median),
-                     f"{size / record.median:.2f}", f"{record.max_rss_kb / 1024:.0f}"])
+        body.append([record.case.row, f"{size:.1f} MB", seconds_text(time_of(record)),
+                     f"{size / time_of(record):.2f}", f"{record.max_rss_kb / 1024:.0f}"])
     header = ["step", "module", "median time", "MB/s", "peak RSS, MiB"]
     return markdown_table(header, body) + [""] + notes.lines()
 
@@ -252,13 +293,16 @@ def machine_lines(machine):
 
 def write_markdown(machine, records):
     cells = run_cells(records)
+    startups = {r.case.row: r for r in records if r.case.table == "startup"}
     out = [
         "# pywamr benchmark results",
         "",
         "Written by `build-scripts/run-benchmarks.sh`; how the suite works is in "
-        "docs/benchmarks.md. Times are the median wall time of the whole process, start-up "
-        "included; the ratio in brackets is to the native build on the same input. Every "
-        "run's output was checked against the native build's.",
+        "docs/benchmarks.md. Times are the median CPU time (user + system) of the whole "
+        "process, start-up included; the ratio in brackets is to the native build on the "
+        "same input. The columns that compare two rows (such as pyaotc default / generic) "
+        "take each row's fastest round instead. Every run's output was checked against the "
+        "native build's.",
         "",
         "## Machine",
         "",
@@ -266,7 +310,7 @@ def write_markdown(machine, records):
     ]
     for tier in programs.TIERS:
         out += ["", f"## {TIER_TITLES[tier]}", "", rounds_line(records, "run", tier), "",
-                *run_table(tier, cells)]
+                *run_table(tier, cells, startups)]
         if tier == "full":
             out += ["Node.js runs with its defaults: a function's optimized code replaces "
                     "its baseline (Liftoff) code only at its next call, which hurts programs "
@@ -315,7 +359,7 @@ def write_chart(records):
             for position, name in zip(positions, names):
                 record, native = cells.get((tier, name, row.name)), cells.get((tier, name, "native"))
                 if measured(record) and measured(native):
-                    ratios.append(record.median / native.median)
+                    ratios.append(time_of(record) / time_of(native))
                 else:
                     ratios.append(math.nan)
                     missing = record.status if record else "not run"

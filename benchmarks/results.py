@@ -33,6 +33,8 @@ class Record:
     min: float | None = None
     rounds: int = 0
     max_rss_kb: int | None = None
+    cpu_median: float | None = None     # seconds of CPU time (user + system), when measured
+    cpu_min: float | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -40,13 +42,15 @@ class Results:
     def __init__(self):
         self.records = {}
 
-    def ok(self, case, stats, max_rss_kb=None, **extra):
+    def ok(self, case, stats, max_rss_kb=None, cpu_seconds=(), **extra):
         """Record a case timed by pytest-benchmark (`stats` is benchmark.stats; None when
-        benchmarking is disabled)."""
+        benchmarking is disabled), with the CPU time of each run if measured."""
         timed = stats.stats if stats else None
         self.records[case] = Record(
             case, "ok", median=timed.median if timed else None, min=timed.min if timed else None,
-            rounds=timed.rounds if timed else 0, max_rss_kb=max_rss_kb, extra=extra)
+            rounds=timed.rounds if timed else 0, max_rss_kb=max_rss_kb,
+            cpu_median=statistics.median(cpu_seconds) if cpu_seconds else None,
+            cpu_min=min(cpu_seconds, default=None), extra=extra)
 
     def ok_seconds(self, case, seconds):
         """Record a case from the times it took itself (`seconds`, one per run): in-process

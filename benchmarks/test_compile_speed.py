@@ -28,4 +28,4 @@ def test_compile(case, benchmark, rounds, results):
     except RuntimeError as error:
         pytest.fail(str(error), pytrace=False)
     results.ok(case, benchmark.stats, max(run.max_rss_kb for run in runs),
-               wasm_bytes=program.wasm.stat().st_size)
+               [run.cpu_seconds for run in runs], wasm_bytes=program.wasm.stat().st_size)

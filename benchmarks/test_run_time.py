@@ -26,4 +26,5 @@ def test_run(case, benchmark, rounds, results, native_output):
     benchmark.group = f"{case.tier}: {program.name} {' '.join(args)}"
     runs = benchmark_command(benchmark, runtime.command(program, args), rounds(case.tier),
                              native_output(program, args))
-    results.ok(case, benchmark.stats, max(run.max_rss_kb for run in runs))
+    results.ok(case, benchmark.stats, max(run.max_rss_kb for run in runs),
+               [run.cpu_seconds for run in runs])

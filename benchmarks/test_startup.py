@@ -19,4 +19,5 @@ def test_startup(case, benchmark, rounds, results, native_output):
     expected = "" if isinstance(runtime, runtimes.PythonNothing) else native_output(HELLO, [])
     benchmark.group = "start-up: hello world"
     runs = benchmark_command(benchmark, runtime.command(HELLO, []), rounds("startup"), expected)
-    results.ok(case, benchmark.stats, max(run.max_rss_kb for run in runs))
+    results.ok(case, benchmark.stats, max(run.max_rss_kb for run in runs),
+               [run.cpu_seconds for run in runs])
