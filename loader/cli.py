@@ -119,13 +119,14 @@ def build_parser():
                         help="make the functions of the Python file FILE.py the imports of "
                              "module NAME: each import NAME.F calls F with the import's "
                              "parameters as Python numbers (repeatable)")
+    from pywamr.runtime.unknown_imports import DEFAULT_VALUES, TRAP
     unknown = parser.add_mutually_exclusive_group()
     unknown.add_argument("--trap-unknown-imports", dest="unknown_imports",
-                         action="store_const", const="trap",
+                         action="store_const", const=TRAP,
                          help="define each imported function nobody provides as one that "
                               "traps when called, instead of refusing the module")
     unknown.add_argument("--default-values-unknown-imports", dest="unknown_imports",
-                         action="store_const", const="default",
+                         action="store_const", const=DEFAULT_VALUES,
                          help="define each imported function nobody provides as one that "
                               "returns zeros (null references)")
     parser.add_argument("-v", "--verbose", action="store_true",
@@ -162,7 +163,6 @@ def parse_env(assignments):
         elif name in os.environ:
             env[name] = os.environ[name]
     return env
-
 
 
 def parse_value(valtype, text):
@@ -291,8 +291,9 @@ def failing_as_trap(where, function):
 
 
 def imports(host, module, options):
-    """What the WASI host gives `module` (a runtime Module), and the functions made up for
-    the other imports under --trap-unknown-imports or --default-values-unknown-imports."""
+    """The imports object of `module` (a runtime Module): what the WASI host gives it, the
+    --preload files' functions, and functions made up for the other imports under
+    --trap-unknown-imports or --default-values-unknown-imports."""
     provided = host.imports_of(module)
     for assignment in options.preload:
         name, separator, path = assignment.partition("=")

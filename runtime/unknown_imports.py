@@ -8,6 +8,7 @@ Only functions are made up; a missing memory, table or global is still a link er
 
 from .api import HostFunc
 from .errors import Trap
+from .types import is_ref
 
 TRAP = "trap"                  # the function traps when called
 DEFAULT_VALUES = "default"     # the function returns zeros (null for references)
@@ -33,7 +34,6 @@ def _trapping(where):
 
 
 def _returning_zeros(functype):
-    zeros = tuple(None if valtype in ("funcref", "externref") else 0
-                  for valtype in functype.results)
+    zeros = tuple(None if is_ref(valtype) else 0 for valtype in functype.results)
     value = zeros[0] if len(zeros) == 1 else (zeros or None)
     return lambda *args: value
