@@ -31,7 +31,7 @@ def _memory_grow(ctx, delta):
 
 
 def _memory_init(ctx, segment, dst, src, n):
-    _instances[ctx].memory_init(segment, dst, src, n)
+    _instances[ctx].memory_init(0, segment, dst, src, n)     # 2.0: memory 0, the only one
 
 
 def _data_drop(ctx, segment):

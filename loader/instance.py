@@ -7,24 +7,23 @@ import ctypes
 
 from pywamr.runtime import aot_abi
 from pywamr.runtime.aot_abi import FuncRef, VMContext
-from pywamr.runtime.aot_layout import (F32_CONST, F64_CONST, GLOBAL_GET, I32_CONST, I64_CONST,
-                                       REF_FUNC, REF_NULL, V128_CONST)
 from pywamr.runtime.api import HostFunc
 from pywamr.runtime.errors import Trap, TrapCode
 from pywamr.runtime.instance_group import link
+from pywamr.runtime.instantiation import evaluate_constant, initialise_segments, match_imports
 
 from .exec_env import MIN_STACK_SIZE
 from .func import AotFunc, read_slots, write_slots
 from .global_var import AotGlobal
 from .helpers import HELPERS_ADDRESS, HOST_CALL_ADDRESS, register_instance
-from .linking import resolve_imports
 from .memory import AotMemory
 from .references import register_funcrefs
 from .table import AotTable
 from .type_ids import canonical_type_id
 
 DEFAULT_STACK_SIZE = 1 << 20     # native stack bytes compiled code may use per call from Python
-_U64 = 0xFFFF_FFFF_FFFF_FFFF
+# What an AOT instance can import, besides a HostFunc (runtime/instantiation.py).
+EXTERN_CLASSES = {"func": AotFunc, "table": AotTable, "memory": AotMemory, "global": AotGlobal}
 
 
 def _u64_array(values):
@@ -42,7 +41,8 @@ class Instance:
         self.stack_size = max(stack_size, MIN_STACK_SIZE)
         self.max_memory_size = max_memory_size
         self._functions = {}
-        self.externs = resolve_imports(module, imports)   # also keeps the exporters alive
+        # The externs also keep the instances they come from alive.
+        self.externs = match_imports(module, imports, EXTERN_CLASSES)
         # The instances this one imports from and this one form a group (instance_group.py).
         self.group, entered = link([extern.group for extern in self.externs
                                     if not isinstance(extern, HostFunc)])
@@ -67,7 +67,7 @@ class Instance:
         self.elem_segments = [[self.evaluate(expr) for expr in seg.init] for seg in module.elems]
         self.data_segments = [seg.data for seg in module.datas]
         self.exports = {exp.name: self._export_object(exp) for exp in module.exports}
-        self._initialise_segments()
+        initialise_segments(module, self)
         if module.start is not None:
             self.function(module.start).call_bits([])
 
@@ -142,35 +142,10 @@ class Instance:
 
     def evaluate(self, expr):
         """The raw value of a constant expression (numbers as bits, references as words)."""
-        value = None
-        for instr in expr:
-            op = instr.op
-            if op == I32_CONST:
-                value = instr.imm & 0xFFFF_FFFF
-            elif op == I64_CONST:
-                value = instr.imm & _U64
-            elif op in (F32_CONST, F64_CONST, V128_CONST):
-                value = instr.imm
-            elif op == REF_NULL:
-                value = 0
-            elif op == REF_FUNC:
-                value = self.funcref_address(instr.imm)
-            elif op == GLOBAL_GET:
-                value = self.globals[instr.imm].get_raw()
-        return value
+        return evaluate_constant(expr, self._global_raw, self.funcref_address, null_ref=0)
 
-    def _initialise_segments(self):
-        """Active element segments, then active data segments, in order; a trap leaves the
-        writes already done in place (they may be in imported tables and memories)."""
-        for i, seg in enumerate(self.module.elems):
-            if seg.mode == "active":
-                self.table_init(seg.table, i, self.evaluate(seg.offset), 0, len(seg.init))
-            if seg.mode != "passive":
-                self.elem_drop(i)
-        for i, seg in enumerate(self.module.datas):
-            if seg.mode == "active":
-                self.memory_init(i, self.evaluate(seg.offset), 0, len(seg.data))
-                self.data_drop(i)
+    def _global_raw(self, global_index):
+        return self.globals[global_index].get_raw()
 
     def _export_object(self, export):
         match export.kind:
@@ -210,9 +185,9 @@ class Instance:
     def memory_grow(self, delta):
         return self.memories[0].grow(delta)
 
-    def memory_init(self, segment, dst, src, n):
+    def memory_init(self, memory_index, segment, dst, src, n):
         data = self.data_segments[segment]
-        memory = self.memories[0]
+        memory = self.memories[memory_index]
         if src + n > len(data) or not memory.in_bounds(dst, n):
             raise Trap(TrapCode.OUT_OF_BOUNDS_MEMORY)
         ctypes.memmove(memory.base + dst, data[src:src + n], n)

@@ -3,20 +3,16 @@
 from array import array
 
 from ..api import HostFunc
-from ..errors import LinkError, WasmError
+from ..errors import WasmError
 from ..instance_group import link
-from ..opcodes import NAMES
-from . import boundary, layout
+from ..instantiation import evaluate_constant, initialise_segments, match_imports
+from . import boundary, bulk, layout
 from .boundary import call_into_wasm
-from .bulk import memory_init, table_init
-from .externs import (Function, Global, Memory, Table, canonical_type, host_function)
-from .numeric import M32, M64, f32_from_bits, f64_from_bits
+from .externs import FROM_BITS, Function, Global, Memory, Table, canonical_type, host_function
 from .operators import HELPERS
 
-_I32_CONST, _I64_CONST = NAMES["i32.const"], NAMES["i64.const"]
-_F32_CONST, _F64_CONST = NAMES["f32.const"], NAMES["f64.const"]
-_V128_CONST = NAMES["v128.const"]
-_REF_NULL, _REF_FUNC, _GLOBAL_GET = NAMES["ref.null"], NAMES["ref.func"], NAMES["global.get"]
+# What an interp instance can import, besides a HostFunc (runtime/instantiation.py).
+EXTERN_CLASSES = {"func": Function, "table": Table, "memory": Memory, "global": Global}
 
 
 class Instance:
@@ -38,8 +34,13 @@ class Instance:
         ns["f32buf"] = array("f", [0.0])
         self._translated = set()
 
-        for imp in decoded.imports:
-            self._import(imp, self._lookup(imports, imp), decoded)
+        index_spaces = {"func": self.functions, "table": self.tables, "memory": self.memories,
+                        "global": self.globals}
+        for imp, extern in zip(decoded.imports,
+                               match_imports(decoded, imports, EXTERN_CLASSES)):
+            if isinstance(extern, HostFunc):
+                extern = host_function(extern)
+            index_spaces[imp.kind].append(extern)
         # The instances this one imports from and this one form a group (instance_group.py).
         self.group, entered = link(
             [f.instance.group for f in self.functions if f.instance is not None]
@@ -60,80 +61,21 @@ class Instance:
         self.tables.extend(Table(t) for t in decoded.tables)
         self.memories.extend(Memory(t, max_memory_size) for t in decoded.memories)
         for g in decoded.globals:
-            self.globals.append(Global(g.type, self.evaluate(g.init)))
+            self.globals.append(Global(g.type, FROM_BITS[g.type.valtype](self.evaluate(g.init))))
         for extern in self.tables + self.memories + self.globals:
             extern.group = self.group     # the imported ones' groups were merged into it
 
         self._bind_namespace(decoded)
         self.exports = {e.name: self._export(e) for e in decoded.exports}
 
-        # Segments: element segments, then data segments, each in order; a trap leaves the
-        # writes of earlier segments in place.
         self.elems = [tuple(self.evaluate(expr) for expr in seg.init) for seg in decoded.elems]
         self.datas = [seg.data for seg in decoded.datas]
         ns[layout.ELEMS] = self.elems
         ns[layout.DATA] = self.datas
-        for i, seg in enumerate(decoded.elems):
-            if seg.mode == "active":
-                refs = self.elems[i]
-                table_init(self.tables[seg.table].elements, refs, self.evaluate(seg.offset), 0,
-                           len(refs))
-            if seg.mode != "passive":
-                self.elems[i] = ()
-        for i, seg in enumerate(decoded.datas):
-            if seg.mode == "active":
-                memory_init(self.memories[seg.memory].data, seg.data, self.evaluate(seg.offset),
-                            0, len(seg.data))
-                self.datas[i] = b""
+        initialise_segments(decoded, self)
         if decoded.start is not None:
             call_into_wasm(self.functions[decoded.start].resolve(), [], self.max_call_depth,
                            module.fuel)
-
-    # Imports
-
-    @staticmethod
-    def _lookup(imports, imp):
-        extern = imports.get(imp.module, {}).get(imp.name)
-        if extern is None:
-            raise LinkError.unknown_import(imp.module, imp.name)
-        return extern
-
-    def _import(self, imp, extern, decoded):
-        def incompatible(got):
-            raise LinkError(f"incompatible import type for {imp.module!r} {imp.name!r}: "
-                            f"expected {imp.kind} {expected}, got {got}")
-
-        if imp.kind == "func":
-            expected = canonical_type(decoded.types[imp.desc])
-            if isinstance(extern, HostFunc):
-                extern = host_function(extern)
-            if not isinstance(extern, Function):
-                incompatible(type(extern).__name__)
-            if extern.type is not expected:
-                incompatible(f"func {extern.type}")
-            self.functions.append(extern)
-        elif imp.kind == "table":
-            expected = imp.desc
-            if not isinstance(extern, Table):
-                incompatible(type(extern).__name__)
-            if (extern.elem_type != expected.elem_type
-                    or not _limits_match(extern.type.limits, expected.limits)):
-                incompatible(f"table {extern.type}")
-            self.tables.append(extern)
-        elif imp.kind == "memory":
-            expected = imp.desc
-            if not isinstance(extern, Memory):
-                incompatible(type(extern).__name__)
-            if not _limits_match(extern.type.limits, expected.limits):
-                incompatible(f"memory {extern.type}")
-            self.memories.append(extern)
-        else:
-            expected = imp.desc
-            if not isinstance(extern, Global):
-                incompatible(type(extern).__name__)
-            if extern.type != expected:
-                incompatible(f"global {extern.type}")
-            self.globals.append(extern)
 
     # Namespace and exports
 
@@ -200,30 +142,24 @@ class Instance:
         self._translated.add(index)
 
     def evaluate(self, expr):
-        """The value of a constant expression (2.0: a single instruction)."""
-        (instr,) = expr
-        op, imm = instr.op, instr.imm
-        if op == _I32_CONST:
-            return imm & M32
-        if op == _I64_CONST:
-            return imm & M64
-        if op == _F32_CONST:
-            return f32_from_bits(imm)
-        if op == _F64_CONST:
-            return f64_from_bits(imm)
-        if op == _V128_CONST:
-            return imm
-        if op == _REF_NULL:
-            return None
-        if op == _REF_FUNC:
-            return self.functions[imm]
-        if op == _GLOBAL_GET:       # an imported global: its Global object is current
-            return self.globals[imm].stored
-        raise ValueError(f"not a constant instruction: {instr}")
+        """The value of a constant expression: a number as its bit pattern, a reference as a
+        Function or None."""
+        return evaluate_constant(expr, self._global_bits, lambda index: self.functions[index],
+                                 null_ref=None)
 
+    def _global_bits(self, global_index):
+        return self.globals[global_index].get_bits()
 
-def _limits_match(actual, expected):
-    """Import subtyping of table and memory limits (spec 4.5.3.3 / 4.5.3.4)."""
-    if actual.min < expected.min:
-        return False
-    return expected.max is None or (actual.max is not None and actual.max <= expected.max)
+    # The segment operations of initialise_segments
+
+    def table_init(self, table_index, segment, dst, src, n):
+        bulk.table_init(self.tables[table_index].elements, self.elems[segment], dst, src, n)
+
+    def elem_drop(self, segment):
+        self.elems[segment] = ()
+
+    def memory_init(self, memory_index, segment, dst, src, n):
+        bulk.memory_init(self.memories[memory_index].data, self.datas[segment], dst, src, n)
+
+    def data_drop(self, segment):
+        self.datas[segment] = b""
