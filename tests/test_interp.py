@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pywamr.runtime.api import HostFunc
-from pywamr.runtime.errors import Exhaustion, LinkError, Trap
+from pywamr.runtime.errors import Exhaustion, Trap
 from pywamr.runtime.interp import Module, codegen
 from pywamr.runtime.types import FuncType
 
@@ -415,18 +415,3 @@ def test_one_global_imported_twice():
         (i32.const 100) (i32.mul) (i32.add)))""", {"p": provider.exports}).exports["f"]
     assert f() == 1 + 10 * 100
 
-
-def test_link_errors():
-    needs = '(module (import "m" "x" {}))'
-    provider = instantiate("""(module
-      (func (export "f") (param i32)) (memory (export "mem") 1 2)
-      (global (export "g") i32 (i32.const 0)))""").exports
-    with pytest.raises(LinkError, match="unknown import"):
-        Module(wasm(needs.format("(func)"))).instantiate({})
-    for desc, extern in [("(func (param i64))", provider["f"]),
-                         ("(memory 2)", provider["mem"]),
-                         ("(memory 1 1)", provider["mem"]),
-                         ("(global (mut i32))", provider["g"]),
-                         ("(func)", provider["mem"])]:
-        with pytest.raises(LinkError, match="incompatible import type"):
-            Module(wasm(needs.format(desc))).instantiate({"m": {"x": extern}})

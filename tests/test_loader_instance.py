@@ -1,6 +1,7 @@
 """Instances of real compiled modules: calls from Python, traps, stack exhaustion, host
 imports, memory and table growth, linking between instances, segment initialisation and the
-start function, references crossing into Python and back."""
+start function, references crossing into Python and back. Link errors and segments that trap
+are tested on both engines at once in test_instantiation.py."""
 
 import ctypes
 import gc
@@ -11,7 +12,7 @@ import pytest
 from pywamr.loader.aot_module import AotModule
 from pywamr.loader.exec_env import current as current_exec_env
 from pywamr.runtime.api import HostFunc
-from pywamr.runtime.errors import Exhaustion, LinkError, ProcExit, Trap
+from pywamr.runtime.errors import Exhaustion, ProcExit, Trap
 from pywamr.runtime.types import FuncType
 
 from loader_objects import compile_wat
@@ -236,16 +237,6 @@ def test_trap_inside_reentered_call_reaches_the_outer_caller(load):
         exports["reenter"](1)
 
 
-def test_link_errors(load):
-    module = load(HOST)
-    with pytest.raises(LinkError, match=r"^unknown import: host\.twice"):
-        module.instantiate({})
-    imports = host_imports(lambda i, x: x)
-    imports["host"]["twice"] = HostFunc(FuncType(("i32",), ("f64",)), lambda i: 0.0)
-    with pytest.raises(LinkError, match=r"^incompatible import type: host\.twice"):
-        module.instantiate(imports)
-
-
 EXPORTER = """
 (module
   (memory (export "memory") 1 4)
@@ -287,52 +278,6 @@ def test_linking_shares_memory_table_globals_and_functions(load):
     assert lib["mutable"].value == 100
     assert lib["table"].get(1)() == 8          # the importer's function, in the shared table
     assert user["via_table"](0) == 7 and user["via_table"](2) == 7
-
-
-def test_import_type_checks(load):
-    lib = load(EXPORTER).instantiate().exports
-    importer = load(IMPORTER)
-    cases = {
-        "memory": '(import "lib" "memory" (memory 2))',                # min above actual
-        "table": '(import "lib" "table" (table 1 2 funcref))',       # no maximum exported
-        "constant": '(import "lib" "constant" (global (mut i32)))',
-        "seven": '(import "lib" "seven" (func (result i64)))',
-        "mutable": '(import "lib" "mutable" (memory 1))',            # wrong kind
-    }
-    for name, import_text in cases.items():
-        with pytest.raises(LinkError, match=rf"^incompatible import type: lib\.{name}"):
-            load(f"(module {import_text})").instantiate({"lib": lib})
-    assert importer.instantiate({"lib": lib}).exports["sum"]() == 30
-
-
-def test_failed_instantiation_keeps_earlier_writes(load):
-    """Spec linking.wast: segments are written in order; a trap stops the rest but what was
-    written to imported memory and tables stays (and its functions stay callable)."""
-    lib = load(EXPORTER).instantiate().exports
-    failing = load("""
-      (module
-        (import "lib" "memory" (memory 1))
-        (import "lib" "table" (table 4 funcref))
-        (func $nine (result i32) (i32.const 9))
-        (elem (i32.const 3) $nine)
-        (data (i32.const 0) "early")
-        (data (i32.const 65535) "late"))""")
-    with pytest.raises(Trap, match="out of bounds memory access"):
-        failing.instantiate({"lib": lib})
-    assert lib["memory"].read(0, 5) == b"early"
-    gc.collect()
-    assert lib["table"].get(3)() == 9
-
-    out_of_table = load("""
-      (module
-        (import "lib" "memory" (memory 1))
-        (import "lib" "table" (table 4 funcref))
-        (func $ten (result i32) (i32.const 10))
-        (elem (i32.const 4) $ten)
-        (data (i32.const 0) "never"))""")
-    with pytest.raises(Trap, match="out of bounds table access"):
-        out_of_table.instantiate({"lib": lib})
-    assert lib["memory"].read(0, 5) == b"early"    # data comes after elements
 
 
 def test_start_function_and_passive_segments(load):
