@@ -1,5 +1,5 @@
-"""What both engines share: the module model, decoder and validator, errors, the interpreter,
-the WASI host, and the compiler-loader contract (aot_abi.py, aot_layout.py)."""
+"""What both engines share: the module model, decoder and validator, instantiation, errors,
+the interpreter, the WASI host, and the compiler-loader contract (aot_abi.py, aot_layout.py)."""
 
 
 def version():
