@@ -48,7 +48,7 @@ def compiled_module(wasm, options):
         return None
     import time
     started = time.perf_counter()
-    aot = compile_in_child(options.file, options.fuel is not None)
+    aot = compile_in_child(wasm, options.file, options.fuel is not None)
     compiled = f"{options.file}: compiled in {(time.perf_counter() - started) * 1e3:.0f} ms"
     if cache is None:
         _note(options, f"{compiled}, not stored (--no-cache)")
@@ -65,16 +65,20 @@ def compiler_installed():
     return all(importlib.util.find_spec(name) is not None for name in COMPILER_DEPENDENCIES)
 
 
-def compile_in_child(file, fuel):
-    """The .aot file of the module in `file`, written by `python -m pywamr.compiler` to a
-    pipe. A module it cannot compile is a UsageError with pyaotc's one line."""
+def compile_in_child(wasm, file, fuel):
+    """The .aot file of the module `wasm` (from `file`), which `python -m pywamr.compiler`
+    reads from a pipe and writes to another: the bytes compiled are the bytes of the key,
+    even if the file changes meanwhile or is a pipe itself. A module it cannot compile is a
+    UsageError with pyaotc's one line."""
     import subprocess
     command = [sys.executable, "-m", "pywamr.compiler", *(["--fuel"] if fuel else []),
-               "-o", "-", "--", file]
-    done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+               "-o", "-", "-"]
+    done = subprocess.run(command, input=wasm, capture_output=True)
     if done.returncode != 0:
         lines = done.stderr.decode(errors="replace").strip().splitlines()
         last = lines[-1] if lines else "no message"
+        if last.startswith("pyaotc: error: -: "):          # about the module
+            raise UsageError(f"{file}: {last.removeprefix('pyaotc: error: -: ')}")
         if last.startswith("pyaotc: error: "):
             raise UsageError(last.removeprefix("pyaotc: error: "))
         raise UsageError(f"pyaotc failed on {file} (exit status {done.returncode}): {last}")

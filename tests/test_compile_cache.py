@@ -156,6 +156,16 @@ def test_the_size_bound_evicts_all_but_the_newest(hello, cache_dir, tmp_path):
     assert other_entry != hello_entry
 
 
+def test_a_module_read_from_a_pipe_is_compiled_as_read(hello, cache_dir):
+    """The compiler is given the bytes pyiwasm read and hashed, not the file's name."""
+    needs_compiler()
+    done = pyiwasm("-v", "/dev/stdin", input=hello.read_bytes(),
+                   env={**os.environ, "PYWAMR_CACHE_DIR": str(cache_dir)})
+    assert (done.returncode, done.stdout) == (0, HELLO_OUTPUT), done.stderr
+    assert "compiled in " in done.stderr.decode()
+    assert "compile cache hit" in run(cache_dir, "-v", hello).stderr.decode()
+
+
 def test_a_bad_size_bound_is_one_error_line(hello, cache_dir):
     done = run(cache_dir, hello, PYWAMR_CACHE_MAX_BYTES="1G")
     assert (done.returncode, stderr_lines(done)) == (
