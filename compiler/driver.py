@@ -115,7 +115,8 @@ def compile_cached(wasm: bytes, options: CompileOptions = None, cache=None) -> b
 
 def cache_options_text(options):
     """The compile cache's text of `options`: its fields not at their defaults, format
-    aside (always aot). pyiwasm writes its compiles' options the same way (loader/cli.py)."""
+    aside (always aot). pyiwasm writes its compiles' options the same way
+    (loader/cached_compile.py), so the two share entries."""
     return options_text({field.name: getattr(options, field.name) for field in fields(options)
                          if field.name != "format"
                          and getattr(options, field.name) != field.default})

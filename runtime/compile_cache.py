@@ -23,8 +23,8 @@ no index to keep consistent, and every process works on it alone:
   An entry cut short (a crash before the disk had it all) is a miss; the loader's checks,
   its checksum among them, refuse the rest, and pyiwasm then compiles again.
 
-Start-up reads this module on every `pyiwasm app.wasm`: it imports only what Python has
-loaded already, and hashes with blake2b.
+Start-up imports this module on every `pyiwasm app.wasm`, so it imports little: tempfile
+and time only to store.
 """
 
 import os
