@@ -8,9 +8,10 @@ no index to keep consistent, and every process works on it alone:
   options_text() writes them), this machine (its architecture and the CPU feature flags of
   /proc/cpuinfo, which the host-default compile follows; read here because the compiler's
   own source of them, LLVM, is not imported by pyiwasm), pywamr's version and the .aot
-  format version. Another module, option, machine or version is another entry, never a
-  stale one. The version stands for the compiler's code: a checkout whose compiler changes
-  between versions should use a cache directory of its own (PYWAMR_CACHE_DIR).
+  format version, and the runtime's and the compiler's source files by name, size and
+  mtime, so that a checkout whose code changes between versions (a developer's) does not
+  load code of its past, as the interpreter's code cache does not (interp/code_cache.py).
+  Another module, option, machine or compiler is another entry, never a stale one.
 - An entry is written to a temporary file in the cache directory, then renamed over its
   name (os.replace, atomic): a reader sees the old entry, the new one or none, never part
   of one. Two processes compiling the same module both write and rename; the last rename
@@ -42,6 +43,10 @@ ENTRY_SUFFIX = ".aot"
 TEMPORARY_PREFIX = ".tmp-"
 # A temporary file this old was left by a process that died while writing it.
 STALE_TEMPORARY_SECONDS = 3600
+# The code that compiles: the runtime's and the compiler's, which pywamr installs next to the
+# runtime (as the repository has them), found so without importing it.
+RUNTIME_FOLDER = os.path.dirname(os.path.abspath(__file__))
+SOURCE_FOLDERS = (RUNTIME_FOLDER, os.path.join(os.path.dirname(RUNTIME_FOLDER), "compiler"))
 
 
 def default_directory():
@@ -85,6 +90,23 @@ def host_identity():
     return machine
 
 
+def source_identity(folders=SOURCE_FOLDERS):
+    """The .py files in `folders`, each by name, size and mtime: what changes with the code
+    that compiles."""
+    files = []
+    for folder in folders:
+        try:
+            with os.scandir(folder) as scan:
+                for item in scan:
+                    if item.name.endswith(".py"):
+                        status = item.stat()
+                        files.append(f"{os.path.basename(folder)}/{item.name} "
+                                     f"{status.st_size} {status.st_mtime_ns}")
+        except OSError:
+            continue
+    return "\n".join(sorted(files)).encode()
+
+
 def is_whole_aot(data):
     """Whether `data` starts as a .aot file and is as long as its header says."""
     return (len(data) >= HEADER.size and data.startswith(MAGIC)
@@ -103,7 +125,7 @@ class CompileCache:
         """The entry name of the module `wasm` compiled with `options` (options_text())."""
         digest = blake2b(digest_size=32)
         for part in (f"pywamr {VERSION}".encode(), f"aot format {FORMAT_VERSION}".encode(),
-                     host_identity(), options.encode()):
+                     host_identity(), source_identity(), options.encode()):
             digest.update(part + b"\0")
         digest.update(wasm)
         return digest.hexdigest()

@@ -15,7 +15,8 @@ import pytest
 from pyiwasm_support import build_samples, pyiwasm, wat_module
 from pywamr.runtime.aot_layout import FORMAT_VERSION, HEADER, MAGIC
 from pywamr.runtime.compile_cache import (
-    TEMPORARY_PREFIX, CompileCache, default_directory, options_text)
+    SOURCE_FOLDERS, TEMPORARY_PREFIX, CompileCache, default_directory, options_text,
+    source_identity)
 
 HELLO_OUTPUT = b"Hello, world!\n"
 
@@ -184,13 +185,14 @@ def test_a_module_that_does_not_compile_is_one_error_line(cache_dir, tmp_path):
 
 
 def python_without_the_compiler(tmp_path):
-    """A Python command line without site-packages, so without llvmlite and lief, which
-    imports pywamr's loader and runtime from a folder of links to them."""
+    """A Python command line as `pip install pywamr` leaves it, without the compiler extra:
+    no site-packages, so no llvmlite and lief, and pywamr from a folder of links to it."""
+    import pywamr.compiler
     import pywamr.loader
     import pywamr.runtime
     package = tmp_path / "no-compiler" / "pywamr"
     package.mkdir(parents=True)
-    for module in (pywamr.loader, pywamr.runtime):
+    for module in (pywamr.compiler, pywamr.loader, pywamr.runtime):
         (package / module.__name__.split(".")[1]).symlink_to(Path(module.__file__).parent)
     return [sys.executable, "-S", "-m", "pywamr.loader"], package.parent
 
@@ -267,6 +269,19 @@ def test_keys_differ_by_module_and_options():
     assert len(keys) == 4
     assert cache.key(b"x", "a=1") == CompileCache("elsewhere").key(b"x", "a=1")
     assert options_text({"fuel": True, "opt_level": 2}) == "fuel=True opt_level=2"
+
+
+def test_keys_follow_the_source_of_the_compiler(tmp_path):
+    """An edit of the code that compiles (its size or mtime) is another key, without a new
+    version; the compiler is found where it is installed, without importing it."""
+    import pywamr.compiler
+    assert Path(SOURCE_FOLDERS[1]).resolve() == Path(pywamr.compiler.__file__).parent.resolve()
+    assert b"compiler/driver.py " in source_identity()
+    source = tmp_path / "driver.py"
+    source.write_text("compile = 1\n")
+    before = source_identity([tmp_path])
+    os.utime(source, ns=(0, 10 ** 18))
+    assert source_identity([tmp_path]) != before
 
 
 def test_least_recently_used_entries_go_first(tmp_path):
