@@ -132,6 +132,26 @@ def test_a_damaged_entry_is_compiled_again(hello, cache_dir, damage):
     assert "compile cache hit" in run(cache_dir, "-v", hello).stderr.decode()
 
 
+def test_an_entry_for_cpu_features_this_machine_lacks_is_compiled_again(hello, cache_dir):
+    """As from a cache shared with another machine whose /proc/cpuinfo flags read the
+    same: the loader's own check refuses the code, and pyiwasm compiles it again."""
+    needs_compiler()
+    from pywamr.compiler.driver import CompileOptions, compile_wasm
+    from pywamr.loader.host import X86_64_FLAGS, cpu_flags, host_arch
+    if host_arch() != "x86_64":
+        pytest.skip("the feature table used here is x86_64's")
+    missing = [name for name, flag in X86_64_FLAGS.items() if flag not in cpu_flags()]
+    wasm, cache = hello.read_bytes(), CompileCache(cache_dir)
+    key = cache.key(wasm, "")
+    cache.store(key, compile_wasm(wasm, CompileOptions(cpu_features=f"+{missing[0]}")))
+    done = run(cache_dir, "-v", hello)
+    assert (done.returncode, done.stdout) == (0, HELLO_OUTPUT), done.stderr
+    assert stderr_lines(done)[0] == (
+        f"pyiwasm: {hello}: compile cache entry {cache.path(key)} refused (compiled for CPU "
+        f"features this machine lacks: +{missing[0]}): compiling again")
+    assert "compile cache hit" in run(cache_dir, "-v", hello).stderr.decode()
+
+
 def test_two_processes_compiling_at_once_leave_one_good_entry(hello, cache_dir):
     needs_compiler()
     env = {**os.environ, "PYWAMR_CACHE_DIR": str(cache_dir)}
