@@ -46,6 +46,15 @@ def built_programs():
         pytest.exit(f"{BUILD_SCRIPT.name} failed: {done.stderr.strip()[-500:]}", returncode=1)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compile_cache(tmp_path_factory):
+    """The suite's own compile cache (PYWAMR_CACHE_DIR) for `pyiwasm FILE.wasm`: empty at the
+    start, as no compiled output of an earlier session is reused, and never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYWAMR_CACHE_DIR", str(tmp_path_factory.mktemp("compile-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def native_output():
     """native_output(program, args) -> what the native build prints: every row must match."""

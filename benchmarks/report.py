@@ -241,7 +241,15 @@ def startup_table(records):
                      over, f"{record.max_rss_kb / 1024:.1f}"])
     header = ["hello world", "median", "fastest", "median over `python3 -c pass`",
               "peak RSS, MiB"]
-    return markdown_table(header, body) + [""] + notes.lines()
+    comparison = []
+    cached, aot = by_row.get("pyiwasm-cached"), by_row.get("pyiwasm")
+    if measured(cached) and measured(aot):
+        comparison = [f"pyiwasm on the .wasm from the compile cache against pyiwasm on its "
+                      f".aot file (the lookup: hashing the module, reading its entry): "
+                      f"{(time_of(cached) - time_of(aot)) * 1e3:+.1f} ms on the medians, "
+                      f"{(best_time_of(cached) - best_time_of(aot)) * 1e3:+.1f} ms on the "
+                      f"fastest runs.", ""]
+    return markdown_table(header, body) + [""] + comparison + notes.lines()
 
 
 def compile_table(records):

@@ -1,6 +1,7 @@
 """Start-up: hello world on each row, against `python3 -c pass`, the floor under every
-Python-hosted row. pyiwasm runs twice, as `python3 -m pywamr.loader` and as the installed
-`pyiwasm` command, whose start-up the issue's bound is about (docs/benchmarks.md)."""
+Python-hosted row. pyiwasm runs hello.aot as `python3 -m pywamr.loader` and as the installed
+`pyiwasm` command, whose start-up the issue's bound is about, and hello.wasm found in the
+compile cache (docs/benchmarks.md)."""
 
 import pytest
 

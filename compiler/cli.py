@@ -4,6 +4,9 @@
            [--cpu-features +a,-b] [--opt-level 0-3] [--size-level 0-3]
            [--bounds-checks on|off] [--disable-simd] [--format aot|object|llvmir] FILE.wasm
 
+FILE `-` is standard input (pyiwasm compiles a .wasm this way, in a child process, and reads
+the .aot from `-o -`: loader/cached_compile.py).
+
 Every failure is one line on stderr, `pyaotc: error: ...`: exit status 2 for a bad command
 line, 1 for a module that cannot be compiled.
 """
@@ -37,7 +40,7 @@ def build_parser():
     add_version_flag(parser)
     parser.add_argument("file", metavar="FILE.wasm",
                         help="the WebAssembly module: binary, or text (.wat, read with "
-                             "wasm-tools)")
+                             "wasm-tools); '-' = stdin, which needs -o")
     parser.add_argument("-o", dest="output", metavar="OUT",
                         help="output file (default: FILE with .aot, .o or .ll; '-' = stdout)")
     parser.add_argument("--target", metavar="TARGET",
@@ -84,6 +87,8 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.file == "-" and not args.output:
+        parser.error("reading the module from standard input (-) needs -o OUT")
     output = args.output or os.path.splitext(args.file)[0] + SUFFIXES[args.format]
     if output != "-" and os.path.abspath(output) == os.path.abspath(args.file):
         parser.error(f"the output {output} would overwrite the input")
@@ -94,8 +99,11 @@ def main(argv=None):
             return _fail("the compiler needs llvmlite and lief: pip install 'pywamr[compiler]'")
         raise
     try:
-        with open(args.file, "rb") as f:
-            wasm = f.read()
+        if args.file == "-":
+            wasm = sys.stdin.buffer.read()
+        else:
+            with open(args.file, "rb") as f:
+                wasm = f.read()
     except OSError as exc:
         return _fail(f"cannot read {args.file}: {exc.strerror}")
     options = CompileOptions(target=args.target, cpu=args.cpu, cpu_features=args.cpu_features,

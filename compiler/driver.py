@@ -2,11 +2,13 @@
 generate the ELF object, extract its image, and write the `.aot` file.
 
     compile_wasm(wasm_bytes, CompileOptions(opt_level=3)) -> .aot bytes
+    compile_cached(wasm_bytes) -> the same, from the compile cache when it has it
 """
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
+from pywamr.runtime.compile_cache import CompileCache, options_text
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.types import MAX_PAGES
 from pywamr.runtime.validator import validate
@@ -89,3 +91,32 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
                                                 options.interrupt_checks))
     clock.lap("write the .aot file")
     return aot
+
+
+def compile_cached(wasm: bytes, options: CompileOptions = None, cache=None) -> bytes:
+    """compile_wasm() through the compile cache (runtime/compile_cache.py): the .aot file
+    stored for this module, options, machine and pywamr version, else a new one, stored.
+    `cache`: None for CompileCache() (the user's cache directory), a CompileCache, or False
+    to compile without one. Only the aot format is cached."""
+    options = options or CompileOptions()
+    if options.format != "aot":
+        raise CompileError(f"only .aot files are cached, not the {options.format} format")
+    if cache is False:
+        return compile_wasm(wasm, options)
+    if cache is None:
+        cache = CompileCache()
+    key = cache.key(wasm, cache_options_text(options))
+    aot = cache.load(key)
+    if aot is None:
+        aot = compile_wasm(wasm, options)
+        cache.store(key, aot)
+    return aot
+
+
+def cache_options_text(options):
+    """The compile cache's text of `options`: its fields not at their defaults, format
+    aside (always aot). pyiwasm writes its compiles' options the same way
+    (loader/cached_compile.py), so the two share entries."""
+    return options_text({field.name: getattr(options, field.name) for field in fields(options)
+                         if field.name != "format"
+                         and getattr(options, field.name) != field.default})

@@ -1,17 +1,20 @@
-"""pyiwasm: run a WebAssembly program, compiled (.aot) or with the interpreter (.wasm).
+"""pyiwasm: run a WebAssembly program, compiled: a .aot file, or a .wasm module compiled
+through the compile cache (loader/cached_compile.py); or with the interpreter (--interp,
+or where the compiler is not installed).
 
 Start-up time matters: a hello world should start within a few milliseconds of `python3 -c
 pass` (benchmarks/test_startup.py). So this module imports nothing at the top but os and
 sys, which Python has loaded already, and then just the engine the file needs: the AOT
-loader for a .aot file, the interpreter for a .wasm file; never the compiler, llvmlite or
-lief. The usual command line, FILE and its arguments, is read without argparse (which with
-gettext, locale and shutil costs milliseconds); a .aot file's module is read from records
-with struct, not decoded and validated as wasm (docs/aot-format.md, "Module"); the WASI host
-makes only the calls the program imports; and the command ends the process without
-Python's finalisation (command()). What a .aot start-up still costs is mostly imports:
-ctypes, and some forty small modules of the loader, the runtime and the WASI host (about
-40 us each to find and load, and 10 us per class they define), then a millisecond or two to
-check, map and instantiate the file.
+loader for a .aot file or a compiled .wasm, the interpreter for --interp; never the
+compiler, llvmlite or lief, which compile a .wasm in a child process. The usual command
+line, FILE and its arguments, is read without argparse (which with gettext, locale and
+shutil costs milliseconds); a .aot file's module is read from records with struct, not
+decoded and validated as wasm (docs/aot-format.md, "Module"); the WASI host makes only the
+calls the program imports; and the command ends the process without Python's finalisation
+(command()). What a .aot start-up still costs is mostly imports: ctypes, and some forty
+small modules of the loader, the runtime and the WASI host (about 40 us each to find and
+load, and 10 us per class they define), then a millisecond or two to check, map and
+instantiate the file. A .wasm found in the compile cache adds the hash of the module.
 
 Exit status: the program's own (proc_exit, or 0 when _start returns); 134 after a trap (like
 wasmtime, the status of an abort; the one-line message is followed by the wasm backtrace),
@@ -47,6 +50,7 @@ class Options:
         self.file = file
         self.args = list(args)
         self.interp = False
+        self.no_cache = False
         self.function = None
         self.stack_size = None
         self.timeout = None
@@ -74,17 +78,25 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="pyiwasm",
         description="Run a WebAssembly program with WASI (wasi_snapshot_preview1). FILE is a "
-                    ".aot file made by pyaotc, or a .wasm module, which runs in the "
-                    "interpreter. The kind is told by the file's content, not its name.",
+                    ".aot file made by pyaotc, or a .wasm module, which is compiled as "
+                    "pyaotc would (with --fuel if given), once: the .aot file is kept in the "
+                    "compile cache for the next run. Without the compiler (pip install "
+                    "'pywamr[compiler]') a .wasm module runs in the interpreter. The kind is "
+                    "told by the file's content, not its name.",
         epilog="The program sees no file system and no environment unless granted with "
-               "--dir, --map-dir and --env. Exit status: the program's own; 134 after a "
-               "trap; 1 on an error such as a malformed file, a missing import or too little "
-               "memory.")
+               "--dir, --map-dir and --env. The compile cache is $PYWAMR_CACHE_DIR, else "
+               "$XDG_CACHE_HOME/pywamr, else ~/.cache/pywamr; it keeps at most "
+               "$PYWAMR_CACHE_MAX_BYTES bytes (default 512 MiB), the least recently used "
+               "entries going first. Exit status: the program's own; 134 after a trap; 1 on "
+               "an error such as a malformed file, a missing import or too little memory.")
     from pywamr.runtime import add_version_flag
     add_version_flag(parser)
     parser.add_argument("--interp", action="store_true",
                         help="run FILE, which must be a .wasm module, with the pure-Python "
-                             "interpreter (a .wasm FILE always runs there)")
+                             "interpreter instead of compiling it")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="compile a .wasm FILE afresh, neither reading nor writing the "
+                             "compile cache")
     parser.add_argument("-f", "--function", "--invoke", metavar="NAME",
                         help="call the exported function NAME instead of _start; ARGS are its "
                              "arguments, parsed by its parameter types (integers and v128 "
@@ -97,11 +109,13 @@ def build_parser():
                              % INTERP_FRAME_BYTES)
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="end the run with the trap 'interrupted: timeout of SECONDS s' "
-                             "once it has run that long")
+                             "once it has run that long (a .aot file needs the interrupt "
+                             "checks pyaotc compiles in by default)")
     parser.add_argument("--fuel", type=int, metavar="N",
                         help="end the run with the trap 'all fuel consumed' once it would "
                              "execute more than N instructions (runtime/fuel.py); -v prints "
-                             "the count. A .aot file must be compiled with pyaotc --fuel")
+                             "the count. A .aot file must be compiled with pyaotc --fuel; a "
+                             ".wasm FILE is compiled so")
     parser.add_argument("--max-memory-size", type=int, metavar="BYTES",
                         help="let the program's memory grow to at most BYTES (whole 64 KiB "
                              "pages); memory.grow fails (returns -1) beyond it")
@@ -130,7 +144,9 @@ def build_parser():
                          help="define each imported function nobody provides as one that "
                               "returns zeros (null references)")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="report the engine and the load and run times on stderr")
+                        help="report the engine, whether a .wasm FILE was found in the compile "
+                             "cache or compiled (and how long that took), and the load and run "
+                             "times on stderr")
     parser.add_argument("file", metavar="FILE",
                         help="the .aot, .wasm or .wat file to run (.wat needs wasm-tools)")
     parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
@@ -220,13 +236,18 @@ def format_value(valtype, bits):
 
 
 def load_instance(data, options, host):
-    """Pick the engine by the file's magic, load the module and instantiate it with the
-    WASI host's functions."""
+    """Pick the engine by the file's magic and the flags, load the module and instantiate
+    it with the WASI host's functions."""
     settings = {"max_memory_size": options.max_memory_size}
     if data[:1] != b"\0":       # neither binary (.wasm, .aot) begins otherwise
         from pywamr.runtime.text_format import is_text, text_to_binary
         if is_text(data):
             data = text_to_binary(data)
+    if data[:4] == WASM_MAGIC and not options.interp:
+        from pywamr.loader.cached_compile import compiled_module
+        module = compiled_module(data, options)
+        if module is not None:
+            return "AOT loader", instantiate_aot(module, options, host, settings)
     if data[:4] == WASM_MAGIC:
         from pywamr.runtime.interp import Module
         module = Module(data, fuel=options.fuel is not None)
@@ -237,7 +258,11 @@ def load_instance(data, options, host):
     if options.interp:
         raise UsageError(f"{options.file}: --interp needs a WebAssembly (.wasm) module")
     from pywamr.loader.aot_module import AotModule
-    module = AotModule(data)
+    return "AOT loader", instantiate_aot(AotModule(data), options, host, settings)
+
+
+def instantiate_aot(module, options, host, settings):
+    """An instance of the AotModule `module`, once its code is known to obey the flags."""
     if options.timeout is not None and not module.target.interrupt_checks:
         raise UsageError(f"{options.file} was compiled with --interrupt-checks off: "
                          "--timeout cannot stop it")
@@ -246,7 +271,7 @@ def load_instance(data, options, host):
                          "pyaotc --fuel")
     if options.stack_size is not None:
         settings["stack_size"] = options.stack_size
-    return "AOT loader", module.instantiate(imports(host, module.module, options), **settings)
+    return module.instantiate(imports(host, module.module, options), **settings)
 
 
 def preloaded(name, path, module):

@@ -1,19 +1,19 @@
 """What both engines share: the module model, decoder and validator, instantiation, errors,
 the interpreter, the WASI host, and the compiler-loader contract (aot_abi.py, aot_layout.py)."""
 
+# pywamr's version: pyproject.toml reads it from here, and it is part of every compile
+# cache key (compile_cache.py), which start-up cannot afford to look up with
+# importlib.metadata (10 ms).
+VERSION = "0.1.0"
+
 
 def version():
-    """pywamr's version as installed."""
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("pywamr")
-    except PackageNotFoundError:
-        return "(not installed)"
+    """pywamr's version."""
+    return VERSION
 
 
 def add_version_flag(parser):
-    """Give an argparse parser (a tool's command line) `--version`, which looks the version
-    up only when asked: importlib.metadata costs 10 ms, which start-up should not pay."""
+    """Give an argparse parser (a tool's command line) `--version`."""
     import argparse
 
     class PrintVersion(argparse.Action):

@@ -1,6 +1,6 @@
 """Running programs through the real `pyiwasm` command line, with either engine.
 
-"interp" runs the .wasm file as it is; "aot" first compiles it with `python -m
+"interp" runs the .wasm file with `--interp`; "aot" first compiles it with `python -m
 pywamr.compiler` (pyaotc). The aot rows run whenever the compiler package is installed: a
 broken compiler fails them, it does not skip them. Only a missing compiler package skips,
 with the reason shown.
@@ -48,8 +48,16 @@ def compile_aot(wasm, out_dir):
 
 
 def program(engine, wasm, aot_dir):
-    """The file pyiwasm runs for `engine`: the .wasm itself, or its .aot made in aot_dir."""
-    return wasm if engine == "interp" else compile_aot(wasm, aot_dir)
+    """The pyiwasm arguments that run `wasm` with `engine`, the file last: `--interp` and the
+    .wasm itself, or its .aot made in aot_dir."""
+    file = wasm if engine == "interp" else compile_aot(wasm, aot_dir)
+    return [*engine_flags(file), file]
+
+
+def engine_flags(file):
+    """The pyiwasm flags that run `file` with the engine its name says: --interp for a .wasm
+    (which pyiwasm would otherwise compile), none for a .aot."""
+    return ["--interp"] if Path(file).suffix == ".wasm" else []
 
 
 def wat_module(tmp_path, name, text, check=True):

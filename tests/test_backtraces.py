@@ -21,7 +21,7 @@ from pywamr.runtime.interp import Module
 from pywamr.runtime.types import FuncType
 
 from module_text import wasm
-from pyiwasm_support import TRAP_STATUS, pyiwasm
+from pyiwasm_support import TRAP_STATUS, engine_flags, pyiwasm
 
 CHAIN = """(module
   (import "host" "call_back" (func $call_back (param i32) (result i32)))
@@ -260,7 +260,7 @@ def program_files(tmp_path_factory):
 
 @pytest.mark.parametrize("engine", ["interp", "aot-O0", "aot-O3"])
 def test_pyiwasm_prints_the_backtrace(program_files, engine):
-    done = pyiwasm("-f", "a", program_files[engine], 0)
+    done = pyiwasm("-f", "a", *engine_flags(program_files[engine]), program_files[engine], 0)
     assert (done.returncode, done.stdout) == (TRAP_STATUS, b"")
     # The interpreter's offsets are wasmtime's for this module (wasm-tools parse).
     offsets = [" at 0x42", " at 0x36", " at 0x2f"] if engine == "interp" else [""] * 3
@@ -275,7 +275,8 @@ def test_pyiwasm_prints_the_backtrace(program_files, engine):
 
 @pytest.mark.parametrize("engine", ["interp", "aot-O3"])
 def test_pyiwasm_caps_the_backtrace_of_exhaustion(program_files, engine):
-    done = pyiwasm("-f", "recurse", program_files[engine], 0)
+    done = pyiwasm("-f", "recurse", *engine_flags(program_files[engine]),
+                   program_files[engine], 0)
     report = done.stderr.decode().splitlines()
     assert done.returncode == TRAP_STATUS
     assert report[:2] == ["pyiwasm: wasm trap: call stack exhausted", "wasm backtrace:"]

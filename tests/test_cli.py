@@ -72,12 +72,12 @@ def functions(request, tmp_path):
     (["depth", "50"], ["50"]),
 ])
 def test_call_a_function(functions, args, expected):
-    done = pyiwasm("-f", args[0], functions, *args[1:])
+    done = pyiwasm("-f", args[0], *functions, *args[1:])
     assert (done.returncode, lines(done.stdout), done.stderr) == (0, expected, b"")
 
 
 def test_invoke_is_another_name_for_f(functions):
-    done = pyiwasm("--invoke", "add", functions, "2", "3")
+    done = pyiwasm("--invoke", "add", *functions, "2", "3")
     assert (done.returncode, lines(done.stdout)) == (0, ["5"])
 
 
@@ -92,7 +92,7 @@ def test_invoke_is_another_name_for_f(functions):
     (["missing"], "no exported function 'missing'"),
 ])
 def test_bad_function_calls(functions, args, message):
-    done = pyiwasm("-f", args[0], functions, *args[1:])
+    done = pyiwasm("-f", args[0], *functions, *args[1:])
     assert (done.returncode, lines(done.stderr)) == (1, [f"pyiwasm: error: {message}"])
 
 
@@ -104,8 +104,7 @@ def test_bad_function_calls(functions, args, message):
     ("(call $proc_exit (i32.const 300))", 300 & 0xFF, b""),
 ])
 def test_exit_status(tmp_path, engine, body, status, stdout):
-    wasm = program(engine, wat_module(tmp_path, "start", start_module(body)), tmp_path)
-    done = pyiwasm(wasm)
+    done = pyiwasm(*program(engine, wat_module(tmp_path, "start", start_module(body)), tmp_path))
     assert (done.returncode, done.stdout, done.stderr) == (status, stdout, b"")
 
 
@@ -117,8 +116,7 @@ def test_exit_status(tmp_path, engine, body, status, stdout):
     (WRITE_HI + " unreachable", "unreachable"),
 ])
 def test_trap(tmp_path, engine, body, message):
-    wasm = program(engine, wat_module(tmp_path, "trap", start_module(body)), tmp_path)
-    done = pyiwasm(wasm)
+    done = pyiwasm(*program(engine, wat_module(tmp_path, "trap", start_module(body)), tmp_path))
     assert done.returncode == TRAP_STATUS
     report = lines(done.stderr)
     assert report[:2] == [f"pyiwasm: wasm trap: {message}", "wasm backtrace:"]
@@ -127,8 +125,8 @@ def test_trap(tmp_path, engine, body, message):
 
 
 def test_stack_size_bounds_recursion(functions):
-    assert lines(pyiwasm("--stack-size", 65536, "-f", "depth", functions, 10).stdout) == ["10"]
-    done = pyiwasm("--stack-size", 65536, "-f", "depth", functions, 100000)
+    assert lines(pyiwasm("--stack-size", 65536, "-f", "depth", *functions, 10).stdout) == ["10"]
+    done = pyiwasm("--stack-size", 65536, "-f", "depth", *functions, 100000)
     assert done.returncode == TRAP_STATUS
     report = lines(done.stderr)
     assert report[:2] == ["pyiwasm: wasm trap: call stack exhausted", "wasm backtrace:"]
@@ -227,37 +225,50 @@ def test_command_line_with_flags_goes_to_argparse(argv, file, args):
 
 def test_verbose_reports_engine_and_status(tmp_path):
     wasm = wat_module(tmp_path, "start", start_module("(call $proc_exit (i32.const 3))"))
-    done = pyiwasm("-v", wasm)
+    done = pyiwasm("-v", "--interp", wasm)
     assert done.returncode == 3
     report = lines(done.stderr)
     assert report[0].startswith(f"pyiwasm: {wasm}: interpreter, loaded in ")
     assert report[1].endswith("exit status 3")
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ENGINES + ["cached"])
 def test_imports_only_what_the_engine_needs(tmp_path, engine):
     """Start-up: never the compiler, llvmlite or lief; only the engine that runs; not
     argparse for a command line without flags, nor the WASI calls the program does not make
     (runtime/wasi/host.py). A .aot file's module is read from its records: no decoder,
-    validator or instruction set (docs/aot-format.md, "Module")."""
-    wasm = program(engine, wat_module(tmp_path, "start", start_module(WRITE_HI)), tmp_path)
-    env = {"PYTHONPROFILEIMPORTTIME": "1", "PATH": "", "PYTHONPATH": os.getenv("PYTHONPATH", "")}
-    done = pyiwasm(wasm, env=env)
+    validator or instruction set (docs/aot-format.md, "Module"). A .wasm found in the compile
+    cache ("cached", the second run) is its .aot, found with the cache module alone."""
+    wasm = wat_module(tmp_path, "start", start_module(WRITE_HI))
+    if engine == "cached":
+        assert pyiwasm(wasm).returncode == 0        # compiles it into the cache
+        args = [wasm]
+    else:
+        args = program(engine, wasm, tmp_path)
+    env = {"PYTHONPROFILEIMPORTTIME": "1", "PATH": "", "PYTHONPATH": os.getenv("PYTHONPATH", ""),
+           "PYWAMR_CACHE_DIR": os.environ["PYWAMR_CACHE_DIR"]}
+    done = pyiwasm(*args, env=env)
     assert (done.returncode, done.stdout) == (0, b"hi\n"), done.stderr
     imported = {line.split("|")[-1].strip() for line in lines(done.stderr)
                 if line.startswith("import time:")}
     assert "pywamr.loader.cli" in imported          # the report is really there
-    for module in ("llvmlite", "lief", "pywamr.compiler", "argparse",
-                   "pywamr.runtime.wasi.path_calls", "pywamr.runtime.wasi.poll",
-                   "pywamr.runtime.wasi.sock_calls"):
+    for module in ("llvmlite", "lief", "pywamr.compiler", "pywamr.runtime.wasi.path_calls",
+                   "pywamr.runtime.wasi.poll", "pywamr.runtime.wasi.sock_calls"):
         assert module not in imported
-    if engine == "aot":
-        assert "pywamr.loader.aot_module" in imported
-        for module in ("pywamr.runtime.interp", "pywamr.runtime.decoder",
-                       "pywamr.runtime.validator", "pywamr.runtime.opcodes"):
+    if engine == "interp":
+        assert "pywamr.loader.aot_module" not in imported
+        return
+    assert "argparse" not in imported               # no flag on the command line
+    assert "pywamr.loader.aot_module" in imported
+    for module in ("pywamr.runtime.interp", "pywamr.runtime.decoder",
+                   "pywamr.runtime.validator", "pywamr.runtime.opcodes"):
+        assert module not in imported
+    if engine == "cached":
+        assert "pywamr.runtime.compile_cache" in imported
+        for module in ("hashlib", "subprocess"):     # no OpenSSL, no compile
             assert module not in imported
     else:
-        assert "pywamr.loader.aot_module" not in imported
+        assert "pywamr.runtime.compile_cache" not in imported
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -271,7 +282,7 @@ def test_start_function_runs_at_instantiation(tmp_path, engine, start_body, stat
     text = start_module(WRITE_HI).replace(
         '(data (i32.const 16) "hi\\n")',
         f'(data (i32.const 16) "hi\\n") (func $init {start_body}) (start $init)')
-    done = pyiwasm(program(engine, wat_module(tmp_path, "start", text), tmp_path))
+    done = pyiwasm(*program(engine, wat_module(tmp_path, "start", text), tmp_path))
     report = [line.split(" at ")[0] for line in lines(done.stderr)]     # no code offsets
     assert (done.returncode, done.stdout, report) == (status, b"", stderr)
 
@@ -279,7 +290,7 @@ def test_start_function_runs_at_instantiation(tmp_path, engine, start_body, stat
 def test_perf_map_names_each_function_of_the_loaded_code(tmp_path):
     """PYWAMR_PERF_MAP=1 writes /tmp/perf-PID.map (loader/perf_map.py): one line per symbol,
     `START SIZE name` in hex, the ranges inside one another never."""
-    aot = program("aot", wat_module(tmp_path, "functions", FUNCTIONS), tmp_path)
+    [aot] = program("aot", wat_module(tmp_path, "functions", FUNCTIONS), tmp_path)
     runs = {}
     for setting in ("1", None):
         env = dict(os.environ)
@@ -316,7 +327,7 @@ def test_emscripten_memory_growth_notice_is_provided(tmp_path, engine):
     (i32.store (i32.const 65536) (i32.const 0x0a6968))    ;; "hi\\n" in the new page
     (i32.store (i32.const 0) (i32.const 65536)) (i32.store (i32.const 4) (i32.const 3))
     (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))""")
-    done = pyiwasm(program(engine, module, tmp_path))
+    done = pyiwasm(*program(engine, module, tmp_path))
     assert (done.returncode, done.stdout, done.stderr) == (0, b"hi\n", b"")
 
 
@@ -342,8 +353,8 @@ def test_unknown_imports(tmp_path, engine, flag, status, message):
     """A module importing functions nobody defines: refused in the same words by both
     engines, or run with made-up functions (runtime/unknown_imports.py), as wasmtime's flags
     of the same names: one that traps when called, or one that returns zeros."""
-    file = program(engine, wat_module(tmp_path, "bench", UNKNOWN_IMPORTS), tmp_path)
-    done = pyiwasm(*[flag] if flag else [], file)
+    *engine_flags, file = program(engine, wat_module(tmp_path, "bench", UNKNOWN_IMPORTS), tmp_path)
+    done = pyiwasm(*engine_flags, *[flag] if flag else [], file)
     assert done.returncode == status
     if message:
         assert lines(done.stderr)[0] == message.format(file=file)
@@ -352,12 +363,14 @@ def test_unknown_imports(tmp_path, engine, flag, status, message):
 
 
 def test_text_modules_run_and_compile(tmp_path):
-    """A .wat file runs in the interpreter and compiles with pyaotc, through wasm-tools; where
-    wasm-tools is missing, or the text is bad, one line says so (runtime/text_format.py)."""
+    """A .wat file runs, compiled or in the interpreter, and compiles with pyaotc, through
+    wasm-tools; where wasm-tools is missing, or the text is bad, one line says so
+    (runtime/text_format.py)."""
     source = tmp_path / "add.wat"
     source.write_text('(module (func (export "add") (param i32 i32) (result i32)\n'
                       '  (i32.add (local.get 0) (local.get 1))))')
     assert lines(pyiwasm("-f", "add", source, "2", "3").stdout) == ["5"]
+    assert lines(pyiwasm("--interp", "-f", "add", source, "2", "3").stdout) == ["5"]
     compiled = subprocess.run([sys.executable, "-m", "pywamr.compiler", "-o",
                                str(tmp_path / "add.aot"), str(source)], capture_output=True)
     assert compiled.returncode == 0, compiled.stderr
@@ -386,12 +399,12 @@ def test_preload_makes_a_python_file_a_module(tmp_path, engine):
                     "def half(x):\n    if x < 0:\n        raise ValueError('negative')\n"
                     "    return x / 2\n")
     preload = ["--preload", f"host={host}"]
-    assert lines(pyiwasm(*preload, "-f", "run", module, "21").stdout) == ["42"]
-    assert lines(pyiwasm(*preload, "-f", "halve", module, "3").stdout) == ["1.5"]
-    failed = pyiwasm(*preload, "-f", "halve", module, "-1")
+    assert lines(pyiwasm(*preload, "-f", "run", *module, "21").stdout) == ["42"]
+    assert lines(pyiwasm(*preload, "-f", "halve", *module, "3").stdout) == ["1.5"]
+    failed = pyiwasm(*preload, "-f", "halve", *module, "-1")
     assert failed.returncode == TRAP_STATUS
     assert lines(failed.stderr)[0] == ("pyiwasm: wasm trap: host function host.half failed: "
                                        "ValueError: negative")
-    missing = pyiwasm("--preload", f"host={tmp_path / 'none.py'}", "-f", "run", module, "1")
+    missing = pyiwasm("--preload", f"host={tmp_path / 'none.py'}", "-f", "run", *module, "1")
     assert missing.returncode == 1
     assert lines(missing.stderr)[0].startswith("pyiwasm: error: cannot read --preload file")

@@ -374,6 +374,17 @@ def test_cli_refuses_to_overwrite_input(tmp_path, mixed_wasm):
     assert source.read_bytes() == mixed_wasm
 
 
+def test_cli_reads_standard_input_given_an_output(tmp_path, mixed_wasm):
+    out = tmp_path / "prog.aot"
+    result = subprocess.run([sys.executable, "-m", "pywamr.compiler", "-o", str(out), "-"],
+                            input=mixed_wasm, capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == compile_wasm(mixed_wasm)
+    result = run_pyaotc("-")
+    assert (result.returncode, result.stderr) == (
+        2, "pyaotc: error: reading the module from standard input (-) needs -o OUT\n")
+
+
 def test_cli_without_llvmlite(tmp_path, mixed_wasm):
     """With llvmlite unimportable, the CLI names the extra to install, in one line."""
     source = tmp_path / "prog.wasm"

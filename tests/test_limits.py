@@ -10,7 +10,7 @@ import time
 import pytest
 
 from module_text import aot, wasm
-from pyiwasm_support import ENGINES, TRAP_STATUS, pyiwasm
+from pyiwasm_support import ENGINES, TRAP_STATUS, engine_flags, pyiwasm
 from pywamr.runtime.errors import Interrupted
 from pywamr.runtime.limits import Limits
 
@@ -73,7 +73,8 @@ def test_sigint_stops_an_infinite_loop(engine, tmp_path):
     """The issue's requirement: Ctrl-C ends a running .aot (and interpreted) infinite loop
     within a second, status 130, one line."""
     path = program_file(engine, SPIN, tmp_path)
-    process = subprocess.Popen([sys.executable, "-m", "pywamr.loader", "-v", str(path)],
+    process = subprocess.Popen([sys.executable, "-m", "pywamr.loader", "-v",
+                                *engine_flags(path), str(path)],
                                stderr=subprocess.PIPE)
     assert b"loaded in" in process.stderr.readline()    # about to call _start
     time.sleep(0.5)
@@ -93,7 +94,7 @@ def test_sigint_stops_an_infinite_loop(engine, tmp_path):
 def test_timeout_traps(engine, tmp_path):
     path = program_file(engine, SPIN, tmp_path)
     started = time.monotonic()
-    done = pyiwasm("--timeout", "1", path)
+    done = pyiwasm("--timeout", "1", *engine_flags(path), path)
     assert time.monotonic() - started >= 1
     assert done.returncode == TRAP_STATUS
     message, backtrace = done.stderr.split(b"\n", 1)
@@ -103,12 +104,12 @@ def test_timeout_traps(engine, tmp_path):
 
 def test_timeout_not_reached(engine, tmp_path):
     path = program_file(engine, SPIN, tmp_path)
-    done = pyiwasm("--timeout", "60", "-f", "add", path, "2", "3")
+    done = pyiwasm("--timeout", "60", "-f", "add", *engine_flags(path), path, "2", "3")
     assert (done.returncode, done.stdout, done.stderr) == (0, b"5\n", b"")
 
 
 def test_bad_timeout(tmp_path):
-    done = pyiwasm("--timeout", "0", program_file("interp", SPIN, tmp_path))
+    done = pyiwasm("--timeout", "0", "--interp", program_file("interp", SPIN, tmp_path))
     assert (done.returncode, done.stderr) == (1, b"pyiwasm: error: bad --timeout 0: must be "
                                                  b"positive\n")
 
@@ -116,7 +117,7 @@ def test_bad_timeout(tmp_path):
 @pytest.mark.parametrize("limit, pages", [(1 << 20, 16), ((1 << 20) + 100, 16), (0, 1)])
 def test_max_memory_size_stops_a_grow_loop(engine, tmp_path, limit, pages):
     path = program_file(engine, GROW, tmp_path)
-    done = pyiwasm("--max-memory-size", limit, "-f", "grow_all", path)
+    done = pyiwasm("--max-memory-size", limit, "-f", "grow_all", *engine_flags(path), path)
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{pages}\n".encode(), b"")
 
 
@@ -206,7 +207,7 @@ def fuel_programs(wasm_path, tmp_path):
 def run_with_fuel(path, fuel, *call):
     """pyiwasm -v --fuel FUEL [-f NAME] PATH [ARGS] with `call` = () or (NAME, ARGS...)."""
     function = ["-f", call[0]] if call else []
-    done = pyiwasm("-v", "--fuel", fuel, *function, path, *call[1:])
+    done = pyiwasm("-v", "--fuel", fuel, *function, *engine_flags(path), path, *call[1:])
     lines = done.stderr.decode().splitlines()
     consumed = [int(line.rsplit(" ", 1)[1]) for line in lines
                 if line.startswith("pyiwasm: fuel consumed: ")]

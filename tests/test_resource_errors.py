@@ -95,7 +95,8 @@ def test_address_space_reservation_failing_is_one_line(tmp_path):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_memory_that_cannot_be_allocated_is_one_line(engine, tmp_path):
     path = program_file(engine, MEMORY_2GIB, tmp_path)
-    done = pyiwasm(path, preexec_fn=limited(resource.RLIMIT_DATA, 1 << 30))
+    flags = ["--interp"] if engine == "interp" else []
+    done = pyiwasm(*flags, path, preexec_fn=limited(resource.RLIMIT_DATA, 1 << 30))
     assert_one_error_line(done, path, "cannot allocate a linear memory of 32768 pages")
 
 

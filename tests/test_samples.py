@@ -44,8 +44,8 @@ def run_wasm(samples, engine, aot_dir):
     """run_wasm(name, args, stdin, env, flags): run a sample through pyiwasm with `engine`."""
     def run(name, args=(), stdin=b"", env=None, flags=()):
         env_flags = [f"--env={key}={value}" for key, value in (env or {}).items()]
-        wasm = program(engine, samples / f"{name}.wasm", aot_dir)
-        return pyiwasm(*flags, *env_flags, wasm, *args, input=stdin)
+        return pyiwasm(*flags, *env_flags, *program(engine, samples / f"{name}.wasm", aot_dir),
+                       *args, input=stdin)
     return run
 
 
@@ -101,8 +101,8 @@ def test_args_and_environment(samples, run_wasm, args):
 
 def test_a_bare_env_name_passes_on_pyiwasms_value(samples, engine, aot_dir):
     """`--env NAME` (wasmtime's form) gives the program pyiwasm's own NAME, if it has one."""
-    wasm = program(engine, samples / "args_env.wasm", aot_dir)
-    done = pyiwasm("--env", "PYWAMR_SAMPLE", "--env", "PYWAMR_UNSET", wasm,
+    done = pyiwasm("--env", "PYWAMR_SAMPLE", "--env", "PYWAMR_UNSET",
+                   *program(engine, samples / "args_env.wasm", aot_dir),
                    env={**os.environ, "PYWAMR_SAMPLE": "yes"})
     assert b"getenv PYWAMR_SAMPLE: yes\n" in done.stdout
     assert b"env count: 1\n" in done.stdout

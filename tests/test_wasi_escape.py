@@ -215,8 +215,8 @@ def test_escapes_from_a_c_program(tmp_path, engine):
     """The same escapes made by a C program with plain libc calls, run by pyiwasm."""
     outside, sandbox = make_layout(tmp_path)
     before = snapshot(outside), snapshot(sandbox)
-    wasm = program(engine, build_samples() / "escape.wasm", tmp_path)
-    done = pyiwasm("--map-dir", f"/sandbox::{sandbox}", wasm, "/sandbox")
+    done = pyiwasm("--map-dir", f"/sandbox::{sandbox}",
+                   *program(engine, build_samples() / "escape.wasm", tmp_path), "/sandbox")
     assert (done.returncode, done.stderr) == (0, b"")
     assert done.stdout.decode().splitlines() == [
         "open ../outside/secret.txt: ENOTCAPABLE",
