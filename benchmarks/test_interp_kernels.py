@@ -25,7 +25,7 @@ import programs
 import python_kernels
 import runtimes
 from measure import RunFailed, short
-from pywamr.runtime.errors import ProcExit
+from pywamr.runtime.errors import WasiExit
 from pywamr.runtime.interp import Module
 from pywamr.runtime.wasi import WasiHost
 from results import Case
@@ -52,7 +52,7 @@ def run_interp(module, program, args):
             started = time.perf_counter()
             try:
                 instance.exports["_start"].call_bits([])
-            except ProcExit:
+            except WasiExit:
                 pass
             elapsed = time.perf_counter() - started
         out.seek(0)

@@ -10,14 +10,13 @@ interrupt checks let --timeout and Ctrl-C stop the code, as for any default .aot
 
 import sys
 
+from pywamr.runtime import compiler_installed
 from pywamr.runtime.compile_cache import CompileCache, options_text
 from pywamr.runtime.errors import AotFormatError
 
 from .aot_module import AotModule
 from .cli import UsageError
 
-# The modules the compiler needs besides pywamr's own (the `compiler` extra).
-COMPILER_DEPENDENCIES = ("llvmlite", "lief")
 INSTALL_HINT = "pip install 'pywamr[compiler]'"
 
 
@@ -57,12 +56,6 @@ def compiled_module(wasm, options):
     else:
         _note(options, f"{compiled}, not stored: cannot write to {cache.directory}")
     return AotModule(aot)
-
-
-def compiler_installed():
-    """Whether pyaotc can run, asked of the import system without importing anything."""
-    import importlib.util
-    return all(importlib.util.find_spec(name) is not None for name in COMPILER_DEPENDENCIES)
 
 
 def compile_in_child(wasm, file, fuel):

@@ -278,24 +278,14 @@ def preloaded(name, path, module):
     """{field: HostFunc} for the functions `module` imports from `name`, taken from the
     Python file at `path`: each a function of the file, typed as the import declares."""
     import runpy
-    from pywamr.runtime.api import HostFunc
+    from pywamr.runtime.api import host_functions
     try:
         namespace = runpy.run_path(path)
     except OSError as error:
         raise UsageError(f"cannot read --preload file {path}: {error.strerror}") from None
     except Exception as error:      # the file's own code failed as it was run
         raise UsageError(f"--preload file {path}: {type(error).__name__}: {error}") from None
-    functions = {}
-    for imp in module.imports:
-        if imp.module != name or imp.kind != "func":
-            continue
-        function = namespace.get(imp.name)
-        if isinstance(function, HostFunc):
-            functions[imp.name] = function
-        elif callable(function):
-            functions[imp.name] = HostFunc(module.types[imp.desc],
-                                           failing_as_trap(f"{name}.{imp.name}", function))
-    return functions
+    return host_functions(module, name, namespace, adapt=failing_as_trap)
 
 
 def failing_as_trap(where, function):
@@ -413,12 +403,12 @@ def _run_in(host, data, options, started):
     """The run inside the WASI host and the limits."""
     import time
     from pywamr.runtime.api import Memory
-    from pywamr.runtime.errors import ProcExit, Trap, WasmError
+    from pywamr.runtime.errors import Trap, WasiExit, WasmError
     status = 0
     try:
         try:
             engine, instance = load_instance(data, options, host)
-        except (Trap, ProcExit):
+        except (Trap, WasiExit):
             raise                 # from a start function: the program's own doing
         except WasmError as error:    # malformed, invalid, bad .aot, link error
             raise UsageError(f"{options.file}: {error}") from None
@@ -432,7 +422,7 @@ def _run_in(host, data, options, started):
             print(f"pyiwasm: {options.file}: {engine}, loaded in "
                   f"{(loaded - started) * 1e3:.1f} ms", file=sys.stderr, flush=True)
         execute(instance, options)
-    except ProcExit as exit_request:
+    except WasiExit as exit_request:
         status = exit_request.code & 0xFF     # what the OS keeps of it, as natively
     if options.verbose:
         print(f"pyiwasm: ran in {(time.perf_counter() - started) * 1e3:.1f} ms in all, "

@@ -7,9 +7,21 @@ the interpreter, the WASI host, and the compiler-loader contract (aot_abi.py, ao
 VERSION = "0.1.0"
 
 
+# The modules the compiler needs besides pywamr's own: what `pip install 'pywamr[compiler]'`
+# adds.
+COMPILER_DEPENDENCIES = ("llvmlite", "lief")
+
+
 def version():
     """pywamr's version."""
     return VERSION
+
+
+def compiler_installed():
+    """Whether pyaotc can run here, asked of the import system without importing anything:
+    pyiwasm and the API compile a .wasm module when it can, and interpret it otherwise."""
+    import importlib.util
+    return all(importlib.util.find_spec(name) is not None for name in COMPILER_DEPENDENCIES)
 
 
 def add_version_flag(parser):

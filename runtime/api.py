@@ -1,4 +1,4 @@
-"""The embedding API that both engines implement.
+"""The interface both engines implement, under the public API (`import pywamr`, api/).
 
 An engine turns module bytes into instances; an instance exposes its exports as `Func`,
 `Memory`, `Table` and `Global` objects with the interface below. The interpreter
@@ -85,6 +85,26 @@ class HostFunc:
         return [to_bits(t, v) for t, v in zip(results, out)]
 
 
+def host_functions(module, name, namespace, adapt=None):
+    """{field: HostFunc} for the functions `module` (a runtime Module) imports from module
+    `name`, found by field name in `namespace` (a dict): each callable typed as the import
+    declares it (a HostFunc is taken as it is), after `adapt(where, function)` if given.
+    This is how a whole Python module becomes a host module (pyiwasm --preload,
+    Linker.define_host_module): the wasm side says the types."""
+    functions = {}
+    for imp in module.imports:
+        if imp.module != name or imp.kind != "func":
+            continue
+        function = namespace.get(imp.name)
+        if isinstance(function, HostFunc):
+            functions[imp.name] = function
+        elif callable(function):
+            if adapt is not None:
+                function = adapt(f"{name}.{imp.name}", function)
+            functions[imp.name] = HostFunc(module.types[imp.desc], function)
+    return functions
+
+
 class Func:
     """Interface of an exported (or imported) function."""
     type: FuncType
@@ -123,11 +143,31 @@ class Memory:
         """Grow by `delta` pages; return the old size in pages, or -1 on failure."""
         raise NotImplementedError
 
-    def read(self, addr, length):
-        return bytes(self.buffer[addr:addr + length])
+    def data_len(self):
+        """Current size in bytes."""
+        return len(self.buffer)
 
-    def write(self, addr, data):
-        self.buffer[addr:addr + len(data)] = data
+    def read(self, start=0, stop=None):
+        """A copy of the bytes from `start` up to `stop` (default: the end), as a bytearray.
+        IndexError if the range is not inside memory: a guest's pointer that does not fit
+        must not be read short."""
+        buffer = self.buffer
+        stop = len(buffer) if stop is None else stop
+        if not 0 <= start <= stop <= len(buffer):
+            raise IndexError(f"out of bounds memory access: [{start}, {stop}) in memory of "
+                             f"{len(buffer)} bytes")
+        return bytearray(buffer[start:stop])
+
+    def write(self, value, start=0):
+        """Write the bytes `value` at `start`; return how many were written. IndexError if
+        they do not fit."""
+        buffer = self.buffer
+        stop = start + len(value)
+        if not 0 <= start <= stop <= len(buffer):
+            raise IndexError(f"out of bounds memory access: [{start}, {stop}) in memory of "
+                             f"{len(buffer)} bytes")
+        buffer[start:stop] = value
+        return len(value)
 
 
 class Global:
@@ -145,6 +185,8 @@ class Global:
 
     @value.setter
     def value(self, v):
+        if not self.type.mutable:
+            raise AttributeError("cannot set an immutable global")
         self.set_bits(to_bits(self.type.valtype, v))
 
 

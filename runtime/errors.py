@@ -167,8 +167,10 @@ class ResourceError(WasmError):
     (Growing at run time fails differently: memory.grow and table.grow return -1.)"""
 
 
-class ProcExit(WasmError):
-    """WASI proc_exit: not an error, the program asked to end with this status."""
+class WasiExit(Exception):
+    """The program ended itself with WASI proc_exit (or proc_raise): not an error, and so not
+    a WasmError, which `except WasmError` around a call would otherwise take for a failure.
+    `code` is the exit status."""
 
     def __init__(self, code):
         self.code = code

@@ -63,7 +63,7 @@ def engines(request, wasm):
     aot = compile_wasm(wasm, CompileOptions(max_memory_4gib=request.param == "4g"))
     instances = AotModule(aot).instantiate().exports, Module(wasm).instantiate().exports
     for exports in instances:
-        exports["memory"].write(0, bytes(range(256)) * (PAGE // 256))
+        exports["memory"].write(bytes(range(256)) * (PAGE // 256), 0)
     return instances
 
 

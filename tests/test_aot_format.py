@@ -146,7 +146,7 @@ def test_loads_and_runs(aot):
     exports = AotModule(aot).instantiate().exports
     assert exports["add"](2, 3) == 5
     assert exports["rem"](2.5, 0.25) == 2.0 + 0.25 * 0.1
-    assert exports["memory"].read(8, 4) == b"data"
+    assert exports["memory"].read(8, 12) == b"data"
 
 
 def test_wrong_magic(aot, wasm):

@@ -198,9 +198,9 @@ def test_aot_runs(mixed_wasm, opt_level):
     assert log == [(0, 10 * 3.3 + 0.1), (1, 3 * 3.3 + 0.1)]
     assert exports["counter"].value == 2
     memory = exports["memory"]
-    memory.write(100, b"hello")
+    memory.write(b"hello", 100)
     exports["copy"](200, 100, 5)
-    assert memory.read(200, 5) == b"hello"
+    assert memory.read(200, 205) == b"hello"
 
 
 def test_module_lowered_in_parts(mixed_wasm, monkeypatch):

@@ -218,7 +218,7 @@ def fill(memory):
     data[5000] = 0x42
     for node in range(1024, size, 4096):   # key 7, next = node + 4096 (the last one past the end)
         data[node:node + 8] = (7).to_bytes(4, "little") + (node + 4096).to_bytes(4, "little")
-    memory.write(0, bytes(data))
+    memory.write(bytes(data), 0)
 
 
 # The calls of a request on one instance: each outcome (result or trap message) with a hash
@@ -232,7 +232,7 @@ from pywamr.runtime.errors import Trap
 
 
 def outcomes(exports, request):
-    exports["memory"].write(0, bytes.fromhex(request["memory"]))
+    exports["memory"].write(bytes.fromhex(request["memory"]), 0)
     found = []
     for index, (name, args) in enumerate(request["calls"]):
         if index == request["grow_at"]:
@@ -483,5 +483,5 @@ def test_a_trap_in_a_scan_has_its_frame_and_leaves_the_instance_usable():
         exports["hash"](PAGE - 10)
     assert [frame.func_index for frame in raised.value.frames] == [3]
     assert exports["hash"](300) & 0xFFFFFFFF == 0x811c9dc5
-    assert exports["memory"].read(104, 8) == (5).to_bytes(4, "little") + \
+    assert exports["memory"].read(104, 112) == (5).to_bytes(4, "little") + \
         (0x811c9dc5).to_bytes(4, "little")

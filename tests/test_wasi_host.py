@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from pywamr.runtime.errors import ProcExit
+from pywamr.runtime.errors import WasiExit
 from pywamr.runtime.wasi import WasiConfigError, WasiHost, abi
 from pywamr.runtime.wasi.errors import HOST_TO_WASI
 
@@ -102,12 +102,12 @@ def test_random_get_fills_exactly_the_buffer():
 
 def test_proc_exit_and_proc_raise():
     guest = Guest(["prog"])
-    with pytest.raises(ProcExit) as exit_info:
+    with pytest.raises(WasiExit) as exit_info:
         guest.call("proc_exit", 17)
     assert exit_info.value.code == 17
     assert guest.call("proc_raise", 17) == 0       # SIGCONT: ignored by default
     assert guest.call("proc_raise", 31) == abi.EINVAL
-    with pytest.raises(ProcExit) as exit_info:
+    with pytest.raises(WasiExit) as exit_info:
         guest.call("proc_raise", 15)               # SIGTERM
     assert exit_info.value.code == 128 + 15
     assert guest.call("sched_yield") == 0

@@ -157,6 +157,15 @@ SOCKET_RIGHTS = (RIGHT_FD_READ | RIGHT_FD_WRITE | RIGHT_FD_FDSTAT_SET_FLAGS
                  | RIGHT_FD_FILESTAT_GET | RIGHT_POLL_FD_READWRITE | RIGHT_SOCK_SHUTDOWN
                  | RIGHT_SOCK_ACCEPT)
 ALL_RIGHTS = FILE_RIGHTS | DIRECTORY_RIGHTS | SOCKET_RIGHTS
+# A preopen granted read-only: nothing under it can be created, changed, moved or removed
+# (wasi-libc masks what open() asks for by the directory's inheriting rights, so a file
+# opened for writing there opens read-only and its writes fail).
+WRITE_RIGHTS = (RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE
+                | RIGHT_FD_FILESTAT_SET_TIMES | RIGHT_PATH_CREATE_DIRECTORY
+                | RIGHT_PATH_CREATE_FILE | RIGHT_PATH_LINK_SOURCE | RIGHT_PATH_LINK_TARGET
+                | RIGHT_PATH_RENAME_SOURCE | RIGHT_PATH_RENAME_TARGET
+                | RIGHT_PATH_FILESTAT_SET_SIZE | RIGHT_PATH_FILESTAT_SET_TIMES
+                | RIGHT_PATH_SYMLINK | RIGHT_PATH_REMOVE_DIRECTORY | RIGHT_PATH_UNLINK_FILE)
 
 # lookupflags (u32)
 LOOKUP_SYMLINK_FOLLOW = 1 << 0

@@ -99,11 +99,17 @@ class Descriptor:
             os.close(self.host_fd)
 
 
+CLOSED = "closed"     # a stdio stream the guest does not get (WasiHost's stdin=CLOSED, ...)
+
+
 def stdio_descriptor(target, default_fd):
     """A descriptor for stdin/stdout/stderr: `target` is None (the process's own fd), an
-    int fd, or a file object (its fileno() when it has one, else the object itself).
-    None when that fd is not open (e.g. a program started with stdin closed)."""
+    int fd, a file object (its fileno() when it has one, else the object itself), or
+    CLOSED. None when that fd is not open (CLOSED, or a program started with stdin
+    closed)."""
     stream, host_fd = None, None
+    if target is CLOSED:
+        return None
     if target is None:
         host_fd = default_fd
     elif isinstance(target, int):

@@ -3,7 +3,7 @@
     host = WasiHost(["prog.wasm", "arg"], env={"HOME": "/"}, preopens=[(".", "/srv/data")])
     instance = module.instantiate(host.imports())
     host.bind_memory(instance.exports["memory"])
-    instance.exports["_start"]()          # proc_exit raises ProcExit(code)
+    instance.exports["_start"]()          # proc_exit raises WasiExit(code)
 
 Secure by default: the guest sees no file system, environment or network unless the
 embedder grants them here. The calls are grouped by concern in the mixins (fd_calls,
@@ -20,7 +20,7 @@ import functools
 import os
 
 from pywamr.runtime.api import HostFunc
-from pywamr.runtime.errors import ProcExit
+from pywamr.runtime.errors import WasiExit
 from pywamr.runtime.types import FuncType
 
 from . import abi
@@ -46,7 +46,7 @@ _MAX_SIGNAL = 30
 
 
 def _guarded(call):
-    """Turn a call's failure into the errno it returns to the guest. ProcExit, and Python
+    """Turn a call's failure into the errno it returns to the guest. WasiExit, and Python
     errors (host bugs), pass through: the engine ends the run or reports a trap."""
     def guarded(*args):
         try:
@@ -62,14 +62,15 @@ def _guarded(call):
     return guarded
 
 
-def _open_preopen(guest_path, host_path):
+def _open_preopen(guest_path, host_path, read_only=False):
     try:
         host_fd = os.open(host_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as error:
         raise WasiConfigError(
             f"cannot preopen directory {os.fsdecode(host_path)!r}: {error.strerror}") from None
-    return Descriptor(abi.FILETYPE_DIRECTORY, abi.DIRECTORY_RIGHTS,
-                      abi.FILE_RIGHTS | abi.DIRECTORY_RIGHTS, host_fd=host_fd,
+    taken = abi.WRITE_RIGHTS if read_only else 0
+    return Descriptor(abi.FILETYPE_DIRECTORY, abi.DIRECTORY_RIGHTS & ~taken,
+                      (abi.FILE_RIGHTS | abi.DIRECTORY_RIGHTS) & ~taken, host_fd=host_fd,
                       preopen_name=os.fsencode(guest_path))
 
 
@@ -86,8 +87,9 @@ class WasiHost(FdCalls):
     def __init__(self, args, env=None, preopens=(), stdin=None, stdout=None, stderr=None,
                  sockets=()):
         """`args`: the program's argv (argv[0] included); `env`: {name: value};
-        `preopens`: [(guest path, host directory)], fds 3, 4, ... in this order;
-        stdin/stdout/stderr: file objects or fds (default: the process's own 0, 1, 2);
+        `preopens`: [(guest path, host directory)] or [(guest path, host directory,
+        read_only)], fds 3, 4, ... in this order; stdin/stdout/stderr: file objects, fds
+        or descriptors.CLOSED (default: the process's own 0, 1, 2);
         `sockets`: socket objects handed to the guest, numbered after the preopens."""
         self.args = [os.fsencode(arg) for arg in args]
         self.environ = []
@@ -103,8 +105,8 @@ class WasiHost(FdCalls):
                     self.fds.insert(fd, descriptor)
             # Preopens are numbered from 3 even if a stdio fd is missing: wasi-libc looks
             # for them from fd 3 up to the first that is not one.
-            for fd, (guest_path, host_path) in enumerate(preopens, start=3):
-                self.fds.insert(fd, _open_preopen(guest_path, host_path))
+            for fd, preopen in enumerate(preopens, start=3):
+                self.fds.insert(fd, _open_preopen(*preopen))
             for sock in sockets:
                 self.fds.add(socket_descriptor(sock))
         except BaseException:
@@ -216,7 +218,7 @@ class WasiHost(FdCalls):
     # The process.
 
     def proc_exit(self, code):
-        raise ProcExit(code)
+        raise WasiExit(code)
 
     def proc_raise(self, sig):
         """A signal with a terminating default action ends the program with status 128+sig,
@@ -225,7 +227,7 @@ class WasiHost(FdCalls):
             raise WasiError(abi.EINVAL)
         if sig == 0 or sig in _HARMLESS_SIGNALS:
             return abi.ESUCCESS
-        raise ProcExit(128 + sig)
+        raise WasiExit(128 + sig)
 
     def sched_yield(self):
         os.sched_yield()
