@@ -1,6 +1,8 @@
 #!/bin/sh
 # Build the C samples of tests/samples/ twice: to wasm32-wasi (NAME.wasm) with Debian's
-# clang-19 + wasi-libc, and natively (NAME) with gcc, the reference the tests compare with.
+# clang-19 + wasi-libc, and natively (NAME) with gcc, the reference the tests compare with;
+# and the C libraries of tests/libraries/ to wasm32-wasi reactors (NAME.wasm: no main, an
+# _initialize, and malloc and free exported for the host that drives them).
 #
 #   build-scripts/build-samples.sh [OUTDIR]      (default: build/samples)
 #
@@ -37,5 +39,13 @@ for source in "$root"/tests/samples/*.c; do
     fi
     if [ ! "$out/$name" -nt "$source" ]; then
         gcc -O2 -Wall -Werror -o "$out/$name" "$source" -lm
+    fi
+done
+for source in "$root"/tests/libraries/*.c; do
+    name=$(basename "$source" .c)
+    if [ ! "$out/$name.wasm" -nt "$source" ]; then
+        clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -mexec-model=reactor \
+            -Wl,--export=malloc -Wl,--export=free -Wl,--strip-debug \
+            -o "$out/$name.wasm" "$source"
     fi
 done
