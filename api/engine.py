@@ -6,6 +6,8 @@ extra is installed, a .wasm module is compiled ahead of time, through the compil
 file always runs on the loader, which needs nothing but the standard library.
 """
 
+import os
+
 from pywamr.runtime import compiler_installed
 
 AOT, INTERP, AUTO = "aot", "interp", "auto"
@@ -19,7 +21,8 @@ class Engine:
     either engine (it costs speed); `cache` is True (the user's compile cache), False, or a
     directory to keep compiled modules in."""
 
-    def __init__(self, kind=AUTO, *, opt_level=3, fuel=False, cache=True):
+    def __init__(self, kind: str = AUTO, *, opt_level: int = 3, fuel: bool = False,
+                 cache: "bool | str | os.PathLike" = True):
         if kind not in (AUTO, AOT, INTERP):
             raise ValueError(f"unknown engine {kind!r}: choose auto, aot or interp")
         if kind == AUTO:
@@ -31,7 +34,7 @@ class Engine:
         self.fuel = fuel
         self.cache = cache
 
-    def compile(self, wasm):
+    def compile(self, wasm: bytes) -> bytes:
         """The .aot bytes of a wasm module for this machine, from the cache when it has
         them. MalformedModule / InvalidModule for a bad module, CompileError for one that
         cannot be compiled."""

@@ -12,11 +12,13 @@ proc_exit (also with status 0) and returns when main returns.
 import types
 import weakref
 
-from pywamr.runtime.api import Func, Memory
+from pywamr.runtime.api import Func, Global, Memory, Table
 from pywamr.runtime.types import FuncType
 
 
 class Instance:
+    exports: "types.MappingProxyType[str, Func | Memory | Table | Global]"
+
     def __init__(self, module, loaded, wasi_host=None, files=()):
         self.module = module
         self.loaded = loaded                    # the engine's instance

@@ -6,7 +6,10 @@ of other instances, whole Python modules, the WASI host and the unknown-import p
 (runtime/instantiation.py): a missing or mistyped import is a LinkError.
 """
 
+from collections.abc import Callable
+
 from pywamr.runtime.api import HostFunc, host_functions
+from pywamr.runtime.types import FuncType
 from pywamr.runtime.wasi.host import EMSCRIPTEN_GROWTH, EMSCRIPTEN_MODULE, MODULE_NAME
 
 from .engine import Engine
@@ -23,7 +26,7 @@ class Linker:
         self._host_modules = {}      # module name -> {name: callable}
         self._wasi = None
 
-    def define(self, module: str, name: str, item):
+    def define(self, module: str, name: str, item) -> None:
         """Make `item` (a HostFunc, or a Func, Memory, Table or Global an instance
         exports) the import `module`.`name`."""
         key = (module, name)
@@ -32,18 +35,18 @@ class Linker:
                              "replace it)")
         self._items[key] = item
 
-    def define_func(self, module: str, name: str, ty, func):
+    def define_func(self, module: str, name: str, ty: FuncType, func: Callable) -> None:
         """Make the Python function `func`, of FuncType `ty`, the import `module`.`name`.
         It takes and returns Python values (ints, floats; a tuple for several results); an
         exception it raises reaches the caller of the wasm function as it is."""
         self.define(module, name, HostFunc(ty, func))
 
-    def define_instance(self, name: str, instance: Instance):
+    def define_instance(self, name: str, instance: Instance) -> None:
         """Make every export of `instance` an import of module `name`."""
         for field, item in instance.exports.items():
             self.define(name, field, item)
 
-    def define_host_module(self, name: str, functions):
+    def define_host_module(self, name: str, functions: object) -> None:
         """Make the functions in `functions` (a dict, or an object such as a Python module,
         whose attributes are taken) the imports of module `name`, each typed as the
         importing module declares it (pyiwasm --preload does this with a file)."""
@@ -51,24 +54,24 @@ class Linker:
             functions = vars(functions)
         self._host_modules[name] = functions
 
-    def define_wasi(self, config: WasiConfig = None):
+    def define_wasi(self, config: WasiConfig | None = None) -> None:
         """Provide WASI preview1 (wasi_snapshot_preview1) to the modules this linker
         instantiates, each instance with a host of its own made from `config` (default:
         a WasiConfig() that grants nothing). The instance's memory is given to its host, and
         a reactor's `_initialize` is called, by `instantiate`."""
         self._wasi = config if config is not None else WasiConfig()
 
-    def define_unknown_imports_as_traps(self, module: Module):
+    def define_unknown_imports_as_traps(self, module: Module) -> None:
         """Define each function `module` imports that this linker lacks as one that traps
         when called (wasmtime's --trap-unknown-imports)."""
         self._define_unknown_imports(module, "trap")
 
-    def define_unknown_imports_as_default_values(self, module: Module):
+    def define_unknown_imports_as_default_values(self, module: Module) -> None:
         """Define each function `module` imports that this linker lacks as one that returns
         zeros (null for references) (wasmtime's --default-values-unknown-imports)."""
         self._define_unknown_imports(module, "default")
 
-    def instantiate(self, module: Module, *, max_memory_size=None) -> Instance:
+    def instantiate(self, module: Module, *, max_memory_size: int | None = None) -> Instance:
         """A new instance of `module`: its imports from this linker, its start function
         run, its WASI host ready. LinkError for a missing or mistyped import, Trap if
         instantiation traps, WasiExit if the start function or `_initialize` exits.

@@ -42,7 +42,7 @@ class Module:
     MalformedModule or InvalidModule for a bad module, AotFormatError for a bad .aot file,
     CompileError for a module the compiler cannot compile."""
 
-    def __init__(self, engine: Engine, data):
+    def __init__(self, engine: Engine, data: "bytes | str"):
         self.engine = engine
         from pywamr.runtime.text_format import is_text, text_to_binary
         if isinstance(data, str):
@@ -71,33 +71,33 @@ class Module:
             self.described = self.loaded.decoded
 
     @classmethod
-    def from_file(cls, engine: Engine, path):
+    def from_file(cls, engine: Engine, path: "str | os.PathLike") -> "Module":
         """The module in the file at `path` (.wasm, .wat or .aot)."""
         with open(os.fspath(path), "rb") as file:
             return cls(engine, file.read())
 
     @classmethod
-    def deserialize(cls, engine: Engine, aot: bytes):
+    def deserialize(cls, engine: Engine, aot: bytes) -> "Module":
         """The module of `serialize()`'s bytes: a .aot file."""
         if bytes(aot[:len(AOT_MAGIC)]) != AOT_MAGIC:
             raise ValueError("not a .aot file")
         return cls(engine, aot)
 
-    def serialize(self):
+    def serialize(self) -> bytes:
         """The compiled module as a .aot file, for pyiwasm or `deserialize` (AOT engine)."""
         if self._aot is None:
             raise ValueError("an interpreted module has no compiled form")
         return self._aot
 
     @property
-    def imports(self):
+    def imports(self) -> list[ImportType]:
         """The module's imports, in order."""
         module = self.described
         return [ImportType(imp.module, imp.name, _import_type(module, imp))
                 for imp in module.imports]
 
     @property
-    def exports(self):
+    def exports(self) -> list[ExportType]:
         """The module's exports, in order."""
         module = self.described
         kinds = {"func": [module.func_type(i) for i in range(len(module.func_type_indices()))],

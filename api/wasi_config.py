@@ -28,31 +28,31 @@ INHERIT = _Inherit()
 
 class WasiConfig:
     def __init__(self):
-        self.argv = []
-        self.env = {}
-        self.stdin = None
-        self.stdout = None
-        self.stderr = None
-        self.preopens = []          # (host path, guest path, read_only)
+        self.argv: list[str] = []
+        self.env: dict[str, str] = {}
+        self.stdin: object = None
+        self.stdout: object = None
+        self.stderr: object = None
+        self.preopens: list[tuple[str, str, bool]] = []      # (host path, guest path, read_only)
 
     # wasmtime-py's names for the same settings
 
-    def inherit_argv(self):
+    def inherit_argv(self) -> None:
         """The program's arguments are this process's (sys.argv)."""
         import sys
         self.argv = list(sys.argv)
 
-    def inherit_env(self):
+    def inherit_env(self) -> None:
         """The program's environment is this process's, as it is now."""
         self.env = dict(os.environ)
 
-    def inherit_stdin(self):
+    def inherit_stdin(self) -> None:
         self.stdin = INHERIT
 
-    def inherit_stdout(self):
+    def inherit_stdout(self) -> None:
         self.stdout = INHERIT
 
-    def inherit_stderr(self):
+    def inherit_stderr(self) -> None:
         self.stderr = INHERIT
 
     @property
@@ -79,7 +79,8 @@ class WasiConfig:
     def stderr_file(self, path):
         self.stderr = os.fspath(path)
 
-    def preopen_dir(self, path, guest_path, read_only=False):
+    def preopen_dir(self, path: "str | os.PathLike", guest_path: str,
+                    read_only: bool = False) -> None:
         """Give the program the host directory `path`, which it sees as `guest_path`;
         with `read_only`, nothing under it can be created, changed or removed."""
         self.preopens.append((os.fspath(path), guest_path, read_only))

@@ -109,7 +109,7 @@ class Func:
     """Interface of an exported (or imported) function."""
     type: FuncType
 
-    def call_bits(self, args):
+    def call_bits(self, args: list) -> list:
         """Call with a list of bit patterns, return a list of result bit patterns."""
         raise NotImplementedError
 
@@ -131,7 +131,7 @@ class Memory:
     memory.grow may replace it, so fetch it again after anything that can grow memory.
     """
 
-    def size(self):
+    def size(self) -> int:
         """Current size in pages."""
         raise NotImplementedError
 
@@ -139,15 +139,15 @@ class Memory:
     def buffer(self):
         raise NotImplementedError
 
-    def grow(self, delta):
+    def grow(self, delta: int) -> int:
         """Grow by `delta` pages; return the old size in pages, or -1 on failure."""
         raise NotImplementedError
 
-    def data_len(self):
+    def data_len(self) -> int:
         """Current size in bytes."""
         return len(self.buffer)
 
-    def read(self, start=0, stop=None):
+    def read(self, start: int = 0, stop: "int | None" = None) -> bytearray:
         """A copy of the bytes from `start` up to `stop` (default: the end), as a bytearray.
         IndexError if the range is not inside memory: a guest's pointer that does not fit
         must not be read short."""
@@ -158,7 +158,7 @@ class Memory:
                              f"{len(buffer)} bytes")
         return bytearray(buffer[start:stop])
 
-    def write(self, value, start=0):
+    def write(self, value: bytes, start: int = 0) -> int:
         """Write the bytes `value` at `start`; return how many were written. IndexError if
         they do not fit."""
         buffer = self.buffer

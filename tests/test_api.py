@@ -17,12 +17,11 @@ def samples():
 
 
 @pytest.fixture(params=ENGINES)
-def engine(request, tmp_path_factory):
-    """An Engine of each kind; compiled modules go to a cache of the test session's own."""
+def engine(request):
+    """An Engine of each kind (compiled modules go to the session's cache: conftest.py)."""
     if request.param == "aot":
         pytest.importorskip("llvmlite", reason="the compiler extra is not installed")
-    return pywamr.Engine(request.param, opt_level=1,
-                         cache=tmp_path_factory.getbasetemp() / "compile-cache")
+    return pywamr.Engine(request.param, opt_level=1)
 
 
 def wat(engine, text):

@@ -21,10 +21,9 @@ def examples():
         yield text.count("\n", 0, block.start(1)), block.group(1)
 
 
-def test_the_examples_of_docs_api_md_run(monkeypatch, tmp_path):
+def test_the_examples_of_docs_api_md_run(monkeypatch):
     build_samples()
     monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("PYWAMR_CACHE_DIR", str(tmp_path / "cache"))
     parser = doctest.DocTestParser()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     shared = {}
