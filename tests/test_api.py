@@ -238,6 +238,21 @@ def test_a_command_sees_only_what_it_is_given(engine, samples):
     assert "getenv PYWAMR_SAMPLE: yes" in out
 
 
+def test_stdin_bytes_and_the_inherited_environment(engine, samples, monkeypatch):
+    linker = pywamr.Linker(engine)
+    wasi = pywamr.WasiConfig()
+    wasi.stdin = b"one two\nthree"
+    linker.define_wasi(wasi)
+    lib = linker.instantiate(pywamr.Module.from_file(engine, samples / "wordstats.wasm"))
+    assert lib.exports["count_stdin_words"]() == 3
+    monkeypatch.setenv("PYWAMR_SAMPLE", "inherited")
+    wasi = pywamr.WasiConfig()
+    wasi.inherit_env()
+    wasi.stdout = io.BytesIO()
+    run(engine, samples, "args_env", wasi)
+    assert "getenv PYWAMR_SAMPLE: inherited" in wasi.stdout.getvalue().decode()
+
+
 def test_exit_is_not_an_error(engine, samples):
     wasi = pywamr.WasiConfig()
     wasi.argv = ["exit_code", "exit"]
