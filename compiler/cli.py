@@ -77,6 +77,9 @@ def build_parser():
     parser.add_argument("--fuel", action="store_true",
                         help="count fuel (executed instructions), so that pyiwasm --fuel N can "
                              "bound a run; costs run time")
+    parser.add_argument("-j", "--jobs", type=int, metavar="N",
+                        help="worker processes (default: one per core); the output is the "
+                             "same for every N")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="report the target and the time of each phase on stderr")
     parser.add_argument("--format", choices=tuple(SUFFIXES), default="aot",
@@ -111,7 +114,8 @@ def main(argv=None):
                              bounds_checks=args.bounds_checks == "on",
                              max_memory_4gib=args.max_memory == "4g",
                              simd=not args.disable_simd, fuel=args.fuel,
-                             interrupt_checks=args.interrupt_checks == "on", format=args.format)
+                             interrupt_checks=args.interrupt_checks == "on", format=args.format,
+                             jobs=args.jobs)
     try:
         if is_text(wasm):
             wasm = text_to_binary(wasm)
