@@ -7,7 +7,6 @@ this process or in worker processes, merge the parts' images, and write the `.ao
 """
 
 import os
-import sys
 from dataclasses import dataclass, fields
 
 from pywamr.runtime.compile_cache import CompileCache, options_text
