@@ -68,14 +68,17 @@ class Pyaotc(Compiler):
     with pyaotc's own default (host=True), which adds this machine's features
     (docs/benchmarks.md)."""
 
-    def __init__(self, opt_level, bounds_checks=False, host=False):
+    def __init__(self, opt_level, bounds_checks=False, host=False, jobs=None):
         super().__init__()
         self.opt_level = opt_level
         self.bounds_checks = bounds_checks
         self.host = host
-        self.name = (f"pyaotc -O{opt_level}" + (" --bounds-checks on" if bounds_checks else "")
+        self.jobs = jobs        # pyaotc -j; None: its default, one worker per core
+        self.name = (f"pyaotc -O{opt_level}" + (f" -j{jobs}" if jobs else "")
+                     + (" --bounds-checks on" if bounds_checks else "")
                      + (" (host default)" if host else ""))
-        self.suffix = (f".O{opt_level}" + (".checks" if bounds_checks else "")
+        self.suffix = (f".O{opt_level}" + (f".j{jobs}" if jobs else "")
+                       + (".checks" if bounds_checks else "")
                        + (".host" if host else "") + ".aot")
 
     def unavailable(self):
@@ -84,8 +87,9 @@ class Pyaotc(Compiler):
     def command(self, wasm, out):
         checks = ["--bounds-checks", "on"] if self.bounds_checks else []
         target = [] if self.host else ["--target", os.uname().machine]
+        jobs = ["-j", str(self.jobs)] if self.jobs else []
         return [sys.executable, "-m", "pywamr.compiler", "--opt-level", str(self.opt_level),
-                *target, *checks, "-o", str(out), str(wasm)]
+                *target, *checks, *jobs, "-o", str(out), str(wasm)]
 
 
 class WasmtimeCompile(Compiler):
@@ -106,4 +110,8 @@ PYAOTC_HOST = Pyaotc(3, host=True)
 PYAOTC_CHECKS = Pyaotc(3, bounds_checks=True, host=True)
 WASMTIME = WasmtimeCompile()
 COMPILERS = [*PYAOTC.values(), WASMTIME]
-BY_NAME = {compiler.name: compiler for compiler in COMPILERS}
+# The compile-speed table per module: one worker and one per core, at -O0 (what the Python
+# side costs) and -O3, against Cranelift in the same run.
+CORES = len(os.sched_getaffinity(0))
+PER_MODULE = [Pyaotc(level, jobs=jobs) for level in (0, 3) for jobs in (1, CORES)] + [WASMTIME]
+BY_NAME = {compiler.name: compiler for compiler in COMPILERS + PER_MODULE}

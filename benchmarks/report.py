@@ -275,6 +275,34 @@ def compile_table(records):
     return markdown_table(header, body) + [""] + notes.lines()
 
 
+def per_module_compile_table(records):
+    """A row per module: each compiler's CPU time (and its ratio to wasmtime's, measured in
+    the same run), wall time and peak memory."""
+    notes = Notes()
+    mine = [r for r in records if r.case.table == "compile per module"]
+    modules = list(dict.fromkeys(r.case.column for r in mine))
+    names = list(dict.fromkeys(r.case.row for r in mine))
+    by_cell = {(r.case.column, r.case.row): r for r in mine}
+    body = []
+    for module in modules:
+        reference = by_cell.get((module, compilers.WASMTIME.name))
+        row = [module]
+        for name in names:
+            record = by_cell.get((module, name))
+            if record is None or not measured(record):
+                row.append(notes.cell(record))
+                continue
+            cpu = record.cpu_median
+            ratio = (f" ({cpu / reference.cpu_median:.1f}x)"
+                     if reference is not None and measured(reference) and name != reference.case.row
+                     else "")
+            row.append(f"{cpu:.2f}{ratio} / {record.median:.2f} / "
+                       f"{record.max_rss_kb / 1024:.0f}")
+        body.append(row)
+    header = ["module", *names]
+    return markdown_table(header, body) + [""] + notes.lines()
+
+
 def decode_table(records):
     notes = Notes()
     body = []
@@ -342,6 +370,11 @@ def write_markdown(machine, records):
             "Each module compiled by its command-line tool in a fresh process, so every "
             "module's time includes the tool's start-up (Python, and llvmlite or wasmtime).",
             "", *compile_table(records),
+            "", "### Per module", "",
+            "Each cell: CPU seconds of the compiler and its workers (in brackets: times "
+            "wasmtime's CPU seconds for the same module, same run) / wall seconds / peak "
+            "memory of its biggest process, MiB. Medians.",
+            "", *per_module_compile_table(records),
             "", "## Decoding speed", "",
             "`pywamr.runtime.decoder.decode_module` on a generated module (benchmarks/big_module.py), "
             "in a fresh process that reads the file.",

@@ -2,6 +2,13 @@
 
 import sys
 
-from .cli import main
+try:
+    from .cli import main
+except ImportError as exc:
+    if exc.name != "typer":
+        raise
+    print("pyaotc: error: pyaotc's command line needs typer: pip install 'pywamr[compiler]'",
+          file=sys.stderr)
+    sys.exit(1)
 
 sys.exit(main())

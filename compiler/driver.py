@@ -1,11 +1,12 @@
-"""The compilation pipeline: decode and validate the wasm, lower it to LLVM IR, optimise,
-generate the ELF object, extract its image, and write the `.aot` file.
+"""The compilation pipeline: decode and validate the wasm, split its functions into parts,
+compile each part (lower to LLVM IR, optimise, generate the ELF object, read its image) in
+this process or in worker processes, merge the parts' images, and write the `.aot` file.
 
-    compile_wasm(wasm_bytes, CompileOptions(opt_level=3)) -> .aot bytes
+    compile_wasm(wasm_bytes, CompileOptions(opt_level=3, jobs=2)) -> .aot bytes
     compile_cached(wasm_bytes) -> the same, from the compile cache when it has it
 """
 
-import sys
+import os
 from dataclasses import dataclass, fields
 
 from pywamr.runtime.compile_cache import CompileCache, options_text
@@ -16,16 +17,17 @@ from pywamr.runtime.validator import validate
 from . import CompileError
 from .addresses import memory_limit_pages
 from .aot_writer import write_aot
-from .backend import emit_object, optimize, parse_and_link
-from .elf_reader import read_elf_object
-from .module_codegen import build_llvm_modules
+from .module_codegen import refuse_simd
+from .object_merge import merge_images
+from .part_compiler import PartJob, compile_linked, compile_parts
+from .partition import PART_INSTRUCTIONS, split_functions
 from .progress import PhaseClock, Progress
 from .target import create_target_machine, resolve_target
 
 FORMATS = ("aot", "object", "llvmir")
 
-# Below this many function bodies a module compiles too fast for a progress bar to help.
-PROGRESS_MIN_FUNCTIONS = 500
+# Below this size a module compiles in a few seconds at most: no progress reports.
+PROGRESS_MIN_BYTES = 100_000
 
 
 @dataclass
@@ -41,14 +43,16 @@ class CompileOptions:
     fuel: bool = False               # True: count fuel (runtime/fuel.py, --fuel)
     interrupt_checks: bool = True    # False: no Ctrl-C, timeout or interrupt() in the code
     format: str = "aot"              # 'aot' | 'object' (ELF) | 'llvmir' (optimised IR text)
+    jobs: int | None = None          # worker processes; None: one per core. Output is the same
+    part_instructions: int = PART_INSTRUCTIONS   # size of a part (partition.py)
 
 
 def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None,
                  log=None) -> bytes:
     """Compile a wasm binary. Raises MalformedModule / InvalidModule for a bad module and
-    CompileError for what cannot be compiled. `show_progress`: None = when stderr is a
-    terminal and the module has PROGRESS_MIN_FUNCTIONS functions or more. `log`: called
-    with a line of text for the target and for each phase's time (pyaotc -v)."""
+    CompileError for what cannot be compiled. `show_progress`: report the phases and a bar
+    on stderr; None = for a module of PROGRESS_MIN_BYTES or more. `log`: called with a line
+    of text for the target and one summing up the phases' times (pyaotc -v)."""
     clock = PhaseClock(log)
     options = options or CompileOptions()
     if options.format not in FORMATS:
@@ -59,38 +63,53 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
     machine = create_target_machine(spec, check_names=bool(options.cpu or options.cpu_features))
     clock.note(f"target {spec.triple}, cpu {spec.cpu}, features {spec.features or '(none)'}, "
                f"-O{spec.opt_level}")
-    module = decode_module(wasm)
-    validate(module)
-    clock.lap("decode and validate")
-
-    memory_limit = memory_limit_pages(module, options.bounds_checks, options.max_memory_4gib)
     if show_progress is None:
-        show_progress = sys.stderr.isatty() and len(module.codes) >= PROGRESS_MIN_FUNCTIONS
-    progress = Progress(len(module.codes), "lowering", enabled=show_progress)
+        show_progress = len(wasm) >= PROGRESS_MIN_BYTES
+    progress = Progress(0, show_progress)
     try:
-        parts = build_llvm_modules(module, spec.triple, options.bounds_checks,
-                                   memory_limit < MAX_PAGES, options.simd, progress.update,
-                                   options.fuel, options.interrupt_checks)
-        llvm_module = parse_and_link(str(part) for part in parts)   # lowers as it goes
-        clock.lap(f"lower {len(module.codes)} functions to LLVM IR and parse it")
-        progress.phase("optimizing")
-        optimize(llvm_module, machine, spec.opt_level)
-        clock.lap("optimize")
-        if options.format == "llvmir":
-            return str(llvm_module).encode()
-        progress.phase("generating code")
-        obj = emit_object(llvm_module, machine)
-        clock.lap("generate code")
+        progress.phase("decoding and validating")
+        module = decode_module(wasm)
+        validate(module)
+        if not options.simd:
+            refuse_simd(module)
+        clock.lap("decode and validate")
+
+        memory_limit = memory_limit_pages(module, options.bounds_checks,
+                                          options.max_memory_4gib)
+        parts = split_functions(module, options.part_instructions)
+        job = PartJob(module, machine, spec.arch, spec.opt_level, options.bounds_checks,
+                      memory_limit < MAX_PAGES, options.fuel, options.interrupt_checks)
+        if options.format != "aot":
+            progress.phase(f"compiling {len(parts)} parts as one LLVM module")
+            return compile_linked(job, parts, emit_ir=options.format == "llvmir")
+
+        jobs = min(options.jobs or available_cores(), len(parts))
+        progress.total = len(module.codes)
+        progress.phase(f"compiling {len(parts)} parts on {jobs} "
+                       f"{'process' if jobs == 1 else 'processes'}")
+        images = []
+        for image, part_seconds in compile_parts(job, parts, jobs, progress.update):
+            images.append(image)
+            clock.add(part_seconds, in_this_process=jobs == 1)
+        clock.lap("receive parts")
+
+        progress.phase("writing the .aot file")
+        image = merge_images(images)
+        del images
+        clock.lap("merge parts")
+        bounds_mode = "explicit" if options.bounds_checks else "guard-pages"
+        aot = write_aot(module, image, spec.as_dict(bounds_mode, memory_limit, options.fuel,
+                                                    options.interrupt_checks))
+        clock.lap("write .aot")
     finally:
         progress.close()
-    if options.format == "object":
-        return obj
-    image = read_elf_object(obj, spec.arch)
-    bounds_mode = "explicit" if options.bounds_checks else "guard-pages"
-    aot = write_aot(module, image, spec.as_dict(bounds_mode, memory_limit, options.fuel,
-                                                options.interrupt_checks))
-    clock.lap("write the .aot file")
+    clock.summary(f"{len(module.codes)} functions in {len(parts)} parts, -j{jobs}")
     return aot
+
+
+def available_cores():
+    """The cores this process may run on: the default number of workers."""
+    return len(os.sched_getaffinity(0))
 
 
 def compile_cached(wasm: bytes, options: CompileOptions = None, cache=None) -> bytes:
@@ -115,8 +134,8 @@ def compile_cached(wasm: bytes, options: CompileOptions = None, cache=None) -> b
 
 def cache_options_text(options):
     """The compile cache's text of `options`: its fields not at their defaults, format
-    aside (always aot). pyiwasm writes its compiles' options the same way
+    (always aot) and jobs (the same output) aside. pyiwasm writes its compiles' options the same way
     (loader/cached_compile.py), so the two share entries."""
     return options_text({field.name: getattr(options, field.name) for field in fields(options)
-                         if field.name != "format"
+                         if field.name not in ("format", "jobs")
                          and getattr(options, field.name) != field.default})

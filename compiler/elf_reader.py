@@ -14,7 +14,7 @@ from . import CompileError
 from .object_image import ObjectImage, ObjRelocation, ObjSection, ObjSymbol
 
 _DROPPED_PREFIXES = (".note", ".comment", ".debug")
-_END_OF_UNWIND_TABLES = bytes(4)
+END_OF_UNWIND_TABLES = bytes(4)
 _SHN_UNDEF = 0
 _SHN_LORESERVE = 0xFF00
 
@@ -34,7 +34,7 @@ def read_elf_object(data: bytes, arch: str) -> ObjectImage:
         nobits = sec.type == lief.ELF.Section.TYPE.NOBITS
         data = b"" if nobits else bytes(sec.content)
         if sec.name == abi.UNWIND_TABLES_SECTION:
-            data += _END_OF_UNWIND_TABLES
+            data += END_OF_UNWIND_TABLES
         image.sections.append(ObjSection(
             name=sec.name,
             data=data,
@@ -59,7 +59,8 @@ def read_elf_object(data: bytes, arch: str) -> ObjectImage:
         if sym.type == lief.ELF.Symbol.TYPE.SECTION:
             name = image.sections[section].name
         symbols[elf_index] = len(image.symbols)
-        image.symbols.append(ObjSymbol(name=name, section=section, offset=sym.value))
+        image.symbols.append(ObjSymbol(name=name, section=section, offset=sym.value,
+                                       is_global=sym.binding != lief.ELF.Symbol.BINDING.LOCAL))
 
     # lief hands out a new wrapper per access, so sections are matched by name and offset.
     section_index = {(sec.name, sec.offset): i for i, sec in enumerate(elf.sections)}

@@ -1,10 +1,11 @@
-"""A whole wasm module as LLVM IR: `aot_func_N` for every defined function, `aot_import_N`
-for every imported one, `aot_array_call_T` for every type.
+"""A wasm module as LLVM IR: `aot_func_N` for every defined function, `aot_import_N` for
+every imported one, `aot_array_call_T` for every type.
 
-llvmlite.ir keeps about 2 KB of Python objects per wasm instruction, so a big module is
-lowered in parts of about PART_INSTRUCTIONS instructions each: every part becomes LLVM IR text
-and is parsed and linked into one LLVM module before the next is built (driver.py). A call
-into another part is a declaration that linking resolves.
+The module is lowered a part at a time (partition.py): each part is an LLVM module of its
+own, holding a run of consecutive function bodies; the first part also holds the import
+adapters, array calls and handlers. A call into another part is a declaration, resolved
+when the parts' objects are merged (object_merge.py) or, for `--format object|llvmir`,
+when the parts are linked in LLVM (backend.parse_and_link).
 """
 
 from pywamr.runtime import opcodes
@@ -12,47 +13,37 @@ from pywamr.runtime import opcodes
 from . import CompileError
 from .guard_pages import define_fault_handler
 from .interruption import define_interrupt_handler, define_request_interrupt
-from .module_env import ModuleEnv
 from .trampolines import define_array_call, define_import_adapter
 from .translator import FunctionTranslator
 
-PART_INSTRUCTIONS = 100_000
+
+def build_llvm_part(menv, part, progress=None):
+    """The llvmlite ir.Module of `part` (a partition.Part). `progress`, if given, is called
+    after each function body with the number done in this part."""
+    menv.start_llvm_module()
+    if part.index == 0:
+        define_shared_code(menv)
+    for done, i in enumerate(part.codes, 1):
+        FunctionTranslator(menv, menv.num_imported_funcs + i, menv.wasm.codes[i]).translate()
+        if progress is not None:
+            progress(done)
+    return menv.llvm
 
 
-def build_llvm_modules(module, triple, bounds_checks=True, signed_addresses=False, simd=True,
-                       progress=None, fuel=False, interrupt_checks=True):
-    """Lower `module` (decoded and validated), yielding llvmlite ir.Modules that together
-    define everything. `signed_addresses`: memory stops at 2 GiB (addresses.py).
-    `simd=False` refuses modules that use v128 (--disable-simd).
-    `progress`, if given, is called with the number of function bodies done so far.
-    `fuel`: charge fuel (runtime/fuel.py, pyaotc --fuel). `interrupt_checks`: check
-    ExecEnv.interrupt at loop headers and function entries (--interrupt-checks)."""
-    if not simd:
-        refuse_simd(module)
-    menv = ModuleEnv(module, triple, bounds_checks, signed_addresses, fuel, interrupt_checks)
+def define_shared_code(menv):
+    """What is not a function body: import adapters, array calls, the handlers."""
     for func_index in range(menv.num_imported_funcs):
         define_import_adapter(menv, func_index)
-    for type_index in range(len(module.types)):
+    for type_index in range(len(menv.wasm.types)):
         define_array_call(menv, type_index)
-    if not bounds_checks:
+    if not menv.bounds_checks:
         define_fault_handler(menv)
     define_interrupt_handler(menv)
     define_request_interrupt(menv)
-    part_size = 0
-    for i, body in enumerate(module.codes):
-        if part_size >= PART_INSTRUCTIONS:
-            yield menv.llvm
-            menv.start_llvm_module()
-            part_size = 0
-        FunctionTranslator(menv, menv.num_imported_funcs + i, body).translate()
-        part_size += len(body.body)
-        if progress is not None:
-            progress(i + 1)
-    yield menv.llvm
 
 
 def refuse_simd(module):
-    """CompileError for the first use of v128 or a SIMD instruction."""
+    """CompileError for the first use of v128 or a SIMD instruction (--disable-simd)."""
     disabled = "SIMD is disabled (--disable-simd)"
     for type_index, functype in enumerate(module.types):
         if "v128" in functype.params or "v128" in functype.results:

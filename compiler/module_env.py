@@ -57,6 +57,11 @@ class ModuleEnv:
             [ir.MetaDataString(self.llvm, "branch_weights"), ir.Constant(I32, 1),
              ir.Constant(I32, 2000)])
 
+    def release_llvm_module(self):
+        """Let the finished LLVM module's Python objects go (about 2 KB per wasm
+        instruction) before LLVM works on its text."""
+        self.llvm = self.invariant = self.unlikely = None
+
     def function(self, func_index):
         """`aot_func_N` of a defined function in the current LLVM module: a declaration until
         its body is translated into it."""

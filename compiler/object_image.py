@@ -8,7 +8,7 @@ by their index in `ObjectImage.sections`.
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class ObjSection:
     name: str
     data: bytes          # b"" for a zero-initialised (bss) section, whose size is still > 0
@@ -18,14 +18,15 @@ class ObjSection:
     writable: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class ObjSymbol:
     name: str
     section: int | None  # index into ObjectImage.sections; None: undefined, e.g. memcpy
     offset: int
+    is_global: bool = False  # visible to other objects: resolves their undefined symbols
 
 
-@dataclass
+@dataclass(slots=True)
 class ObjRelocation:
     section: int         # the section patched
     offset: int          # where in it
@@ -34,7 +35,7 @@ class ObjRelocation:
     addend: int
 
 
-@dataclass
+@dataclass(slots=True)
 class ObjectImage:
     arch: str            # 'x86_64' | 'aarch64'
     sections: list = field(default_factory=list)     # [ObjSection]

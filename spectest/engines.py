@@ -16,16 +16,22 @@ class InterpEngine:
 class AotEngine:
     name = "aot"
 
-    def __init__(self, target=None, opt_level=3, size_level=3, bounds_checks=False):
+    def __init__(self, target=None, opt_level=3, size_level=3, bounds_checks=False,
+                 compile_jobs=None, part_instructions=None):
         self.target = target
         self.opt_level = opt_level
         self.size_level = size_level
         self.bounds_checks = bounds_checks
+        self.compile_jobs = compile_jobs              # pyaotc -j
+        self.part_instructions = part_instructions    # None: the compiler's split
 
     def prepare(self, wasm):
         from pywamr.compiler.driver import CompileOptions, compile_wasm
         options = CompileOptions(target=self.target, opt_level=self.opt_level,
-                                 size_level=self.size_level, bounds_checks=self.bounds_checks)
+                                 size_level=self.size_level, bounds_checks=self.bounds_checks,
+                                 jobs=self.compile_jobs)
+        if self.part_instructions:
+            options.part_instructions = self.part_instructions
         return compile_wasm(wasm, options)
 
     def load(self, data):

@@ -172,13 +172,17 @@ def main():
     parser.add_argument("--opt-level", type=int, default=3)
     parser.add_argument("--size-level", type=int, default=3)
     parser.add_argument("--bounds-checks", choices=["on", "off"], default="off")
+    parser.add_argument("--compile-jobs", type=int)
+    parser.add_argument("--part-instructions", type=int)
     args = parser.parse_args()
     engine = None
     arm64_runner = None
     if args.engine == "aot":
         engine = load_engine("aot", target=args.target, opt_level=args.opt_level,
                              size_level=args.size_level,
-                             bounds_checks=args.bounds_checks == "on")
+                             bounds_checks=args.bounds_checks == "on",
+                             compile_jobs=args.compile_jobs,
+                             part_instructions=args.part_instructions)
         if args.target in ("aarch64", "arm64") and os.uname().machine != "aarch64":
             from .arm64 import python_command
             arm64_runner = python_command()

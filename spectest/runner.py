@@ -78,12 +78,15 @@ def load_known_failures(label):
 class Options:
     """What a run executes with: engine (None = decode/validate only) and AOT settings."""
 
-    def __init__(self, engine=None, target=None, opt_level=3, size_level=3, bounds_checks="off"):
+    def __init__(self, engine=None, target=None, opt_level=3, size_level=3, bounds_checks="off",
+                 compile_jobs=None, part_instructions=None):
         self.engine = engine
         self.target = target
         self.opt_level = opt_level
         self.size_level = size_level
         self.bounds_checks = bounds_checks
+        self.compile_jobs = compile_jobs
+        self.part_instructions = part_instructions
 
     def label(self):
         if self.engine is None:
@@ -102,6 +105,10 @@ def run_one(path, options):
                     "--bounds-checks", options.bounds_checks]
         if options.target:
             command += ["--target", options.target]
+        if options.compile_jobs:
+            command += ["--compile-jobs", str(options.compile_jobs)]
+        if options.part_instructions:
+            command += ["--part-instructions", str(options.part_instructions)]
     proc = subprocess.run(command, capture_output=True, text=True)
     if proc.returncode == 0:
         try:
@@ -163,14 +170,21 @@ def main(argv=None):
     parser.add_argument("--size-level", type=int, default=3, choices=range(4))
     parser.add_argument("--bounds-checks", choices=["on", "off"], default="off",
                         help="AOT: guard pages (off, the default) or explicit checks (on)")
-    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                        help="files run at once")
+    parser.add_argument("--compile-jobs", type=int, metavar="N",
+                        help="AOT: pyaotc -j N, worker processes per compile")
+    parser.add_argument("--part-instructions", type=int, metavar="N",
+                        help="AOT: split modules into parts of about N instructions "
+                             "(compiler/partition.py); 1 puts every function in a part of its "
+                             "own, so that every call crosses parts")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every failure")
     args = parser.parse_args(argv)
 
     suite_dir = default_suite_dir()
     files = expand(args.paths) if args.paths else suite_files(suite_dir)
     options = Options(args.engine, args.target, args.opt_level, args.size_level,
-                      args.bounds_checks)
+                      args.bounds_checks, args.compile_jobs, args.part_instructions)
     known = load_known_failures(options.label())
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     unexpected = []

@@ -1,6 +1,7 @@
 """pyaotc: objects for every target and level, `.aot` files run by the real loader, the
 command line and its errors."""
 
+import io
 import re
 import struct
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 from pywamr.compiler import CompileError
 from pywamr.compiler.driver import CompileOptions, compile_wasm
 from pywamr.compiler.elf_reader import read_elf_object
+from pywamr.compiler.partition import PART_INSTRUCTIONS
 from pywamr.compiler.target import host_arch, resolve_target
 from pywamr.loader.aot_module import AotModule
 from pywamr.runtime import aot_abi
@@ -174,8 +176,9 @@ def test_llvmir_format(mixed_wasm):
 
 # --- compiled code, run by the loader ---------------------------------------------------------
 
-def instantiate(wasm, opt_level, log=None, size_level=3):
-    aot = compile_wasm(wasm, CompileOptions(opt_level=opt_level, size_level=size_level))
+def instantiate(wasm, opt_level, log=None, size_level=3, part_instructions=PART_INSTRUCTIONS):
+    aot = compile_wasm(wasm, CompileOptions(opt_level=opt_level, size_level=size_level,
+                                            part_instructions=part_instructions))
     imports = {"env": {
         "log": HostFunc(FuncType(("i32", "f64"), ()),
                         lambda a, b: log.append((a, b)) if log is not None else None),
@@ -203,12 +206,21 @@ def test_aot_runs(mixed_wasm, opt_level):
     assert memory.read(200, 205) == b"hello"
 
 
-def test_module_lowered_in_parts(mixed_wasm, monkeypatch):
-    """A big module is lowered a part at a time and linked in LLVM: with one function per
-    part, every call crosses parts."""
-    from pywamr.compiler import module_codegen
-    monkeypatch.setattr(module_codegen, "PART_INSTRUCTIONS", 1)
-    exports = instantiate(mixed_wasm, 3).exports
+@pytest.mark.parametrize("format", ["object", "llvmir"])
+def test_parts_linked_in_llvm(mixed_wasm, format):
+    """--format object|llvmir link the parts into one LLVM module: with one function per
+    part, every call crosses parts and is resolved there."""
+    split = compile_wasm(mixed_wasm, CompileOptions(format=format, part_instructions=1))
+    whole = compile_wasm(mixed_wasm, CompileOptions(format=format))
+    assert split.count(b"aot_func_") == whole.count(b"aot_func_")
+    if format == "llvmir":
+        assert re.search(rb"declare [^\n]*@aot_func_", split) is None
+
+
+def test_module_compiled_in_parts(mixed_wasm):
+    """A big module is compiled a part at a time and the objects merged: with one function
+    per part, every call crosses parts."""
+    exports = instantiate(mixed_wasm, 3, part_instructions=1).exports
     assert exports["fib"](15) == 610
     assert exports["dispatch"](1, 0) == 10
     assert exports["pair_sum"](1) == 2 + (1 << 40)
@@ -309,7 +321,7 @@ def test_cli_writes_aot_next_to_input(tmp_path, mixed_wasm):
     assert exports["fib"](10) == 55
 
 
-def test_cli_verbose_reports_the_target_and_each_phase(tmp_path, mixed_wasm):
+def test_cli_verbose_reports_the_target_and_a_summary(tmp_path, mixed_wasm):
     source = tmp_path / "prog.wasm"
     source.write_bytes(mixed_wasm)
     result = run_pyaotc("-v", "--target", "aarch64", "--opt-level", "1", source)
@@ -317,9 +329,14 @@ def test_cli_verbose_reports_the_target_and_each_phase(tmp_path, mixed_wasm):
     lines = result.stderr.splitlines()
     assert lines[0].startswith("pyaotc: target aarch64-unknown-linux-gnu, cpu generic")
     assert lines[0].endswith("-O1")
-    phases = [line.split(": ")[1] for line in lines[1:]]
-    assert phases == ["decode and validate", "lower 9 functions to LLVM IR and parse it",
-                      "optimize", "generate code", "write the .aot file"]
+    assert len(lines) == 2
+    summary = re.fullmatch(r"pyaotc: 9 functions in 1 parts, -j1: [\d.]+ s CPU \((.*)\), "
+                           r"[\d.]+ s wall, peak memory \d+ MB", lines[1])
+    assert summary, lines[1]
+    phases = [item.rsplit(" ", 1)[0] for item in summary.group(1).split(", ")]
+    assert phases == ["decode and validate", "lower", "print IR", "parse IR", "optimize",
+                      "generate code", "read ELF", "receive parts", "merge parts",
+                      "write .aot"]
 
 
 def test_both_tools_print_their_version():
@@ -398,16 +415,34 @@ def test_cli_without_llvmlite(tmp_path, mixed_wasm):
                              "pip install 'pywamr[compiler]'\n")
 
 
-def test_progress_bar(mixed_wasm, capsys):
-    compile_wasm(mixed_wasm, CompileOptions(format="object"), show_progress=True)
-    err = capsys.readouterr().err
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal(mixed_wasm, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    compile_wasm(mixed_wasm, CompileOptions(part_instructions=1), show_progress=True)
+    err = terminal.getvalue()
     done = len(decode_module(mixed_wasm).codes)
-    assert f"lowering [{'#' * 30}] {done}/{done}" in err
-    assert "optimizing" in err and err.endswith("\r\033[K")
+    assert "\r\033[Kdecoding and validating" in err
+    assert f"processes [{'#' * 30}] {done}/{done}" in err or \
+        f"process [{'#' * 30}] {done}/{done}" in err
+    assert "\r\033[Kwriting the .aot file" in err and err.endswith("\r\033[K")
 
 
-def test_progress_silent_when_not_a_terminal(mixed_wasm, capsys):
-    compile_wasm(mixed_wasm, CompileOptions(format="object"))
+def test_progress_is_a_line_per_phase_elsewhere(mixed_wasm, capsys):
+    compile_wasm(mixed_wasm, CompileOptions(part_instructions=1, jobs=2), show_progress=True)
+    parts = len(decode_module(mixed_wasm).codes)
+    assert capsys.readouterr().err == (
+        "pyaotc: decoding and validating\n"
+        f"pyaotc: compiling {parts} parts on 2 processes\n"
+        "pyaotc: writing the .aot file\n")
+
+
+def test_progress_silent_for_a_small_module(mixed_wasm, capsys):
+    compile_wasm(mixed_wasm, CompileOptions())
     assert capsys.readouterr().err == ""
 
 

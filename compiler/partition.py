@@ -1,0 +1,37 @@
+"""How a module's function bodies are split into parts, each lowered, optimised and turned
+into code on its own (in a worker process with `pyaotc -j N`), and merged into one object
+image at the end (object_merge.py).
+
+The split depends on the module alone, never on the number of workers, so the `.aot` file
+is the same bytes whatever -j is. A part is a run of consecutive bodies of about
+PART_INSTRUCTIONS wasm instructions: small enough that a part's LLVM module (llvmlite.ir
+keeps about 2 KB of Python objects per wasm instruction) bounds the compiler's memory, and
+that a 1 MB module gives two workers several parts to share; big enough that a program of
+a few hundred KB is one part, so that LLVM inlines across all of it as before. Calls
+between parts are not inlined (docs/compiler.md, "Parts").
+"""
+
+from dataclasses import dataclass
+
+PART_INSTRUCTIONS = 50_000
+
+
+@dataclass(frozen=True)
+class Part:
+    index: int
+    codes: range          # indices into module.codes (defined functions)
+    instructions: int
+
+
+def split_functions(module, part_instructions=PART_INSTRUCTIONS):
+    """The parts of `module`, in order; at least one, even for a module without code (the
+    first part also holds the adapters and handlers: module_codegen.py)."""
+    parts = []
+    start = size = 0
+    for i, body in enumerate(module.codes):
+        if size >= part_instructions:
+            parts.append(Part(len(parts), range(start, i), size))
+            start, size = i, 0
+        size += len(body.body)
+    parts.append(Part(len(parts), range(start, len(module.codes)), size))
+    return parts
