@@ -8,6 +8,7 @@ of other instances, whole Python modules, the WASI host and the unknown-import p
 
 from collections.abc import Callable
 
+from pywamr.runtime import unknown_imports
 from pywamr.runtime.api import HostFunc, host_functions
 from pywamr.runtime.types import FuncType
 from pywamr.runtime.wasi.host import EMSCRIPTEN_GROWTH, EMSCRIPTEN_MODULE, MODULE_NAME
@@ -64,12 +65,12 @@ class Linker:
     def define_unknown_imports_as_traps(self, module: Module) -> None:
         """Define each function `module` imports that this linker lacks as one that traps
         when called (wasmtime's --trap-unknown-imports)."""
-        self._define_unknown_imports(module, "trap")
+        self._define_unknown_imports(module, unknown_imports.TRAP)
 
     def define_unknown_imports_as_default_values(self, module: Module) -> None:
         """Define each function `module` imports that this linker lacks as one that returns
         zeros (null for references) (wasmtime's --default-values-unknown-imports)."""
-        self._define_unknown_imports(module, "default")
+        self._define_unknown_imports(module, unknown_imports.DEFAULT_VALUES)
 
     def instantiate(self, module: Module, *, max_memory_size: int | None = None) -> Instance:
         """A new instance of `module`: its imports from this linker, its start function
@@ -99,14 +100,13 @@ class Linker:
             raise
 
     def _define_unknown_imports(self, module, policy):
-        from pywamr.runtime.unknown_imports import define_unknown_imports
         described = module.described
         provided = {}
         for imp in described.imports:
             if (imp.module, imp.name) in self._items or self._wasi_provides(imp) or \
                     callable(self._host_modules.get(imp.module, {}).get(imp.name)):
                 provided.setdefault(imp.module, {})[imp.name] = None
-        define_unknown_imports(described, provided, policy)
+        unknown_imports.define_unknown_imports(described, provided, policy)
         for name, fields in provided.items():
             for field, item in fields.items():
                 if item is not None:

@@ -33,7 +33,7 @@ class WasiConfig:
         self.stdin: object = None
         self.stdout: object = None
         self.stderr: object = None
-        self.preopens: list[tuple[str, str, bool]] = []      # (host path, guest path, read_only)
+        self.preopens: list[tuple[str, str, bool]] = []    # (guest path, host path, read_only)
 
     # wasmtime-py's names for the same settings
 
@@ -83,24 +83,19 @@ class WasiConfig:
                     read_only: bool = False) -> None:
         """Give the program the host directory `path`, which it sees as `guest_path`;
         with `read_only`, nothing under it can be created, changed or removed."""
-        self.preopens.append((os.fspath(path), guest_path, read_only))
+        self.preopens.append((guest_path, os.fspath(path), read_only))
 
     def open_host(self):
         """A new WASI host with this configuration (runtime/wasi/host.py), for one
         instance, and the files opened for its stdio, which its user closes after the
         host; WasiConfigError if a directory or file cannot be opened."""
         from pywamr.runtime.wasi import WasiHost
-        from pywamr.runtime.wasi.descriptors import CLOSED
         opened = []
         try:
-            streams = [_stream(self.stdin, 0, "rb", opened),
-                       _stream(self.stdout, 1, "wb", opened),
-                       _stream(self.stderr, 2, "wb", opened)]
-            streams = [CLOSED if stream is None else stream for stream in streams]
-            host = WasiHost(self.argv, env=self.env,
-                            preopens=[(guest, host, read_only)
-                                      for host, guest, read_only in self.preopens],
-                            stdin=streams[0], stdout=streams[1], stderr=streams[2])
+            host = WasiHost(self.argv, env=self.env, preopens=self.preopens,
+                            stdin=_stream(self.stdin, 0, "rb", opened),
+                            stdout=_stream(self.stdout, 1, "wb", opened),
+                            stderr=_stream(self.stderr, 2, "wb", opened))
         except BaseException:
             for file in opened:
                 file.close()
@@ -109,9 +104,10 @@ class WasiConfig:
 
 
 def _stream(setting, fd, mode, opened):
-    """What WasiHost takes for one stdio stream: None (closed), an fd, or a file object."""
+    """What WasiHost takes for one stdio stream: CLOSED, an fd, or a file object."""
     if setting is None:
-        return None
+        from pywamr.runtime.wasi.descriptors import CLOSED
+        return CLOSED
     if setting is INHERIT:
         return fd
     if isinstance(setting, (bytes, bytearray)):

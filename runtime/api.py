@@ -153,9 +153,7 @@ class Memory:
         must not be read short."""
         buffer = self.buffer
         stop = len(buffer) if stop is None else stop
-        if not 0 <= start <= stop <= len(buffer):
-            raise IndexError(f"out of bounds memory access: [{start}, {stop}) in memory of "
-                             f"{len(buffer)} bytes")
+        _check_range(start, stop, len(buffer))
         return bytearray(buffer[start:stop])
 
     def write(self, value: bytes, start: int = 0) -> int:
@@ -163,11 +161,15 @@ class Memory:
         they do not fit."""
         buffer = self.buffer
         stop = start + len(value)
-        if not 0 <= start <= stop <= len(buffer):
-            raise IndexError(f"out of bounds memory access: [{start}, {stop}) in memory of "
-                             f"{len(buffer)} bytes")
+        _check_range(start, stop, len(buffer))
         buffer[start:stop] = value
         return len(value)
+
+
+def _check_range(start, stop, size):
+    if not 0 <= start <= stop <= size:
+        raise IndexError(f"out of bounds memory access: [{start}, {stop}) in memory of "
+                         f"{size} bytes")
 
 
 class Global:
