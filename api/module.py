@@ -100,7 +100,7 @@ class Module:
     def exports(self) -> list[ExportType]:
         """The module's exports, in order."""
         module = self.described
-        kinds = {"func": [module.func_type(i) for i in range(len(module.func_type_indices()))],
+        kinds = {"func": [module.types[t] for t in module.func_type_indices()],
                  "table": module.all_tables(), "memory": module.all_memories(),
                  "global": module.all_global_types()}
         return [ExportType(exp.name, kinds[exp.kind][exp.index]) for exp in module.exports]

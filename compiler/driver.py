@@ -134,8 +134,8 @@ def compile_cached(wasm: bytes, options: CompileOptions = None, cache=None) -> b
 
 def cache_options_text(options):
     """The compile cache's text of `options`: its fields not at their defaults, format
-    (always aot) and jobs (the same output) aside. pyiwasm writes its compiles' options the same way
-    (loader/cached_compile.py), so the two share entries."""
+    (always aot) and jobs (the same output) aside. pyiwasm writes its compiles' options
+    the same way (loader/cached_compile.py), so the two share entries."""
     return options_text({field.name: getattr(options, field.name) for field in fields(options)
                          if field.name not in ("format", "jobs")
                          and getattr(options, field.name) != field.default})
