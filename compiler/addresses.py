@@ -152,6 +152,23 @@ def load_at(fx, addr, offset, size, typ, guarded=False):
     return fx.builder.load(effective_address(fx, addr, offset, size), typ=typ, align=1)
 
 
+def load_at_wide(fx, addr, wide, size, typ):
+    """The `typ` of `size` bytes at `addr`, whose 64-bit copy in a scan loop is `wide`
+    (scan_loops.py, "Wide pointers"), relying on the guard pages as the guarded loads of
+    load_at do."""
+    b = fx.builder
+    pointer = b.gep(fx.memory_base(), [wide], inbounds=True, source_etype=I8)
+    value = load_volatile(b, pointer, typ)
+    # Past the load, the access was in bounds: said of both forms of the address, for the
+    # checks of later accesses through either.
+    limit = _limit(fx, size)
+    fx.call_intrinsic("llvm.assume", VOID, [b.icmp_signed("<=", b.zext(addr, I64), limit)])
+    below = b.icmp_unsigned("<", wide, ir.Constant(I64, 1 << 32))
+    fx.call_intrinsic("llvm.assume", VOID, [below])
+    fx.call_intrinsic("llvm.assume", VOID, [b.icmp_signed("<=", wide, limit)])
+    return value
+
+
 def memory_limit_pages(module, bounds_checks, max_memory_4gib):
     """The most pages memory may grow to under the code compiled for `module`: 2 GiB, which
     lets addresses be sign-extended, unless explicit checks are asked for, 4 GiB is asked

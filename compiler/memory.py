@@ -8,7 +8,7 @@ from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
 
-from .addresses import effective_address, load_at
+from .addresses import effective_address, load_at, load_at_wide
 from .signatures import F32, F64, I1, I8, I16, I32, I64, PTR, VOID
 
 # name -> (bytes accessed, type in memory, type on the stack, signed extension?)
@@ -34,10 +34,14 @@ def _i64(value):
     return ir.Constant(I64, value)
 
 
-def load(fx, name, memarg, addr, guarded=False):
-    """`guarded`: in a scan loop (scan_loops.py)."""
+def load(fx, name, memarg, addr, guarded=False, wide=None):
+    """`guarded`: in a scan loop (scan_loops.py); `wide`: there, the 64-bit copy of the
+    pointer `addr` is (scan_loops.py, "Wide pointers")."""
     size, mem_type, stack_type, signed = LOADS[name]
-    value = load_at(fx, addr, memarg[1], size, mem_type, guarded)
+    if wide is not None:
+        value = load_at_wide(fx, addr, wide, size, mem_type)
+    else:
+        value = load_at(fx, addr, memarg[1], size, mem_type, guarded)
     if signed is None:
         return value
     return fx.builder.sext(value, stack_type) if signed else fx.builder.zext(value, stack_type)

@@ -69,6 +69,24 @@ with an `llvm.assume` in the form of the check, so LLVM drops the checks of late
 covers, such as the stores of quicksort's swap to where its scans stopped (docs/aot-abi.md,
 "Exact traps", for the measurements).
 
+Wide pointers. In a scan loop, a pointer `p` the loop steps by a constant each iteration
+(quicksort's `p += 4`) is an i32, and every load through it zero-extends it to address
+`base + zext(p)`: to LLVM a second induction variable beside the index, and on x86_64 a
+`mov` per iteration, since zext(p + 4) is not zext(p) + 4 where p + 4 wraps. Under the 2 GiB
+memory limit (addresses.py) such a pointer keeps a 64-bit copy `w`, stepped by the same
+constant, and the loads through it at static offset 0 address `base + w`; the local itself
+becomes trunc(w), so the two are one induction variable. That is exact when every iteration that goes on loads
+through `p` (`wide_pointers` checks the body for it), by induction: w = p modulo 2^32, and
+w lies in [-2^31, 2^32) whenever a load uses it.
+
+- At the start: w's first value to be loaded through is zext of the local's: zext(p), or,
+  where the iteration steps before it loads, zext(p + step) (w starts one step below).
+- A load through w in range is the wasm access when 0 <= w < 2^32 (w = zext(p)); when
+  w < 0, p = w + 2^32 >= 2^31 is outside memory, and base + w lies in the guard below the
+  base: both trap.
+- A load that did not fault proves 0 <= w < 2 GiB, and one step from there stays in range
+  for the next iteration's loads.
+
 A trap in a scan loop comes from the fault handler (traps.py), whose backtrace names the
 function the faulting load lies in: a scanning function that LLVM inlined is not named, its
 caller stands for it (docs/aot-abi.md, "Backtraces"). With `--bounds-checks on` and with
@@ -76,9 +94,12 @@ caller stands for it (docs/aot-abi.md, "Backtraces"). With `--bounds-checks on` 
 nothing here applies.
 """
 
+from collections import namedtuple
+
 from llvmlite import ir
 
 from pywamr.runtime import opcodes
+from pywamr.runtime.types import V128
 from pywamr.runtime.validator import LANE_ACCESSES, MEMORY_ACCESSES
 
 from .signatures import VOID
@@ -90,6 +111,19 @@ _BR = opcodes.NAMES["br"]
 _LEAVING = frozenset(opcodes.NAMES[name] for name in ("return", "unreachable"))
 _LOADS = frozenset([op for op, (_, _, results) in MEMORY_ACCESSES.items() if results]
                    + [op for op, (_, _, results) in LANE_ACCESSES.items() if results])
+_SCALAR_LOADS = frozenset(op for op, (_, _, results) in MEMORY_ACCESSES.items()
+                          if results and results[0] != V128)
+_LOCAL_GET = opcodes.NAMES["local.get"]
+_LOCAL_TEE = opcodes.NAMES["local.tee"]
+_LOCAL_READS = frozenset([_LOCAL_GET, _LOCAL_TEE])
+_LOCAL_WRITES = frozenset([opcodes.NAMES["local.set"], _LOCAL_TEE])
+_TO_LABEL = frozenset([_BR, opcodes.NAMES["br_if"]])
+_BR_TABLE = opcodes.NAMES["br_table"]
+_I32_CONST = opcodes.NAMES["i32.const"]
+_I32_ADD = opcodes.NAMES["i32.add"]
+_I32_SUB = opcodes.NAMES["i32.sub"]
+# A wide pointer's step is smaller than this (module docstring, "Wide pointers").
+_MAX_STEP = 1 << 16
 # Loads whose static offset is this large keep their check: offset + size must stay within
 # the 2^32 bytes of guard above the highest address (see the module docstring).
 _OFFSET_LIMIT = 1 << 32
@@ -148,6 +182,64 @@ def find_scan_loop(instrs, start, unobservable):
             dead_below = depth
         i += 1
     return None
+
+
+# A wide pointer's constant step, and whether each iteration steps it before it loads.
+WidePointer = namedtuple("WidePointer", "step step_first")
+
+
+def wide_pointers(instrs, start, scan):
+    """{local: WidePointer} of the pointers of the scan loop at instrs[start] whose loads may use a
+    64-bit copy (module docstring, "Wide pointers"): each is written once in the loop, by
+    `local.get p; i32.const C; i32.add (or sub); local.set (or tee) p`, and loaded through
+    (the load's address being `local.get p` or that `local.tee p`); both outside any block
+    of the body and any exit tail, in a body that goes on to its next iteration only at its
+    end, so that every iteration that goes on makes the step and the load."""
+    writes = {}
+    steps = {}
+    loaded = {}       # local -> whether its first load comes after its step
+    depth = 0
+    for i in range(start + 1, scan.end):
+        instr = instrs[i]
+        op = instr.op
+        straight = depth == 0 and scan.guarded(i)
+        if op in (opcodes.BLOCK, opcodes.IF):
+            depth += 1
+        elif op == opcodes.END:
+            depth -= 1
+        elif op in _TO_LABEL and instr.imm == depth and not (i == scan.end - 1 and depth == 0):
+            return {}
+        elif op == _BR_TABLE and depth in (*instr.imm[0], instr.imm[1]):
+            return {}
+        elif op in _LOCAL_WRITES:
+            writes[instr.imm] = writes.get(instr.imm, 0) + 1
+            step = _constant_step(instrs, i)
+            if step is not None and straight:
+                steps[instr.imm] = step
+        elif op in _SCALAR_LOADS and straight and instrs[i - 1].op in _LOCAL_READS:
+            loaded.setdefault(instrs[i - 1].imm, instrs[i - 1].imm in steps)
+    return {local: WidePointer(step, loaded[local]) for local, step in steps.items()
+            if writes[local] == 1 and local in loaded}
+
+
+def _constant_step(instrs, i):
+    """C when instrs[i] ends `local.get p; i32.const C; i32.add; local.set p` (or sub, or
+    tee; the sum may also be teed to other locals on its way) with a small C, else None."""
+    local = instrs[i].imm
+    while i > 0 and instrs[i - 1].op == _LOCAL_TEE and instrs[i - 1].imm != local:
+        i -= 1
+    if i < 3:
+        return None
+    get, const, add = instrs[i - 3:i]
+    if get.op != _LOCAL_GET or get.imm != local or const.op != _I32_CONST:
+        return None
+    if add.op == _I32_ADD:
+        step = const.imm
+    elif add.op == _I32_SUB:
+        step = -const.imm
+    else:
+        return None
+    return step if 0 < abs(step) < _MAX_STEP else None
 
 
 def _tail_end(instrs, first, depth):

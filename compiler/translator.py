@@ -14,6 +14,7 @@ from llvmlite import ir
 
 from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
+from pywamr.runtime import types as wasm_types
 from pywamr.runtime.fuel import run_costs
 from pywamr.runtime.types import FuncType
 
@@ -24,7 +25,7 @@ from .function_env import FunctionEnv
 from .interruption import loops_calling_a_check
 from .loops import access_stride, chunk_budget, find_loop, plan_budget, run_to_end_budget
 from .module_env import CALL_OPS
-from .scan_loops import barrier, find_scan_loop
+from .scan_loops import barrier, find_scan_loop, wide_pointers
 from .signatures import (F32, F64, FIRST_PARAM, I32, I64, llvm_type, returns_via_buffer,
                          store_slots)
 from .trip_counts import bounded_trips, trip_within
@@ -62,6 +63,7 @@ class FunctionTranslator:
         self.scans = not menv.bounds_checks and not menv.fuel
         self.scan = None         # the ScanLoop being translated
         self.guarded = False     # whether the loads being translated rely on the guard pages
+        self.wide = {}           # its wide pointers: local -> (slot of the i64 copy, step)
 
     def translate(self):
         self._declare_locals()
@@ -93,10 +95,13 @@ class FunctionTranslator:
                     self.op_loop(instr.imm, None, check=False)
                     self.fx.close_checks()
                 elif instr.op == opcodes.LOOP:
+                    scan = find_scan_loop(instrs, i, _UNOBSERVABLE) if self.scans else None
+                    if scan is not None:
+                        self.widen_pointers(instrs, i, scan)
                     self.op_loop(instr.imm, None, stride=access_stride(instrs, i))
                     self.fx.close_checks()
-                    if self.scans:
-                        self.translate_scan_entry(instrs, i)
+                    if scan is not None:
+                        self.enter_scan(scan)
                 else:
                     self.translate_instr(instr)
             elif instr.op in (opcodes.BLOCK, opcodes.LOOP, opcodes.IF):
@@ -195,14 +200,30 @@ class FunctionTranslator:
         fx.checked_accesses = True
         return self.is_true(self.pop())
 
-    def translate_scan_entry(self, instrs, start):
-        """After the header of the loop at `start`: if it is a scan loop, its loads rely on
-        the guard pages up to its end, and each iteration begins with a memory barrier
-        (scan_loops.py)."""
-        self.scan = find_scan_loop(instrs, start, _UNOBSERVABLE)
-        if self.scan is not None:
-            self.guarded = True
-            barrier(self.fx)
+    def widen_pointers(self, instrs, start, scan):
+        """Before the scan loop at `start`: the 64-bit copies of its wide pointers
+        (scan_loops.py, "Wide pointers"), under the 2 GiB limit only."""
+        if not self.menv.signed_addresses:
+            return
+        b = self.fx.builder
+        for local, (step, step_first) in wide_pointers(instrs, start, scan).items():
+            if self.locals[local][1] != wasm_types.I32:
+                continue
+            slot = self.fx.prologue.alloca(I64)
+            value = self.read_local(local)
+            if step_first:
+                first = b.zext(b.add(value, ir.Constant(I32, step)), I64)
+                b.store(b.sub(first, ir.Constant(I64, step)), slot)
+            else:
+                b.store(b.zext(value, I64), slot)
+            self.wide[local] = (slot, step)
+
+    def enter_scan(self, scan):
+        """After the header of a scan loop: its loads rely on the guard pages up to its end,
+        and each iteration begins with a memory barrier (scan_loops.py)."""
+        self.scan = scan
+        self.guarded = True
+        barrier(self.fx)
 
     def enter_scan_position(self, index):
         """Before the instruction at `index` of the scan loop: an exit tail starts behind a
@@ -210,6 +231,7 @@ class FunctionTranslator:
         if index == self.scan.end:
             self.scan = None
             self.guarded = False
+            self.wide = {}
             return
         if index in self.scan.tails and self.reachable:
             barrier(self.fx)
@@ -424,11 +446,27 @@ class FunctionTranslator:
         self.set_local(index, self.pop())
 
     def op_local_tee(self, index, _):
-        self.set_local(index, self.stack[-1])
+        self.stack[-1] = self.set_local(index, self.stack[-1])
 
     def set_local(self, index, value):
+        """Returns the value stored: for a wide pointer's step, the truncated copy."""
+        if index in self.wide:
+            slot, step = self.wide[index]
+            b = self.fx.builder
+            wide = b.add(b.load(slot, typ=I64), ir.Constant(I64, step))
+            b.store(wide, slot)
+            value = b.trunc(wide, I32)
         self.known_locals[index] = (self.fx.region(), value)
         self.fx.builder.store(value, self.locals[index][0])
+        return value
+
+    def wide_address(self, addr):
+        """The 64-bit copy of the wide pointer whose current value `addr` is, or None."""
+        for local, (slot, _) in self.wide.items():
+            known = self.known_locals.get(local)
+            if known is not None and known[1] is addr and known[0] is self.fx.region():
+                return self.fx.builder.load(slot, typ=I64)
+        return None
 
     def op_global_get(self, index, _):
         globaltype = self.menv.global_types[index]
@@ -481,8 +519,10 @@ class FunctionTranslator:
     # --- memory -----------------------------------------------------------------------------
 
     def op_load(self, memarg, name):
-        self.stack.append(memory.load(self.fx, name, memarg, self.pop(),
-                                      guarded=self.guarded))
+        addr = self.pop()
+        wide = self.wide_address(addr) if self.guarded and memarg[1] == 0 else None
+        self.stack.append(memory.load(self.fx, name, memarg, addr, guarded=self.guarded,
+                                      wide=wide))
 
     def op_store(self, memarg, name):
         value = self.pop()

@@ -19,7 +19,7 @@ import pytest
 from arm64_qemu import run_arm64_python
 from module_text import wasm
 from pywamr.compiler.driver import CompileOptions, compile_wasm
-from pywamr.compiler.scan_loops import find_scan_loop
+from pywamr.compiler.scan_loops import find_scan_loop, wide_pointers
 from pywamr.compiler.translator import _UNOBSERVABLE
 from pywamr.loader.aot_module import AotModule
 from pywamr.runtime import opcodes
@@ -183,6 +183,23 @@ SCANS_WAT = """
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br_if $next (i32.load8_u (local.get $p))))
     (i32.store (i32.const 208) (local.get $p))
+    (local.get $p))
+  ;; quicksort's downward scan: load, then step
+  (func (export "scan_down_after") (param $p i32) (param $pivot i32) (result i32) (local $x i32)
+    (i32.store (i32.const 212) (local.get $p))
+    (loop $next
+      (local.set $x (i32.load (local.get $p)))
+      (local.set $p (i32.sub (local.get $p) (i32.const 4)))
+      (br_if $next (i32.gt_u (local.get $x) (local.get $pivot))))
+    (i32.store (i32.const 216) (local.get $p))
+    (local.get $p))
+  ;; a step teed to another local on its way, loaded through its own tee
+  (func (export "scan_teed") (param $p i32) (param $limit i32) (result i32) (local $q i32)
+    (loop $next
+      (br_if $next (i32.lt_u (i32.load (local.tee $p (local.tee $q (i32.add (local.get $p)
+                                                                            (i32.const 8)))))
+                             (local.get $limit))))
+    (i32.store (i32.const 220) (local.get $q))
     (local.get $p)))
 """
 
@@ -190,7 +207,9 @@ SCANS_WAT = """
 # loops finish, run off the end, or start outside.
 EDGES = [0, 200, PAGE - 64, PAGE - 17, PAGE - 8, PAGE - 5, PAGE - 4, PAGE - 3, PAGE - 2,
          PAGE - 1, PAGE, 2 * PAGE - 8, 0x7FFFFFFF, 0xFFFFFFF0]
-CALLS = ([["scan_up", [p, limit]] for p in EDGES for limit in (0x80, 0xFFFFFFFF)]
+# Pointers that wrap around to the start of memory on their first step.
+WRAPPING = [0xFFFFFFF8, 0xFFFFFFFC]
+CALLS = ([["scan_up", [p, limit]] for p in EDGES + WRAPPING for limit in (0x80, 0xFFFFFFFF)]
          + [["scan_down", [p, stop]] for p in EDGES for stop in (0, 0x41)]
          + [["compare", [a, b]] for a in EDGES for b in (256, PAGE - 6)]
          + [["hash", [s]] for s in EDGES]
@@ -205,7 +224,10 @@ CALLS = ([["scan_up", [p, limit]] for p in EDGES for limit in (0x80, 0xFFFFFFFF)
          + [["swap", [i, j, pivot]] for i in EDGES[::2] for j in EDGES[1::2]
             for pivot in (0x41414141, 0x41414142)]
          + [["sorted", [p, n]] for p in EDGES + [296, 5000] for n in (3, 1000)]
-         + [["assert_scan", [p]] for p in EDGES + [4998]])
+         + [["assert_scan", [p]] for p in EDGES + [4998]]
+         + [["scan_down_after", [p, pivot]] for p in EDGES + [4] + WRAPPING
+            for pivot in (0, 0x41414140)]
+         + [["scan_teed", [p, limit]] for p in EDGES + WRAPPING for limit in (0x80, 0xFFFFFFFF)])
 
 
 def fill(memory):
@@ -308,12 +330,49 @@ def test_every_loop_here_is_a_scan_loop_but_far_keeps_its_check():
     module = decode_module(wasm(SCANS_WAT))
     scans = [find_scan_loop(code.body, i, _UNOBSERVABLE) for code in module.codes
              for i, instr in enumerate(code.body) if instr.op == opcodes.LOOP]
-    assert len(scans) == 16 and all(scans)
-    assert [len(scan.tails) for scan in scans] == [0] * 14 + [1, 1]
+    assert len(scans) == 18 and all(scans)
+    assert [len(scan.tails) for scan in scans] == [0] * 14 + [1, 1, 0, 0]
     ir_text = compile_wasm(wasm(SCANS_WAT), CompileOptions(format="llvmir", opt_level=0)).decode()
     far = ir_text[ir_text.index("@aot_func_10("):]
     far = far[:far.index("\n}\n")]
     assert "load volatile" not in far and far.count("label %trap.5") == 3
+
+
+def test_wide_pointers_are_the_stepped_locals_every_iteration_loads_through():
+    module = decode_module(wasm(SCANS_WAT))
+    found = []
+    for code in module.codes:
+        for i, instr in enumerate(code.body):
+            if instr.op == opcodes.LOOP:
+                scan = find_scan_loop(code.body, i, _UNOBSERVABLE)
+                found.append({local: tuple(pointer)
+                              for local, pointer in wide_pointers(code.body, i, scan).items()})
+    assert found == [
+        {0: (4, True)},                   # scan_up
+        {0: (-1, True)},                  # scan_down (its load has an offset: not widened)
+        {0: (1, False), 1: (1, False)},   # compare
+        {0: (1, False)},                  # hash
+        {},                               # walk: p = p->next
+        {0: (2, True)},                   # dead
+        {0: (1, True)},                   # endless
+        {0: (1, True)},                   # narrow
+        {},                               # invariant: a br_table back to the loop
+        {0: (16, False)},                 # vectors: the if's condition loads through p
+        {0: (1, True)},                   # far
+        {0: (1, True)},                   # overwritten
+        {0: (4, True)}, {1: (-4, True)},  # swap
+        {},                               # sorted: its loads are inside a block
+        {0: (1, False)},                  # assert_scan
+        {0: (-4, False)},                 # scan_down_after
+        {0: (8, True)},                   # scan_teed
+    ]
+    ir_text = compile_wasm(wasm(SCANS_WAT), CompileOptions(format="llvmir", opt_level=3,
+                                                          interrupt_checks=False)).decode()
+    scan_up = ir_text[ir_text.index("@aot_func_0("):]
+    scan_up = scan_up[:scan_up.index("\n}\n")]
+    # One induction variable, in 64 bits: the loop's load needs no zero extension.
+    loop = scan_up[scan_up.index("load volatile") - 600:scan_up.index("load volatile")]
+    assert "phi i64" in loop and "zext" not in loop.split("phi i64")[-1]
 
 
 def test_scan_loads_are_volatile_and_unchecked_only_with_guard_pages():
