@@ -17,7 +17,8 @@ BUILD_SCRIPT = BENCH_DIR.parent / "build-scripts" / "build-benchmarks.sh"
 
 # Timed runs per case. The full tier's runs are long and steady; start-up runs are short
 # and noisy, so they get more.
-ROUNDS = {"full": 3, "small": 3, "tiny": 2, "startup": 10, "compile": 1, "decode": 2}
+ROUNDS = {"full": 3, "small": 3, "tiny": 2, "startup": 10, "startup-pairs": 30, "compile": 1,
+          "decode": 2}
 
 RESULTS = Results()
 

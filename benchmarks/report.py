@@ -249,6 +249,13 @@ def startup_table(records):
                       f"{(time_of(cached) - time_of(aot)) * 1e3:+.1f} ms on the medians, "
                       f"{(best_time_of(cached) - best_time_of(aot)) * 1e3:+.1f} ms on the "
                       f"fastest runs.", ""]
+    paired = next((r for r in records if r.case.table == "startup-pairs" and measured(r)), None)
+    if paired is not None:
+        comparison += [f"In {paired.rounds} pairs of runs, `python3 -c pass` then pyiwasm on "
+                       f"hello.aot, the second took {paired.median * 1e3:+.1f} ms more CPU "
+                       f"than the first (the median of the pairs' differences; the smallest: "
+                       f"{paired.min * 1e3:+.1f} ms). The medians above come from runs of "
+                       f"each row in turn, minutes apart.", ""]
     return markdown_table(header, body) + [""] + comparison + notes.lines()
 
 
