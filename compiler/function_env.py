@@ -12,10 +12,9 @@ which calls the trap function: it records the backtrace and jumps back to the ca
 (traps.py), so nothing after a call tests whether the callee trapped.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 
+from . import ir_text as ir
 from .loops import RUN_TO_END_ITERATIONS
 from .signatures import I8, I32, I64, PTR, FunctionPointer
 from .traps import call_trap

@@ -6,11 +6,10 @@ A big wasm module is lowered into several LLVM modules in turn (see module_codeg
 when it is called.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 
+from . import ir_text as ir
 from .signatures import I32, llvm_function_type, mark_wasm_function
 
 
@@ -58,8 +57,7 @@ class ModuleEnv:
              ir.Constant(I32, 2000)])
 
     def release_llvm_module(self):
-        """Let the finished LLVM module's Python objects go (about 2 KB per wasm
-        instruction) before LLVM works on its text."""
+        """Let the finished LLVM module's Python objects go before LLVM works on its text."""
         self.llvm = self.invariant = self.unlikely = None
 
     def function(self, func_index):

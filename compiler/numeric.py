@@ -15,10 +15,9 @@ vectors, and simd.py uses them so. The rules that are easy to get wrong:
 - Trapping float-to-int conversion checks NaN, then the exact range, before converting.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 
+from . import ir_text as ir
 from .signatures import F32, F64, I1, I32, I64
 
 MD = ir.MetaDataType()

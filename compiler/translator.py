@@ -10,14 +10,13 @@ nesting of its frames.
 
 import struct
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 from pywamr.runtime.fuel import run_costs
 from pywamr.runtime.types import FuncType
 
 from . import calls, memory, numeric, simd, simd_memory, tables
+from . import ir_text as ir
 from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
@@ -562,7 +561,7 @@ class FunctionTranslator:
 
 def float_constant(float_type, int_type, bits):
     """A float constant with exactly these bits. Infinities and NaNs go through an integer
-    bitcast: llvmlite writes float literals via a Python float, which would not keep a NaN
+    bitcast: the IR text writes float literals from a Python float, which would not keep a NaN
     payload. Every other value is exact as a Python float, and stays a plain constant that
     the float lowering can recognise."""
     if int_type == I32:
