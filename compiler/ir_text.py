@@ -342,6 +342,17 @@ class Module:
             self._metadata_by_text[text] = node
         return node
 
+    def discard(self):
+        """Break the module's reference cycles (blocks branch to each other and to
+        themselves, functions and blocks refer to each other), so that reference counting
+        frees it at once, without the cyclic garbage collector (part_compiler.py)."""
+        for value in self.globals.values():
+            if isinstance(value, Function):
+                for block in value.blocks:
+                    block.instructions.clear()
+                value.blocks.clear()
+        self.globals.clear()
+
     def __str__(self):
         lines = [f'; ModuleID = "{self.name}"', f'target triple = "{self.triple}"',
                  f'target datalayout = "{self.data_layout}"', ""]

@@ -57,7 +57,8 @@ class ModuleEnv:
              ir.Constant(I32, 2000)])
 
     def release_llvm_module(self):
-        """Let the finished LLVM module's Python objects go before LLVM works on its text."""
+        """Free the finished LLVM module's Python objects before LLVM works on its text."""
+        self.llvm.discard()
         self.llvm = self.invariant = self.unlikely = None
 
     def function(self, func_index):
