@@ -199,6 +199,17 @@ class FunctionEnv:
             self.builder.branch(checked)
             self.builder.position_at_end(checked)
 
+    def isolate_terminator(self):
+        """At -O0, continue in a new block that only the current one branches to, for a
+        terminator that LLVM's fast instruction selector cannot select: a return of the
+        swiftcc convention (signatures.py), a switch. It would send the whole block it ends
+        through the slow selector. (-O1 and up select every block with the slow one.)"""
+        if not self.menv.fast_selection:
+            return
+        block = self.fn.append_basic_block()
+        self.builder.branch(block)
+        self.builder.position_at_end(block)
+
     def charge_fuel(self, cost):
         """Charge `cost` to ExecEnv.fuel, trapping 'all fuel consumed' (and charging
         nothing) when less is left (runtime/fuel.py)."""

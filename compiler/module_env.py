@@ -18,9 +18,11 @@ CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]])
 
 class ModuleEnv:
     def __init__(self, module, triple, bounds_checks=True, signed_addresses=False, fuel=False,
-                 interrupt_checks=True):
+                 interrupt_checks=True, opt_level=3):
         self.wasm = module
         self.triple = triple
+        # -O0: LLVM selects instructions with its fast selector (FunctionEnv.isolate_terminator)
+        self.fast_selection = opt_level == 0
         self.bounds_checks = bounds_checks
         self.fuel = fuel            # charge fuel (runtime/fuel.py)
         self.interrupt_checks = interrupt_checks   # docs/aot-abi.md, "Interruption"

@@ -43,7 +43,8 @@ class PartCompiler:
     def __init__(self, job):
         self.job = job
         self.menv = ModuleEnv(job.module, job.machine.triple, job.bounds_checks,
-                              job.signed_addresses, job.fuel, job.interrupt_checks)
+                              job.signed_addresses, job.fuel, job.interrupt_checks,
+                              job.opt_level)
 
     def lower(self, part, progress=None, times=None):
         """The part's LLVM IR text. `times`: a PhaseTimes to record lowering and printing."""

@@ -339,6 +339,7 @@ class FunctionTranslator:
             self.stack.extend(results)
 
     def emit_return(self, values):
+        self.fx.isolate_terminator()
         builder = self.fx.builder
         if not values:
             builder.ret_void()
@@ -372,6 +373,7 @@ class FunctionTranslator:
         index = self.pop()
         arity = len(self.label(default).branch_types)
         values = self.peek_n(arity)
+        self.fx.isolate_terminator()
         default_block = branch_target(self.fx, self.label(default), values)
         switch = self.fx.builder.switch(index, default_block)
         for case, depth in enumerate(depths):
