@@ -343,12 +343,17 @@ class Module:
         return node
 
     def discard(self):
-        """Break the module's reference cycles (blocks branch to each other and to
-        themselves, functions and blocks refer to each other), so that reference counting
-        frees it at once, without the cyclic garbage collector (part_compiler.py)."""
+        """Break the module's reference cycles (blocks branch to each other, functions and
+        blocks refer to each other, a loop's phi uses a value computed from it), so that
+        reference counting frees it at once, without the cyclic garbage collector
+        (part_compiler.py)."""
         for value in self.globals.values():
             if isinstance(value, Function):
                 for block in value.blocks:
+                    for instr in block.instructions:     # a block's phis come first
+                        if not isinstance(instr, PhiInstr):
+                            break
+                        instr.operands.clear()
                     block.instructions.clear()
                 value.blocks.clear()
         self.globals.clear()
