@@ -127,7 +127,9 @@ class FunctionType(Type):
 
 _PTR = PointerType()
 _I1 = IntType(1)
-_VOID_TEXT = "void"
+_VOID = VoidType()
+_LABEL = Type("label")
+_METADATA = MetaDataType()
 
 # --- values ----------------------------------------------------------------------------------
 
@@ -189,18 +191,24 @@ class FormattedConstant(Constant):
 
 
 class MetaDataString(Value):
-    __slots__ = ("string",)
+    """`module`: unused, as llvmlite's is."""
+
+    __slots__ = ()
 
     def __init__(self, module, string):
         self.type = _METADATA
-        self.string = string
         self.ref = f'!"{string}"'
 
 
 class MDValue(Value):
-    """An unnamed metadata node, !N."""
+    """An unnamed metadata node, !N: Module.add_metadata makes them."""
 
     __slots__ = ("text",)
+
+    def __init__(self, ref, operands_text):
+        self.type = _METADATA
+        self.ref = ref
+        self.text = f"{ref} = !{{ {operands_text} }}"
 
 
 class InlineAsm(Value):
@@ -313,7 +321,7 @@ class Block(Value):
     def print_to(self, lines):
         lines.append(f'"{self.name}":')
         for instr in self.instructions:
-            if instr.type.text == _VOID_TEXT:
+            if instr.type.text == "void":
                 lines.append("  " + instr.text())
             else:
                 lines.append(f"  {instr.ref} = {instr.text()}")
@@ -334,10 +342,7 @@ class Module:
                           for op in operands])
         node = self._metadata_by_text.get(text)
         if node is None:
-            node = MDValue()
-            node.type = _METADATA
-            node.ref = f"!{len(self.metadata)}"
-            node.text = f"{node.ref} = !{{ {text} }}"
+            node = MDValue(f"!{len(self.metadata)}", text)
             self.metadata.append(node)
             self._metadata_by_text[text] = node
         return node
@@ -366,15 +371,13 @@ class Module:
         return "\n".join(lines)
 
 
-_LABEL = Type("label")
-_METADATA = MetaDataType()
-
 # --- instructions ----------------------------------------------------------------------------
 
 
 class Instruction(Value):
     """`opname [flags] type operands`, e.g. `add nuw i64 %a, 8`: the binary operations. The
-    other kinds are subclasses that print themselves their own way."""
+    other kinds are subclasses that print themselves their own way. Metadata is printed
+    for the kinds that get any: loads, calls, branches."""
 
     __slots__ = ("opname", "operands", "flags", "metadata")
 
@@ -575,8 +578,6 @@ class AtomicRMWInstr(Instruction):
 
 
 # --- the builder -----------------------------------------------------------------------------
-
-_VOID = VoidType()
 
 _ICMP_SIGNED = {"==": "eq", "!=": "ne", "<": "slt", "<=": "sle", ">": "sgt", ">=": "sge"}
 _ICMP_UNSIGNED = {"==": "eq", "!=": "ne", "<": "ult", "<=": "ule", ">": "ugt", ">=": "uge"}
