@@ -798,7 +798,8 @@ class IRBuilder:
         return self._insert(instr)
 
     def call(self, callee, args, name="", cconv=None, tail=None, arg_attrs=None):
-        """`tail`: '', 'tail' or 'notail'."""
+        """`cconv`: by default a Function callee's own convention, as in llvmlite (a
+        FunctionPointer or InlineAsm has none). `tail`: '', 'tail' or 'notail'."""
         instr = CallInstr(self._ref(name), callee.function_type.return_type, "call",
                           (callee, *args))
         instr.cconv = cconv if cconv is not None else getattr(callee, "calling_convention", "")
