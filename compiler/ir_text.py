@@ -449,6 +449,11 @@ class TypedOperandsInstr(Instruction):
                                               for op in self.operands])
 
 
+def _align(align):
+    """`, align N`, or nothing when the instruction has no alignment of its own."""
+    return f", align {align}" if align is not None else ""
+
+
 class LoadInstr(Instruction):
     """opname: load, `load volatile`, or `load atomic` with the ordering as a flag."""
 
@@ -457,9 +462,8 @@ class LoadInstr(Instruction):
     def text(self):
         pointer = self.operands[0]
         ordering = f" {self.flags[0]}" if self.flags else ""
-        align = f", align {self.align}" if self.align is not None else ""
-        return (f"{self.opname} {self.type.text}, ptr {pointer.ref}{ordering}{align}"
-                f"{self.metadata_text()}")
+        return (f"{self.opname} {self.type.text}, ptr {pointer.ref}{ordering}"
+                f"{_align(self.align)}{self.metadata_text()}")
 
 
 class StoreInstr(Instruction):
@@ -467,8 +471,7 @@ class StoreInstr(Instruction):
 
     def text(self):
         value, pointer = self.operands
-        align = f", align {self.align}" if self.align is not None else ""
-        return f"store {value.type.text} {value.ref}, ptr {pointer.ref}{align}"
+        return f"store {value.type.text} {value.ref}, ptr {pointer.ref}{_align(self.align)}"
 
 
 class AllocaInstr(Instruction):
@@ -476,8 +479,7 @@ class AllocaInstr(Instruction):
 
     def text(self):
         size = "".join([f", {op.type.text} {op.ref}" for op in self.operands])
-        align = f", align {self.align}" if self.align is not None else ""
-        return f"alloca {self.allocated_type.text}{size}{align}"
+        return f"alloca {self.allocated_type.text}{size}{_align(self.align)}"
 
 
 class GEPInstr(Instruction):
