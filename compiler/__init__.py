@@ -1,7 +1,7 @@
 """pyaotc: the ahead-of-time compiler, wasm -> LLVM IR (llvmlite) -> native ELF object -> `.aot`.
 
-This package's top level imports nothing heavy, so `pyaotc` can explain a missing llvmlite or
-lief in one line. The pipeline lives in `driver.py`; the wasm-to-LLVM lowering in
+This package's top level imports nothing heavy, so `pyaotc` can explain a missing llvmlite
+in one line. The pipeline lives in `driver.py`; the wasm-to-LLVM lowering in
 `translator.py` and the modules it dispatches to.
 """
 

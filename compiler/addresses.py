@@ -33,12 +33,11 @@ Two things keep LLVM's loop vectoriser from treating wasm code like the C it cam
   a static offset (p + offset must not wrap: zext is exact there).
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 from pywamr.runtime.types import MAX_PAGES
 
+from . import ir_text as ir
 from .scan_loops import load_volatile, may_rely_on_guard_pages
 from .signatures import I8, I64, VOID
 

@@ -1,5 +1,6 @@
-"""LLVM's part: parse the IR text llvmlite.ir produced and link the parts, verify, run the
-optimisation pipeline of the chosen level (new pass manager), and generate the ELF object."""
+"""LLVM's part: parse the IR text of the lowering (ir_text.py) and link the parts, verify,
+run the optimisation pipeline of the chosen level (new pass manager), and generate the ELF
+object."""
 
 import llvmlite.binding as llvm
 

@@ -10,10 +10,9 @@ loads. After every call: refresh the cached memory size, since the callee may ha
 memory. A callee that traps does not return (traps.py).
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 
+from . import ir_text as ir
 from .signatures import (I64, PTR, FunctionPointer, call_wasm, llvm_function_type, load_slots,
                          returns_via_buffer)
 from .tables import element_pointer

@@ -107,9 +107,8 @@ def compile_command(
     try:
         from .driver import CompileOptions, compile_wasm
     except ImportError as exc:
-        if exc.name in ("llvmlite", "lief") or "llvmlite" in str(exc) or "lief" in str(exc):
-            raise typer.Exit(fail("the compiler needs llvmlite and lief: "
-                                  "pip install 'pywamr[compiler]'"))
+        if exc.name == "llvmlite" or "llvmlite" in str(exc):
+            raise typer.Exit(fail("the compiler needs llvmlite: pip install 'pywamr[compiler]'"))
         raise
     try:
         if file == "-":

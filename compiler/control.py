@@ -11,8 +11,7 @@ block at all.
 
 from dataclasses import dataclass, field
 
-from llvmlite import ir
-
+from . import ir_text as ir
 from .signatures import llvm_type
 
 

@@ -12,10 +12,9 @@ which calls the trap function: it records the backtrace and jumps back to the ca
 (traps.py), so nothing after a call tests whether the callee trapped.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 
+from . import ir_text as ir
 from .loops import RUN_TO_END_ITERATIONS
 from .signatures import I8, I32, I64, PTR, FunctionPointer
 from .traps import call_trap
@@ -199,6 +198,17 @@ class FunctionEnv:
         if stride is not None:
             self.builder.branch(checked)
             self.builder.position_at_end(checked)
+
+    def isolate_terminator(self):
+        """At -O0, continue in a new block that only the current one branches to, for a
+        terminator that LLVM's fast instruction selector cannot select: a return of the
+        swiftcc convention (signatures.py), a switch. It would send the whole block it ends
+        through the slow selector. (-O1 and up select every block with the slow one.)"""
+        if not self.menv.fast_selection:
+            return
+        block = self.fn.append_basic_block()
+        self.builder.branch(block)
+        self.builder.position_at_end(block)
 
     def charge_fuel(self, cost):
         """Charge `cost` to ExecEnv.fuel, trapping 'all fuel consumed' (and charging

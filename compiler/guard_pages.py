@@ -16,10 +16,9 @@ anything else. Turning that fault into a trap takes three pieces of code here:
   thread; any other fault goes to the handler that was installed before it.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 
+from . import ir_text as ir
 from .signatures import I8, I32, I64, PTR, VOID
 from .traps import call_trap, field, libc_function
 

@@ -16,11 +16,10 @@ calls the previous handler, so that Python raises KeyboardInterrupt once the cal
 returned.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 
+from . import ir_text as ir
 from .signatures import I8, I32, I64, PTR, VOID, FunctionPointer
 from .traps import field
 
@@ -34,8 +33,8 @@ _INTERRUPTED = ir.Constant(I64, abi.STACK_LIMIT_INTERRUPTED)
 
 
 def _store_seq_cst(b, value, pointer):
-    # An exchange: what a sequentially consistent store is on x86_64 (and llvmlite's
-    # store_atomic needs typed pointers).
+    # An exchange: what a sequentially consistent store is on x86_64 (and ir_text.py has
+    # no atomic store).
     b.atomic_rmw("xchg", pointer, value, "seq_cst")
 
 

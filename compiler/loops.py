@@ -38,11 +38,10 @@ assignment to it is its own start value plus a step.
 
 from collections import namedtuple
 
-from llvmlite import ir
-
 from pywamr.runtime import opcodes
 from pywamr.runtime.validator import LANE_ACCESSES, LANE_OPS, MEMORY_ACCESSES, SIGNATURES
 
+from . import ir_text as ir
 from .signatures import I64
 from .trip_counts import bounded_trips
 

@@ -4,10 +4,9 @@ Accesses are unaligned (align 1): wasm alignment is only a hint. How an access's
 formed and checked is addresses.py.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 
+from . import ir_text as ir
 from .addresses import effective_address, load_at, load_at_wide
 from .signatures import F32, F64, I1, I8, I16, I32, I64, PTR, VOID
 

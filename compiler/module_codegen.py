@@ -18,7 +18,7 @@ from .translator import FunctionTranslator
 
 
 def build_llvm_part(menv, part, progress=None):
-    """The llvmlite ir.Module of `part` (a partition.Part). `progress`, if given, is called
+    """The ir_text.Module of `part` (a partition.Part). `progress`, if given, is called
     after each function body with the number done in this part."""
     menv.start_llvm_module()
     if part.index == 0:

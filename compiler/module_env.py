@@ -6,11 +6,10 @@ A big wasm module is lowered into several LLVM modules in turn (see module_codeg
 when it is called.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 
+from . import ir_text as ir
 from .signatures import I32, llvm_function_type, mark_wasm_function
 
 
@@ -19,9 +18,11 @@ CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]])
 
 class ModuleEnv:
     def __init__(self, module, triple, bounds_checks=True, signed_addresses=False, fuel=False,
-                 interrupt_checks=True):
+                 interrupt_checks=True, opt_level=3):
         self.wasm = module
         self.triple = triple
+        # -O0: LLVM selects instructions with its fast selector (FunctionEnv.isolate_terminator)
+        self.fast_selection = opt_level == 0
         self.bounds_checks = bounds_checks
         self.fuel = fuel            # charge fuel (runtime/fuel.py)
         self.interrupt_checks = interrupt_checks   # docs/aot-abi.md, "Interruption"
@@ -58,8 +59,8 @@ class ModuleEnv:
              ir.Constant(I32, 2000)])
 
     def release_llvm_module(self):
-        """Let the finished LLVM module's Python objects go (about 2 KB per wasm
-        instruction) before LLVM works on its text."""
+        """Free the finished LLVM module's Python objects before LLVM works on its text."""
+        self.llvm.discard()
         self.llvm = self.invariant = self.unlikely = None
 
     def function(self, func_index):

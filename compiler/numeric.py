@@ -15,10 +15,9 @@ vectors, and simd.py uses them so. The rules that are easy to get wrong:
 - Trapping float-to-int conversion checks NaN, then the exact range, before converting.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 
+from . import ir_text as ir
 from .signatures import F32, F64, I1, I32, I64
 
 MD = ir.MetaDataType()
@@ -265,7 +264,15 @@ def _trunc_sat(to_type, signed):
 
 def _convert(to_type, signed):
     def lower(fx, a):
-        return fx.builder.sitofp(a, to_type) if signed else fx.builder.uitofp(a, to_type)
+        if signed:
+            return fx.builder.sitofp(a, to_type)
+        if a.type == I32:
+            # The same value: an i32 read as unsigned is a non-negative i64. LLVM's fast
+            # instruction selector (-O0) has no uitofp on x86_64 without AVX-512, and would
+            # send the block up to it through the slow one; -O1 and up fold this back
+            # into `uitofp i32`.
+            return fx.builder.sitofp(fx.builder.zext(a, I64), to_type)
+        return fx.builder.uitofp(a, to_type)
     return lower
 
 

@@ -4,8 +4,8 @@ image at the end (object_merge.py).
 
 The split depends on the module alone, never on the number of workers, so the `.aot` file
 is the same bytes whatever -j is. A part is a run of consecutive bodies of about
-PART_INSTRUCTIONS wasm instructions: small enough that a part's LLVM module (llvmlite.ir
-keeps about 2 KB of Python objects per wasm instruction) bounds the compiler's memory, and
+PART_INSTRUCTIONS wasm instructions: small enough that a part's LLVM module (about 550
+bytes of Python objects per wasm instruction, ir_text.py) bounds the compiler's memory, and
 that a 1 MB module gives two workers several parts to share; big enough that a program of
 a few hundred KB is one part, so that LLVM inlines across all of it as before. Calls
 between parts are not inlined (docs/compiler.md, "Parts").

@@ -96,12 +96,11 @@ nothing here applies.
 
 from collections import namedtuple
 
-from llvmlite import ir
-
 from pywamr.runtime import opcodes
 from pywamr.runtime.types import V128
 from pywamr.runtime.validator import LANE_ACCESSES, MEMORY_ACCESSES
 
+from . import ir_text as ir
 from .signatures import VOID
 
 _CONTROL = frozenset([opcodes.BLOCK, opcodes.IF, opcodes.ELSE, opcodes.END]
@@ -265,16 +264,6 @@ def barrier(fx):
     fx.builder.call(fence, []).attributes.add("nounwind")
 
 
-class _VolatileLoad(ir.LoadInstr):
-    def descr(self, buf):
-        start = len(buf)
-        super().descr(buf)
-        buf[start] = buf[start].replace("load ", "load volatile ", 1)
-
-
 def load_volatile(builder, pointer, typ):
-    """`load volatile` (align 1), which llvmlite has no way to spell: the load it builds is
-    given a class whose text says so."""
-    value = builder.load(pointer, typ=typ, align=1)
-    value.__class__ = _VolatileLoad
-    return value
+    """`load volatile` (align 1)."""
+    return builder.load(pointer, typ=typ, align=1, volatile=True)

@@ -2,9 +2,9 @@
 docs/aot-abi.md, "Calling convention"), including how a value travels in u64 slots (argv
 arrays and multi-value result buffers): one slot per value, two for a v128."""
 
-from llvmlite import ir
-
 from pywamr.runtime.aot_abi import slot_count
+
+from . import ir_text as ir
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -128,13 +128,11 @@ def load_slots(builder, buffer, valtypes):
 
 
 class FunctionPointer:
-    """A function pointer value together with the signature to call it with: llvmlite's
-    `IRBuilder.call` reads the callee's `function_type`, which an opaque `ptr` lacks."""
+    """A function pointer value together with the signature to call it with: the builder's
+    `call` reads the callee's `function_type`, which an opaque `ptr` lacks."""
 
     def __init__(self, pointer, function_type):
         self.pointer = pointer
         self.function_type = function_type
         self.type = PTR
-
-    def get_reference(self):
-        return self.pointer.get_reference()
+        self.ref = pointer.ref

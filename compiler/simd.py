@@ -23,8 +23,7 @@ Two instructions are lowered per architecture, where the generic form would be s
   clamped with vector selects and converted with a plain fptosi/fptoui.
 """
 
-from llvmlite import ir
-
+from . import ir_text as ir
 from . import numeric
 from .signatures import F32, F64, I1, I8, I16, I32, I64, V128
 

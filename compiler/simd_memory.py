@@ -2,8 +2,7 @@
 loads, and single lanes. Each access is bounds-checked for the bytes it touches, like the
 scalar ones (addresses.effective_address), and is unaligned (align 1)."""
 
-from llvmlite import ir
-
+from . import ir_text as ir
 from .addresses import effective_address, load_at
 from .signatures import I8, I16, I32, V128
 from .simd import SHAPES, as_v128, broadcast, lanes

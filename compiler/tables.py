@@ -5,10 +5,9 @@ elems change when the table grows, so they are loaded at every access. get/set/s
 inline; grow, fill, copy, init and elem.drop call runtime helpers.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 
+from . import ir_text as ir
 from .signatures import I32, I64, PTR, VOID
 
 

@@ -14,10 +14,9 @@
   interrupted limit instead (interruption.py).
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 
+from . import ir_text as ir
 from .interruption import set_stack_limit
 from .traps import arm_jump_buffer, call_trap, field, restore_jump_buffer
 from .signatures import (FIRST_PARAM, I32, I64, PTR, VOID, FunctionPointer, call_wasm,

@@ -10,8 +10,6 @@ nesting of its frames.
 
 import struct
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 from pywamr.runtime import types as wasm_types
@@ -19,6 +17,7 @@ from pywamr.runtime.fuel import run_costs
 from pywamr.runtime.types import FuncType
 
 from . import calls, memory, numeric, simd, simd_memory, tables
+from . import ir_text as ir
 from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
 from .function_env import FunctionEnv
@@ -362,6 +361,7 @@ class FunctionTranslator:
             self.stack.extend(results)
 
     def emit_return(self, values):
+        self.fx.isolate_terminator()
         builder = self.fx.builder
         if not values:
             builder.ret_void()
@@ -395,6 +395,7 @@ class FunctionTranslator:
         index = self.pop()
         arity = len(self.label(default).branch_types)
         values = self.peek_n(arity)
+        self.fx.isolate_terminator()
         default_block = branch_target(self.fx, self.label(default), values)
         switch = self.fx.builder.switch(index, default_block)
         for case, depth in enumerate(depths):
@@ -602,7 +603,7 @@ class FunctionTranslator:
 
 def float_constant(float_type, int_type, bits):
     """A float constant with exactly these bits. Infinities and NaNs go through an integer
-    bitcast: llvmlite writes float literals via a Python float, which would not keep a NaN
+    bitcast: the IR text writes float literals from a Python float, which would not keep a NaN
     payload. Every other value is exact as a Python float, and stays a plain constant that
     the float lowering can recognise."""
     if int_type == I32:

@@ -21,10 +21,9 @@ The loader maps the addresses to wasm functions (loader/backtrace.py); the trap'
 frames, those of the fault handler and of the signal, lie outside them and are dropped.
 """
 
-from llvmlite import ir
-
 from pywamr.runtime import aot_abi as abi
 
+from . import ir_text as ir
 from .signatures import I8, I32, I64, PTR, VOID
 
 _URC_NO_REASON = 0

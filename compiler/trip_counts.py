@@ -32,8 +32,7 @@ or its condition escaped the test (a counter that wraps or steps over N), which 
 enough to leave slow.
 """
 
-from llvmlite import ir
-
+from . import ir_text as ir
 from .signatures import I64
 
 def _comparison(condition):

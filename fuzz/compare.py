@@ -140,8 +140,8 @@ class ModuleResult:
 
 def preload():
     """Import the engines once in the parent, so that the children forked for each run do not
-    (the compiler alone takes half a second: lief). An import that fails here is left to the
-    children, which report it as their outcome."""
+    (the compiler alone takes a tenth of a second: llvmlite). An import that fails here is
+    left to the children, which report it as their outcome."""
     for name in ("wasmtime", "pywamr.runtime.interp", "pywamr.loader.aot_module",
                  "pywamr.compiler.driver"):
         try:

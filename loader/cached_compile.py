@@ -3,7 +3,7 @@ or by pyaotc now.
 
 A hit costs a hash of the module and a read of its entry, and imports nothing but the
 cache. A miss runs pyaotc in a child process, which writes the .aot file to a pipe: this
-process never imports the compiler, llvmlite or lief, and does not keep LLVM's memory for
+process never imports the compiler or llvmlite, and does not keep LLVM's memory for
 the run. The compile is pyaotc's default one, with --fuel when the run counts fuel: its
 interrupt checks let --timeout and Ctrl-C stop the code, as for any default .aot file.
 """

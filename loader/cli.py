@@ -6,7 +6,7 @@ Start-up time matters: a hello world should start within a few milliseconds of `
 pass` (benchmarks/test_startup.py). So this module imports nothing at the top but os and
 sys, which Python has loaded already, and then just the engine the file needs: the AOT
 loader for a .aot file or a compiled .wasm, the interpreter for --interp; never the
-compiler, llvmlite or lief, which compile a .wasm in a child process. The usual command
+compiler or llvmlite, which compile a .wasm in a child process. The usual command
 line, FILE and its arguments, is read without argparse (which with gettext, locale and
 shutil costs milliseconds); a .aot file's module is read from records with struct, not
 decoded and validated as wasm (docs/aot-format.md, "Module"); the WASI host makes only the

@@ -9,7 +9,7 @@ VERSION = "0.1.0"
 
 # The modules the compiler needs besides pywamr's own: what `pip install 'pywamr[compiler]'`
 # adds.
-COMPILER_DEPENDENCIES = ("llvmlite", "lief", "typer")
+COMPILER_DEPENDENCIES = ("llvmlite", "typer")
 
 
 def version():

@@ -339,7 +339,7 @@ def test_compiled_modules_serialize(tmp_path):
 def test_engine_kinds():
     with pytest.raises(ValueError, match="unknown engine"):
         pywamr.Engine("jit")
-    has_compiler = all(importlib.util.find_spec(name) for name in ("llvmlite", "lief"))
+    has_compiler = all(importlib.util.find_spec(name) for name in ("llvmlite", "typer"))
     assert pywamr.Engine().kind == ("aot" if has_compiler else "interp")
 
 

@@ -52,7 +52,7 @@ def stderr_lines(done):
 
 def needs_compiler():
     if importlib.util.find_spec("llvmlite") is None:
-        pytest.skip("the compiler extra (llvmlite, lief) is not installed")
+        pytest.skip("the compiler extra (llvmlite, typer) is not installed")
 
 
 # --- pyiwasm app.wasm -------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def test_a_module_that_does_not_compile_is_one_error_line(cache_dir, tmp_path):
 
 def python_without_the_compiler(tmp_path):
     """A Python command line as `pip install pywamr` leaves it, without the compiler extra:
-    no site-packages, so no llvmlite and lief, and pywamr from a folder of links to it."""
+    no site-packages, so no llvmlite, and pywamr from a folder of links to it."""
     import pywamr.compiler
     import pywamr.loader
     import pywamr.runtime

@@ -411,7 +411,7 @@ def test_cli_without_llvmlite(tmp_path, mixed_wasm):
     result = subprocess.run([sys.executable, "-c", code, str(source)],
                             capture_output=True, text=True)
     assert result.returncode == 1
-    assert result.stderr == ("pyaotc: error: the compiler needs llvmlite and lief: "
+    assert result.stderr == ("pyaotc: error: the compiler needs llvmlite: "
                              "pip install 'pywamr[compiler]'\n")
 
 
