@@ -4,12 +4,11 @@ Decoding stops at the first byte it does not know, with the spec's wording ("ill
 opcode", "malformed value type", ...), which makes a module that uses a newer feature look
 like a broken file. Where that byte is one of a feature's, the decoder names the feature
 after the wording (`unsupported`), so that the message still starts as the spec tests
-expect: "illegal opcode: uses tail calls (return_call), not supported".
+expect: "illegal opcode: uses exception handling (throw), not supported".
 """
 
 _EXCEPTIONS = "exception handling"
 _LEGACY_EXCEPTIONS = "legacy exception handling"
-_TAIL_CALLS = "tail calls"
 _FUNCTION_REFERENCES = "typed function references"
 _GC = "GC"
 
@@ -18,8 +17,8 @@ OPCODES = {
     0x06: (_LEGACY_EXCEPTIONS, "try"), 0x07: (_LEGACY_EXCEPTIONS, "catch"),
     0x08: (_EXCEPTIONS, "throw"), 0x09: (_LEGACY_EXCEPTIONS, "rethrow"),
     0x0A: (_EXCEPTIONS, "throw_ref"),
-    0x12: (_TAIL_CALLS, "return_call"), 0x13: (_TAIL_CALLS, "return_call_indirect"),
-    0x14: (_FUNCTION_REFERENCES, "call_ref"), 0x15: (_TAIL_CALLS, "return_call_ref"),
+    # return_call_ref comes with typed function references: it is the tail call of call_ref.
+    0x14: (_FUNCTION_REFERENCES, "call_ref"), 0x15: (_FUNCTION_REFERENCES, "return_call_ref"),
     0x18: (_LEGACY_EXCEPTIONS, "delegate"), 0x19: (_LEGACY_EXCEPTIONS, "catch_all"),
     0x1F: (_EXCEPTIONS, "try_table"),
     0xD3: (_GC, "ref.eq"), 0xD4: (_FUNCTION_REFERENCES, "ref.as_non_null"),

@@ -144,7 +144,8 @@ FEATURES = [
     ("(module (tag))", "malformed section id: uses exception handling (tag section)"),
     ("(module (func (param exnref)))", "malformed value type: uses exception handling (exnref)"),
     ("(module (func (try_table)))", "illegal opcode: uses exception handling (try_table)"),
-    ("(module (func $f (return_call $f)))", "illegal opcode: uses tail calls (return_call)"),
+    ("(module (type $t (func)) (func unreachable return_call_ref $t))",
+     "illegal opcode: uses typed function references (return_call_ref)"),
     ("(module (type (struct (field i32))))", "malformed function type: uses GC (struct)"),
     ("(module (func (param anyref)))", "malformed value type: uses GC (anyref)"),
 ]
