@@ -116,8 +116,10 @@ class Instance:
 
         self.func_defs = (FuncRef * max(len(module.funcs), 1))()
         for j, type_index in enumerate(module.funcs):
-            self.func_defs[j] = FuncRef(image.address_of(aot_abi.func_symbol(num_imported + j)),
-                                        self.ctx_address, self.type_ids[type_index])
+            func_index = num_imported + j
+            self.func_defs[j] = FuncRef(image.address_of(aot_abi.func_symbol(func_index)),
+                                        self.ctx_address, self.type_ids[type_index],
+                                        image.symbols.get(aot_abi.tail_symbol(func_index), 0))
 
         size = ctypes.sizeof(FuncRef)
         records = [(ctypes.addressof(self.func_imports) + i * size, i)

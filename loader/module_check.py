@@ -184,6 +184,9 @@ def check_symbols(aot, module, relocs):
     names = [aot_abi.import_symbol(i) for i in range(num_imported)]
     names += [aot_abi.func_symbol(i)
               for i in range(num_imported, num_imported + len(module.funcs))]
+    names += [aot_abi.tail_symbol(i)          # functions that make tail calls have one
+              for i in range(num_imported, num_imported + len(module.funcs))
+              if aot_abi.tail_symbol(i) in defined]
     if aot.target.bounds_checks == "guard-pages":
         names.append(aot_abi.FAULT_HANDLER_SYMBOL)
     names += [aot_abi.INTERRUPT_HANDLER_SYMBOL, aot_abi.REQUEST_INTERRUPT_SYMBOL]
