@@ -66,7 +66,8 @@ def module_metadata(module):
     out.append(COUNT.pack(len(module.funcs)))
     out.append(struct.pack(f"<{len(module.funcs)}I", *module.funcs))
     out.append(COUNT.pack(len(module.tables)))
-    out += [_table_type(table) for table in module.tables]
+    out += [_table_type(table) + _constant(init or [])
+            for table, init in zip(module.tables, module.table_inits)]
     out.append(COUNT.pack(len(module.memories)))
     out += [_limits(memory.limits) for memory in module.memories]
     out.append(COUNT.pack(len(module.globals)))

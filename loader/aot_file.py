@@ -231,7 +231,9 @@ def _read_module(r):
         module.imports.append(Import(module_name, name, kind, desc))
     count = r.count("function count")
     module.funcs = list(struct.unpack(f"<{count}I", r.take(4 * count, "function types")))
-    module.tables = [_table_type(r) for _ in range(r.count("table count"))]
+    for _ in range(r.count("table count")):
+        module.tables.append(_table_type(r))
+        module.table_inits.append(_constant(r, "table initialiser") or None)
     module.memories = [MemoryType(_limits(r)) for _ in range(r.count("memory count"))]
     for _ in range(r.count("global count")):
         module.globals.append(Global(_global_type(r), _constant(r, "global initialiser")))

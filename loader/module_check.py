@@ -63,7 +63,8 @@ def _check_valid(module):
     if len(memories) > 1:
         raise _invalid("multiple memories")
 
-    # A global's initialiser sees the globals before it; a segment's expressions all of them.
+    # A global's initialiser sees the globals before it, a table's the imported ones, a
+    # segment's expressions all of them.
     num_imported_globals = len(globals_) - len(module.globals)
 
     def check_constant(expr, valtype, visible=len(globals_)):
@@ -90,6 +91,9 @@ def _check_valid(module):
 
     for i, glob in enumerate(module.globals):
         check_constant(glob.init, glob.type.valtype, num_imported_globals + i)
+    for table, init in zip(module.tables, module.table_inits):
+        if init is not None:
+            check_constant(init, table.elem_type, num_imported_globals)
     for seg in module.elems:
         for expr in seg.init:
             check_constant(expr, seg.elem_type)

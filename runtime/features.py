@@ -27,6 +27,13 @@ OPCODES = {
     0xFE: ("threads", "atomic instructions"),
 }
 
+# Prefixed opcodes, numbered as opcodes.py numbers them (0xFD00 + the sub-opcode).
+PREFIXED_OPCODES = {0xFD00 + sub: ("relaxed SIMD", "relaxed SIMD instructions")
+                    for sub in range(0x100, 0x114)}
+
+# Memory-access flags: bit 6 says a memory index follows.
+MEMARG_FLAGS = {0x40: ("multi-memory", "memory index")}
+
 # Value types: the reference types after funcref and externref.
 VALUE_TYPES = {
     0x69: (_EXCEPTIONS, "exnref"),
@@ -36,6 +43,11 @@ VALUE_TYPES = {
     0x6D: (_GC, "eqref"), 0x6C: (_GC, "i31ref"), 0x6B: (_GC, "structref"),
     0x6A: (_GC, "arrayref"),
 }
+
+# Reference types (of tables, element segments) and ref.null's heap types: the value types
+# above, and a type index (the first byte of a non-negative s33).
+REFERENCE_TYPES = {**VALUE_TYPES, **{byte: (_FUNCTION_REFERENCES, "type index")
+                                     for byte in range(0x40)}}
 
 # Type definitions other than a function type (0x60).
 TYPE_FORMS = {0x4E: (_GC, "rec"), 0x50: (_GC, "sub"), 0x4F: (_GC, "sub final"),
@@ -58,5 +70,12 @@ def unsupported(wording, table, code):
     known = table.get(code)
     if known is None:
         return wording
-    feature, construct = known
+    return named(wording, *known)
+
+
+def named(wording, feature, construct):
     return f"{wording}: uses {feature} ({construct}), not supported"
+
+
+# A second memory is valid in 3.0; 2.0's spec tests expect the wording before the colon.
+MULTIPLE_MEMORIES = named("multiple memories", "multi-memory", "a second memory")

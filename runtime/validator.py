@@ -12,6 +12,7 @@ Error messages follow the spec interpreter's wording (the texts of `assert_inval
 from bisect import bisect_right
 from collections import namedtuple
 
+from . import features
 from .errors import InvalidModule
 from .module import Instr
 from .opcodes import BLOCK, ELSE, END, IF, LOOP, NAMES, OPCODES
@@ -696,7 +697,7 @@ def declared_func_refs(module):
     """C.refs: the functions named outside of function bodies (exports, global initializers,
     element segments), which are the only ones ref.func may name in code."""
     refs = {export.index for export in module.exports if export.kind == "func"}
-    exprs = [g.init for g in module.globals]
+    exprs = [g.init for g in module.globals] + [e for e in module.table_inits if e is not None]
     for segment in module.elems:
         exprs += segment.init
     for expr in exprs:
@@ -740,15 +741,19 @@ def validate(module, bodies=True, version="3.0"):
     for memory in module.memories:
         check_memory_type(memory)
     if len(context.memories) > 1:
-        raise InvalidModule("multiple memories")
+        raise InvalidModule(features.MULTIPLE_MEMORIES)
 
     # A global's initialiser sees the imported globals, and in 3.0 the globals defined before
-    # it; a segment's expressions see the imported globals, and in 3.0 all of them.
+    # it; a table's initialiser the imported ones; a segment's expressions the imported
+    # globals, and in 3.0 all of them.
     imported = [imp.desc for imp in module.imported("global")]
     for i, global_ in enumerate(module.globals):
         visible = imported if version == "2.0" else context.globals[:len(imported) + i]
         check_constant(context._replace(globals=visible), global_.init, global_.type.valtype,
                        version)
+    for table, init in zip(module.tables, module.table_inits):
+        if init is not None:
+            check_constant(context._replace(globals=imported), init, table.elem_type, version)
     constant_context = context._replace(globals=imported) if version == "2.0" else context
     for segment in module.elems:
         for expr in segment.init:

@@ -55,7 +55,11 @@ def _float_matches(expected, bits, width):
 def matches(expected, actual):
     """Does an engine result (bits or reference) match a script's expected value?"""
     t = expected["type"]
-    v = expected["value"]
+    v = expected.get("value")
+    if t == "refnull":                  # (ref.null): a null of any type
+        return actual is None
+    if v is None:                       # (ref.func), (ref.extern): any non-null reference
+        return actual is not None
     if t in ("i32", "i64"):
         return isinstance(actual, int) and int(v) & ((1 << _WIDTH[t]) - 1) == actual
     if t in ("f32", "f64"):

@@ -300,3 +300,25 @@ def test_spec_invalid_modules_get_the_spec_message():
             checked += 1
     assert checked > 0
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_second_memory_is_named_as_unsupported(check):
+    """Valid in 3.0, refused in words that still start as 2.0's verdict does."""
+    for version in ("2.0", "3.0"):
+        check("(module (memory 1) (memory 1))",
+              "multiple memories: uses multi-memory (a second memory), not supported",
+              version=version)
+
+
+def test_tail_calls_return_what_the_function_returns(check):
+    check("""(module (func $f (param i32) (result i32) (return_call $f (local.get 0))))""")
+    check("""(module (func $f (result i64) (return_call $g))
+                     (func $g (result i32) (i32.const 0)))""",
+          "type mismatch: tail call returns [i32] but the function returns [i64]")
+    check("""(module (type $t (func (result i32))) (table 1 funcref)
+                     (func (result i32) (return_call_indirect (type $t) (i32.const 0)))
+                     (func (return_call_indirect (type $t) (i32.const 0))))""",
+          "type mismatch: tail call returns [i32] but the function returns []")
+    check("""(module (func (return_call 5)))""", "unknown function 5")
+    # The stack after a tail call is polymorphic, as after return.
+    check("""(module (func $f (result i32) (return_call $f) (i32.add)))""")

@@ -62,7 +62,8 @@ class Instance:
             function.call = self._lazy(layout.func(index), function)
             function.tail = self._lazy_tail(function)
             self.functions.append(function)
-        self.tables.extend(Table(t) for t in decoded.tables)
+        self.tables.extend(Table(t, None if init is None else self.evaluate(init))
+                           for t, init in zip(decoded.tables, decoded.table_inits))
         self.memories.extend(Memory(t, max_memory_size) for t in decoded.memories)
         for g in decoded.globals:
             self.globals.append(Global(g.type, FROM_BITS[g.type.valtype](self.evaluate(g.init))))
