@@ -1,12 +1,12 @@
 """The wasm module of an `.aot` file checked against its code, before anything is mapped.
 
 The loader instantiates the module from this metadata and the compiled code indexes the
-instance's arrays and calls functions with signatures fixed at compile time, so the module
-must be valid WebAssembly 3.0 as far as pywamr implements it (but for the function bodies, which the file does not hold:
-the code is trusted as native code is, docs/aot-format.md "Trust"), have the index spaces
-the code was compiled for (aot_layout.module_interface), keep its memories within the
-code's memory limit, and come with every symbol the loader will look up, each defined once,
-in executable code.
+instance's arrays and calls functions with signatures fixed at compile time, so the module must
+be valid WebAssembly 3.0 as far as pywamr implements it (but for the function bodies, which the
+file does not hold: the code is trusted as native code is, docs/aot-format.md "Trust"), have
+the index spaces the code was compiled for (aot_layout.module_interface), keep its memories
+within the code's memory limit, and come with every symbol the loader will look up, each
+defined once, in executable code.
 
 The rules are the validator's for a module (runtime/validator.py `validate(module,
 bodies=False)`, spec 3.4) and its wording, spelled here for the metadata so that the loader

@@ -2,10 +2,11 @@
 
 Started as a subprocess per file by `runner.py` (`python -m pywamr.spectest.file_runner`), so
 that a crash in native code costs one file's results, not the whole run. Prints one JSON
-object: {"results": [[index, line, command type, status, message], ...]}, one entry per
-command of the script (json-from-wast's conversion, convert.py), in order. Results are keyed
-by the command's index in the script, not by its line: a line may hold several assertions
-(`left-to-right.wast` has 44 such lines), and each one counts. The line is kept for reporting and for known-failure ids.
+object: {"results": [[index, line, command type, status, message], ...]}, one entry per command
+of the script (json-from-wast's conversion, convert.py), in order. Results are keyed by the
+command's index in the script, not by its line: a line may hold several assertions
+(`left-to-right.wast` has 44 such lines), and each one counts. The line is kept for reporting
+and for known-failure ids.
 
 assert_malformed and assert_invalid of binary modules check the error class (MalformedModule
 or InvalidModule) and the message against the script's expected text, with the rule described

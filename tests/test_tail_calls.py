@@ -63,6 +63,15 @@ CLIENT = """
   (func (export "via") (param i64) (result i64) (return_call $count (local.get 0) (i64.const 5))))
 """
 
+# A tail call 120 `if`s deep: the interpreter outlines the constructs beyond Python's nesting
+# limit into functions of their own (twice), which hand the request back to the body.
+NESTED = ("(module (func $f (export \"f\") (param $n i64) (param $acc i64) (result i64)"
+          + " (if (result i64) (i32.const 1) (then" * 120
+          + " (if (result i64) (i64.eqz (local.get $n)) (then (local.get $acc))"
+            " (else (return_call $f (i64.sub (local.get $n) (i64.const 1))"
+            " (i64.add (local.get $acc) (i64.const 2)))))"
+          + ") (else (i64.const -1)))" * 120 + "))")
+
 LEVELS = [(opt, size) for opt in (0, 1, 2, 3) for size in (0, 1, 2, 3)]
 
 
@@ -102,6 +111,13 @@ def test_interpreter_tail_calls_run_in_constant_stack():
 
 def test_interpreter_traps_and_exhaustion_are_unchanged():
     check_stack_and_traps(InterpModule(wasm(MODULE)))
+
+
+def test_tail_calls_from_outlined_constructs():
+    module = InterpModule(wasm(NESTED))
+    assert "def f0_1(" in module.function_source(0)
+    assert module.instantiate({}).exports["f"](100_000, 0) == 200_000
+    assert aot_module(NESTED, 0, 3).instantiate({}).exports["f"](100_000, 0) == 200_000
 
 
 @pytest.mark.parametrize("opt, size", LEVELS, ids=[f"O{o}-s{s}" for o, s in LEVELS])

@@ -403,7 +403,8 @@ def test_rejections_check_class_and_reason(monkeypatch, path, rewrite):
 def test_module_that_does_not_decode_fails_later_commands(monkeypatch):
     # left-to-right.wast has one module: if it does not decode, nothing can pass.
     commands = script(LEFT_TO_RIGHT)
-    monkeypatch.setattr(file_runner, "check_module", lambda data, version: MalformedModule("injected"))
+    monkeypatch.setattr(file_runner, "check_module",
+                        lambda data, version: MalformedModule("injected"))
     results = run_file(LEFT_TO_RIGHT, FaultyEngine())
     assert failed(results) == set(range(len(commands)))
     assert all("did not load" in r[4] for r in results[1:])
