@@ -6,9 +6,8 @@ instances are linked by imports. Every loaded image is registered here; an addre
 to the symbol in executable code starting last before it, and names a frame when that symbol
 is a function's (`aot_func_N`, or the tail entry `aot_tail_N` of one that makes tail calls,
 whose `aot_func_N` then only calls it and is no frame of its own), not an adapter's or an
-entry's. Functions LLVM inlined into
-their callers have no frames of their own, except the one that trapped, whose index the
-trap records. The index of symbols is built on the first trap after a load: start-up does
+entry's. Functions LLVM inlined into their callers have no frames of their own, except the
+one that trapped, whose index the trap records. The index of symbols is built on the first trap after a load: start-up does
 not pay for it.
 """
 

@@ -419,3 +419,29 @@ def test_known_failures_must_fail_and_exist():
     assert sorted(unexpected) == [
         "left-to-right.wast:181: passes but is listed as a known failure",
         "left-to-right.wast:9999: listed as a known failure, but no command there"]
+
+
+DEFINITIONS = """
+(module definition $M
+  (global (export "glob") (mut i32) (i32.const 0))
+  (func (export "inc") (result i32)
+    (global.set 0 (i32.add (global.get 0) (i32.const 1))) (global.get 0)))
+(module instance $I1 $M)
+(module instance $I2 $M)
+(assert_return (invoke $I1 "inc") (i32.const 1))
+(assert_return (invoke $I1 "inc") (i32.const 2))
+(assert_return (invoke $I2 "inc") (i32.const 1))
+(register "I2" $I2)
+(module (import "I2" "glob" (global (mut i32))) (func (export "g") (result i32) (global.get 0)))
+(assert_return (invoke "g") (i32.const 1))
+"""
+
+
+def test_module_definitions_make_separate_instances(tmp_path):
+    """3.0 scripts: `module definition` compiles, each `module instance` instantiates anew."""
+    path = tmp_path / "definitions.wast"
+    path.write_text(DEFINITIONS)
+    results = run_file(path, FaultyEngine())
+    assert [kind for _, _, kind, _, _ in results][:3] == ["module_definition", "module_instance",
+                                                          "module_instance"]
+    assert not failed(results) and len(results) == 9
