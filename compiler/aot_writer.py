@@ -9,8 +9,8 @@ import zlib
 
 from pywamr.runtime.aot_abi import func_symbol
 from pywamr.runtime.aot_layout import (
-    CHECKSUM_OFFSET, CHECKSUMMED_FROM, CONSTANT_RECORD, COUNT, DATA_MODES, ELEM_MODES,
-    EXTERN_KINDS, F32_CONST, F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION,
+    CHECKSUM_OFFSET, CHECKSUMMED_FROM, CONSTANT_ARITHMETIC, CONSTANT_RECORD, COUNT, DATA_MODES,
+    ELEM_MODES, EXTERN_KINDS, F32_CONST, F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION,
     GLOBAL_GET, HEADER, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, NO_SECTION, NO_START,
     REF_FUNC, REF_NULL, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
     SECTION_RELOCATIONS, SECTION_RECORD, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD,
@@ -66,7 +66,8 @@ def module_metadata(module):
     out.append(COUNT.pack(len(module.funcs)))
     out.append(struct.pack(f"<{len(module.funcs)}I", *module.funcs))
     out.append(COUNT.pack(len(module.tables)))
-    out += [_table_type(table) for table in module.tables]
+    out += [_table_type(table) + _constant(init or [])
+            for table, init in zip(module.tables, module.table_inits)]
     out.append(COUNT.pack(len(module.memories)))
     out += [_limits(memory.limits) for memory in module.memories]
     out.append(COUNT.pack(len(module.globals)))
@@ -114,10 +115,14 @@ def _global_type(globaltype):
 
 
 def _constant(expr):
-    """A constant expression of a valid module: one instruction."""
-    if len(expr) != 1:
-        raise ValueError(f"a constant expression of {len(expr)} instructions")
-    op, imm = expr[0].op, expr[0].imm
+    """A constant expression of a valid module: its instructions' count, then each one."""
+    return COUNT.pack(len(expr)) + b"".join(_constant_instr(instr) for instr in expr)
+
+
+def _constant_instr(instr):
+    op, imm = instr.op, instr.imm
+    if op in CONSTANT_ARITHMETIC:
+        return CONSTANT_RECORD.pack(op, 0, 0)
     if op in (I32_CONST, F32_CONST, REF_FUNC, GLOBAL_GET):
         return CONSTANT_RECORD.pack(op, imm & 0xFFFF_FFFF, 0)
     if op in (I64_CONST, F64_CONST):

@@ -28,7 +28,7 @@ class FunctionEnv:
     def __init__(self, menv, func_index, uses_memory):
         self.menv = menv
         self.func_index = func_index
-        self.fn = fn = menv.function(func_index)
+        self.fn = fn = menv.body_function(func_index)
         self._exec_env = fn.args[0]
         self.ctx = fn.args[1]
         prologue = fn.append_basic_block("prologue")

@@ -1,5 +1,6 @@
-"""A wasm module as LLVM IR: `aot_func_N` for every defined function, `aot_import_N` for
-every imported one, `aot_array_call_T` for every type.
+"""A wasm module as LLVM IR: `aot_func_N` for every defined function (and `aot_tail_N` for
+one that makes tail calls, calls.py), `aot_import_N` for every imported one,
+`aot_array_call_T` for every type.
 
 The module is lowered a part at a time (partition.py): each part is an LLVM module of its
 own, holding a run of consecutive function bodies; the first part also holds the import
@@ -11,6 +12,7 @@ when the parts are linked in LLVM (backend.parse_and_link).
 from pywamr.runtime import opcodes
 
 from . import CompileError
+from .calls import define_tail_wrapper
 from .guard_pages import define_fault_handler
 from .interruption import define_interrupt_handler, define_request_interrupt
 from .trampolines import define_array_call, define_import_adapter
@@ -24,7 +26,10 @@ def build_llvm_part(menv, part, progress=None):
     if part.index == 0:
         define_shared_code(menv)
     for done, i in enumerate(part.codes, 1):
-        FunctionTranslator(menv, menv.num_imported_funcs + i, menv.wasm.codes[i]).translate()
+        func_index = menv.num_imported_funcs + i
+        FunctionTranslator(menv, func_index, menv.wasm.codes[i]).translate()
+        if menv.has_tail_entry(func_index):
+            define_tail_wrapper(menv, func_index)
         if progress is not None:
             progress(done)
     return menv.llvm

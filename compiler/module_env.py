@@ -10,10 +10,11 @@ from pywamr.runtime import aot_abi as abi
 from pywamr.runtime import opcodes
 
 from . import ir_text as ir
-from .signatures import I32, llvm_function_type, mark_wasm_function
+from .signatures import (I32, TAIL_CALLING_CONVENTION, WASM_CALLING_CONVENTION,
+                         llvm_function_type, mark_wasm_function)
 
-
-CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]])
+TAIL_CALL_OPS = frozenset([opcodes.NAMES["return_call"], opcodes.NAMES["return_call_indirect"]])
+CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]]) | TAIL_CALL_OPS
 
 
 class ModuleEnv:
@@ -35,6 +36,7 @@ class ModuleEnv:
         # result list needs.
         self.max_result_slots = max((abi.slot_count(t.results) for t in module.types), default=0)
         self._checks_at_entry = {}
+        self._tail_entries = {}
         self.start_llvm_module()
 
     def checks_at_entry(self, func_index):
@@ -46,6 +48,17 @@ class ModuleEnv:
                 instr.op in CALL_OPS
                 for instr in self.wasm.codes[func_index - self.num_imported_funcs].body)
             self._checks_at_entry[func_index] = known
+        return known
+
+    def has_tail_entry(self, func_index):
+        """Whether the function's body is a tail entry (`aot_tail_N`, calls.py): a defined
+        function that makes tail calls."""
+        known = self._tail_entries.get(func_index)
+        if known is None:
+            known = func_index >= self.num_imported_funcs and any(
+                instr.op in TAIL_CALL_OPS
+                for instr in self.wasm.codes[func_index - self.num_imported_funcs].body)
+            self._tail_entries[func_index] = known
         return known
 
     def start_llvm_module(self):
@@ -72,9 +85,28 @@ class ModuleEnv:
             return existing
         return self.define_wasm_function(name, self.func_types[func_index])
 
-    def define_wasm_function(self, name, functype):
-        """A function of the wasm calling convention (signatures.py)."""
-        return mark_wasm_function(self.define_function(name, llvm_function_type(functype)))
+    def tail_entry(self, func_index):
+        """`aot_tail_N` of a function that has one, in the current LLVM module. Never inlined
+        into its `aot_func_N`, where its tail calls would not be jumps."""
+        name = abi.tail_symbol(func_index)
+        existing = self.llvm.globals.get(name)
+        if existing is not None:
+            return existing
+        fn = self.define_wasm_function(name, self.func_types[func_index],
+                                       TAIL_CALLING_CONVENTION)
+        fn.attributes.add("noinline")
+        return fn
+
+    def body_function(self, func_index):
+        """The function a defined function's body is translated into."""
+        if self.has_tail_entry(func_index):
+            return self.tail_entry(func_index)
+        return self.function(func_index)
+
+    def define_wasm_function(self, name, functype, convention=WASM_CALLING_CONVENTION):
+        """A function of the wasm calling convention (signatures.py), or a tail entry's."""
+        fn = self.define_function(name, llvm_function_type(functype))
+        return mark_wasm_function(fn, convention)
 
     def define_function(self, name, fnty):
         """A global function with the attributes every compiled function carries."""

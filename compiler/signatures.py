@@ -40,6 +40,13 @@ FIRST_PARAM = 2
 # function passes it on unchanged, so it stays in that register across calls instead of being
 # copied into a callee-saved one and back at each call (fib: 1.28x native -> 1.07x).
 WASM_CALLING_CONVENTION = "swiftcc"
+# A function that makes tail calls has its body in a tail entry of LLVM's `swifttailcc`, with
+# the same signature: a call marked `tail` between two such functions is always a jump, whatever
+# their signatures (the callee pops its stack arguments). Only tail entries use it: it keeps
+# swiftself in r13/x20 but not across calls (not callee-saved), and pads each call's stack
+# arguments, which made fib 12% slower when every function used it (docs/aot-abi.md,
+# "Tail calls").
+TAIL_CALLING_CONVENTION = "swifttailcc"
 
 
 def llvm_function_type(functype):
@@ -53,19 +60,20 @@ def llvm_function_type(functype):
     return ir.FunctionType(llvm_type(functype.results[0]), params)
 
 
-def mark_wasm_function(fn):
-    """Give a definition of `llvm_function_type` the wasm calling convention."""
-    fn.calling_convention = WASM_CALLING_CONVENTION
+def mark_wasm_function(fn, convention=WASM_CALLING_CONVENTION):
+    """Give a definition of `llvm_function_type` the wasm calling convention (or a tail
+    entry's)."""
+    fn.calling_convention = convention
     fn.args[0].add_attribute("swiftself")
     return fn
 
 
-def call_wasm(builder, callee, args):
+def call_wasm(builder, callee, args, convention=WASM_CALLING_CONVENTION, tail="notail"):
     """Call a wasm function (an ir.Function or FunctionPointer) with `args` = env, ctx,
-    params... . Calls are `notail`: wasm 2.0 has no tail calls, and turning recursion into a
-    loop would lose the stack check that makes infinite recursion trap "call stack
-    exhausted"."""
-    return builder.call(callee, args, cconv=WASM_CALLING_CONVENTION, tail="notail",
+    params... . Calls are `notail`, but for tail calls between tail entries (`tail`): turning
+    recursion into a loop would lose the stack check that makes infinite recursion trap
+    "call stack exhausted"."""
+    return builder.call(callee, args, cconv=convention, tail=tail,
                         arg_attrs={0: ("swiftself",)})
 
 

@@ -422,6 +422,18 @@ class FunctionTranslator:
         args = self.pop_n(len(self.menv.wasm.types[type_index].params))
         self.stack.extend(calls.call_indirect(self.fx, type_index, table, index, args))
 
+    def op_return_call(self, func_index, _):
+        args = self.pop_n(len(self.menv.func_types[func_index].params))
+        calls.return_call(self.fx, func_index, args)
+        self.reachable = False
+
+    def op_return_call_indirect(self, imm, _):
+        type_index, table = imm
+        index = self.pop()
+        args = self.pop_n(len(self.menv.wasm.types[type_index].params))
+        calls.return_call_indirect(self.fx, type_index, table, index, args)
+        self.reachable = False
+
     # --- parametric, variables --------------------------------------------------------------
 
     def op_drop(self, imm, _):
@@ -625,6 +637,7 @@ def _build_handlers():
         "loop": t.op_loop, "if": t.op_if, "else": t.op_else, "end": t.op_end,
         "br": t.op_br, "br_if": t.op_br_if, "br_table": t.op_br_table,
         "return": t.op_return, "call": t.op_call, "call_indirect": t.op_call_indirect,
+        "return_call": t.op_return_call, "return_call_indirect": t.op_return_call_indirect,
         "drop": t.op_drop, "select": t.op_select, "select_t": t.op_select,
         "local.get": t.op_local_get, "local.set": t.op_local_set, "local.tee": t.op_local_tee,
         "global.get": t.op_global_get, "global.set": t.op_global_set,

@@ -147,7 +147,7 @@ def _module(c):
     for i in range(count):
         c.int("u32", f"module.function[{i}].type", len(types))
     funcs = counts[0] + count
-    tables = counts[1] + len(_vec(c, "module.table", _table))
+    tables = counts[1] + len(_vec(c, "module.table", _defined_table))
     memories = counts[2] + len(_vec(c, "module.memory",
                                     lambda c, label: _limits(c, f"{label}.limits")))
     globals_ = counts[3] + len(_vec(c, "module.global", _global))
@@ -206,6 +206,11 @@ def _table(c, label):
     _limits(c, f"{label}.limits")
 
 
+def _defined_table(c, label):
+    _table(c, label)
+    _constant(c, f"{label}.init")
+
+
 def _global(c, label):
     c.int("u8", f"{label}.valtype")
     c.int("u8", f"{label}.mutable")
@@ -231,9 +236,11 @@ def _import(c, label, types):
 
 
 def _constant(c, label, limit=None):
-    c.int("u16", f"{label}.op")
-    c.int("u64", f"{label}.value", limit)
-    c.int("u64", f"{label}.high")
+    """A constant expression: a count, then each instruction (`{label}[k]`)."""
+    for k in range(c.int("u32", f"{label}.count")):
+        c.int("u16", f"{label}[{k}].op")
+        c.int("u64", f"{label}[{k}].value", limit)
+        c.int("u64", f"{label}[{k}].high")
 
 
 def pack_int(kind, value, size):

@@ -1,6 +1,6 @@
 """Random modules: `wasm-tools smith` configured for exactly the features pywamr claims
-(WebAssembly 2.0) and for imports from host.py's functions only, then a pass of our own over
-the text that
+(WebAssembly 2.0, and 3.0's tail calls and extended constant expressions) and for imports
+from host.py's functions only, then a pass of our own over the text that
 
 - exports `fuzz:refuel`, which resets smith's fuel counter (`--ensure-termination`), so that
   every call gets the same budget rather than what earlier calls left;
@@ -28,14 +28,15 @@ from .wasm_info import read_module
 
 FUEL = 200
 
-# WebAssembly 2.0 and nothing else: the proposals merged into 2.0 on, everything later off.
+# WebAssembly 2.0 (the proposals merged into 2.0) and the parts of 3.0 pywamr has; the rest off.
 FEATURES = {
     "multi-value": True, "bulk-memory": True, "reference-types": True, "simd": True,
     "sign-extension-ops": True, "saturating-float-to-int": True,
-    "threads": False, "shared-everything-threads": False, "tail-call": False,
+    "tail-call": True, "extended-const": True,
+    "threads": False, "shared-everything-threads": False,
     "exceptions": False, "memory64": False, "gc": False, "relaxed-simd": False,
-    "extended-const": False, "custom-page-sizes": False, "custom-descriptors": False,
-    "compact-imports": False, "wide-arithmetic": False,
+    "custom-page-sizes": False, "custom-descriptors": False, "compact-imports": False,
+    "wide-arithmetic": False,
 }
 
 SMITH_FLAGS = [
@@ -113,7 +114,7 @@ def generate(seed: int) -> bytes:
     if rng.random() < 0.75:
         text = grow_memory(text)
     wasm = run_tool(["parse", "-", "-o", "/dev/stdout"], text.encode())
-    run_tool(["validate", "--features", "wasm2", "-"], wasm)
+    run_tool(["validate", "--features", "wasm2,tail-call,extended-const", "-"], wasm)
     return wasm
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
             0x70: "funcref", 0x6F: "externref"}
 KINDS = {0: "func", 1: "table", 2: "memory", 3: "global"}
+_CONSTANT_ARITHMETIC = {0x6A: "i32.add", 0x6B: "i32.sub", 0x6C: "i32.mul",
+                        0x7C: "i64.add", 0x7D: "i64.sub", 0x7E: "i64.mul"}
 
 
 @dataclass
@@ -86,34 +88,38 @@ class Reader:
         return minimum, maximum
 
     def const_expr(self):
-        """The init expression's single instruction as (opcode name, immediate)."""
-        op = self.byte()
+        """The init expression's instruction as (opcode name, immediate); an extended
+        constant expression of several as ("extended", (instruction, ...))."""
+        instrs = []
+        while (op := self.byte()) != 0x0B:
+            instrs.append(self.const_instr(op))
+        return instrs[0] if len(instrs) == 1 else ("extended", tuple(instrs))
+
+    def const_instr(self, op):
         if op == 0x41:
-            value = ("i32.const", self.sleb(32))
-        elif op == 0x42:
-            value = ("i64.const", self.sleb(64))
-        elif op == 0x43:
-            value = ("f32.const", int.from_bytes(self.bytes(4), "little"))
-        elif op == 0x44:
-            value = ("f64.const", int.from_bytes(self.bytes(8), "little"))
-        elif op == 0xFD:
+            return ("i32.const", self.sleb(32))
+        if op == 0x42:
+            return ("i64.const", self.sleb(64))
+        if op == 0x43:
+            return ("f32.const", int.from_bytes(self.bytes(4), "little"))
+        if op == 0x44:
+            return ("f64.const", int.from_bytes(self.bytes(8), "little"))
+        if op == 0xFD:
             self.uleb()
-            value = ("v128.const", int.from_bytes(self.bytes(16), "little"))
-        elif op == 0xD0:
-            value = ("ref.null", self.byte())
-        elif op == 0xD2:
-            value = ("ref.func", self.uleb())
-        elif op == 0x23:
-            value = ("global.get", self.uleb())
-        else:
-            raise ValueError(f"unexpected constant expression opcode {op:#x}")
-        if self.byte() != 0x0B:    # extended constant expressions are not generated
-            raise ValueError("constant expression of more than one instruction")
-        return value
+            return ("v128.const", int.from_bytes(self.bytes(16), "little"))
+        if op == 0xD0:
+            return ("ref.null", self.byte())
+        if op == 0xD2:
+            return ("ref.func", self.uleb())
+        if op == 0x23:
+            return ("global.get", self.uleb())
+        if op in _CONSTANT_ARITHMETIC:
+            return (_CONSTANT_ARITHMETIC[op], None)
+        raise ValueError(f"unexpected constant expression opcode {op:#x}")
 
 
 def read_module(wasm: bytes) -> ModuleInfo:
-    """The signatures, globals and exports of a valid WebAssembly 2.0 module."""
+    """The signatures, globals and exports of a valid module of the features fuzzed."""
     if wasm[:8] != b"\0asm\1\0\0\0":
         raise ValueError("not a WebAssembly 1.0/2.0 module")
     info = ModuleInfo()

@@ -14,12 +14,12 @@ import struct
 import zlib
 
 from pywamr.runtime.aot_layout import (
-    CHECKSUMMED_FROM, CONSTANT_RECORD, DATA_MODES, ELEM_MODES, EXTERN_KINDS, F32_CONST,
-    F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION, GLOBAL_GET, HEADER, I32_CONST,
-    I64_CONST, LIMITS_RECORD, MAGIC, MAX_ALIGNMENT, MAX_OBJECT_SIZE, NO_SECTION, NO_START,
-    REF_FUNC, REF_NULL, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
-    SECTION_ORDER, SECTION_RECORD, SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET,
-    SYMBOL_RECORD, V128_CONST)
+    CHECKSUMMED_FROM, CONSTANT_ARITHMETIC, CONSTANT_RECORD, DATA_MODES, ELEM_MODES,
+    EXTERN_KINDS, F32_CONST, F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION,
+    GLOBAL_GET, HEADER, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, MAX_ALIGNMENT,
+    MAX_OBJECT_SIZE, NO_SECTION, NO_START, REF_FUNC, REF_NULL, RELOCATION_RECORD,
+    SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT, SECTION_ORDER, SECTION_RECORD,
+    SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD, V128_CONST)
 from pywamr.runtime.errors import AotFormatError
 from pywamr.runtime.module import (DataSegment, ElemSegment, Export, Global, Import, Instr,
                                    Module)
@@ -231,7 +231,9 @@ def _read_module(r):
         module.imports.append(Import(module_name, name, kind, desc))
     count = r.count("function count")
     module.funcs = list(struct.unpack(f"<{count}I", r.take(4 * count, "function types")))
-    module.tables = [_table_type(r) for _ in range(r.count("table count"))]
+    for _ in range(r.count("table count")):
+        module.tables.append(_table_type(r))
+        module.table_inits.append(_constant(r, "table initialiser") or None)
     module.memories = [MemoryType(_limits(r)) for _ in range(r.count("memory count"))]
     for _ in range(r.count("global count")):
         module.globals.append(Global(_global_type(r), _constant(r, "global initialiser")))
@@ -307,10 +309,19 @@ def _global_type(r):
 
 
 def _constant(r, what):
-    """A constant expression: one instruction (as the decoder gives it, without its end)."""
+    """A constant expression: its instructions (as the decoder gives them, without the
+    end)."""
+    return [_constant_instr(r, what) for _ in range(r.count(what))]
+
+
+def _constant_instr(r, what):
     op, low, high = r.unpack(CONSTANT_RECORD, what)
     if op == V128_CONST:
-        return [Instr(op, low | high << 64, None)]
+        return Instr(op, low | high << 64, None)
+    if op in CONSTANT_ARITHMETIC:
+        if low or high:
+            raise corrupted(f"{what} has an operand for opcode {op:#x}, which takes none")
+        return Instr(op, None, None)
     width = 32 if op in (I32_CONST, F32_CONST, REF_FUNC, GLOBAL_GET) else 64
     if high or low >> width:
         raise corrupted(f"{what} holds {low | high << 64:#x}, more than {width} bits")
@@ -324,7 +335,7 @@ def _constant(r, what):
             raise corrupted(f"{what} is a null of unknown type {low:#x}")
     else:
         raise corrupted(f"{what} has opcode {op:#x}, not a constant instruction")
-    return [Instr(op, imm, None)]
+    return Instr(op, imm, None)
 
 
 def _read_sections(r):

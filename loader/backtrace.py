@@ -4,9 +4,10 @@ Compiled code records an address inside each function on the stack when it traps
 (compiler/traps.py); the frames of one trap may lie in the code of several modules, when
 instances are linked by imports. Every loaded image is registered here; an address belongs
 to the symbol in executable code starting last before it, and names a frame when that symbol
-is a function's (`aot_func_N`), not an adapter's or an entry's. Functions LLVM inlined into
-their callers have no frames of their own, except the one that trapped, whose index the
-trap records. The index of symbols is built on the first trap after a load: start-up does
+is a function's (`aot_func_N`, or the tail entry `aot_tail_N` of one that makes tail calls,
+whose `aot_func_N` then only calls it and is no frame of its own), not an adapter's or an
+entry's. Functions LLVM inlined into their callers have no frames of their own, except the
+one that trapped, whose index the trap records. The index of symbols is built on the first trap after a load: start-up does
 not pay for it.
 """
 
@@ -14,7 +15,7 @@ import bisect
 import threading
 import weakref
 
-from pywamr.runtime.aot_abi import FUNC_SYMBOL_PREFIX, NO_FUNCTION
+from pywamr.runtime.aot_abi import FUNC_SYMBOL_PREFIX, NO_FUNCTION, TAIL_SYMBOL_PREFIX
 from pywamr.runtime.errors import Frame
 
 _images = []        # (weak image, names) of every image registered
@@ -37,9 +38,17 @@ def _build_index():
     _images[:] = [(ref, names) for ref, _, names in live]
     symbols = []
     for ref, image, names in live:
-        for name, address in image.code_symbols():
-            index = int(name[len(FUNC_SYMBOL_PREFIX):]) \
-                if name.startswith(FUNC_SYMBOL_PREFIX) else None
+        code_symbols = image.code_symbols()
+        tail_entries = {int(name[len(TAIL_SYMBOL_PREFIX):]) for name, _ in code_symbols
+                        if name.startswith(TAIL_SYMBOL_PREFIX)}
+        for name, address in code_symbols:
+            index = None
+            if name.startswith(TAIL_SYMBOL_PREFIX):
+                index = int(name[len(TAIL_SYMBOL_PREFIX):])
+            elif name.startswith(FUNC_SYMBOL_PREFIX):
+                index = int(name[len(FUNC_SYMBOL_PREFIX):])
+                if index in tail_entries:
+                    index = None
             symbols.append((address, (ref, index, names)))
     symbols.sort(key=lambda symbol: symbol[0])
     return [address for address, _ in symbols], [owner for _, owner in symbols]

@@ -58,6 +58,7 @@ class Instance:
         self.ctx_address = ctypes.addressof(self.ctx)
         self._create_storage()
         self._create_functions()
+        self._create_tables()
         self._fill_context()
         register_instance(self.ctx_address, self)
 
@@ -78,18 +79,17 @@ class Instance:
                 if imp.kind == kind]
 
     def _create_storage(self):
-        """Memories, tables and globals: the imported ones shared, then this module's own.
-        Tables and globals can hold funcrefs, so they keep every instance that may have
-        stored one alive (their creator and their importers)."""
+        """Memories and globals: the imported ones shared, then this module's own. Globals
+        can hold funcrefs, so they keep every instance that may have stored one alive
+        (their creator and their importers); tables: _create_tables."""
         module = self.module
         limit = self.aot_module.target.memory_limit
         self.memories = self._imported("memory") + [
             AotMemory(t, limit, self.max_memory_size) for t in module.memories]
-        self.tables = self._imported("table") + [AotTable(t) for t in module.tables]
         self.globals = self._imported("global") + [AotGlobal(g.type) for g in module.globals]
-        for shared in self.tables + self.globals:
+        for shared in self.globals:
             shared.keepalive.add(self)
-        for own in self.memories + self.tables + self.globals:
+        for own in self.memories + self.globals:
             own.group = self.group      # the imported ones' groups were merged into it
 
     def _create_functions(self):
@@ -116,8 +116,10 @@ class Instance:
 
         self.func_defs = (FuncRef * max(len(module.funcs), 1))()
         for j, type_index in enumerate(module.funcs):
-            self.func_defs[j] = FuncRef(image.address_of(aot_abi.func_symbol(num_imported + j)),
-                                        self.ctx_address, self.type_ids[type_index])
+            func_index = num_imported + j
+            self.func_defs[j] = FuncRef(image.address_of(aot_abi.func_symbol(func_index)),
+                                        self.ctx_address, self.type_ids[type_index],
+                                        image.symbols.get(aot_abi.tail_symbol(func_index), 0))
 
         size = ctypes.sizeof(FuncRef)
         records = [(ctypes.addressof(self.func_imports) + i * size, i)
@@ -126,6 +128,19 @@ class Instance:
                     for j in range(len(module.funcs))]
         self.func_refs = _u64_array([address for address, _ in records])
         register_funcrefs(self, records)
+
+    def _create_tables(self):
+        """The imported tables, then this module's own, their elements its initialisers'
+        values (which may be funcrefs: after _create_functions). A table keeps every
+        instance that may have stored a funcref in it alive (its creator and importers)."""
+        module = self.module
+        self.tables = self._imported("table") + [
+            AotTable(t, 0 if init is None else self.evaluate(init))
+            for t, init in zip(module.tables, module.table_inits)]
+        for table in self.tables:
+            table.keepalive.add(self)
+        for own in self.tables[len(self.tables) - len(module.tables):]:
+            own.group = self.group
 
     def _fill_context(self):
         ctx = self.ctx

@@ -1,12 +1,12 @@
 """The wasm module of an `.aot` file checked against its code, before anything is mapped.
 
 The loader instantiates the module from this metadata and the compiled code indexes the
-instance's arrays and calls functions with signatures fixed at compile time, so the module
-must be valid WebAssembly 2.0 (but for the function bodies, which the file does not hold:
-the code is trusted as native code is, docs/aot-format.md "Trust"), have the index spaces
-the code was compiled for (aot_layout.module_interface), keep its memories within the
-code's memory limit, and come with every symbol the loader will look up, each defined once,
-in executable code.
+instance's arrays and calls functions with signatures fixed at compile time, so the module must
+be valid WebAssembly 3.0 as far as pywamr implements it (but for the function bodies, which the
+file does not hold: the code is trusted as native code is, docs/aot-format.md "Trust"), have
+the index spaces the code was compiled for (aot_layout.module_interface), keep its memories
+within the code's memory limit, and come with every symbol the loader will look up, each
+defined once, in executable code.
 
 The rules are the validator's for a module (runtime/validator.py `validate(module,
 bodies=False)`, spec 3.4) and its wording, spelled here for the metadata so that the loader
@@ -16,8 +16,9 @@ needs neither the decoder nor the validator.
 from itertools import zip_longest
 
 from pywamr.runtime import aot_abi
-from pywamr.runtime.aot_layout import (F32_CONST, F64_CONST, GLOBAL_GET, I32_CONST, I64_CONST,
-                                       REF_FUNC, REF_NULL, V128_CONST, module_interface)
+from pywamr.runtime.aot_layout import (CONSTANT_ARITHMETIC, F32_CONST, F64_CONST, GLOBAL_GET,
+                                       I32_CONST, I64_CONST, REF_FUNC, REF_NULL, V128_CONST,
+                                       module_interface)
 from pywamr.runtime.types import MAX_PAGES, MAX_TABLE_SIZE
 
 from .aot_file import corrupted
@@ -62,27 +63,37 @@ def _check_valid(module):
     if len(memories) > 1:
         raise _invalid("multiple memories")
 
-    # Constant expressions see only the imported globals.
-    imported_globals = globals_[:len(globals_) - len(module.globals)]
+    # A global's initialiser sees the globals before it, a table's the imported ones, a
+    # segment's expressions all of them.
+    num_imported_globals = len(globals_) - len(module.globals)
 
-    def check_constant(expr, valtype):
-        (instr,) = expr
-        if instr.op == GLOBAL_GET:
-            if instr.imm >= len(imported_globals):
-                raise _invalid(f"unknown global {instr.imm}")
-            if imported_globals[instr.imm].mutable:
-                raise _invalid("constant expression required")
-            found = imported_globals[instr.imm].valtype
-        elif instr.op == REF_FUNC and instr.imm >= len(func_types):
-            raise _invalid(f"unknown function {instr.imm}")
-        else:
-            found = instr.imm if instr.op == REF_NULL else _CONSTANT_TYPES[instr.op]
-        if found != valtype:
-            raise _invalid(f"type mismatch: a constant of type {found} where {valtype} "
-                           f"is expected")
+    def check_constant(expr, valtype, visible=len(globals_)):
+        stack = []
+        for instr in expr:
+            if instr.op == GLOBAL_GET:
+                if instr.imm >= visible:
+                    raise _invalid(f"unknown global {instr.imm}")
+                if globals_[instr.imm].mutable:
+                    raise _invalid("constant expression required")
+                stack.append(globals_[instr.imm].valtype)
+            elif instr.op == REF_FUNC and instr.imm >= len(func_types):
+                raise _invalid(f"unknown function {instr.imm}")
+            elif instr.op in CONSTANT_ARITHMETIC:
+                operand = CONSTANT_ARITHMETIC[instr.op]
+                if stack[-2:] != [operand, operand]:
+                    raise _invalid(f"type mismatch: {instr.op:#x} needs two {operand} operands")
+                stack.pop()
+            else:
+                stack.append(instr.imm if instr.op == REF_NULL else _CONSTANT_TYPES[instr.op])
+        if stack != [valtype]:
+            raise _invalid(f"type mismatch: a constant expression of type {stack} where "
+                           f"[{valtype}] is expected")
 
-    for glob in module.globals:
-        check_constant(glob.init, glob.type.valtype)
+    for i, glob in enumerate(module.globals):
+        check_constant(glob.init, glob.type.valtype, num_imported_globals + i)
+    for table, init in zip(module.tables, module.table_inits):
+        if init is not None:
+            check_constant(init, table.elem_type, num_imported_globals)
     for seg in module.elems:
         for expr in seg.init:
             check_constant(expr, seg.elem_type)
@@ -177,6 +188,9 @@ def check_symbols(aot, module, relocs):
     names = [aot_abi.import_symbol(i) for i in range(num_imported)]
     names += [aot_abi.func_symbol(i)
               for i in range(num_imported, num_imported + len(module.funcs))]
+    names += [aot_abi.tail_symbol(i)          # functions that make tail calls have one
+              for i in range(num_imported, num_imported + len(module.funcs))
+              if aot_abi.tail_symbol(i) in defined]
     if aot.target.bounds_checks == "guard-pages":
         names.append(aot_abi.FAULT_HANDLER_SYMBOL)
     names += [aot_abi.INTERRUPT_HANDLER_SYMBOL, aot_abi.REQUEST_INTERRUPT_SYMBOL]

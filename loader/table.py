@@ -16,7 +16,7 @@ MAX_ELEMENTS = 10_000_000
 
 
 class AotTable(Table):
-    def __init__(self, tabletype: TableType):
+    def __init__(self, tabletype: TableType, init=0):
         self.elem_type = tabletype.elem_type
         self.declared_max = tabletype.limits.max
         self.desc = TableDesc(0, 0, MAX_TABLE_SIZE if self.declared_max is None
@@ -24,7 +24,7 @@ class AotTable(Table):
         self.desc_address = ctypes.addressof(self.desc)
         self.elems = (ctypes.c_uint64 * 0)()
         self.keepalive = set()   # instances that import it, and so may store their funcrefs
-        if self.grow_raw(tabletype.limits.min, 0) < 0:
+        if self.grow_raw(tabletype.limits.min, init) < 0:
             raise ResourceError(f"cannot allocate a table of {tabletype.limits.min} elements")
 
     @property

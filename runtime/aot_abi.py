@@ -45,8 +45,10 @@ class TableDesc(ctypes.Structure):
 
 
 class FuncRef(ctypes.Structure):
-    """What a funcref value points at, and what call_indirect checks and calls."""
-    _fields_ = [("code", u64), ("ctx", u64), ("type_id", u64)]
+    """What a funcref value points at, and what call_indirect checks and calls. `tail_code`
+    is the function's tail entry (`aot_tail_N`) if it has one, else 0: where a tail call to
+    it jumps (docs/aot-abi.md, "Tail calls")."""
+    _fields_ = [("code", u64), ("ctx", u64), ("type_id", u64), ("tail_code", u64)]
 
 
 class ExecEnv(ctypes.Structure):
@@ -128,6 +130,7 @@ TABLE_ELEMS = TableDesc.elems.offset
 FUNCREF_CODE = FuncRef.code.offset
 FUNCREF_CTX = FuncRef.ctx.offset
 FUNCREF_TYPE_ID = FuncRef.type_id.offset
+FUNCREF_TAIL_CODE = FuncRef.tail_code.offset
 FUNCREF_SIZE = ctypes.sizeof(FuncRef)
 EXEC_ENV_TRAP_CODE = ExecEnv.trap_code.offset
 EXEC_ENV_DEPTH = ExecEnv.depth.offset
@@ -216,6 +219,15 @@ FUNC_SYMBOL_PREFIX = "aot_func_"
 def func_symbol(func_index):
     """A defined function, by its index in the function index space."""
     return f"{FUNC_SYMBOL_PREFIX}{func_index}"
+
+
+TAIL_SYMBOL_PREFIX = "aot_tail_"
+
+
+def tail_symbol(func_index):
+    """The tail entry of a defined function that makes tail calls: its body, in the calling
+    convention that lets it be jumped to and jump on; its `aot_func_N` calls it."""
+    return f"{TAIL_SYMBOL_PREFIX}{func_index}"
 
 
 def import_symbol(func_index):

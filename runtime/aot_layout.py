@@ -5,7 +5,7 @@ depend on the runtime and never on each other."""
 import struct
 
 MAGIC = b"\x00pyaot\r\n"
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 
 # magic, format version, CRC-32 of every byte after this field, payload length
 HEADER = struct.Struct("<8sIIQ")
@@ -45,6 +45,10 @@ DATA_MODES = ("active", "passive")
 # (v128.const is 0xFD prefix, sub-opcode 12): WebAssembly 2.0 allows exactly one of them.
 I32_CONST, I64_CONST, F32_CONST, F64_CONST, V128_CONST = 0x41, 0x42, 0x43, 0x44, 0xFD0C
 REF_NULL, REF_FUNC, GLOBAL_GET = 0xD0, 0xD2, 0x23
+# The arithmetic of extended constant expressions (WebAssembly 3.0), and its operand type.
+I32_ADD, I32_SUB, I32_MUL, I64_ADD, I64_SUB, I64_MUL = 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E
+CONSTANT_ARITHMETIC = {I32_ADD: "i32", I32_SUB: "i32", I32_MUL: "i32",
+                       I64_ADD: "i64", I64_SUB: "i64", I64_MUL: "i64"}
 
 # Limits on what a reader accepts, so that a corrupt size cannot ask for absurd mappings.
 MAX_OBJECT_SIZE = 1 << 30        # sum of the object sections' sizes in memory

@@ -149,9 +149,11 @@ class Reader:
 
     def reftype(self):
         pos = self.pos
-        t = REFTYPE_CODES.get(self.byte())
+        code = self.byte()
+        t = REFTYPE_CODES.get(code)
         if t is None:
-            self.fail("malformed reference type", pos)
+            self.fail(features.unsupported("malformed reference type", features.REFERENCE_TYPES,
+                                           code), pos)
         return t
 
     def length(self):
@@ -196,7 +198,8 @@ class Reader:
     def zero_byte(self):
         pos = self.pos
         if self.byte() != 0:
-            self.fail("zero byte expected", pos)
+            # 3.0 has a memory index there (memory.size, memory.grow, the bulk operations).
+            self.fail(features.named("zero byte expected", "multi-memory", "memory index"), pos)
         return 0
 
 
@@ -274,7 +277,9 @@ class Decoder:
             m.funcs = r.vec(r.u32)
             self.func_count = len(m.funcs)
         elif section_id == 4:
-            m.tables = r.vec(r.table_type)
+            entries = r.vec(lambda: self.table_entry(r))
+            m.tables = [table for table, _ in entries]
+            m.table_inits = [init for _, init in entries]
         elif section_id == 5:
             m.memories = r.vec(r.memory_type)
         elif section_id == 6:
@@ -368,6 +373,17 @@ class Decoder:
             return DataSegment("active", bytes(r.bytes(r.length())), memory, offset)
         r.fail("malformed data segment kind", pos)
 
+    def table_entry(self, r):
+        """A defined table's type and initialiser: 0x40 0x00 before the type introduces one
+        (3.0); without, the elements start null."""
+        pos = r.pos
+        if r.byte() != 0x40:
+            r.pos = pos
+            return r.table_type(), None
+        if r.byte() != 0x00:
+            r.fail("malformed table", pos)
+        return r.table_type(), self.const_expr(r)
+
     def const_expr(self, r):
         """A constant expression: instructions up to the terminating `end` (excluded)."""
         code = self.instructions(r, stop_at_depth_zero_end=True)
@@ -410,7 +426,8 @@ class Decoder:
                 op = (op << 8) + sub
                 info = OPCODES.get(op)
                 if info is None:
-                    r.fail("illegal opcode", pos)
+                    r.fail(features.unsupported("illegal opcode", features.PREFIXED_OPCODES, op),
+                           pos)
                 kind = info[1]
                 if op == 0xFC08 or op == 0xFC09:
                     self.uses_data_count = True
@@ -486,7 +503,8 @@ class Decoder:
         pos = r.pos
         align = r.u32()
         if align >= 32:             # 2**align would not fit the u32 the spec decodes
-            r.fail("malformed memop flags", pos)
+            r.fail(features.unsupported("malformed memop flags", features.MEMARG_FLAGS,
+                                        align & 0x40), pos)
         return align
 
     def block_type(self, r):

@@ -3,12 +3,12 @@ once here for both engines, so that a program consumes exactly the same amount o
 interpreter and on compiled code at every optimisation level.
 
 Every instruction costs 1, except the structural ones, which cost nothing: `block`, `loop`,
-`else`, `end` and `nop`. Fuel is charged per run: a function body is cut into runs after
-each instruction that ends straight-line control flow (`loop`, `if`, `else`, `end`, `br`,
-`br_if`, `br_table`, `return`, `unreachable`), and at the start of a run its whole cost is
-charged at once. A run whose cost exceeds the fuel left traps "all fuel consumed" without
-consuming any (so the count consumed never exceeds the budget); a run that traps part-way
-(a division by zero, a call that traps) stays charged in full. Calls do not end a run: the
+`else`, `end` and `nop`. Fuel is charged per run: a function body is cut into runs after each
+instruction that ends straight-line control flow (`loop`, `if`, `else`, `end`, `br`, `br_if`,
+`br_table`, `return`, the tail calls, `unreachable`), and at the start of a run its whole cost
+is charged at once. A run whose cost exceeds the fuel left traps "all fuel consumed" without
+consuming any (so the count consumed never exceeds the budget); a run that traps part-way (a
+division by zero, a call that traps) stays charged in full. Calls do not end a run: the
 callee's runs are charged as they start.
 
 The cost is per instruction executed, not per unit of time: a memory.grow or memory.fill
@@ -27,7 +27,8 @@ def _opcodes():
     from .opcodes import NAMES
     free = frozenset(NAMES[name] for name in ("block", "loop", "else", "end", "nop"))
     run_ends = frozenset(NAMES[name] for name in (
-        "loop", "if", "else", "end", "br", "br_if", "br_table", "return", "unreachable"))
+        "loop", "if", "else", "end", "br", "br_if", "br_table", "return", "return_call",
+        "return_call_indirect", "unreachable"))
     return free, run_ends
 
 

@@ -23,13 +23,18 @@ constant instructions' opcode numbers from aot_layout, not from opcodes.py's tab
 """
 
 from . import api
-from .aot_layout import (F32_CONST, F64_CONST, GLOBAL_GET, I32_CONST, I64_CONST, REF_FUNC,
-                         REF_NULL, V128_CONST)
+from .aot_layout import (F32_CONST, F64_CONST, GLOBAL_GET, I32_ADD, I32_CONST, I32_MUL,
+                         I32_SUB, I64_ADD, I64_CONST, I64_MUL, I64_SUB, REF_FUNC, REF_NULL,
+                         V128_CONST)
 from .errors import LinkError
 from .types import FuncType, GlobalType, TableType
 
 _U32 = 0xFFFF_FFFF
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
+# The arithmetic of extended constant expressions: opcode -> (operation, mask).
+_ARITHMETIC = {I32_ADD: (int.__add__, _U32), I32_SUB: (int.__sub__, _U32),
+               I32_MUL: (int.__mul__, _U32), I64_ADD: (int.__add__, _U64),
+               I64_SUB: (int.__sub__, _U64), I64_MUL: (int.__mul__, _U64)}
 
 # What each extern kind is called in messages, and the api class every engine's extern of
 # that kind derives from (which tells an extern of another engine from a stray object).
@@ -147,8 +152,9 @@ def evaluate_constant(expr, global_get, ref_func, null_ref):
     (a global's value, as bits or its reference), `ref_func(index)` (a reference to a
     function) and `null_ref`.
 
-    2.0 allows one instruction; the stack is there for WebAssembly 3.0's extended constant
-    expressions, whose i32/i64 add, sub and mul would pop two values and push one."""
+    2.0 allows one instruction; WebAssembly 3.0's extended constant expressions add
+    i32/i64 add, sub and mul, which pop two values and push one, and global.get of any
+    immutable global defined before (the engines evaluate globals in order)."""
     stack = []
     for instr in expr:
         op, imm = instr.op, instr.imm
@@ -164,6 +170,10 @@ def evaluate_constant(expr, global_get, ref_func, null_ref):
             stack.append(ref_func(imm))
         elif op == GLOBAL_GET:
             stack.append(global_get(imm))
+        elif op in _ARITHMETIC:
+            operation, mask = _ARITHMETIC[op]
+            right = stack.pop()
+            stack.append(operation(stack.pop(), right) & mask)
         else:
             raise ValueError(f"not a constant instruction: opcode {op:#x}")
     (value,) = stack        # validation guarantees exactly one

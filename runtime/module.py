@@ -65,6 +65,7 @@ class Module:
         self.imports = []       # [Import]
         self.funcs = []         # type index of each defined function
         self.tables = []        # [TableType] defined here
+        self.table_inits = []   # per defined table: its initialiser (3.0), or None for null
         self.memories = []      # [MemoryType] defined here
         self.globals = []       # [Global] defined here
         self.exports = []       # [Export]

@@ -43,6 +43,8 @@ for _code, _name, _imm in [
     (0x05, "else", None), (0x0B, "end", None),
     (0x0C, "br", "label"), (0x0D, "br_if", "label"), (0x0E, "br_table", "br_table"),
     (0x0F, "return", None), (0x10, "call", "func"), (0x11, "call_indirect", "call_indirect"),
+    # Tail calls (WebAssembly 3.0)
+    (0x12, "return_call", "func"), (0x13, "return_call_indirect", "call_indirect"),
     # Reference, parametric, variable, table (5.4.2-5.4.5)
     (0xD0, "ref.null", "reftype"), (0xD1, "ref.is_null", None), (0xD2, "ref.func", "func"),
     (0x1A, "drop", None), (0x1B, "select", None), (0x1C, "select_t", "select_t"),

@@ -2,15 +2,21 @@
 
 Started as a subprocess per file by `runner.py` (`python -m pywamr.spectest.file_runner`), so
 that a crash in native code costs one file's results, not the whole run. Prints one JSON
-object: {"results": [[index, line, command type, status, message], ...]}, one entry per
-command of the wast2json script, in order. Results are keyed by the command's index in the
-script, not by its line: a line may hold several assertions (`left-to-right.wast` has 44 such
-lines), and each one counts. The line is kept for reporting and for known-failure ids.
+object: {"results": [[index, line, command type, status, message], ...]}, one entry per command
+of the script (json-from-wast's conversion, convert.py), in order. Results are keyed by the
+command's index in the script, not by its line: a line may hold several assertions
+(`left-to-right.wast` has 44 such lines), and each one counts. The line is kept for reporting
+and for known-failure ids.
 
 assert_malformed and assert_invalid of binary modules check the error class (MalformedModule
 or InvalidModule) and the message against the script's expected text, with the rule described
-in `script.py` (the engine's message starts with the expected text). Text-format modules are
-skipped: wast2json does not give us the text it could not parse.
+in `script.py` (the engine's message starts with the expected text). Text-format modules the
+converter could not encode (`module quote` with malformed text) are skipped: their text is
+not ours to parse.
+
+`version` selects the rules modules are judged by: "2.0" for the 2.0 suite, whose files
+expect some modules that 3.0 accepts to be invalid (extended constant expressions), "3.0"
+for the root files of the 3.0 suite.
 
 A `module` that fails to decode, validate or compile is still passed to the engine's script
 runner, marked with its error, so that the runner drops the previous instance (see
@@ -32,22 +38,31 @@ from .convert import convert
 from .engines import load_engine
 from .script import message_matches, run_commands
 
-EXECUTION_COMMANDS = {"module", "register", "action", "assert_return", "assert_trap",
-                      "assert_exhaustion", "assert_unlinkable", "assert_uninstantiable"}
-MODULE_COMMANDS = {"module", "assert_unlinkable", "assert_uninstantiable", "assert_trap"}
+EXECUTION_COMMANDS = {"module", "module_definition", "module_instance", "register", "action",
+                      "assert_return", "assert_trap", "assert_exhaustion", "assert_unlinkable",
+                      "assert_uninstantiable"}
+MODULE_COMMANDS = {"module", "module_definition", "assert_unlinkable", "assert_uninstantiable",
+                   "assert_trap"}
 
 
-def check_module(data):
+def check_module(data, version="3.0"):
     """Decode and validate; return None if fine, else the error."""
     try:
-        validate(decode_module(data))
+        validate(decode_module(data), version=version)
     except (MalformedModule, InvalidModule) as e:
         return e
     return None
 
 
-def expect_rejection(data, error_type, text):
-    error = check_module(data)
+def binary_filename(command):
+    """The binary module of a command, or None for text the converter could not encode."""
+    if command.get("module_type") == "text":
+        return command.get("binary_filename")
+    return command.get("filename")
+
+
+def expect_rejection(data, error_type, text, version):
+    error = check_module(data, version)
     if error is None:
         return "failed", f"module accepted, expected {error_type.__name__} {text!r}"
     if not isinstance(error, error_type):
@@ -63,7 +78,7 @@ def read_module(base, filename):
         return f.read()
 
 
-def run_file(wast_path, engine, arm64_runner=None):
+def run_file(wast_path, engine, arm64_runner=None, version="3.0"):
     """Run every command of one script; return one result per command, in order."""
     script_path = convert(wast_path)
     base = os.path.dirname(script_path)
@@ -74,18 +89,18 @@ def run_file(wast_path, engine, arm64_runner=None):
     to_execute = []
     for index, command in enumerate(commands):
         kind, line = command["type"], command["line"]
-        filename = command.get("filename")
+        filename = binary_filename(command)
 
         def record(status, message=""):
             results[index] = [index, line, kind, status, message]
 
         if kind in ("assert_malformed", "assert_invalid"):
-            if filename.endswith(".wat"):
+            if filename is None:
                 record("skipped", "text format")
             else:
                 error_type = MalformedModule if kind == "assert_malformed" else InvalidModule
                 record(*expect_rejection(read_module(base, filename), error_type,
-                                         command.get("text", "")))
+                                         command.get("text", ""), version))
             continue
         if kind not in EXECUTION_COMMANDS:
             record("skipped", f"unsupported command {kind}")
@@ -93,12 +108,12 @@ def run_file(wast_path, engine, arm64_runner=None):
         command = dict(command, index=index)
         if filename is not None and kind in MODULE_COMMANDS:
             data = read_module(base, filename)
-            error = check_module(data)
+            error = check_module(data, version)
             message = None if error is None else f"{type(error).__name__}: {error}"
             if engine is None:
                 if message is not None:
                     record("failed", message)
-                elif kind == "module":
+                elif kind in ("module", "module_definition"):
                     record("passed")
                 else:
                     record("skipped", "no engine")
@@ -109,7 +124,7 @@ def run_file(wast_path, engine, arm64_runner=None):
                 except WasmError as e:
                     message = f"preparing module: {e}"
             if message is not None:
-                if kind == "module":
+                if kind in ("module", "module_definition"):
                     # The script runner must see it fail, to drop the previous instance.
                     to_execute.append(dict(command, error=message))
                 else:
@@ -174,6 +189,7 @@ def main():
     parser.add_argument("--bounds-checks", choices=["on", "off"], default="off")
     parser.add_argument("--compile-jobs", type=int)
     parser.add_argument("--part-instructions", type=int)
+    parser.add_argument("--suite", choices=["2.0", "3.0"], default="3.0")
     args = parser.parse_args()
     engine = None
     arm64_runner = None
@@ -188,7 +204,7 @@ def main():
             arm64_runner = python_command()
     elif args.engine:
         engine = load_engine(args.engine)
-    json.dump({"results": run_file(args.wast, engine, arm64_runner)}, sys.stdout)
+    json.dump({"results": run_file(args.wast, engine, arm64_runner, args.suite)}, sys.stdout)
     return 0
 
 

@@ -1,7 +1,9 @@
 """`python -m pywamr.spectest`: run spec scripts, one line per file, then the totals.
 
 With no PATH it runs the WebAssembly 2.0 core suite listed in
-`../shared/wasm-testsuite/suite-2.0.txt`. Each file runs in its own subprocess
+`../shared/wasm-testsuite/suite-2.0.txt`, judging modules by 2.0's rules; `--suite 3.0` runs
+the 257 root files of the 3.0 suite by 3.0's rules, as are PATHs unless `--suite 2.0` is
+given. Each file runs in its own subprocess
 (`file_runner.py`); the counts are per command, so two assertions on one line count twice.
 A failure is tolerated only if `tests/spec/known_failures.txt` lists it (by FILE:LINE); an
 unexpected failure, or a listed one that now passes or names no command, makes the exit
@@ -32,7 +34,10 @@ def default_suite_dir():
     raise SystemExit("spectest: cannot find ../shared/wasm-testsuite (set PYWAMR_TESTSUITE)")
 
 
-def suite_files(suite_dir):
+def suite_files(suite_dir, version="2.0"):
+    """The files of the 2.0 suite (suite-2.0.txt), or the root files of the 3.0 suite."""
+    if version == "3.0":
+        return sorted(suite_dir.glob("*.wast"))
     listing = (suite_dir / "suite-2.0.txt").read_text().splitlines()
     return [suite_dir / line.strip() for line in listing
             if line.strip() and not line.startswith("#")]
@@ -76,11 +81,13 @@ def load_known_failures(label):
 
 
 class Options:
-    """What a run executes with: engine (None = decode/validate only) and AOT settings."""
+    """What a run executes with: engine (None = decode/validate only), AOT settings, and the
+    rules modules are judged by (`version`, see file_runner.py)."""
 
     def __init__(self, engine=None, target=None, opt_level=3, size_level=3, bounds_checks="off",
-                 compile_jobs=None, part_instructions=None):
+                 compile_jobs=None, part_instructions=None, version="2.0"):
         self.engine = engine
+        self.version = version
         self.target = target
         self.opt_level = opt_level
         self.size_level = size_level
@@ -98,7 +105,8 @@ class Options:
 
 def run_one(path, options):
     """Run one file in a subprocess; return (results, None) or (None, crash reason)."""
-    command = [sys.executable, "-m", "pywamr.spectest.file_runner", str(path)]
+    command = [sys.executable, "-m", "pywamr.spectest.file_runner", str(path),
+               "--suite", options.version]
     if options.engine:
         command += ["--engine", options.engine, "--opt-level", str(options.opt_level),
                     "--size-level", str(options.size_level),
@@ -161,6 +169,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m pywamr.spectest",
         description="Run WebAssembly spec tests (.wast). With no PATH: the 2.0 core suite.")
+    parser.add_argument("--suite", choices=["2.0", "3.0"],
+                        help="with no PATH, the files to run; and the rules modules are "
+                             "judged by (default: 2.0 with no PATH, else 3.0)")
     parser.add_argument("paths", nargs="*", metavar="PATH", help=".wast files or folders")
     parser.add_argument("--engine", choices=["interp", "aot"],
                         help="engine for execution commands (default: decode/validate only)")
@@ -182,9 +193,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     suite_dir = default_suite_dir()
-    files = expand(args.paths) if args.paths else suite_files(suite_dir)
+    version = args.suite or ("3.0" if args.paths else "2.0")
+    files = expand(args.paths) if args.paths else suite_files(suite_dir, version)
     options = Options(args.engine, args.target, args.opt_level, args.size_level,
-                      args.bounds_checks, args.compile_jobs, args.part_instructions)
+                      args.bounds_checks, args.compile_jobs, args.part_instructions, version)
     known = load_known_failures(options.label())
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     unexpected = []

@@ -52,6 +52,7 @@ class ScriptRunner:
         host_instance = self.load(host_bytes).instantiate({})
         self.registered = {"spectest": spectest_imports(host_instance)}
         self.named = {}                      # name -> instance, None if its module failed
+        self.definitions = {}                # name -> module of a `module definition`
         self.current = None
         self.no_current = "no module instance"     # why there is no current instance
 
@@ -94,6 +95,31 @@ class ScriptRunner:
                 error = f"instantiation failed: {type(e).__name__}: {e}"
         if error is not None:
             raise CommandFailed(error)
+        self.current = instance
+        if name:
+            self.named[name] = instance
+
+    def cmd_module_definition(self, command):
+        """A module compiled but not instantiated (3.0 scripts); `module_instance` makes
+        instances of it."""
+        name = command.get("name")
+        self.definitions[name] = None
+        if command.get("error") is not None:
+            raise CommandFailed(command["error"])
+        self.definitions[name] = self.load(command["prepared"])
+
+    def cmd_module_instance(self, command):
+        name = command.get("instance")
+        self.current = None
+        if name:
+            self.named[name] = None
+        module = self.definitions.get(command.get("module"))
+        if module is None:
+            raise CommandFailed(f"module {command.get('module')} did not load")
+        try:
+            instance = module.instantiate(self.registered)
+        except WasmError as e:
+            raise CommandFailed(f"instantiation failed: {type(e).__name__}: {e}")
         self.current = instance
         if name:
             self.named[name] = instance

@@ -1,4 +1,5 @@
-"""wast2json values: parsing arguments into bit patterns and matching expected results."""
+"""Script values (json-from-wast, in wast2json's format): parsing arguments into bit patterns
+and matching expected results. Integers may be written signed ("-1") or unsigned."""
 
 import math
 
@@ -24,11 +25,11 @@ class ExternRef:
 
 
 def parse_arg(value):
-    """A wast2json argument -> the bit pattern (or reference) the engines take."""
+    """A script argument -> the bit pattern (or reference) the engines take."""
     t = value["type"]
     v = value["value"]
     if t in _WIDTH:
-        return int(v)
+        return int(v) & ((1 << _WIDTH[t]) - 1)
     if t == "v128":
         width = _LANE_WIDTH[value["lane_type"]]
         bits = 0
@@ -48,15 +49,19 @@ def _float_matches(expected, bits, width):
     if expected == "nan:arithmetic":
         quiet = _CANONICAL_NAN[width]
         return bits & quiet == quiet
-    return int(expected) == bits
+    return int(expected) & ((1 << width) - 1) == bits
 
 
 def matches(expected, actual):
-    """Does an engine result (bits or reference) match a wast2json expected value?"""
+    """Does an engine result (bits or reference) match a script's expected value?"""
     t = expected["type"]
-    v = expected["value"]
+    v = expected.get("value")
+    if t == "refnull":                  # (ref.null): a null of any type
+        return actual is None
+    if v is None:                       # (ref.func), (ref.extern): any non-null reference
+        return actual is not None
     if t in ("i32", "i64"):
-        return isinstance(actual, int) and int(v) == actual
+        return isinstance(actual, int) and int(v) & ((1 << _WIDTH[t]) - 1) == actual
     if t in ("f32", "f64"):
         return isinstance(actual, int) and _float_matches(v, actual, _WIDTH[t])
     if t == "v128":

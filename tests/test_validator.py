@@ -33,13 +33,13 @@ def wat_to_wasm(text, tmp_path):
 def check(tmp_path):
     """check(wat) validates the module; check(wat, "message") expects InvalidModule whose
     message starts with "message" and returns it."""
-    def check(text, error=None):
+    def check(text, error=None, version="3.0"):
         module = decode_module(wat_to_wasm(text, tmp_path))
         if error is None:
-            validate(module)
+            validate(module, version=version)
             return None
         with pytest.raises(InvalidModule) as caught:
-            validate(module)
+            validate(module, version=version)
         assert caught.value.reason.startswith(error), caught.value.reason
         return caught.value
     return check
@@ -152,16 +152,35 @@ def test_ref_func_needs_a_declaration(check):
     check(f"(module {body} (global funcref (ref.func $f)))")
 
 
-def test_constant_expressions_see_only_imported_immutable_globals(check):
-    check("""(module (import "m" "g" (global i32)) (global i32 (global.get 0)))""")
+def test_constant_expressions_in_2_0_see_only_imported_immutable_globals(check):
+    check("""(module (import "m" "g" (global i32)) (global i32 (global.get 0)))""",
+          version="2.0")
     check("""(module (global i32 (i32.const 0)) (global i32 (global.get 0)))""",
-          "unknown global")
+          "unknown global", version="2.0")
     check("""(module (import "m" "g" (global (mut i32))) (global i32 (global.get 0)))""",
-          "constant expression required")
+          "constant expression required", version="2.0")
     check("""(module (global i32 (i32.const 0) (i32.const 1) (i32.add)))""",
+          "constant expression required", version="2.0")
+    check("""(module (global i64 (i32.const 0)))""", "type mismatch", version="2.0")
+    check("""(module (memory 1) (data (i64.const 0) "x"))""", "type mismatch", version="2.0")
+
+
+def test_extended_constant_expressions(check):
+    """3.0: i32/i64 add, sub and mul, and global.get of the immutable globals defined before
+    (a global's initialiser) or of any (a segment's offset)."""
+    check("""(module (global i32 (i32.const 0)) (global i32 (global.get 0)))""")
+    check("""(module (global i32 (global.get 1)) (global i32 (i32.const 0)))""",
+          "unknown global 1")
+    check("""(module (global (mut i32) (i32.const 0)) (global i32 (global.get 0)))""",
           "constant expression required")
-    check("""(module (global i64 (i32.const 0)))""", "type mismatch")
-    check("""(module (memory 1) (data (i64.const 0) "x"))""", "type mismatch")
+    check("""(module (global i64 (i64.const 2) (i64.const 3) (i64.mul) (i64.const 1) (i64.sub)))""")
+    check("""(module (global i32 (i32.const 0) (i32.const 1) (i32.div_u)))""",
+          "constant expression required")
+    check("""(module (global i32 (i64.const 0) (i32.const 1) (i32.add)))""", "type mismatch")
+    check("""(module (memory 1) (global i32 (i32.const 8))
+                     (data (i32.add (global.get 0) (i32.const 4)) "x"))""")
+    check("""(module (memory 1) (global (mut i32) (i32.const 8)) (data (global.get 0) "x"))""",
+          "constant expression required")
 
 
 def test_many_locals_are_indexed_without_expanding_them(check):
@@ -272,7 +291,7 @@ def test_spec_invalid_modules_get_the_spec_message():
                 continue
             module = decode_module((script.parent / command["filename"]).read_bytes())
             try:
-                validate(module)
+                validate(module, version="2.0")
                 wrong.append(f"{wast.name}:{command['line']}: accepted")
             except InvalidModule as error:
                 if not error.reason.startswith(command["text"]):
@@ -281,3 +300,25 @@ def test_spec_invalid_modules_get_the_spec_message():
             checked += 1
     assert checked > 0
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_second_memory_is_named_as_unsupported(check):
+    """Valid in 3.0, refused in words that still start as 2.0's verdict does."""
+    for version in ("2.0", "3.0"):
+        check("(module (memory 1) (memory 1))",
+              "multiple memories: uses multi-memory (a second memory), not supported",
+              version=version)
+
+
+def test_tail_calls_return_what_the_function_returns(check):
+    check("""(module (func $f (param i32) (result i32) (return_call $f (local.get 0))))""")
+    check("""(module (func $f (result i64) (return_call $g))
+                     (func $g (result i32) (i32.const 0)))""",
+          "type mismatch: tail call returns [i32] but the function returns [i64]")
+    check("""(module (type $t (func (result i32))) (table 1 funcref)
+                     (func (result i32) (return_call_indirect (type $t) (i32.const 0)))
+                     (func (return_call_indirect (type $t) (i32.const 0))))""",
+          "type mismatch: tail call returns [i32] but the function returns []")
+    check("""(module (func (return_call 5)))""", "unknown function 5")
+    # The stack after a tail call is polymorphic, as after return.
+    check("""(module (func $f (result i32) (return_call $f) (i32.add)))""")

@@ -16,7 +16,8 @@ the label's id, and the code between the branch and the label's end runs under
 `if not _br:` guards; the label's end clears the flag. A branch out of a Python loop whose end
 is the target's end (the loop is the block's last instruction, a clang `while` loop) is a
 plain `break`; otherwise it sets the flag and breaks, and the guards take over. `return`, and
-any branch to the function's label, is a Python `return`.
+any branch to the function's label, is a Python `return`. A tail call returns a request to
+the function's trampoline (tail_calls.py).
 
 Operands that read a local (or a global) are evaluated into their stack variable before the
 variable is written, and before any construct that may write it, so that a deferred read
@@ -41,6 +42,8 @@ M64 = 0xFFFFFFFFFFFFFFFF
 LOCAL_DEFAULTS = {"i32": "0", "i64": "0", "f32": "0.0", "f64": "0.0", "v128": "0",
                   "funcref": "None", "externref": "None"}
 _BR_IF = NAMES["br_if"]
+TAIL_CALLS = frozenset([NAMES["return_call"], NAMES["return_call_indirect"]])
+TAIL_EXIT = -1              # the exit of an outlined part that makes a tail call
 INDENT = "\t"               # one character per level keeps the source small to compile
 MAX_EXPRESSION = 160        # longer operands are evaluated into their stack variable
 MAX_INDENT = 50             # deeper constructs are outlined (Python allows 100 levels)
@@ -99,6 +102,8 @@ class FunctionTranslator:
         self.func_index = func_index
         self.type = module.func_types[func_index]
         self.body = module.decoded.codes[func_index - module.decoded.num_imported_funcs]
+        self.tail_calls = outer.tail_calls if outer else any(
+            instr.op in TAIL_CALLS for instr in self.body.body)
         # With fuel: each run's cost by the byte offset of its first instruction (the tree
         # keeps offsets, of constructs too).
         self.fuel_costs = {}
@@ -131,7 +136,8 @@ class FunctionTranslator:
     # ------------------------------------------------------------------ entry points
 
     def translate(self):
-        """The source of `def f<index>(...)` (followed by the functions of outlined parts).
+        """The source of `def f<index>(...)` (followed by the functions of outlined parts;
+        for a function that makes tail calls, `def t<index>` and `f<index> = TRAMPOLINE(...)`).
         Afterwards `line_offsets[n - 1]` is the module offset of the instruction line n of
         the source was made for, or None (a trap's backtrace reads it)."""
         params = self.type.params
@@ -150,7 +156,12 @@ class FunctionTranslator:
             for start in range(0, len(local_names), 200):
                 init.append(f"{INDENT}{' = '.join(local_names[start:start + 200])} = {default}")
         names = [f"l{i}" for i in range(len(params))]
-        parts = [self.source(layout.func(self.func_index), names, init)] + self.outlined
+        if self.tail_calls:
+            body = layout.tail_body(self.func_index)
+            parts = [self.source(body, names, init), *self.outlined,
+                     (f"{layout.func(self.func_index)} = {layout.TRAMPOLINE}({body})\n", [None])]
+        else:
+            parts = [self.source(layout.func(self.func_index), names, init)] + self.outlined
         self.line_offsets = [offset for _, offsets in parts for offset in offsets]
         return "".join(source for source, _ in parts)
 
@@ -536,7 +547,8 @@ class FunctionTranslator:
             exit_label = part.new_label("exit", label.base, 0, len(label.branch_vars()), False)
             exit_label.exit_code = code
             part.labels.append(exit_label)
-        part.exit_width = max([len(results)] + [len(label.branch_vars()) for label in self.labels])
+        part.exit_width = max([len(results), int(self.tail_calls)]
+                              + [len(label.branch_vars()) for label in self.labels])
         source, reachable = part.translate_part(name, node, len(inputs))
         outlined[slot] = source
 
@@ -545,15 +557,22 @@ class FunctionTranslator:
         self.emit(f"{', '.join(['_x'] + part.written + values)}, = {name}({', '.join(args)})")
         keyword = "if"
         for code in sorted(part.used_exits):
-            label = self.labels[code - 1]
             self.emit(f"{keyword} _x == {code}:")
+            keyword = "elif"
             self.indent += 1
+            if code == TAIL_EXIT:
+                if self.labels[0].kind == "func":
+                    self.emit("return _v0")
+                else:
+                    self.emit_exit(TAIL_EXIT, [Operand("_v0")])
+                self.indent -= 1
+                continue
+            label = self.labels[code - 1]
             arity = len(label.branch_vars())
             self.stack.extend(Operand(v) for v in values[:arity])
             self.branch_to(label)
             del self.stack[len(self.stack) - arity:]
             self.indent -= 1
-            keyword = "elif"
         if reachable:
             targets = [f"s{base + i}" for i in range(len(results))]
             if keyword == "elif":
@@ -666,6 +685,12 @@ class FunctionTranslator:
         return True
 
     def op_call_indirect(self, imm):
+        self.check_indirect_callee(imm)
+        self.emit_call("_f.call", self.types[imm[0]])
+        return True
+
+    def check_indirect_callee(self, imm):
+        """`_f = ` the table element call_indirect calls, after its checks."""
         type_index, table_index = imm
         index = self.pop()
         if not _ATOM.match(index.text):
@@ -675,8 +700,24 @@ class FunctionTranslator:
         self.emit(f"_f = {table}[{i}] if {i} < len({table}) else None")
         self.emit(f"if _f is None or _f.type is not {layout.functype(type_index)}: "
                   f"call_indirect_fail({table}, {i}, _f)")
-        self.emit_call("_f.call", self.types[type_index])
-        return True
+
+    def op_return_call(self, func_index):
+        self.emit_tail_call(f"{layout.FUNCS}[{func_index}].tail", self.func_types[func_index])
+        return False
+
+    def op_return_call_indirect(self, imm):
+        self.check_indirect_callee(imm)
+        self.emit_tail_call("_f.tail", self.types[imm[0]])
+        return False
+
+    def emit_tail_call(self, target, functype):
+        """Return the request for a tail call to `target` (tail_calls.py)."""
+        args = [self.value(op) for op in self.pop_n(len(functype.params))]
+        request = f"{layout.TAIL_CALL}({target}, ({', '.join(args)}{',' * (len(args) == 1)}))"
+        if self.labels[0].kind == "func":
+            self.emit(f"return {request}")
+        else:
+            self.emit_exit(TAIL_EXIT, [Operand(request)])
 
     def op_drop(self, _):
         self.pop()

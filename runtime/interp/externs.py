@@ -41,11 +41,13 @@ def canonical_type(functype):
 
 class Function(api.Func):
     """A function: defined in an interp instance, or a host function adapted to the
-    interpreter's values. `call` is the Python callable generated code calls."""
+    interpreter's values. `call` is the Python callable generated code calls, `tail` the
+    one a tail call asks a trampoline to call (tail_calls.py)."""
 
     def __init__(self, functype, call, instance=None, index=None):
         self.type = canonical_type(functype)
         self.call = call
+        self.tail = call
         self.instance = instance      # the defining instance (None for a host function)
         self.index = index
 

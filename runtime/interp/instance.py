@@ -10,6 +10,7 @@ from . import boundary, bulk, layout
 from .boundary import call_into_wasm
 from .externs import FROM_BITS, Function, Global, Memory, Table, canonical_type, host_function
 from .operators import HELPERS
+from .tail_calls import TailCall, trampoline
 
 # What an interp instance can import, besides a HostFunc (runtime/instantiation.py).
 EXTERN_CLASSES = {"func": Function, "table": Table, "memory": Memory, "global": Global}
@@ -31,6 +32,8 @@ class Instance:
         self.namespace = ns = dict(HELPERS)
         ns[layout.FUEL] = boundary.FUEL
         ns[layout.OUT_OF_FUEL] = boundary.out_of_fuel
+        ns[layout.TAIL_CALL] = TailCall
+        ns[layout.TRAMPOLINE] = trampoline
         ns["f32buf"] = array("f", [0.0])
         self._translated = set()
 
@@ -57,8 +60,10 @@ class Instance:
         for index in range(len(self.functions), len(module.func_types)):
             function = Function(module.func_types[index], None, self, index)
             function.call = self._lazy(layout.func(index), function)
+            function.tail = self._lazy_tail(function)
             self.functions.append(function)
-        self.tables.extend(Table(t) for t in decoded.tables)
+        self.tables.extend(Table(t, None if init is None else self.evaluate(init))
+                           for t, init in zip(decoded.tables, decoded.table_inits))
         self.memories.extend(Memory(t, max_memory_size) for t in decoded.memories)
         for g in decoded.globals:
             self.globals.append(Global(g.type, FROM_BITS[g.type.valtype](self.evaluate(g.init))))
@@ -90,6 +95,15 @@ class Instance:
             return target(*args)
 
         return first_call
+
+    @staticmethod
+    def _lazy_tail(function):
+        """A function's `tail` until it is translated, which sets the real one."""
+        def first_tail_call(*args):
+            function.resolve()
+            return function.tail(*args)
+
+        return first_tail_call
 
     def _bind_namespace(self, decoded):
         ns = self.namespace
@@ -138,7 +152,9 @@ class Instance:
             raise RuntimeError(f"interpreter bug translating function {index}: "
                                f"{type(error).__name__}: {error}") from error
         exec(code, self.namespace)
-        self.functions[index].call = self.namespace[layout.func(index)]
+        function = self.functions[index]
+        function.call = self.namespace[layout.func(index)]
+        function.tail = self.namespace.get(layout.tail_body(index), function.call)
         self._translated.add(index)
 
     def evaluate(self, expr):

@@ -10,6 +10,12 @@ def func(index):
     return f"f{index}"
 
 
+def tail_body(index):
+    """The body of a function that makes tail calls, which `func(index)` runs in a
+    trampoline (tail_calls.py)."""
+    return f"t{index}"
+
+
 def table(index):
     """The element list of a table (grown in place, so the binding never changes)."""
     return f"T{index}"
@@ -28,6 +34,8 @@ ELEMS = "ELEMS"              # list of element segment tuples (() once dropped)
 MODULE = "MODULE"            # the interp Module: function names and code offsets of traps
 FUEL = "FUEL"                # [fuel left] (boundary.FUEL), in code translated with fuel
 OUT_OF_FUEL = "OUT_OF_FUEL"  # raises FuelExhausted
+TAIL_CALL = "TAIL_CALL"      # tail_calls.TailCall
+TRAMPOLINE = "TRAMPOLINE"    # tail_calls.trampoline
 
 FUNCTION_FILENAME = "<wasm function "    # how the file name of a translation starts
 

@@ -346,11 +346,11 @@ def test_failed_named_module_fails_only_its_own_commands():
     # commands on the other instances still pass.
     commands = script(LINKING)
     mf = next(i for i, c in enumerate(commands)
-              if c["type"] == "module" and c.get("name") == "$Mf")
+              if c["type"] == "module" and c.get("name") == "Mf")
     results = run_file(LINKING, FailsOneModule(module_bytes(LINKING, commands[mf])))
     uses = {i for i, c in enumerate(commands)
-            if c.get("name") in ("$Mf", "$Nf") or c.get("action", {}).get("module") in
-            ("$Mf", "$Nf")}
+            if c.get("name") in ("Mf", "Nf") or c.get("action", {}).get("module") in
+            ("Mf", "Nf")}
     assert failed(results) == uses
     assert {commands[i]["type"] for i in uses} >= {"module", "register", "assert_return"}
     assert all("did not load" in results[i][4] for i in uses if commands[i]["type"] != "module")
@@ -361,7 +361,7 @@ def test_failed_register_leaves_no_stale_registration():
     # fails, and $Nf, which imports from "Mf", must not link to the first $Mf.
     commands = script(LINKING)
     mf, register_mf, nf = commands[0:3]
-    assert (mf.get("name"), register_mf["as"], nf.get("name")) == ("$Mf", "Mf", "$Nf")
+    assert (mf.get("name"), register_mf["as"], nf.get("name")) == ("Mf", "Mf", "Nf")
     mf_bytes, nf_bytes = module_bytes(LINKING, mf), module_bytes(LINKING, nf)
     plan = [dict(mf, index=0, prepared=mf_bytes), dict(register_mf, index=1),
             dict(mf, index=2, error="injected failure"), dict(register_mf, index=3),
@@ -378,8 +378,8 @@ def rewrite_rejections(monkeypatch, rewrite):
     """Make the runner see `rewrite(error)` instead of each decoding or validation error."""
     check_module = file_runner.check_module
 
-    def rewritten(data):
-        error = check_module(data)
+    def rewritten(data, version):
+        error = check_module(data, version)
         return error if error is None else rewrite(error)
     monkeypatch.setattr(file_runner, "check_module", rewritten)
 
@@ -403,7 +403,8 @@ def test_rejections_check_class_and_reason(monkeypatch, path, rewrite):
 def test_module_that_does_not_decode_fails_later_commands(monkeypatch):
     # left-to-right.wast has one module: if it does not decode, nothing can pass.
     commands = script(LEFT_TO_RIGHT)
-    monkeypatch.setattr(file_runner, "check_module", lambda data: MalformedModule("injected"))
+    monkeypatch.setattr(file_runner, "check_module",
+                        lambda data, version: MalformedModule("injected"))
     results = run_file(LEFT_TO_RIGHT, FaultyEngine())
     assert failed(results) == set(range(len(commands)))
     assert all("did not load" in r[4] for r in results[1:])
@@ -418,3 +419,29 @@ def test_known_failures_must_fail_and_exist():
     assert sorted(unexpected) == [
         "left-to-right.wast:181: passes but is listed as a known failure",
         "left-to-right.wast:9999: listed as a known failure, but no command there"]
+
+
+DEFINITIONS = """
+(module definition $M
+  (global (export "glob") (mut i32) (i32.const 0))
+  (func (export "inc") (result i32)
+    (global.set 0 (i32.add (global.get 0) (i32.const 1))) (global.get 0)))
+(module instance $I1 $M)
+(module instance $I2 $M)
+(assert_return (invoke $I1 "inc") (i32.const 1))
+(assert_return (invoke $I1 "inc") (i32.const 2))
+(assert_return (invoke $I2 "inc") (i32.const 1))
+(register "I2" $I2)
+(module (import "I2" "glob" (global (mut i32))) (func (export "g") (result i32) (global.get 0)))
+(assert_return (invoke "g") (i32.const 1))
+"""
+
+
+def test_module_definitions_make_separate_instances(tmp_path):
+    """3.0 scripts: `module definition` compiles, each `module instance` instantiates anew."""
+    path = tmp_path / "definitions.wast"
+    path.write_text(DEFINITIONS)
+    results = run_file(path, FaultyEngine())
+    assert [kind for _, _, kind, _, _ in results][:3] == ["module_definition", "module_instance",
+                                                          "module_instance"]
+    assert not failed(results) and len(results) == 9
