@@ -10,7 +10,8 @@ that the loader is tested against.
 import struct
 from collections import namedtuple
 
-from pywamr.runtime.aot_layout import HEADER, RELOCATION_RECORD, SECTION_HEADER
+from pywamr.runtime.aot_layout import (HEADER, REF_CODE, REF_NULL_CODE, RELOCATION_RECORD,
+                                       SECTION_HEADER)
 
 # kind: 'u8' 'u16' 'u32' 'u64' 'i64' (little-endian integers), 'bytes' (opaque: names,
 # strings, magic), 'code' (object section contents: never mutated). limit: for offsets and
@@ -162,7 +163,7 @@ def _module(c):
 
     def element(c, label):
         mode = c.int("u8", f"{label}.mode", 3)
-        c.int("u8", f"{label}.reftype")
+        _valtype(c, f"{label}.reftype")
         c.int("u32", f"{label}.table", tables)
         if mode == 0:
             _constant(c, f"{label}.offset")
@@ -192,7 +193,13 @@ def _vec(c, label, item):
 def _functype(c, label):
     for part in ("params", "results"):
         for i in range(c.int("u32", f"{label}.{part}.count")):
-            c.int("u8", f"{label}.{part}[{i}]")
+            _valtype(c, f"{label}.{part}[{i}]")
+
+
+def _valtype(c, label):
+    """A value type's code, and after that of a (ref ...) type its heap type."""
+    if c.int("u8", label) in (REF_NULL_CODE, REF_CODE):
+        c.int("u32", f"{label}.heap")
 
 
 def _limits(c, label):
@@ -201,13 +208,18 @@ def _limits(c, label):
     c.int("u32", f"{label}.max")
 
 
-def _table(c, label):
-    c.int("u8", f"{label}.reftype")
+def _table_type(c, label):
+    _valtype(c, f"{label}.reftype")
     _limits(c, f"{label}.limits")
 
 
+def _table(c, label):
+    _table_type(c, label)
+    _constant(c, f"{label}.init")
+
+
 def _global(c, label):
-    c.int("u8", f"{label}.valtype")
+    _valtype(c, f"{label}.valtype")
     c.int("u8", f"{label}.mutable")
     _constant(c, f"{label}.init")
 
@@ -219,11 +231,11 @@ def _import(c, label, types):
     if kind == 0:
         c.int("u32", f"{label}.type", types)
     elif kind == 1:
-        _table(c, label)
+        _table_type(c, label)
     elif kind == 2:
         _limits(c, f"{label}.limits")
     elif kind == 3:
-        c.int("u8", f"{label}.valtype")
+        _valtype(c, f"{label}.valtype")
         c.int("u8", f"{label}.mutable")
     else:
         raise ValueError("unknown import kind")
@@ -231,9 +243,11 @@ def _import(c, label, types):
 
 
 def _constant(c, label, limit=None):
-    c.int("u16", f"{label}.op")
-    c.int("u64", f"{label}.value", limit)
-    c.int("u64", f"{label}.high")
+    """A constant expression: a count of instructions, each an opcode and two u64s."""
+    for i in range(c.int("u32", f"{label}.count")):
+        c.int("u16", f"{label}[{i}].op")
+        c.int("u64", f"{label}[{i}].value", limit)
+        c.int("u64", f"{label}[{i}].high")
 
 
 def pack_int(kind, value, size):

@@ -115,10 +115,10 @@ def test_module_count_changed(aot, tmp_path, label, value):
 
 
 @pytest.mark.parametrize("label, value, expected", [
-    ("module.element[0].init[1].value", 99, "invalid: unknown function 99"),
+    ("module.element[0].init[1][0].value", 99, "invalid: unknown function 99"),
     ("module.export[1].index", 99, "invalid: unknown function 99"),
     ("module.export[0].index", 1, "invalid: unknown memory 1"),
-    ("module.element[0].offset.op", 0x23, "invalid: unknown global 0"),
+    ("module.element[0].offset[0].op", 0x23, "invalid: constant expression required"),
     ("module.global[1].valtype", 0x7E, "invalid: type mismatch"),
     ("module.element[0].table", 1, "invalid: unknown table 1"),
     ("module.data[0].memory", 1, "invalid: unknown memory 1"),
@@ -139,11 +139,11 @@ def test_duplicate_export_name(aot, tmp_path):
 
 
 @pytest.mark.parametrize("label, value, expected", [
-    ("module.global[0].init.high", 1,
+    ("module.global[0].init[0].high", 1,
      "global initialiser holds 0x10000000000000000, more than 32 bits"),
-    ("module.global[0].init.value", 1 << 32,
+    ("module.global[0].init[0].value", 1 << 32,
      "global initialiser holds 0x100000000, more than 32 bits"),
-    ("module.global[0].init.op", 0x20,
+    ("module.global[0].init[0].op", 0x20,
      "global initialiser has opcode 0x20, not a constant instruction"),
     ("module.element[0].mode", 3, "unknown element segment mode 3"),
     ("module.import[0].kind", 7, "unknown import kind 7"),
