@@ -18,9 +18,9 @@ from pywamr.runtime.aot_layout import (
     EXTERN_KINDS, F32_CONST, F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION,
     GLOBAL_GET, HEADER, HEAP_TYPES, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, MAX_ALIGNMENT,
     MAX_OBJECT_SIZE, NO_SECTION, NO_START, REF_CODE, REF_FUNC, REF_NULL, REF_NULL_CODE,
-    RELOCATION_RECORD,
-    SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT, SECTION_ORDER, SECTION_RECORD,
-    SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD, V128_CONST)
+    RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT, SECTION_ORDER,
+    SECTION_RECORD, SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD,
+    V128_CONST)
 from pywamr.runtime.errors import AotFormatError
 from pywamr.runtime.module import (DataSegment, ElemSegment, Export, Global, Import, Instr,
                                    Module)
@@ -28,6 +28,7 @@ from pywamr.runtime.types import (REFTYPE_CODES, VALTYPE_CODES, FuncType, Global
                                   MemoryType, Record, TableType, ref_type)
 
 _HEAP_NAMES = {code: name for name, code in HEAP_TYPES.items()}
+
 
 class Target(Record):
     """What the code was compiled for. arch: 'x86_64' | 'aarch64'; features: LLVM feature

@@ -1,4 +1,5 @@
-"""Decoding of the WebAssembly binary format (2.0, and the parts of 3.0 pywamr has) (spec chapter 5) into a `Module`.
+"""Decoding of the WebAssembly binary format (spec chapter 5) into a `Module`: 2.0, and the
+parts of 3.0 pywamr has.
 
 The decoder checks everything the spec calls well-formedness (magic, version, section order and
 sizes, LEB128 length limits, UTF-8 names, opcodes, immediates) and nothing it calls validity

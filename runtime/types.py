@@ -160,7 +160,7 @@ def structural(valtype, types, own=False):
     if not valtype.startswith("(ref "):
         return valtype
     heap = heap_type(valtype)
-    if not isinstance(heap, int) or heap > len(types) or heap == len(types) and not own:
+    if not isinstance(heap, int) or heap > len(types) or (heap == len(types) and not own):
         return valtype          # abstract, or not a valid type (the validator says)
     named = "rec" if heap == len(types) else f"(func {types[heap]})"
     return f"(ref {'null ' if is_nullable(valtype) else ''}{named})"

@@ -195,8 +195,10 @@ def format_types(types):
 def matches(context, actual, expected):
     """Whether a value of type `actual` (None: unknown) may be used as one of type `expected`
     (types.is_subtype, where type indices of equal types are the same type)."""
-    return actual is None or is_subtype(
-        actual, expected, lambda a, b: context.structural[a] == context.structural[b])
+    if actual == expected or actual is None:
+        return True
+    return is_subtype(actual, expected,
+                      lambda a, b: context.structural[a] == context.structural[b])
 
 
 def check_valtype(context, valtype):
@@ -284,6 +286,7 @@ class CodeValidator:
     def check(self, code):
         """Check `code` (ending with the `end` that closes the sequence)."""
         vals, ctrls, local_types = self.vals, self.ctrls, self.locals
+        undefaulted = self.undefaulted
         num_locals = len(local_types)
         signatures, handlers = SIGNATURES, HANDLERS
         offset = None
@@ -303,13 +306,13 @@ class CodeValidator:
                 elif op == 0x20:     # local.get
                     if imm >= num_locals:
                         raise InvalidModule(f"unknown local {imm}")
-                    if self.undefaulted and self.unset(imm):
+                    if undefaulted and self.unset(imm):
                         raise InvalidModule("uninitialized local")
                     vals.append(local_types[imm])
                 elif op == 0x21 or op == 0x22:     # local.set, local.tee
                     if imm >= num_locals:
                         raise InvalidModule(f"unknown local {imm}")
-                    if self.undefaulted and self.unset(imm):
+                    if undefaulted and self.unset(imm):
                         self.initialized.add(imm)
                         self.inits.append(imm)
                     valtype = local_types[imm]

@@ -616,12 +616,15 @@ class FunctionTranslator:
         return False
 
     def op_br_if(self, depth):
-        cond = self.pop()
-        self.emit(f"if {cond.text}:")
+        self.branch_if(self.pop().text, depth)
+        return True
+
+    def branch_if(self, cond, depth):
+        """Branch to the label `depth` levels out when the Python expression `cond` holds."""
+        self.emit(f"if {cond}:")
         self.indent += 1
         self.branch(depth)
         self.indent -= 1
-        return True
 
     def op_br_table(self, imm):
         depths, default = imm
@@ -856,20 +859,14 @@ class FunctionTranslator:
 
     def op_br_on_null(self, depth):
         ref = self.spilled(self.pop())
-        self.emit(f"if {ref.text} is None:")
-        self.indent += 1
-        self.branch(depth)
-        self.indent -= 1
+        self.branch_if(f"{ref.text} is None", depth)
         self.push(ref)
         return True
 
     def op_br_on_non_null(self, depth):
         ref = self.spilled(self.pop())
         self.push(ref)
-        self.emit(f"if {ref.text} is not None:")
-        self.indent += 1
-        self.branch(depth)
-        self.indent -= 1
+        self.branch_if(f"{ref.text} is not None", depth)
         self.pop()
         return True
 
