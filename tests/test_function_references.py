@@ -124,6 +124,12 @@ def test_null_references_branch_or_trap(load):
     assert exports["through_global"](5) == 10 and exports["as_non_null"](7) == 14
 
 
+def test_python_cannot_pass_null_where_the_type_is_not_nullable(load):
+    apply = load(MODULE).instantiate({}).exports["apply"]
+    with pytest.raises(TypeError, match="expected a non-null reference for"):
+        apply(None, 1)
+
+
 def test_return_call_ref_runs_in_constant_stack(load):
     assert load(MODULE).instantiate({}).exports["count"](300_000, 0) == 300_000
 
