@@ -148,7 +148,7 @@ def _module(c):
     for i in range(count):
         c.int("u32", f"module.function[{i}].type", len(types))
     funcs = counts[0] + count
-    tables = counts[1] + len(_vec(c, "module.table", _table))
+    tables = counts[1] + len(_vec(c, "module.table", _defined_table))
     memories = counts[2] + len(_vec(c, "module.memory",
                                     lambda c, label: _limits(c, f"{label}.limits")))
     globals_ = counts[3] + len(_vec(c, "module.global", _global))
@@ -208,13 +208,13 @@ def _limits(c, label):
     c.int("u32", f"{label}.max")
 
 
-def _table_type(c, label):
+def _table(c, label):
     _valtype(c, f"{label}.reftype")
     _limits(c, f"{label}.limits")
 
 
-def _table(c, label):
-    _table_type(c, label)
+def _defined_table(c, label):
+    _table(c, label)
     _constant(c, f"{label}.init")
 
 
@@ -231,7 +231,7 @@ def _import(c, label, types):
     if kind == 0:
         c.int("u32", f"{label}.type", types)
     elif kind == 1:
-        _table_type(c, label)
+        _table(c, label)
     elif kind == 2:
         _limits(c, f"{label}.limits")
     elif kind == 3:
@@ -243,11 +243,11 @@ def _import(c, label, types):
 
 
 def _constant(c, label, limit=None):
-    """A constant expression: a count of instructions, each an opcode and two u64s."""
-    for i in range(c.int("u32", f"{label}.count")):
-        c.int("u16", f"{label}[{i}].op")
-        c.int("u64", f"{label}[{i}].value", limit)
-        c.int("u64", f"{label}[{i}].high")
+    """A constant expression: a count, then each instruction (`{label}[k]`)."""
+    for k in range(c.int("u32", f"{label}.count")):
+        c.int("u16", f"{label}[{k}].op")
+        c.int("u64", f"{label}[{k}].value", limit)
+        c.int("u64", f"{label}[{k}].high")
 
 
 def pack_int(kind, value, size):

@@ -118,7 +118,10 @@ def test_module_count_changed(aot, tmp_path, label, value):
     ("module.element[0].init[1][0].value", 99, "invalid: unknown function 99"),
     ("module.export[1].index", 99, "invalid: unknown function 99"),
     ("module.export[0].index", 1, "invalid: unknown memory 1"),
+    # global.get 0: an offset may read any immutable global, but $counter is mutable; a
+    # global's initialiser only those before it.
     ("module.element[0].offset[0].op", 0x23, "invalid: constant expression required"),
+    ("module.global[0].init[0].op", 0x23, "invalid: unknown global 0"),
     ("module.global[1].valtype", 0x7E, "invalid: type mismatch"),
     ("module.element[0].table", 1, "invalid: unknown table 1"),
     ("module.data[0].memory", 1, "invalid: unknown memory 1"),

@@ -6,8 +6,9 @@ their message and backtrace. The spec files are run by tests/spec."""
 import pytest
 
 from module_text import wasm
-from pywamr.runtime.errors import Exhaustion, Trap
+from pywamr.runtime.errors import Exhaustion, FuelExhausted, Interrupted, Trap
 from pywamr.runtime.interp import Module as InterpModule
+from pywamr.runtime.limits import Limits
 
 TEN_MILLION = 10_000_000
 
@@ -72,14 +73,24 @@ NESTED = ("(module (func $f (export \"f\") (param $n i64) (param $acc i64) (resu
             " (i64.add (local.get $acc) (i64.const 2)))))"
           + ") (else (i64.const -1)))" * 120 + "))")
 
+# An endless chain of tail calls, with no loop and no ordinary call in it.
+FOREVER = """
+(module
+  (func $ping (export "ping") (param i64) (result i64)
+    (return_call $pong (i32.wrap_i64 (local.get 0))))
+  (func $pong (param i32) (result i64)
+    (return_call $ping (i64.extend_i32_u (i32.add (local.get 0) (i32.const 1))))))
+"""
+
 LEVELS = [(opt, size) for opt in (0, 1, 2, 3) for size in (0, 1, 2, 3)]
 
 
-def aot_module(text, opt, size):
+def aot_module(text, opt, size, fuel=False):
     pytest.importorskip("llvmlite")
     from pywamr.compiler.driver import CompileOptions, compile_wasm
     from pywamr.loader.aot_module import AotModule
-    return AotModule(compile_wasm(wasm(text), CompileOptions(opt_level=opt, size_level=size)))
+    options = CompileOptions(opt_level=opt, size_level=size, fuel=fuel)
+    return AotModule(compile_wasm(wasm(text), options))
 
 
 def check_constant_stack(module, client, iterations):
@@ -134,3 +145,29 @@ def test_tail_call_source_of_the_interpreter():
     assert "return TAIL_CALL(FUNCS[1].tail, (" in module.function_source(0)
     assert "f0 = TRAMPOLINE(t0)" in module.function_source(0)
     assert "TAIL_CALL" not in module.function_source(5) and "def f5(" in module.function_source(5)
+
+
+@pytest.mark.parametrize("engine", ["interp", "aot"])
+def test_an_endless_chain_of_tail_calls_is_interrupted(engine):
+    """No loop and no ordinary call: in compiled code the tail entries' stack check sees the
+    interruption, in the interpreter the trampoline's loop."""
+    module = InterpModule(wasm(FOREVER)) if engine == "interp" else aot_module(FOREVER, 3, 3)
+    ping = module.instantiate({}).exports["ping"]
+    with pytest.raises(Interrupted):
+        with Limits(timeout=0.2):
+            ping(0)
+
+
+def test_tail_calls_consume_the_same_fuel_on_both_engines():
+    """A tail call ends a run, as return does (runtime/fuel.py)."""
+    consumed = []
+    for module in (InterpModule(wasm(MODULE), fuel=True), aot_module(MODULE, 0, 3, fuel=True),
+                   aot_module(MODULE, 3, 3, fuel=True)):
+        exports = module.instantiate({}).exports
+        with Limits(fuel=10**9) as run:
+            assert exports["even"](1000, 0) == 500
+        consumed.append(run.fuel_consumed)
+        with pytest.raises(FuelExhausted):
+            with Limits(fuel=10_000):
+                exports["count"](TEN_MILLION, 0)
+    assert consumed[0] > 1000 and consumed == [consumed[0]] * 3
