@@ -1,7 +1,8 @@
 """Validation of a decoded module against the WebAssembly typing rules (spec chapter 3): 2.0's,
 and of 3.0 the parts pywamr implements (tail calls, typed function references, extended
-constant expressions, table initialisers). Where the two versions disagree on a module pywamr can decode (constant
-expressions), `validate` takes the version: the 2.0 spec suite expects 2.0's verdicts.
+constant expressions, table initialisers). Where the two versions disagree on a module pywamr
+can decode (constant expressions), `validate` takes the version: the 2.0 spec suite expects
+2.0's verdicts.
 
 Function bodies are checked with the algorithm of the spec's appendix "Validation Algorithm":
 an operand stack of value types and a stack of control frames, where `None` on the operand stack
