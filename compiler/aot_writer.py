@@ -11,11 +11,11 @@ from pywamr.runtime.aot_abi import func_symbol
 from pywamr.runtime.aot_layout import (
     CHECKSUM_OFFSET, CHECKSUMMED_FROM, CONSTANT_ARITHMETIC, CONSTANT_RECORD, COUNT, DATA_MODES,
     ELEM_MODES, EXTERN_KINDS, F32_CONST, F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION,
-    GLOBAL_GET, HEADER, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, NO_SECTION, NO_START,
-    REF_FUNC, REF_NULL, RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT,
-    SECTION_RELOCATIONS, SECTION_RECORD, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD,
-    V128_CONST, module_interface)
-from pywamr.runtime.types import VALTYPE_CODES
+    GLOBAL_GET, HEADER, HEAP_TYPES, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, NO_SECTION,
+    NO_START, REF_CODE, REF_FUNC, REF_NULL, REF_NULL_CODE, RELOCATION_RECORD, SECTION_HEADER,
+    SECTION_MODULE, SECTION_OBJECT, SECTION_RELOCATIONS, SECTION_RECORD, SECTION_SYMBOLS,
+    SECTION_TARGET, SYMBOL_RECORD, V128_CONST, module_interface)
+from pywamr.runtime.types import VALTYPE_CODES, heap_type, is_nullable
 
 _VALTYPE_CODES = {name: code for code, name in VALTYPE_CODES.items()}
 _U64 = (1 << 64) - 1
@@ -79,7 +79,7 @@ def module_metadata(module):
     out.append(COUNT.pack(NO_START if module.start is None else module.start))
     out.append(COUNT.pack(len(module.elems)))
     for seg in module.elems:
-        out += [bytes([ELEM_MODES.index(seg.mode), _VALTYPE_CODES[seg.elem_type]]),
+        out += [bytes([ELEM_MODES.index(seg.mode)]), _valtype(seg.elem_type),
                 COUNT.pack(seg.table)]
         if seg.mode == "active":
             out.append(_constant(seg.offset))
@@ -98,7 +98,20 @@ def module_metadata(module):
 
 
 def _valtypes(valtypes):
-    return COUNT.pack(len(valtypes)) + bytes(_VALTYPE_CODES[t] for t in valtypes)
+    return COUNT.pack(len(valtypes)) + b"".join(map(_valtype, valtypes))
+
+
+def _valtype(valtype):
+    code = _VALTYPE_CODES.get(valtype)
+    if code is not None:
+        return bytes([code])
+    code = REF_NULL_CODE if is_nullable(valtype) else REF_CODE
+    return bytes([code]) + COUNT.pack(_heap_type(valtype))
+
+
+def _heap_type(reftype):
+    heap = heap_type(reftype)
+    return HEAP_TYPES.get(heap, heap)
 
 
 def _limits(limits):
@@ -107,11 +120,11 @@ def _limits(limits):
 
 
 def _table_type(tabletype):
-    return bytes([_VALTYPE_CODES[tabletype.elem_type]]) + _limits(tabletype.limits)
+    return _valtype(tabletype.elem_type) + _limits(tabletype.limits)
 
 
 def _global_type(globaltype):
-    return bytes([_VALTYPE_CODES[globaltype.valtype], globaltype.mutable])
+    return _valtype(globaltype.valtype) + bytes([globaltype.mutable])
 
 
 def _constant(expr):
@@ -130,7 +143,7 @@ def _constant_instr(instr):
     if op == V128_CONST:
         return CONSTANT_RECORD.pack(op, imm & _U64, imm >> 64)
     if op == REF_NULL:
-        return CONSTANT_RECORD.pack(op, _VALTYPE_CODES[imm], 0)
+        return CONSTANT_RECORD.pack(op, _heap_type(imm), 0)
     raise ValueError(f"opcode {op:#x} in a constant expression")
 
 

@@ -1,11 +1,13 @@
-"""Lowering of call, call_indirect and the tail calls return_call and return_call_indirect.
+"""Lowering of call, call_indirect, call_ref and the tail calls return_call,
+return_call_indirect and return_call_ref.
 
 Every call passes the caller's ExecEnv* on, so all the instances a call reaches share the
 calling thread's. A defined function is called directly (`aot_func_N` with this instance's ctx). An imported one
 is called through its FuncRef record in ctx->func_imports, with the ctx stored there, which is
 the exporting instance's (or this one's, for a Python host function behind `aot_import_N`).
 call_indirect checks the element (in bounds, non-null, same canonical type id) and then calls
-`code(env, ref->ctx, ...)`; a FuncRef record never changes, so its fields are invariant
+`code(env, ref->ctx, ...)`; call_ref only checks that its reference is not null, its type
+being the one validation proved. A FuncRef record never changes, so its fields are invariant
 loads. After every call: refresh the cached memory size, since the callee may have grown
 memory. A callee that traps does not return (traps.py).
 
@@ -15,8 +17,8 @@ call to a function with a tail entry jumps there: the caller's frame is gone, so
 tail calls runs in constant stack whatever the signatures. A function without one makes no
 tail calls, so it ends the chain: the tail call is an ordinary call and a return, and the
 stack holds one more frame until it returns. Calls through a FuncRef (imports, tables) tell
-the two apart at run time by its `tail_code`. (return_call_ref, with typed function
-references, will be `tail_call_through` of the reference's record.)
+the two apart at run time by its `tail_code`; return_call_ref is such a call through the
+reference's record.
 """
 
 from pywamr.runtime import aot_abi as abi
@@ -61,8 +63,23 @@ def import_record(fx, func_index):
 
 
 def call_indirect(fx, type_index, table, index, args):
-    functype = fx.menv.wasm.types[type_index]
-    ref = indirect_callee(fx, type_index, table, index)
+    return call_through(fx, indirect_callee(fx, type_index, table, index),
+                        fx.menv.wasm.types[type_index], args)
+
+
+def call_ref(fx, type_index, ref, args):
+    return call_through(fx, ref_callee(fx, ref), fx.menv.wasm.types[type_index], args)
+
+
+def ref_callee(fx, ref):
+    """The FuncRef call_ref calls, after its null check."""
+    fx.trap_if(fx.builder.icmp_unsigned("==", ref, ir.Constant(PTR, None)),
+               abi.TRAP_NULL_FUNCTION_REFERENCE)
+    return ref
+
+
+def call_through(fx, ref, functype, args):
+    """Call the function of FuncRef `ref`."""
     code = fx.load(ref, abi.FUNCREF_CODE, PTR, invariant=True)
     callee_ctx = fx.load(ref, abi.FUNCREF_CTX, PTR, invariant=True)
     callee = FunctionPointer(code, llvm_function_type(functype))
@@ -97,6 +114,10 @@ def return_call(fx, func_index, args):
 def return_call_indirect(fx, type_index, table, index, args):
     functype = fx.menv.wasm.types[type_index]
     tail_call_through(fx, indirect_callee(fx, type_index, table, index), functype, args)
+
+
+def return_call_ref(fx, type_index, ref, args):
+    tail_call_through(fx, ref_callee(fx, ref), fx.menv.wasm.types[type_index], args)
 
 
 def tail_call_through(fx, ref, functype, args):

@@ -28,7 +28,8 @@ _CALL = opcodes.NAMES["call"]
 # Instructions after which the rest of a loop body may not run: they branch or nest.
 _CONTROL = frozenset([opcodes.BLOCK, opcodes.LOOP, opcodes.IF, opcodes.ELSE, opcodes.END]
                      + [opcodes.NAMES[name] for name in
-                        ("br", "br_if", "br_table", "return", "unreachable")])
+                        ("br", "br_if", "br_table", "return", "unreachable", "br_on_null",
+                         "br_on_non_null")])
 _INTERRUPTED = ir.Constant(I64, abi.STACK_LIMIT_INTERRUPTED)
 
 

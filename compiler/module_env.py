@@ -13,8 +13,10 @@ from . import ir_text as ir
 from .signatures import (I32, TAIL_CALLING_CONVENTION, WASM_CALLING_CONVENTION,
                          llvm_function_type, mark_wasm_function)
 
-TAIL_CALL_OPS = frozenset([opcodes.NAMES["return_call"], opcodes.NAMES["return_call_indirect"]])
-CALL_OPS = frozenset([opcodes.NAMES["call"], opcodes.NAMES["call_indirect"]]) | TAIL_CALL_OPS
+TAIL_CALL_OPS = frozenset(opcodes.NAMES[name] for name in (
+    "return_call", "return_call_indirect", "return_call_ref"))
+CALL_OPS = frozenset(opcodes.NAMES[name] for name in (
+    "call", "call_indirect", "call_ref")) | TAIL_CALL_OPS
 
 
 class ModuleEnv:

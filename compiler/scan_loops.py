@@ -104,7 +104,8 @@ from . import ir_text as ir
 from .signatures import VOID
 
 _CONTROL = frozenset([opcodes.BLOCK, opcodes.IF, opcodes.ELSE, opcodes.END]
-                     + [opcodes.NAMES[name] for name in ("br", "br_if", "br_table", "return")])
+                     + [opcodes.NAMES[name] for name in ("br", "br_if", "br_table", "return",
+                                                         "br_on_null", "br_on_non_null")])
 _BR = opcodes.NAMES["br"]
 # Unconditional ways out of the loop that may close an exit tail (with `br` past the loop).
 _LEAVING = frozenset(opcodes.NAMES[name] for name in ("return", "unreachable"))

@@ -3,6 +3,7 @@ docs/aot-abi.md, "Calling convention"), including how a value travels in u64 slo
 arrays and multi-value result buffers): one slot per value, two for a v128."""
 
 from pywamr.runtime.aot_abi import slot_count
+from pywamr.runtime.types import ByRepresentation
 
 from . import ir_text as ir
 
@@ -18,8 +19,8 @@ VOID = ir.VoidType()
 # A v128 at rest: two i64 lanes, the halves it takes in u64 slots (see docs/compiler.md).
 V128 = ir.VectorType(I64, 2)
 
-VALUE_TYPES = {"i32": I32, "i64": I64, "f32": F32, "f64": F64, "v128": V128,
-               "funcref": PTR, "externref": PTR}
+VALUE_TYPES = ByRepresentation({"i32": I32, "i64": I64, "f32": F32, "f64": F64, "v128": V128,
+                                "funcref": PTR, "externref": PTR})
 
 
 def llvm_type(valtype):

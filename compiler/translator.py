@@ -383,12 +383,24 @@ class FunctionTranslator:
         self.reachable = False
 
     def op_br_if(self, depth, _):
-        condition = self.is_true(self.pop())
+        self.branch_if(self.is_true(self.pop()), depth)
+
+    def branch_if(self, condition, depth):
+        """Branch to label `depth` when `condition` (an i1) holds, else go on."""
         frame = self.label(depth)
         target = branch_target(self.fx, frame, self.peek_n(len(frame.branch_types)))
         go_on = self.fx.fn.append_basic_block()
         self.fx.builder.cbranch(condition, target, go_on)
         self.fx.builder.position_at_end(go_on)
+
+    def op_br_on_null(self, depth, _):
+        ref = self.pop()
+        self.branch_if(self.is_null(ref), depth)
+        self.stack.append(ref)
+
+    def op_br_on_non_null(self, depth, _):
+        self.branch_if(self.fx.builder.not_(self.is_null(self.stack[-1])), depth)
+        self.pop()
 
     def op_br_table(self, imm, _):
         depths, default = imm
@@ -408,6 +420,9 @@ class FunctionTranslator:
 
     def is_true(self, value):
         return self.fx.builder.icmp_unsigned("!=", value, ir.Constant(I32, 0))
+
+    def is_null(self, ref):
+        return self.fx.builder.icmp_unsigned("==", ref, tables.ref_null(self.fx))
 
     # --- calls ------------------------------------------------------------------------------
 
@@ -432,6 +447,17 @@ class FunctionTranslator:
         index = self.pop()
         args = self.pop_n(len(self.menv.wasm.types[type_index].params))
         calls.return_call_indirect(self.fx, type_index, table, index, args)
+        self.reachable = False
+
+    def op_call_ref(self, type_index, _):
+        ref = self.pop()
+        args = self.pop_n(len(self.menv.wasm.types[type_index].params))
+        self.stack.extend(calls.call_ref(self.fx, type_index, ref, args))
+
+    def op_return_call_ref(self, type_index, _):
+        ref = self.pop()
+        args = self.pop_n(len(self.menv.wasm.types[type_index].params))
+        calls.return_call_ref(self.fx, type_index, ref, args)
         self.reachable = False
 
     # --- parametric, variables --------------------------------------------------------------
@@ -609,6 +635,9 @@ class FunctionTranslator:
     def op_ref_is_null(self, imm, _):
         self.stack.append(tables.ref_is_null(self.fx, self.pop()))
 
+    def op_ref_as_non_null(self, imm, _):
+        self.fx.trap_if(self.is_null(self.stack[-1]), abi.TRAP_NULL_REFERENCE)
+
     def op_ref_func(self, func_index, _):
         self.stack.append(tables.ref_func(self.fx, func_index))
 
@@ -638,6 +667,9 @@ def _build_handlers():
         "br": t.op_br, "br_if": t.op_br_if, "br_table": t.op_br_table,
         "return": t.op_return, "call": t.op_call, "call_indirect": t.op_call_indirect,
         "return_call": t.op_return_call, "return_call_indirect": t.op_return_call_indirect,
+        "call_ref": t.op_call_ref, "return_call_ref": t.op_return_call_ref,
+        "br_on_null": t.op_br_on_null, "br_on_non_null": t.op_br_on_non_null,
+        "ref.as_non_null": t.op_ref_as_non_null,
         "drop": t.op_drop, "select": t.op_select, "select_t": t.op_select,
         "local.get": t.op_local_get, "local.set": t.op_local_set, "local.tee": t.op_local_tee,
         "global.get": t.op_global_get, "global.set": t.op_global_set,

@@ -10,7 +10,8 @@ that the loader is tested against.
 import struct
 from collections import namedtuple
 
-from pywamr.runtime.aot_layout import HEADER, RELOCATION_RECORD, SECTION_HEADER
+from pywamr.runtime.aot_layout import (HEADER, REF_CODE, REF_NULL_CODE, RELOCATION_RECORD,
+                                       SECTION_HEADER)
 
 # kind: 'u8' 'u16' 'u32' 'u64' 'i64' (little-endian integers), 'bytes' (opaque: names,
 # strings, magic), 'code' (object section contents: never mutated). limit: for offsets and
@@ -162,7 +163,7 @@ def _module(c):
 
     def element(c, label):
         mode = c.int("u8", f"{label}.mode", 3)
-        c.int("u8", f"{label}.reftype")
+        _valtype(c, f"{label}.reftype")
         c.int("u32", f"{label}.table", tables)
         if mode == 0:
             _constant(c, f"{label}.offset")
@@ -192,7 +193,13 @@ def _vec(c, label, item):
 def _functype(c, label):
     for part in ("params", "results"):
         for i in range(c.int("u32", f"{label}.{part}.count")):
-            c.int("u8", f"{label}.{part}[{i}]")
+            _valtype(c, f"{label}.{part}[{i}]")
+
+
+def _valtype(c, label):
+    """A value type's code, and after that of a (ref ...) type its heap type."""
+    if c.int("u8", label) in (REF_NULL_CODE, REF_CODE):
+        c.int("u32", f"{label}.heap")
 
 
 def _limits(c, label):
@@ -202,7 +209,7 @@ def _limits(c, label):
 
 
 def _table(c, label):
-    c.int("u8", f"{label}.reftype")
+    _valtype(c, f"{label}.reftype")
     _limits(c, f"{label}.limits")
 
 
@@ -212,7 +219,7 @@ def _defined_table(c, label):
 
 
 def _global(c, label):
-    c.int("u8", f"{label}.valtype")
+    _valtype(c, f"{label}.valtype")
     c.int("u8", f"{label}.mutable")
     _constant(c, f"{label}.init")
 
@@ -228,7 +235,7 @@ def _import(c, label, types):
     elif kind == 2:
         _limits(c, f"{label}.limits")
     elif kind == 3:
-        c.int("u8", f"{label}.valtype")
+        _valtype(c, f"{label}.valtype")
         c.int("u8", f"{label}.mutable")
     else:
         raise ValueError("unknown import kind")

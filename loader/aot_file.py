@@ -16,15 +16,19 @@ import zlib
 from pywamr.runtime.aot_layout import (
     CHECKSUMMED_FROM, CONSTANT_ARITHMETIC, CONSTANT_RECORD, DATA_MODES, ELEM_MODES,
     EXTERN_KINDS, F32_CONST, F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION,
-    GLOBAL_GET, HEADER, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, MAX_ALIGNMENT,
-    MAX_OBJECT_SIZE, NO_SECTION, NO_START, REF_FUNC, REF_NULL, RELOCATION_RECORD,
-    SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT, SECTION_ORDER, SECTION_RECORD,
-    SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD, V128_CONST)
+    GLOBAL_GET, HEADER, HEAP_TYPES, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, MAX_ALIGNMENT,
+    MAX_OBJECT_SIZE, NO_SECTION, NO_START, REF_CODE, REF_FUNC, REF_NULL, REF_NULL_CODE,
+    RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT, SECTION_ORDER,
+    SECTION_RECORD, SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD,
+    V128_CONST)
 from pywamr.runtime.errors import AotFormatError
 from pywamr.runtime.module import (DataSegment, ElemSegment, Export, Global, Import, Instr,
                                    Module)
 from pywamr.runtime.types import (REFTYPE_CODES, VALTYPE_CODES, FuncType, GlobalType, Limits,
-                                  MemoryType, Record, TableType)
+                                  MemoryType, Record, TableType, ref_type)
+
+_HEAP_NAMES = {code: name for name, code in HEAP_TYPES.items()}
+
 
 class Target(Record):
     """What the code was compiled for. arch: 'x86_64' | 'aarch64'; features: LLVM feature
@@ -245,7 +249,7 @@ def _read_module(r):
     module.start = None if start == NO_START else start
     for _ in range(r.count("element segment count")):
         mode = _mode(r, ELEM_MODES, "element segment mode")
-        elem_type = _code(r, REFTYPE_CODES, "element type")
+        elem_type = _valtype(r, REFTYPE_CODES, "element type")
         table = r.u32("element segment table")
         offset = _constant(r, "element segment offset") if mode == "active" else None
         init = [_constant(r, "element") for _ in range(r.count("element count"))]
@@ -266,14 +270,6 @@ def _read_module(r):
     return module
 
 
-def _code(r, codes, what):
-    code = r.u8(what)
-    found = codes.get(code)
-    if found is None:
-        raise corrupted(f"unknown {what} {code:#x}")
-    return found
-
-
 def _mode(r, modes, what):
     code = r.u8(what)
     if code >= len(modes):
@@ -282,11 +278,28 @@ def _mode(r, modes, what):
 
 
 def _valtypes(r, what):
-    codes = r.take(r.u32(what), what)
-    try:
-        return tuple(VALTYPE_CODES[code] for code in codes)
-    except KeyError as error:
-        raise corrupted(f"unknown value type {error.args[0]:#x} in {what}") from None
+    return tuple(_valtype(r, VALTYPE_CODES, "value type", f" in {what}")
+                 for _ in range(r.count(what)))
+
+
+def _valtype(r, codes, what, where=""):
+    """A value type of `codes` or a (ref ...) type with its heap type."""
+    code = r.u8(what + where)
+    found = codes.get(code)
+    if found is None and code in (REF_NULL_CODE, REF_CODE):
+        found = _ref_type(r.u32(what + where), code == REF_NULL_CODE, what + where)
+    if found is None:
+        raise corrupted(f"unknown {what} {code:#x}{where}")
+    return found
+
+
+def _ref_type(heap, nullable, what):
+    """The reference type to `heap`: a type index, or a code of HEAP_TYPES."""
+    if heap >= 1 << 31:
+        if heap not in _HEAP_NAMES:
+            raise corrupted(f"unknown heap type {heap:#x} in {what}")
+        heap = _HEAP_NAMES[heap]
+    return ref_type(heap, nullable)
 
 
 def _limits(r):
@@ -297,11 +310,11 @@ def _limits(r):
 
 
 def _table_type(r):
-    return TableType(_code(r, REFTYPE_CODES, "table element type"), _limits(r))
+    return TableType(_valtype(r, REFTYPE_CODES, "table element type"), _limits(r))
 
 
 def _global_type(r):
-    valtype = _code(r, VALTYPE_CODES, "global type")
+    valtype = _valtype(r, VALTYPE_CODES, "global type")
     mutable = r.u8("global mutability")
     if mutable > 1:
         raise corrupted(f"global mutability {mutable}")
@@ -330,9 +343,7 @@ def _constant_instr(r, what):
     elif op in (F32_CONST, F64_CONST, REF_FUNC, GLOBAL_GET):
         imm = low
     elif op == REF_NULL:
-        imm = REFTYPE_CODES.get(low)
-        if imm is None:
-            raise corrupted(f"{what} is a null of unknown type {low:#x}")
+        imm = _ref_type(low, True, what)
     else:
         raise corrupted(f"{what} has opcode {op:#x}, not a constant instruction")
     return Instr(op, imm, None)

@@ -55,7 +55,7 @@ class AotFunc(Func):
     def __init__(self, instance, func_index):
         self.instance = instance
         self.index = func_index
-        self.type = instance.module.func_type(func_index)
+        self.type = instance.func_types[func_index]
         self.funcref_address = instance.funcref_address(func_index)
         record = FuncRef.from_address(self.funcref_address)   # fixed once instantiated
         self._code, self._ctx = record.code, record.ctx

@@ -11,6 +11,7 @@ from pywamr.runtime.api import HostFunc
 from pywamr.runtime.errors import Trap, TrapCode
 from pywamr.runtime.instance_group import link
 from pywamr.runtime.instantiation import evaluate_constant, initialise_segments, match_imports
+from pywamr.runtime.types import structural_extern, structural_types
 
 from .exec_env import MIN_STACK_SIZE
 from .func import AotFunc, read_slots, write_slots
@@ -38,6 +39,9 @@ class Instance:
         module = aot_module.module
         self.aot_module = aot_module
         self.module = module
+        # Its types as they compare across modules (types.structural_types).
+        self.types = structural_types(module.types)
+        self.func_types = [self.types[i] for i in module.func_type_indices()]
         self.stack_size = max(stack_size, MIN_STACK_SIZE)
         self.max_memory_size = max_memory_size
         self._functions = {}
@@ -86,7 +90,8 @@ class Instance:
         limit = self.aot_module.target.memory_limit
         self.memories = self._imported("memory") + [
             AotMemory(t, limit, self.max_memory_size) for t in module.memories]
-        self.globals = self._imported("global") + [AotGlobal(g.type) for g in module.globals]
+        self.globals = self._imported("global") + [
+            AotGlobal(structural_extern(g.type, self.types)) for g in module.globals]
         for shared in self.globals:
             shared.keepalive.add(self)
         for own in self.memories + self.globals:
@@ -98,7 +103,7 @@ class Instance:
         image = self.aot_module.image
         type_indices = module.func_type_indices()
         num_imported = module.num_imported_funcs
-        self.type_ids = _u64_array([canonical_type_id(t) for t in module.types])
+        self.type_ids = _u64_array([canonical_type_id(t) for t in self.types])
         self.host_funcs = {}
 
         self.func_imports = (FuncRef * max(num_imported, 1))()
@@ -135,7 +140,7 @@ class Instance:
         instance that may have stored a funcref in it alive (its creator and importers)."""
         module = self.module
         self.tables = self._imported("table") + [
-            AotTable(t, 0 if init is None else self.evaluate(init))
+            AotTable(structural_extern(t, self.types), 0 if init is None else self.evaluate(init))
             for t, init in zip(module.tables, module.table_inits)]
         for table in self.tables:
             table.keepalive.add(self)

@@ -19,14 +19,15 @@ from pywamr.runtime import aot_abi
 from pywamr.runtime.aot_layout import (CONSTANT_ARITHMETIC, F32_CONST, F64_CONST, GLOBAL_GET,
                                        I32_CONST, I64_CONST, REF_FUNC, REF_NULL, V128_CONST,
                                        module_interface)
-from pywamr.runtime.types import MAX_PAGES, MAX_TABLE_SIZE
+from pywamr.runtime.types import (MAX_PAGES, MAX_TABLE_SIZE, heap_type, is_defaultable,
+                                  is_subtype, ref_type, structural_types)
 
 from .aot_file import corrupted
 from .externals import provides
 from .image import GOT_SYMBOL
 
 _CONSTANT_TYPES = {I32_CONST: "i32", I64_CONST: "i64", F32_CONST: "f32", F64_CONST: "f64",
-                   V128_CONST: "v128", REF_FUNC: "funcref"}
+                   V128_CONST: "v128"}
 
 
 def check_module(aot, module):
@@ -47,14 +48,34 @@ def _invalid(reason):
 
 def _check_valid(module):
     types = module.types
+    structural = structural_types(types)
+
+    def check_valtype(valtype, known=len(types)):
+        heap = heap_type(valtype) if valtype.startswith("(ref ") else None
+        if isinstance(heap, int) and heap >= known:
+            raise _invalid(f"unknown type {heap}")
+
+    def matches(actual, expected):
+        return is_subtype(actual, expected, lambda a, b: structural[a] == structural[b])
+
+    for i, functype in enumerate(types):
+        for valtype in functype.params + functype.results:
+            check_valtype(valtype, i + 1)
+    func_type_indices = module.func_type_indices()
     func_types = []
-    for type_index in module.func_type_indices():
+    for type_index in func_type_indices:
         if type_index >= len(types):
             raise _invalid(f"unknown type {type_index}")
         func_types.append(types[type_index])
     tables = module.all_tables()
     memories = module.all_memories()
     globals_ = module.all_global_types()
+    for valtype in [t.elem_type for t in tables] + [g.valtype for g in globals_] + [
+            seg.elem_type for seg in module.elems]:
+        check_valtype(valtype)
+    for table, init in zip(module.tables, module.table_inits):
+        if init is None and not is_defaultable(table.elem_type):
+            raise _invalid(f"type mismatch: a table of {table.elem_type} needs an initialiser")
     for table in tables:
         _check_limits(table.limits, MAX_TABLE_SIZE, "table size must be at most 2^32-1")
     for memory in memories:
@@ -76,16 +97,21 @@ def _check_valid(module):
                 if globals_[instr.imm].mutable:
                     raise _invalid("constant expression required")
                 stack.append(globals_[instr.imm].valtype)
-            elif instr.op == REF_FUNC and instr.imm >= len(func_types):
-                raise _invalid(f"unknown function {instr.imm}")
+            elif instr.op == REF_FUNC:
+                if instr.imm >= len(func_types):
+                    raise _invalid(f"unknown function {instr.imm}")
+                stack.append(ref_type(func_type_indices[instr.imm], False))
             elif instr.op in CONSTANT_ARITHMETIC:
                 operand = CONSTANT_ARITHMETIC[instr.op]
                 if stack[-2:] != [operand, operand]:
                     raise _invalid(f"type mismatch: {instr.op:#x} needs two {operand} operands")
                 stack.pop()
+            elif instr.op == REF_NULL:
+                check_valtype(instr.imm)
+                stack.append(instr.imm)
             else:
-                stack.append(instr.imm if instr.op == REF_NULL else _CONSTANT_TYPES[instr.op])
-        if stack != [valtype]:
+                stack.append(_CONSTANT_TYPES[instr.op])
+        if len(stack) != 1 or not matches(stack[0], valtype):
             raise _invalid(f"type mismatch: a constant expression of type {stack} where "
                            f"[{valtype}] is expected")
 
@@ -100,7 +126,7 @@ def _check_valid(module):
         if seg.mode == "active":
             if seg.table >= len(tables):
                 raise _invalid(f"unknown table {seg.table}")
-            if tables[seg.table].elem_type != seg.elem_type:
+            if not matches(seg.elem_type, tables[seg.table].elem_type):
                 raise _invalid(f"type mismatch: element segment's type {seg.elem_type} does "
                                f"not match table's element type {tables[seg.table].elem_type}")
             check_constant(seg.offset, "i32")

@@ -7,6 +7,8 @@ passed back in), or the very object that was passed in as an externref.
 
 import weakref
 
+from pywamr.runtime.types import FUNCREF, representation
+
 # FuncRef address -> (weak reference to the instance owning the record, function index)
 _funcref_owners = {}
 
@@ -70,8 +72,12 @@ def externref_to_raw(obj):
 
 
 def ref_to_python(valtype, raw):
-    return funcref_to_python(raw) if valtype == "funcref" else externref_to_python(raw)
+    if representation(valtype) == FUNCREF:
+        return funcref_to_python(raw)
+    return externref_to_python(raw)
 
 
 def ref_to_raw(valtype, value):
-    return funcref_to_raw(value) if valtype == "funcref" else externref_to_raw(value)
+    if representation(valtype) == FUNCREF:
+        return funcref_to_raw(value)
+    return externref_to_raw(value)

@@ -168,6 +168,8 @@ TRAP_STACK_EXHAUSTED = 10
 TRAP_HOST_EXCEPTION = 11    # a host function or helper raised; the loader re-raises it
 TRAP_INTERRUPTED = 12       # ExecEnv.interrupt was set
 TRAP_OUT_OF_FUEL = 13       # ExecEnv.fuel ran out
+TRAP_NULL_FUNCTION_REFERENCE = 14
+TRAP_NULL_REFERENCE = 15
 
 # The kind of each trap (runtime/errors.py has their wording; the loader raises Trap(kind)).
 TRAP_KINDS = {
@@ -183,6 +185,8 @@ TRAP_KINDS = {
     TRAP_STACK_EXHAUSTED: TrapCode.CALL_STACK_EXHAUSTED,
     TRAP_INTERRUPTED: TrapCode.INTERRUPTED,
     TRAP_OUT_OF_FUEL: TrapCode.OUT_OF_FUEL,
+    TRAP_NULL_FUNCTION_REFERENCE: TrapCode.NULL_FUNCTION_REFERENCE,
+    TRAP_NULL_REFERENCE: TrapCode.NULL_REFERENCE,
 }
 
 

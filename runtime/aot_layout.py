@@ -5,7 +5,7 @@ depend on the runtime and never on each other."""
 import struct
 
 MAGIC = b"\x00pyaot\r\n"
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 
 # magic, format version, CRC-32 of every byte after this field, payload length
 HEADER = struct.Struct("<8sIIQ")
@@ -32,11 +32,15 @@ SYMBOL_RECORD = struct.Struct("<IQ")        # section index, offset (after the n
 RELOCATION_RECORD = struct.Struct("<IIQIIq")  # section, type, offset, symbol, reserved, addend
 
 # The module section: the wasm module's metadata as fixed-size records (docs/aot-format.md,
-# "Module"); counts are u32, strings a u32 length and UTF-8, value types their wasm codes.
+# "Module"); counts are u32, strings a u32 length and UTF-8, value types their wasm codes,
+# and after the code of (ref null ...) or (ref ...) a u32 heap type: a type index or one of
+# HEAP_TYPES.
 COUNT = struct.Struct("<I")
 LIMITS_RECORD = struct.Struct("<BII")       # 1 if there is a maximum, minimum, maximum or 0
 CONSTANT_RECORD = struct.Struct("<HQQ")     # opcode, value: low 64 bits, high 64 bits
 NO_START = 0xFFFFFFFF
+REF_NULL_CODE, REF_CODE = 0x63, 0x64
+HEAP_TYPES = {"func": 0xFFFF_FF70, "extern": 0xFFFF_FF6F}
 EXTERN_KINDS = ("func", "table", "memory", "global")    # kinds of imports and exports by code
 ELEM_MODES = ("active", "passive", "declarative")
 DATA_MODES = ("active", "passive")

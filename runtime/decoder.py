@@ -1,4 +1,5 @@
-"""Decoding of the WebAssembly 2.0 binary format (spec chapter 5) into a `Module`.
+"""Decoding of the WebAssembly binary format (spec chapter 5) into a `Module`: 2.0, and the
+parts of 3.0 pywamr has.
 
 The decoder checks everything the spec calls well-formedness (magic, version, section order and
 sizes, LEB128 length limits, UTF-8 names, opcodes, immediates) and nothing it calls validity
@@ -29,7 +30,7 @@ from .module import (DataSegment, ElemSegment, Export, FunctionBody, Global, Imp
                      Module)
 from .opcodes import OPCODES
 from .types import (REFTYPE_CODES, VALTYPE_CODES, FuncType, GlobalType, Limits, MemoryType,
-                    TableType)
+                    TableType, ref_type)
 
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
@@ -143,6 +144,8 @@ class Reader:
         code = self.byte()
         t = VALTYPE_CODES.get(code)
         if t is None:
+            if code == 0x63 or code == 0x64:
+                return ref_type(self.heap_type(), code == 0x63)
             self.fail(features.unsupported("malformed value type", features.VALUE_TYPES,
                                            code), pos)
         return t
@@ -152,9 +155,23 @@ class Reader:
         code = self.byte()
         t = REFTYPE_CODES.get(code)
         if t is None:
-            self.fail(features.unsupported("malformed reference type", features.REFERENCE_TYPES,
+            if code == 0x63 or code == 0x64:
+                return ref_type(self.heap_type(), code == 0x63)
+            self.fail(features.unsupported("malformed reference type", features.VALUE_TYPES,
                                            code), pos)
         return t
+
+    def heap_type(self):
+        """'func', 'extern' or a type index (a non-negative s33)."""
+        pos = self.pos
+        heap = self.sleb(33)
+        if heap >= 0:
+            return heap
+        code = heap & 0x7F
+        if heap < -0x40 or code not in (0x70, 0x6F):
+            self.fail(features.unsupported("malformed heap type", features.VALUE_TYPES, code),
+                      pos)
+        return "func" if code == 0x70 else "extern"
 
     def length(self):
         """A u32 size or count, which cannot exceed the bytes left counted from its own
@@ -343,15 +360,16 @@ class Decoder:
         active = not flags & 1
         table = r.u32() if flags & 3 == 2 else 0
         offset = self.const_expr(r) if active else None
+        # 3.0 types a segment of function indices (ref func): its elements are not null.
         if flags & 3 == 0:
-            elem_type = "funcref"          # flags 0 and 4: no type given
+            elem_type = "funcref" if flags & 4 else "(ref func)"    # flags 0 and 4: no type
         elif flags & 4:
             elem_type = r.reftype()
         else:
             kind_pos = r.pos
             if r.byte() != 0x00:
                 r.fail("malformed element kind", kind_pos)
-            elem_type = "funcref"
+            elem_type = "(ref func)"
         if flags & 4:
             init = r.vec(lambda: self.const_expr(r))
         else:
@@ -454,7 +472,7 @@ class Decoder:
 
     def immediate(self, r, kind):
         if kind == "local" or kind == "global" or kind == "label" or kind == "func" \
-                or kind == "table" or kind == "elem" or kind == "data":
+                or kind == "table" or kind == "elem" or kind == "data" or kind == "type":
             return r.u32()
         if kind == "memarg":
             return (self.align(r), r.u32())
@@ -475,8 +493,8 @@ class Decoder:
             return (r.u32(), r.u32())
         if kind == "memory":
             return r.zero_byte()
-        if kind == "reftype":
-            return r.reftype()
+        if kind == "heaptype":
+            return ref_type(r.heap_type(), True)
         if kind == "select_t":
             return tuple(r.vec(r.valtype))
         if kind == "memory.init":
@@ -515,6 +533,8 @@ class Decoder:
         valtype = VALTYPE_CODES.get(b)
         if valtype is not None:
             return valtype
+        if b == 0x63 or b == 0x64:
+            return ref_type(r.heap_type(), b == 0x63)
         r.pos = pos
         index = r.sleb(33)
         if index < 0:

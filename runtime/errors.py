@@ -69,6 +69,8 @@ class TrapCode(enum.Enum):
     CALL_STACK_EXHAUSTED = "call stack exhausted"
     INTERRUPTED = "interrupted"
     OUT_OF_FUEL = "all fuel consumed"
+    NULL_FUNCTION_REFERENCE = "null function reference"     # call_ref of null
+    NULL_REFERENCE = "null reference"                       # ref.as_non_null of null
 
 
 MAX_FRAMES = 128    # frames a trap keeps, the innermost ones; it counts the others

@@ -9,7 +9,6 @@ expect: "illegal opcode: uses exception handling (throw), not supported".
 
 _EXCEPTIONS = "exception handling"
 _LEGACY_EXCEPTIONS = "legacy exception handling"
-_FUNCTION_REFERENCES = "typed function references"
 _GC = "GC"
 
 # One-byte opcodes.
@@ -17,12 +16,9 @@ OPCODES = {
     0x06: (_LEGACY_EXCEPTIONS, "try"), 0x07: (_LEGACY_EXCEPTIONS, "catch"),
     0x08: (_EXCEPTIONS, "throw"), 0x09: (_LEGACY_EXCEPTIONS, "rethrow"),
     0x0A: (_EXCEPTIONS, "throw_ref"),
-    # return_call_ref comes with typed function references: it is the tail call of call_ref.
-    0x14: (_FUNCTION_REFERENCES, "call_ref"), 0x15: (_FUNCTION_REFERENCES, "return_call_ref"),
     0x18: (_LEGACY_EXCEPTIONS, "delegate"), 0x19: (_LEGACY_EXCEPTIONS, "catch_all"),
     0x1F: (_EXCEPTIONS, "try_table"),
-    0xD3: (_GC, "ref.eq"), 0xD4: (_FUNCTION_REFERENCES, "ref.as_non_null"),
-    0xD5: (_FUNCTION_REFERENCES, "br_on_null"), 0xD6: (_FUNCTION_REFERENCES, "br_on_non_null"),
+    0xD3: (_GC, "ref.eq"),
     0xFB: (_GC, "struct, array and i31 instructions"),
     0xFE: ("threads", "atomic instructions"),
 }
@@ -34,20 +30,15 @@ PREFIXED_OPCODES = {0xFD00 + sub: ("relaxed SIMD", "relaxed SIMD instructions")
 # Memory-access flags: bit 6 says a memory index follows.
 MEMARG_FLAGS = {0x40: ("multi-memory", "memory index")}
 
-# Value types: the reference types after funcref and externref.
+# Value types, and the heap types of (ref ...) and ref.null: the reference types beyond
+# funcref, externref and typed function references.
 VALUE_TYPES = {
     0x69: (_EXCEPTIONS, "exnref"),
-    0x63: (_FUNCTION_REFERENCES, "ref null"), 0x64: (_FUNCTION_REFERENCES, "ref"),
     0x74: (_EXCEPTIONS, "nullexnref"), 0x73: (_GC, "nullfuncref"),
     0x72: (_GC, "nullexternref"), 0x71: (_GC, "nullref"), 0x6E: (_GC, "anyref"),
     0x6D: (_GC, "eqref"), 0x6C: (_GC, "i31ref"), 0x6B: (_GC, "structref"),
     0x6A: (_GC, "arrayref"),
 }
-
-# Reference types (of tables, element segments) and ref.null's heap types: the value types
-# above, and a type index (the first byte of a non-negative s33).
-REFERENCE_TYPES = {**VALUE_TYPES, **{byte: (_FUNCTION_REFERENCES, "type index")
-                                     for byte in range(0x40)}}
 
 # Type definitions other than a function type (0x60).
 TYPE_FORMS = {0x4E: (_GC, "rec"), 0x50: (_GC, "sub"), 0x4F: (_GC, "sub final"),

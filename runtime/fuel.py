@@ -5,8 +5,8 @@ interpreter and on compiled code at every optimisation level.
 Every instruction costs 1, except the structural ones, which cost nothing: `block`, `loop`,
 `else`, `end` and `nop`. Fuel is charged per run: a function body is cut into runs after each
 instruction that ends straight-line control flow (`loop`, `if`, `else`, `end`, `br`, `br_if`,
-`br_table`, `return`, the tail calls, `unreachable`), and at the start of a run its whole cost
-is charged at once. A run whose cost exceeds the fuel left traps "all fuel consumed" without
+`br_table`, `br_on_null`, `br_on_non_null`, `return`, the tail calls, `unreachable`), and at
+the start of a run its whole cost is charged at once. A run whose cost exceeds the fuel left traps "all fuel consumed" without
 consuming any (so the count consumed never exceeds the budget); a run that traps part-way (a
 division by zero, a call that traps) stays charged in full. Calls do not end a run: the
 callee's runs are charged as they start.
@@ -27,8 +27,8 @@ def _opcodes():
     from .opcodes import NAMES
     free = frozenset(NAMES[name] for name in ("block", "loop", "else", "end", "nop"))
     run_ends = frozenset(NAMES[name] for name in (
-        "loop", "if", "else", "end", "br", "br_if", "br_table", "return", "return_call",
-        "return_call_indirect", "unreachable"))
+        "loop", "if", "else", "end", "br", "br_if", "br_table", "br_on_null", "br_on_non_null",
+        "return", "return_call", "return_call_indirect", "return_call_ref", "unreachable"))
     return free, run_ends
 
 

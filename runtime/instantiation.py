@@ -27,7 +27,8 @@ from .aot_layout import (F32_CONST, F64_CONST, GLOBAL_GET, I32_ADD, I32_CONST, I
                          I32_SUB, I64_ADD, I64_CONST, I64_MUL, I64_SUB, REF_FUNC, REF_NULL,
                          V128_CONST)
 from .errors import LinkError
-from .types import FuncType, GlobalType, TableType
+from .types import (FuncType, GlobalType, TableType, is_subtype, structural_extern,
+                    structural_types)
 
 _U32 = 0xFFFF_FFFF
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -50,12 +51,14 @@ def match_imports(module, imports, classes):
     name: extern}}; `classes` is the engine's {kind: class} for "func", "table", "memory"
     and "global". LinkError if an import is missing or its extern does not match."""
     imports = imports or {}
+    types = structural_types(module.types)
     externs = []
     for imp in module.imports:
         extern = imports.get(imp.module, {}).get(imp.name)
         if extern is None:
             raise LinkError.unknown_import(imp.module, imp.name)
-        expected = module.types[imp.desc] if imp.kind == "func" else imp.desc
+        expected = (types[imp.desc] if imp.kind == "func" else
+                    structural_extern(imp.desc, types))
         problem = _mismatch(imp.kind, expected, extern, classes)
         if problem:
             raise LinkError(f"incompatible import type: {imp.module}.{imp.name} ({problem})")
@@ -74,7 +77,7 @@ def _mismatch(kind, expected, extern, classes):
             if actual != expected:
                 return f"expected func {expected}, got func {actual}"
         case "table":
-            if actual.elem_type != expected.elem_type:
+            if actual.elem_type != expected.elem_type:      # invariant: tables are written
                 return f"table: expected {expected.elem_type}, got {actual.elem_type}"
             problem = _limits_mismatch(actual.limits, expected.limits, "element")
             return problem and f"table: {problem}"
@@ -82,7 +85,10 @@ def _mismatch(kind, expected, extern, classes):
             problem = _limits_mismatch(actual.limits, expected.limits, "page")
             return problem and f"memory: {problem}"
         case "global":
-            if actual != expected:
+            # An immutable global may be read as any supertype of its type.
+            if actual.mutable != expected.mutable or not (
+                    is_subtype(actual.valtype, expected.valtype) if not actual.mutable
+                    else actual.valtype == expected.valtype):
                 return (f"global: expected {_describe_type(expected)}, "
                         f"got {_describe_type(actual)}")
     return None

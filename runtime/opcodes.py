@@ -16,7 +16,9 @@ Immediate kinds and the `Instr.imm` value the decoder stores for each:
   'i32' | 'i64'  the constant as a signed Python int
   'f32' | 'f64'  the constant's IEEE bit pattern as an unsigned int (NaN payloads stay exact)
   'select_t'     tuple of value types (typed select)
-  'reftype'      'funcref' or 'externref'
+  'heaptype'     the reference type ref.null makes: 'funcref', 'externref' or
+                 '(ref null N)' (types.py)
+  'type'         a type index
   'memory.init'  data index (followed by a zero memory-index byte)
   'memory.copy'  None (two zero memory-index bytes)
   'table.init'   (elem index, table index)
@@ -45,8 +47,12 @@ for _code, _name, _imm in [
     (0x0F, "return", None), (0x10, "call", "func"), (0x11, "call_indirect", "call_indirect"),
     # Tail calls (WebAssembly 3.0)
     (0x12, "return_call", "func"), (0x13, "return_call_indirect", "call_indirect"),
+    # Typed function references (WebAssembly 3.0)
+    (0x14, "call_ref", "type"), (0x15, "return_call_ref", "type"),
+    (0xD4, "ref.as_non_null", None), (0xD5, "br_on_null", "label"),
+    (0xD6, "br_on_non_null", "label"),
     # Reference, parametric, variable, table (5.4.2-5.4.5)
-    (0xD0, "ref.null", "reftype"), (0xD1, "ref.is_null", None), (0xD2, "ref.func", "func"),
+    (0xD0, "ref.null", "heaptype"), (0xD1, "ref.is_null", None), (0xD2, "ref.func", "func"),
     (0x1A, "drop", None), (0x1B, "select", None), (0x1C, "select_t", "select_t"),
     (0x20, "local.get", "local"), (0x21, "local.set", "local"), (0x22, "local.tee", "local"),
     (0x23, "global.get", "global"), (0x24, "global.set", "global"),

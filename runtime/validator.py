@@ -1,13 +1,20 @@
 """Validation of a decoded module against the WebAssembly typing rules (spec chapter 3): 2.0's,
-and of 3.0 the parts pywamr implements (tail calls, extended constant expressions, table
-initialisers). Where the two versions disagree on a module pywamr can decode (constant
-expressions), `validate` takes the version: the 2.0 spec suite expects 2.0's verdicts.
+and of 3.0 the parts pywamr implements (tail calls, typed function references, extended
+constant expressions, table initialisers). Where the two versions disagree on a module pywamr
+can decode (constant expressions), `validate` takes the version: the 2.0 spec suite expects
+2.0's verdicts.
 
 Function bodies are checked with the algorithm of the spec's appendix "Validation Algorithm":
 an operand stack of value types and a stack of control frames, where `None` on the operand stack
 is the unknown (bottom) type that unreachable code produces. Most instructions have a fixed
 signature and go through the `SIGNATURES` table; the rest (control, variables, memory, tables,
 references, lanes) have one small method each, found through `HANDLERS`.
+
+Typed function references (3.0): value types may be `(ref $t)` and the other reference types
+of types.py, related by subtyping (`matches`: a non-null reference is a nullable one, a
+concrete function type is a `func`, and type indices of equal types are one type), and a
+local of a non-defaultable type may be read only after a local.set or local.tee of it in an
+enclosing block ("uninitialized local").
 
 Error messages follow the spec interpreter's wording (the texts of `assert_invalid`).
 """
@@ -19,8 +26,8 @@ from . import features
 from .errors import InvalidModule
 from .module import Instr
 from .opcodes import BLOCK, ELSE, END, IF, LOOP, NAMES, OPCODES
-from .types import (F32, F64, FUNCREF, I32, I64, MAX_PAGES, MAX_TABLE_SIZE, NUM_TYPES,
-                    REF_TYPES, V128)
+from .types import (F32, F64, FUNCREF, I32, I64, MAX_PAGES, MAX_TABLE_SIZE, NUM_TYPES, V128,
+                    heap_type, is_defaultable, is_ref, is_subtype, ref_type, structural_types)
 
 GLOBAL_GET = NAMES["global.get"]
 REF_FUNC = NAMES["ref.func"]
@@ -169,11 +176,14 @@ CONSTANT_OPS["3.0"] = CONSTANT_OPS["2.0"] | {NAMES[f"{t}.{op}"] for t in ("i32",
 # each type: (param types, result types), as lists), funcs (signature of every function,
 # imports first), tables [TableType], memories [MemoryType], globals [GlobalType], elems
 # (element type of each element segment), num_datas, refs (function indices that ref.func
-# may name in code, C.refs), and the version of the rules ("2.0" or "3.0", see `validate`).
+# may name in code, C.refs), the version of the rules ("2.0" or "3.0", see `validate`),
+# func_type_indices (the type index of every function, for ref.func's type) and structural
+# (each type as types.structural_types gives it: equal ones are equivalent types).
 # A namedtuple, not a dataclass: the AOT loader validates the module of every .aot it loads,
 # and dataclasses costs more to import than this module.
 Context = namedtuple("Context",
-                     "types funcs tables memories globals elems num_datas refs version")
+                     "types funcs tables memories globals elems num_datas refs version "
+                     "func_type_indices structural")
 
 
 def lookup(space, index, category):
@@ -184,6 +194,27 @@ def lookup(space, index, category):
 
 def format_types(types):
     return "[" + " ".join("_" if t is None else t for t in types) + "]"
+
+
+def matches(context, actual, expected):
+    """Whether a value of type `actual` (None: unknown) may be used as one of type `expected`
+    (types.is_subtype, where type indices of equal types are the same type)."""
+    if actual == expected or actual is None:
+        return True
+    return is_subtype(actual, expected,
+                      lambda a, b: context.structural[a] == context.structural[b])
+
+
+def check_valtype(context, valtype):
+    """A reference type must name a type the module has."""
+    if valtype.startswith("(ref "):
+        heap = heap_type(valtype)
+        if isinstance(heap, int):
+            lookup(context.types, heap, "type")
+
+
+def non_null(reftype):
+    return None if reftype is None else ref_type(heap_type(reftype), False)
 
 
 class RunLengthLocals:
@@ -223,9 +254,10 @@ def local_types(params, declared, num_declared):
 class Frame:
     """A control frame: one enclosing block, loop, if/else or the function itself."""
 
-    __slots__ = ("opcode", "start_types", "end_types", "label_types", "height", "unreachable")
+    __slots__ = ("opcode", "start_types", "end_types", "label_types", "height", "unreachable",
+                 "inits")
 
-    def __init__(self, opcode, start_types, end_types, height):
+    def __init__(self, opcode, start_types, end_types, height, inits):
         self.opcode = opcode
         self.start_types = start_types
         self.end_types = end_types
@@ -233,24 +265,32 @@ class Frame:
         self.label_types = start_types if opcode == LOOP else end_types
         self.height = height
         self.unreachable = False
+        self.inits = inits      # how many locals had been set in the enclosing blocks
 
 
 class CodeValidator:
     """Type-checks one instruction sequence (a function body or a constant expression)
     whose expected result types are `results`."""
 
-    def __init__(self, context, locals_, results, func_index=None):
+    def __init__(self, context, locals_, results, func_index=None, undefaulted=()):
         self.context = context
         self.locals = locals_
         self.results = list(results)
         self.func_index = func_index
         self.vals = []
         self.ctrls = []
+        # Locals of non-defaultable types (3.0) may be read only where a local.set or
+        # local.tee in an enclosing block has set them: `undefaulted` holds their index
+        # ranges, `inits` those set, in order, which leaving a block forgets again.
+        self.undefaulted = undefaulted
+        self.initialized = set()
+        self.inits = []
         self.push_ctrl(BLOCK, [], self.results)
 
     def check(self, code):
         """Check `code` (ending with the `end` that closes the sequence)."""
         vals, ctrls, local_types = self.vals, self.ctrls, self.locals
+        undefaulted = self.undefaulted
         num_locals = len(local_types)
         signatures, handlers = SIGNATURES, HANDLERS
         offset = None
@@ -270,10 +310,15 @@ class CodeValidator:
                 elif op == 0x20:     # local.get
                     if imm >= num_locals:
                         raise InvalidModule(f"unknown local {imm}")
+                    if undefaulted and self.unset(imm):
+                        raise InvalidModule("uninitialized local")
                     vals.append(local_types[imm])
                 elif op == 0x21 or op == 0x22:     # local.set, local.tee
                     if imm >= num_locals:
                         raise InvalidModule(f"unknown local {imm}")
+                    if undefaulted and self.unset(imm):
+                        self.initialized.add(imm)
+                        self.inits.append(imm)
                     valtype = local_types[imm]
                     if vals and vals[-1] == valtype and len(vals) > ctrls[-1].height:
                         if op == 0x21:
@@ -291,6 +336,10 @@ class CodeValidator:
                 offset = None    # the decoder's stand-in for instructions it synthesized
             raise InvalidModule(error.reason, self.func_index, offset) from None
 
+    def unset(self, index):
+        return index not in self.initialized and any(
+            start <= index < end for start, end in self.undefaulted)
+
     # The operand and control stacks (spec appendix, "Validation Algorithm").
 
     def pop_any(self):
@@ -300,6 +349,14 @@ class CodeValidator:
                 return None
             raise InvalidModule("type mismatch: instruction requires a value but stack is empty")
         return self.vals.pop()
+
+    def pop_ref(self):
+        """Pop a reference (None: of unknown type)."""
+        valtype = self.pop_any()
+        if valtype is not None and not is_ref(valtype):
+            raise InvalidModule("type mismatch: instruction requires reference type but stack "
+                                f"has {valtype}")
+        return valtype
 
     def pop_val(self, expected):
         vals = self.vals
@@ -324,7 +381,7 @@ class CodeValidator:
         else:
             top = vals[frame.height:]
             popped = [None] * (n - available) + top if frame.unreachable else None
-        if popped is None or any(actual is not None and actual != want
+        if popped is None or any(not matches(self.context, actual, want)
                                  for actual, want in zip(popped, expected)):
             raise InvalidModule(f"type mismatch: {what} requires {format_types(expected)} "
                                 f"but stack has {format_types(top)}")
@@ -332,7 +389,8 @@ class CodeValidator:
         return popped
 
     def push_ctrl(self, opcode, start_types, end_types):
-        self.ctrls.append(Frame(opcode, start_types, end_types, len(self.vals)))
+        self.ctrls.append(Frame(opcode, start_types, end_types, len(self.vals),
+                                len(self.inits)))
         self.vals += start_types
 
     def pop_ctrl(self):
@@ -343,6 +401,9 @@ class CodeValidator:
                                 f"but stack has {format_types(vals[frame.height:])}")
         self.pop_vals(frame.end_types, "block")
         self.ctrls.pop()
+        if len(self.inits) > frame.inits:
+            self.initialized.difference_update(self.inits[frame.inits:])
+            del self.inits[frame.inits:]
         return frame
 
     def set_unreachable(self):
@@ -360,6 +421,7 @@ class CodeValidator:
         if blocktype is None:
             return [], []
         if isinstance(blocktype, str):
+            check_valtype(self.context, blocktype)
             return [], [blocktype]
         return lookup(self.context.types, blocktype, "type")
 
@@ -450,13 +512,23 @@ class CodeValidator:
         """The signature call_indirect and return_call_indirect call with."""
         type_index, table_index = imm
         table = self.table(table_index)
-        if table.elem_type != FUNCREF:
+        if not matches(self.context, table.elem_type, FUNCREF):
             raise InvalidModule("type mismatch: instruction requires table of function type but "
                                 f"table has element type {table.elem_type}")
         return lookup(self.context.types, type_index, "type")
 
-    # Tail calls: the callee's results become the function's. (return_call_ref, the tail
-    # call of call_ref, comes with typed function references and will check the same way.)
+    def call_ref(self, op, type_index):
+        params, results = self.ref_callee(type_index)
+        self.pop_vals(params)
+        self.vals += results
+
+    def ref_callee(self, type_index):
+        """The signature call_ref and return_call_ref call with, after popping the callee."""
+        signature = lookup(self.context.types, type_index, "type")
+        self.pop_val(ref_type(type_index, True))
+        return signature
+
+    # Tail calls: the callee's results become the function's.
 
     def return_call(self, op, func_index):
         params, results = lookup(self.context.funcs, func_index, "function")
@@ -469,8 +541,14 @@ class CodeValidator:
         self.pop_vals(params)
         self.tail_call_results(results)
 
+    def return_call_ref(self, op, type_index):
+        params, results = self.ref_callee(type_index)
+        self.pop_vals(params)
+        self.tail_call_results(results)
+
     def tail_call_results(self, results):
-        if results != self.results:
+        if len(results) != len(self.results) or not all(
+                matches(self.context, have, want) for have, want in zip(results, self.results)):
             raise InvalidModule(f"type mismatch: tail call returns {format_types(results)} but "
                                 f"the function returns {format_types(self.results)}")
         self.set_unreachable()
@@ -478,20 +556,38 @@ class CodeValidator:
     # Reference and parametric instructions.
 
     def ref_null(self, op, reftype):
+        check_valtype(self.context, reftype)
         self.vals.append(reftype)
 
     def ref_is_null(self, op, imm):
-        valtype = self.pop_any()
-        if valtype is not None and valtype not in REF_TYPES:
-            raise InvalidModule("type mismatch: instruction requires reference type but stack "
-                                f"has {valtype}")
+        self.pop_ref()
         self.vals.append(I32)
+
+    def ref_as_non_null(self, op, imm):
+        self.vals.append(non_null(self.pop_ref()))
+
+    def br_on_null(self, op, depth):
+        reftype = self.pop_ref()
+        types = self.label_types(depth)
+        self.pop_vals(types)
+        self.vals += types
+        self.vals.append(non_null(reftype))
+
+    def br_on_non_null(self, op, depth):
+        reftype = self.pop_ref()
+        types = self.label_types(depth)
+        if not types or not is_ref(types[-1]):
+            raise InvalidModule("type mismatch: br_on_non_null requires a label whose last "
+                                f"type is a reference, not {format_types(types)}")
+        self.vals.append(non_null(reftype))
+        self.pop_vals(types)
+        self.vals += types[:-1]
 
     def ref_func(self, op, func_index):
         lookup(self.context.funcs, func_index, "function")
         if func_index not in self.context.refs:
             raise InvalidModule(f"undeclared function reference {func_index}")
-        self.vals.append(FUNCREF)
+        self.vals.append(ref_type(self.context.func_type_indices[func_index], False))
 
     def drop(self, op, imm):
         self.pop_any()
@@ -501,7 +597,7 @@ class CodeValidator:
         first = self.pop_any()
         second = self.pop_any()
         for valtype in (first, second):
-            if valtype in REF_TYPES:
+            if valtype is not None and is_ref(valtype):
                 raise InvalidModule("type mismatch: instruction requires numeric or vector type "
                                     f"but stack has {valtype}")
         if first is not None and second is not None and first != second:
@@ -512,6 +608,7 @@ class CodeValidator:
     def select_t(self, op, types):
         if len(types) != 1:
             raise InvalidModule("invalid result arity other than 1 is not (yet) allowed")
+        check_valtype(self.context, types[0])
         self.pop_vals([types[0], types[0], I32])
         self.vals.append(types[0])
 
@@ -550,7 +647,7 @@ class CodeValidator:
 
     def table_copy(self, op, imm):
         destination, source = self.table(imm[0]), self.table(imm[1])
-        if destination.elem_type != source.elem_type:
+        if not matches(self.context, source.elem_type, destination.elem_type):
             raise InvalidModule(f"type mismatch: source element type {source.elem_type} does "
                                 f"not match destination element type {destination.elem_type}")
         self.pop_vals([I32, I32, I32])
@@ -559,7 +656,7 @@ class CodeValidator:
         elem_index, table_index = imm
         table = self.table(table_index)
         elem_type = lookup(self.context.elems, elem_index, "elem segment")
-        if elem_type != table.elem_type:
+        if not matches(self.context, elem_type, table.elem_type):
             raise InvalidModule(f"type mismatch: element segment's type {elem_type} does not "
                                 f"match table's element type {table.elem_type}")
         self.pop_vals([I32, I32, I32])
@@ -630,7 +727,9 @@ def _build_handlers():
         ELSE: v.else_, END: v.end, 0x0C: v.br, 0x0D: v.br_if, 0x0E: v.br_table,
         0x0F: v.return_, 0x10: v.call, 0x11: v.call_indirect,
         0x12: v.return_call, 0x13: v.return_call_indirect,
+        0x14: v.call_ref, 0x15: v.return_call_ref,
         0xD0: v.ref_null, 0xD1: v.ref_is_null, 0xD2: v.ref_func,
+        0xD4: v.ref_as_non_null, 0xD5: v.br_on_null, 0xD6: v.br_on_non_null,
         0x1A: v.drop, 0x1B: v.select, 0x1C: v.select_t,
         0x23: v.global_get, 0x24: v.global_set,
         0x25: v.table_get, 0x26: v.table_set,
@@ -668,7 +767,8 @@ def check_limits(limits, bound, message):
         raise InvalidModule("size minimum must not be greater than maximum")
 
 
-def check_table_type(tabletype):
+def check_table_type(context, tabletype):
+    check_valtype(context, tabletype.elem_type)
     check_limits(tabletype.limits, MAX_TABLE_SIZE, "table size must be at most 2^32-1")
 
 
@@ -709,28 +809,45 @@ def declared_func_refs(module):
 
 
 def build_context(module, version="3.0"):
-    """The module's context C, after checking the type index of every function."""
+    """The module's context C, after checking the type index of every function and every
+    type index a value type names (a function type may name itself and the types before it:
+    each is a recursion group of its own)."""
     types = [(list(functype.params), list(functype.results)) for functype in module.types]
-    funcs = []
+    context = Context(types=types, funcs=[], tables=module.all_tables(),
+                      memories=module.all_memories(), globals=module.all_global_types(),
+                      elems=[segment.elem_type for segment in module.elems],
+                      num_datas=len(module.datas), refs=declared_func_refs(module),
+                      version=version, func_type_indices=module.func_type_indices(),
+                      structural=structural_types(module.types))
+    for i, (params, results) in enumerate(types):
+        for valtype in params + results:
+            check_valtype(context._replace(types=types[:i + 1]), valtype)
     for imp in module.imports:
-        if imp.kind == "func":
-            funcs.append(lookup(types, imp.desc, "type"))
-        elif imp.kind == "table":
-            check_table_type(imp.desc)
+        if imp.kind == "table":
+            check_table_type(context, imp.desc)
         elif imp.kind == "memory":
             check_memory_type(imp.desc)
-    funcs += [lookup(types, type_index, "type") for type_index in module.funcs]
-    return Context(types=types, funcs=funcs, tables=module.all_tables(),
-                   memories=module.all_memories(), globals=module.all_global_types(),
-                   elems=[segment.elem_type for segment in module.elems],
-                   num_datas=len(module.datas), refs=declared_func_refs(module),
-                   version=version)
+        elif imp.kind == "global":
+            check_valtype(context, imp.desc.valtype)
+    context.funcs.extend(lookup(types, type_index, "type")
+                         for type_index in context.func_type_indices)
+    return context
 
 
 def check_function(context, func_index, code):
     params, results = context.funcs[func_index]
     locals_ = local_types(params, code.locals, code.num_locals)
-    CodeValidator(context, locals_, results, func_index).check(code.body)
+    undefaulted = []
+    start = len(params)
+    for count, valtype in code.locals:
+        try:
+            check_valtype(context, valtype)
+        except InvalidModule as error:
+            raise InvalidModule(error.reason, func_index) from None
+        if count and not is_defaultable(valtype):
+            undefaulted.append((start, start + count))
+        start += count
+    CodeValidator(context, locals_, results, func_index, undefaulted).check(code.body)
 
 
 def validate(module, bodies=True, version="3.0"):
@@ -739,8 +856,11 @@ def validate(module, bodies=True, version="3.0"):
     pywamr implements it (the decoder refuses the rest). bodies=False skips the function
     bodies: the AOT loader checks the metadata of an .aot, whose bodies are empty."""
     context = build_context(module, version)
-    for table in module.tables:
-        check_table_type(table)
+    for table, init in zip(module.tables, module.table_inits):
+        check_table_type(context, table)
+        if init is None and not is_defaultable(table.elem_type):
+            raise InvalidModule(f"type mismatch: a table of {table.elem_type} needs an "
+                                "initialiser")
     for memory in module.memories:
         check_memory_type(memory)
     if len(context.memories) > 1:
@@ -751,6 +871,7 @@ def validate(module, bodies=True, version="3.0"):
     # globals, and in 3.0 all of them.
     imported = [imp.desc for imp in module.imported("global")]
     for i, global_ in enumerate(module.globals):
+        check_valtype(context, global_.type.valtype)
         visible = imported if version == "2.0" else context.globals[:len(imported) + i]
         check_constant(context._replace(globals=visible), global_.init, global_.type.valtype,
                        version)
@@ -759,11 +880,12 @@ def validate(module, bodies=True, version="3.0"):
             check_constant(context._replace(globals=imported), init, table.elem_type, version)
     constant_context = context._replace(globals=imported) if version == "2.0" else context
     for segment in module.elems:
+        check_valtype(context, segment.elem_type)
         for expr in segment.init:
             check_constant(constant_context, expr, segment.elem_type, version)
         if segment.mode == "active":
             table = lookup(context.tables, segment.table, "table")
-            if table.elem_type != segment.elem_type:
+            if not matches(context, segment.elem_type, table.elem_type):
                 raise InvalidModule(f"type mismatch: element segment's type {segment.elem_type} "
                                     f"does not match table's element type {table.elem_type}")
             check_constant(constant_context, segment.offset, I32, version)

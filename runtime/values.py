@@ -11,6 +11,8 @@ Friendly values are what embedders use: signed ints for i32/i64, floats for f32/
 import operator
 import struct
 
+from .types import is_defaultable
+
 _BITS = {"i32": 32, "i64": 64, "v128": 128}
 _MASK = {"i32": 0xFFFFFFFF, "i64": 0xFFFFFFFFFFFFFFFF, "f32": 0xFFFFFFFF,
          "f64": 0xFFFFFFFFFFFFFFFF, "v128": (1 << 128) - 1}
@@ -21,7 +23,7 @@ def to_bits(valtype, value):
     for a value of the wrong kind (a float for an integer, a string for anything), ValueError
     for an integer out of the type's range, signed or unsigned (i32: -2**31 to 2**32-1). A
     float beyond f32's range becomes an infinity, as C's conversion makes it. References
-    pass through; the engine checks them."""
+    pass through, the engine checking them, but for None where the type is not nullable."""
     if valtype == "i32" or valtype == "i64" or valtype == "v128":
         bits = _BITS[valtype]
         try:
@@ -41,6 +43,8 @@ def to_bits(valtype, value):
             return struct.unpack("<I", struct.pack("<f", value))[0]
         except OverflowError:        # finite, but beyond f32's largest
             return 0xFF800000 if value < 0 else 0x7F800000
+    if value is None and not is_defaultable(valtype):
+        raise TypeError(f"expected a non-null reference for {valtype}")
     return value
 
 

@@ -191,7 +191,7 @@ def test_corrupted_structure_with_a_valid_checksum(aot):
 
 
 @pytest.mark.parametrize("section, expected", [
-    (b"\x01\0\0\0\x02\0\0\0\x7f", "parameter types runs past its section"),
+    (b"\x01\0\0\0\x02\0\0\0\x7f", "parameter types 2 runs past its section"),
     (b"\x01\0\0\0\x01\0\0\0\x55\0\0\0\0", "unknown value type 0x55 in parameter types"),
     (b"\xff\xff\xff\xff", "type count 4294967295 runs past its section"),
 ])

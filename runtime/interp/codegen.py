@@ -30,6 +30,7 @@ from typing import NamedTuple
 from ..errors import WasmError
 from ..fuel import run_costs
 from ..opcodes import NAMES
+from ..types import ByRepresentation
 from . import layout
 from .numeric import f32_from_bits, f64_from_bits
 from .operators import ALIGNED_F64, LOADS, NUMERIC, STORES
@@ -39,10 +40,11 @@ from .structure import Construct, build_tree
 
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
-LOCAL_DEFAULTS = {"i32": "0", "i64": "0", "f32": "0.0", "f64": "0.0", "v128": "0",
-                  "funcref": "None", "externref": "None"}
+LOCAL_DEFAULTS = ByRepresentation({"i32": "0", "i64": "0", "f32": "0.0", "f64": "0.0",
+                                   "v128": "0", "funcref": "None", "externref": "None"})
 _BR_IF = NAMES["br_if"]
-TAIL_CALLS = frozenset([NAMES["return_call"], NAMES["return_call_indirect"]])
+TAIL_CALLS = frozenset([NAMES["return_call"], NAMES["return_call_indirect"],
+                        NAMES["return_call_ref"]])
 TAIL_EXIT = -1              # the exit of an outlined part that makes a tail call
 INDENT = "\t"               # one character per level keeps the source small to compile
 MAX_EXPRESSION = 160        # longer operands are evaluated into their stack variable
@@ -614,12 +616,15 @@ class FunctionTranslator:
         return False
 
     def op_br_if(self, depth):
-        cond = self.pop()
-        self.emit(f"if {cond.text}:")
+        self.branch_if(self.pop().text, depth)
+        return True
+
+    def branch_if(self, cond, depth):
+        """Branch to the label `depth` levels out when the Python expression `cond` holds."""
+        self.emit(f"if {cond}:")
         self.indent += 1
         self.branch(depth)
         self.indent -= 1
-        return True
 
     def op_br_table(self, imm):
         depths, default = imm
@@ -692,14 +697,22 @@ class FunctionTranslator:
     def check_indirect_callee(self, imm):
         """`_f = ` the table element call_indirect calls, after its checks."""
         type_index, table_index = imm
-        index = self.pop()
-        if not _ATOM.match(index.text):
-            index = self.spill(index, len(self.stack))
+        index = self.spilled(self.pop())
         i = self.value(index)
         table = layout.table(table_index)
         self.emit(f"_f = {table}[{i}] if {i} < len({table}) else None")
         self.emit(f"if _f is None or _f.type is not {layout.functype(type_index)}: "
                   f"call_indirect_fail({table}, {i}, _f)")
+
+    def op_call_ref(self, type_index):
+        self.check_ref_callee()
+        self.emit_call("_f.call", self.types[type_index])
+        return True
+
+    def check_ref_callee(self):
+        """`_f = ` the function call_ref calls, after its null check."""
+        self.emit(f"_f = {self.value(self.pop())}")
+        self.emit("if _f is None: raise Trap(TrapCode.NULL_FUNCTION_REFERENCE)")
 
     def op_return_call(self, func_index):
         self.emit_tail_call(f"{layout.FUNCS}[{func_index}].tail", self.func_types[func_index])
@@ -708,6 +721,11 @@ class FunctionTranslator:
     def op_return_call_indirect(self, imm):
         self.check_indirect_callee(imm)
         self.emit_tail_call("_f.tail", self.types[imm[0]])
+        return False
+
+    def op_return_call_ref(self, type_index):
+        self.check_ref_callee()
+        self.emit_tail_call("_f.tail", self.types[type_index])
         return False
 
     def emit_tail_call(self, target, functype):
@@ -832,6 +850,29 @@ class FunctionTranslator:
     def op_ref_is_null(self, _):
         self.push_expr("{0} is None", [self.pop()], cond=True)
         return True
+
+    def op_ref_as_non_null(self, _):
+        ref = self.spilled(self.pop())
+        self.emit(f"if {ref.text} is None: raise Trap(TrapCode.NULL_REFERENCE)")
+        self.push(ref)
+        return True
+
+    def op_br_on_null(self, depth):
+        ref = self.spilled(self.pop())
+        self.branch_if(f"{ref.text} is None", depth)
+        self.push(ref)
+        return True
+
+    def op_br_on_non_null(self, depth):
+        ref = self.spilled(self.pop())
+        self.push(ref)
+        self.branch_if(f"{ref.text} is not None", depth)
+        self.pop()
+        return True
+
+    def spilled(self, op):
+        """The popped operand `op` as a name, to be used more than once."""
+        return op if _ATOM.match(op.text) else self.spill(op, len(self.stack))
 
     def op_ref_func(self, func_index):
         self.push(Operand(f"{layout.FUNCS}[{func_index}]"))

@@ -8,7 +8,8 @@ their edges.
 from .. import api
 from ..api import memory_growth_limit
 from ..errors import ResourceError, Trap, TrapCode
-from ..types import MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, FuncType, Limits, MemoryType, TableType
+from ..types import (MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, ByRepresentation, FuncType, Limits,
+                     MemoryType, TableType)
 from . import layout
 from .boundary import TRAP_EXCEPTIONS, call_into_wasm, host_error
 from .numeric import M32, M64, f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
@@ -19,11 +20,11 @@ def _same(x):
     return x
 
 
-TO_BITS = {"i32": int, "i64": int, "f32": f32_to_bits, "f64": f64_to_bits, "v128": int,
-           "funcref": _same, "externref": _same}
-FROM_BITS = {"i32": lambda b: b & M32, "i64": lambda b: b & M64, "f32": f32_from_bits,
-             "f64": f64_from_bits, "v128": lambda b: b & M128, "funcref": _same,
-             "externref": _same}
+TO_BITS = ByRepresentation({"i32": int, "i64": int, "f32": f32_to_bits, "f64": f64_to_bits,
+                            "v128": int, "funcref": _same, "externref": _same})
+FROM_BITS = ByRepresentation({"i32": lambda b: b & M32, "i64": lambda b: b & M64,
+                              "f32": f32_from_bits, "f64": f64_from_bits,
+                              "v128": lambda b: b & M128, "funcref": _same, "externref": _same})
 
 TABLE_LIMIT = 1 << 24         # elements; a list of them takes 8 bytes each
 

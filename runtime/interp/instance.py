@@ -6,6 +6,7 @@ from ..api import HostFunc
 from ..errors import WasmError
 from ..instance_group import link
 from ..instantiation import evaluate_constant, initialise_segments, match_imports
+from ..types import structural_extern
 from . import boundary, bulk, layout
 from .boundary import call_into_wasm
 from .externs import FROM_BITS, Function, Global, Memory, Table, canonical_type, host_function
@@ -62,11 +63,13 @@ class Instance:
             function.call = self._lazy(layout.func(index), function)
             function.tail = self._lazy_tail(function)
             self.functions.append(function)
-        self.tables.extend(Table(t, None if init is None else self.evaluate(init))
+        self.tables.extend(Table(structural_extern(t, module.types),
+                                 None if init is None else self.evaluate(init))
                            for t, init in zip(decoded.tables, decoded.table_inits))
         self.memories.extend(Memory(t, max_memory_size) for t in decoded.memories)
         for g in decoded.globals:
-            self.globals.append(Global(g.type, FROM_BITS[g.type.valtype](self.evaluate(g.init))))
+            self.globals.append(Global(structural_extern(g.type, module.types),
+                                       FROM_BITS[g.type.valtype](self.evaluate(g.init))))
         for extern in self.tables + self.memories + self.globals:
             extern.group = self.group     # the imported ones' groups were merged into it
 
@@ -125,7 +128,7 @@ class Instance:
                 ns[layout.global_cell(index)] = g
             else:
                 ns[layout.global_var(index)] = g.stored
-        for index, functype in enumerate(decoded.types):
+        for index, functype in enumerate(self.module.types):
             ns[layout.functype(index)] = canonical_type(functype)
 
     def _export(self, export):

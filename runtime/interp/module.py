@@ -6,6 +6,7 @@ here, so every instance of the module shares it (an instance only binds its own 
 
 from ..decoder import decode_module
 from ..module import Module as DecodedModule
+from ..types import structural_types
 from ..validator import validate
 from .boundary import DEFAULT_MAX_CALL_DEPTH
 from . import layout
@@ -36,7 +37,10 @@ class Module:
         if not validated:
             validate(decoded)
         self.decoded = decoded
-        self.func_types = [decoded.types[i] for i in decoded.func_type_indices()]
+        # Types whose reference types name other types by what they are, not by index: equal
+        # across modules when they are the same type (types.structural_types).
+        self.types = structural_types(decoded.types)
+        self.func_types = [self.types[i] for i in decoded.func_type_indices()]
         self.global_types = decoded.all_global_types()
         self.global_cells = layout.global_cells(decoded)
         self._code = {}

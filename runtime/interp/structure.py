@@ -11,9 +11,11 @@ from ..opcodes import BLOCK, ELSE, END, IF, LOOP, NAMES
 
 _KINDS = {BLOCK: "block", LOOP: "loop", IF: "if"}
 _BR, _BR_IF, _BR_TABLE = NAMES["br"], NAMES["br_if"], NAMES["br_table"]
+_BR_ON = {NAMES["br_on_null"], NAMES["br_on_non_null"]}
 _LOCAL_GET, _LOCAL_SET, _LOCAL_TEE = NAMES["local.get"], NAMES["local.set"], NAMES["local.tee"]
 # Instructions after which a global may hold a different value.
-_WRITES_GLOBALS = {NAMES["global.set"], NAMES["call"], NAMES["call_indirect"]}
+_WRITES_GLOBALS = {NAMES["global.set"], NAMES["call"], NAMES["call_indirect"],
+                   NAMES["call_ref"]}
 
 
 class Construct:
@@ -63,7 +65,7 @@ def build_tree(code, offset=0):
             current = parent.orelse if parent.orelse is not None else parent.body
         else:
             current.append(instr)
-            if op == _BR or op == _BR_IF:
+            if op == _BR or op == _BR_IF or op in _BR_ON:
                 open_constructs[-1 - instr.imm].targeted = True
             elif op == _BR_TABLE:
                 labels, default = instr.imm
