@@ -44,24 +44,21 @@ class ModuleEnv:
     def checks_at_entry(self, func_index):
         """Whether the function checks the stack limit at its entry: a defined function that
         calls (translator.py)."""
-        known = self._checks_at_entry.get(func_index)
-        if known is None:
-            known = func_index >= self.num_imported_funcs and any(
-                instr.op in CALL_OPS
-                for instr in self.wasm.codes[func_index - self.num_imported_funcs].body)
-            self._checks_at_entry[func_index] = known
-        return known
+        return self._body_uses(func_index, CALL_OPS, self._checks_at_entry)
 
     def has_tail_entry(self, func_index):
         """Whether the function's body is a tail entry (`aot_tail_N`, calls.py): a defined
         function that makes tail calls."""
-        known = self._tail_entries.get(func_index)
-        if known is None:
-            known = func_index >= self.num_imported_funcs and any(
-                instr.op in TAIL_CALL_OPS
+        return self._body_uses(func_index, TAIL_CALL_OPS, self._tail_entries)
+
+    def _body_uses(self, func_index, ops, known):
+        """Whether the function is defined and its body has one of `ops`; remembered in
+        `known`."""
+        if func_index not in known:
+            known[func_index] = func_index >= self.num_imported_funcs and any(
+                instr.op in ops
                 for instr in self.wasm.codes[func_index - self.num_imported_funcs].body)
-            self._tail_entries[func_index] = known
-        return known
+        return known[func_index]
 
     def start_llvm_module(self):
         self.llvm = ir.Module(name="wasm")
