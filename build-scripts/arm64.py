@@ -37,11 +37,17 @@ def ensure_python_shim() -> Path:
     package.mkdir(parents=True, exist_ok=True)
     for name in SHIMMED_PACKAGES:
         link, target = package / name, REPO / name
-        if link.is_symlink() and link.readlink() == target:
-            continue
-        if link.is_symlink():
-            link.unlink()
-        link.symlink_to(target, target_is_directory=True)
+        try:
+            if os.readlink(link) == str(target):
+                continue
+        except OSError:  # not there yet
+            pass
+        # Tests run this from parallel processes: make the link under a private name and rename
+        # it into place, which replaces atomically whatever another process put there.
+        private = package / f".{name}.{os.getpid()}"
+        private.unlink(missing_ok=True)
+        private.symlink_to(target, target_is_directory=True)
+        os.replace(private, link)
     return SHIM
 
 
