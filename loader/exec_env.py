@@ -111,6 +111,12 @@ def trap_with_exception(exception):
     env.trap_code = TRAP_HOST_EXCEPTION
 
 
+def _trap_of_code(code):
+    from pywamr.runtime.trap_codes import TrapCode
+    kind = TRAP_KINDS.get(code)
+    return Trap(TrapCode[kind] if kind else f"unknown trap code {code}")
+
+
 def raise_pending_trap(env):
     """Raise the trap compiled code ended with on `env`, if any, with the frames it
     recorded, and clear both."""
@@ -135,7 +141,7 @@ def raise_pending_trap(env):
     elif code == TRAP_OUT_OF_FUEL:
         exception = FuelExhausted()
     else:
-        exception = Trap(TRAP_KINDS.get(code, f"unknown trap code {code}"))
+        exception = _trap_of_code(code)
     if isinstance(exception, Trap):       # a host's own exception carries no wasm frames
         exception.add_frames(frames, count - recorded)
     raise exception

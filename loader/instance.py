@@ -8,7 +8,7 @@ import ctypes
 from pywamr.runtime import aot_abi
 from pywamr.runtime.aot_abi import FuncRef, VMContext
 from pywamr.runtime.api import HostFunc
-from pywamr.runtime.errors import Trap, TrapCode
+from pywamr.runtime.errors import Trap
 from pywamr.runtime.instance_group import link
 from pywamr.runtime.instantiation import evaluate_constant, initialise_segments, match_imports
 from pywamr.runtime.types import structural_extern, structural_types
@@ -209,6 +209,7 @@ class Instance:
         data = self.data_segments[segment]
         memory = self.memories[memory_index]
         if src + n > len(data) or not memory.in_bounds(dst, n):
+            from pywamr.runtime.trap_codes import TrapCode     # made only for a trap
             raise Trap(TrapCode.OUT_OF_BOUNDS_MEMORY)
         ctypes.memmove(memory.base + dst, data[src:src + n], n)
 
@@ -219,6 +220,7 @@ class Instance:
         elems = self.elem_segments[segment]
         table = self.tables[table_index]
         if src + n > len(elems):
+            from pywamr.runtime.trap_codes import TrapCode
             raise Trap(TrapCode.OUT_OF_BOUNDS_TABLE)
         table.check_range(dst, n)
         table.elems[dst:dst + n] = elems[src:src + n]

@@ -5,7 +5,7 @@ import ctypes
 
 from pywamr.runtime.aot_abi import TableDesc
 from pywamr.runtime.api import Table
-from pywamr.runtime.errors import ResourceError, Trap, TrapCode
+from pywamr.runtime.errors import ResourceError, Trap
 from pywamr.runtime.types import MAX_TABLE_SIZE, Limits, TableType
 
 from .references import ref_to_python, ref_to_raw
@@ -53,6 +53,7 @@ class AotTable(Table):
 
     def check_range(self, start, count):
         if start + count > self.desc.size:
+            from pywamr.runtime.trap_codes import TrapCode     # made only for a trap
             raise Trap(TrapCode.OUT_OF_BOUNDS_TABLE)
 
     def get(self, index):

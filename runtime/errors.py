@@ -5,10 +5,10 @@ malformed binary from an invalid one, a link failure from a trap, without parsin
 
 A trap also says which kind it is (`Trap.code`, a TrapCode: the one table of trap kinds and
 the spec's wording of each, used by both engines, the loader and the fuzz harness) and where
-it happened (`Trap.frames`, the wasm call stack, innermost first).
+it happened (`Trap.frames`, the wasm call stack, innermost first). TrapCode is defined in
+trap_codes.py and made on first use, not at start-up; `errors.TrapCode` still names it.
 """
 
-import enum
 from collections import namedtuple
 
 
@@ -53,26 +53,6 @@ class LinkError(WasmError):
         return cls(f"unknown import: {module}.{name}")
 
 
-class TrapCode(enum.Enum):
-    """The kinds of trap, each with the spec's wording as its value. The member's name is the
-    stable, machine-readable identifier. A new kind is a line here (and, for compiled code
-    to raise it, a TRAP_* code mapped to it in aot_abi.TRAP_KINDS)."""
-    UNREACHABLE = "unreachable"
-    INTEGER_DIVIDE_BY_ZERO = "integer divide by zero"
-    INTEGER_OVERFLOW = "integer overflow"
-    INVALID_CONVERSION_TO_INTEGER = "invalid conversion to integer"
-    OUT_OF_BOUNDS_MEMORY = "out of bounds memory access"
-    UNDEFINED_ELEMENT = "undefined element"
-    UNINITIALIZED_ELEMENT = "uninitialized element"
-    INDIRECT_CALL_TYPE_MISMATCH = "indirect call type mismatch"
-    OUT_OF_BOUNDS_TABLE = "out of bounds table access"
-    CALL_STACK_EXHAUSTED = "call stack exhausted"
-    INTERRUPTED = "interrupted"
-    OUT_OF_FUEL = "all fuel consumed"
-    NULL_FUNCTION_REFERENCE = "null function reference"     # call_ref of null
-    NULL_REFERENCE = "null reference"                       # ref.as_non_null of null
-
-
 MAX_FRAMES = 128    # frames a trap keeps, the innermost ones; it counts the others
 
 # One wasm frame of a trap's backtrace: the function's index in the module's function index
@@ -90,10 +70,11 @@ class Trap(WasmError):
     def __init__(self, what, detail=None):
         """`what` is a TrapCode, `detail` an operand the message may add ("uninitialized
         element 2"); a message string is taken as the TrapCode it is the wording of."""
-        if isinstance(what, TrapCode):
-            self.code, message = what, what.value
+        from .trap_codes import CODES_BY_MESSAGE
+        if isinstance(what, str):
+            self.code, message = CODES_BY_MESSAGE.get(what), what
         else:
-            self.code, message = _CODES_BY_MESSAGE.get(what), what
+            self.code, message = what, what.value
         if detail is not None:
             message = f"{message} {detail}"
         self.message = message
@@ -125,13 +106,11 @@ class Trap(WasmError):
         return "\n".join(lines)
 
 
-_CODES_BY_MESSAGE = {code.value: code for code in TrapCode}
-
-
 class Exhaustion(Trap):
     """The call stack is exhausted (spec `assert_exhaustion`)."""
 
     def __init__(self):
+        from .trap_codes import TrapCode
         super().__init__(TrapCode.CALL_STACK_EXHAUSTED)
 
 
@@ -149,6 +128,7 @@ class Interrupted(Trap):
     names why, e.g. "timeout of 1 s"."""
 
     def __init__(self, detail=None):
+        from .trap_codes import TrapCode
         super().__init__(TrapCode.INTERRUPTED)
         if detail:
             self.message = f"{self.message}: {detail}"
@@ -159,6 +139,7 @@ class FuelExhausted(Trap):
     """The call used up the instruction budget it was given (runtime/fuel.py)."""
 
     def __init__(self):
+        from .trap_codes import TrapCode
         super().__init__(TrapCode.OUT_OF_FUEL)
 
 
@@ -182,3 +163,10 @@ class WasiExit(Exception):
 class AotFormatError(WasmError):
     """An `.aot` file cannot be loaded: bad magic, unknown version, wrong architecture,
     truncated or corrupt (checksum), unsupported CPU features, unknown relocation."""
+
+
+def __getattr__(name):
+    if name == "TrapCode":      # made on first use: see trap_codes.py
+        from .trap_codes import TrapCode
+        return TrapCode
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

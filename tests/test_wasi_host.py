@@ -12,7 +12,7 @@ import pytest
 
 from pywamr.runtime.errors import WasiExit
 from pywamr.runtime.wasi import WasiConfigError, WasiHost, abi
-from pywamr.runtime.wasi.errors import HOST_TO_WASI
+from pywamr.runtime.wasi.errors import wasi_errno
 
 from wasi_guest import Guest
 
@@ -134,13 +134,13 @@ def test_only_the_functions_asked_for():
 
 def test_host_errno_map():
     import errno
-    assert HOST_TO_WASI[errno.ENOENT] == abi.ENOENT == 44
-    assert HOST_TO_WASI[errno.EACCES] == abi.EACCES
-    assert HOST_TO_WASI[errno.EPERM] == 63
-    assert HOST_TO_WASI[errno.ENOTEMPTY] == 55
-    assert HOST_TO_WASI[errno.EXDEV] == 75
-    assert HOST_TO_WASI[errno.EWOULDBLOCK] == abi.EAGAIN
-    assert HOST_TO_WASI[errno.EOPNOTSUPP] == abi.ENOTSUP
+    assert wasi_errno(errno.ENOENT) == abi.ENOENT == 44
+    assert wasi_errno(errno.EACCES) == abi.EACCES
+    assert wasi_errno(errno.EPERM) == 63
+    assert wasi_errno(errno.ENOTEMPTY) == 55
+    assert wasi_errno(errno.EXDEV) == 75
+    assert wasi_errno(errno.EWOULDBLOCK) == abi.EAGAIN
+    assert wasi_errno(errno.EOPNOTSUPP) == abi.ENOTSUP
 
 
 # Standard streams.

@@ -24,7 +24,6 @@ from pywamr.runtime.errors import WasiExit
 from pywamr.runtime.types import FuncType
 
 from . import abi
-from .clocks import clock_now, clock_resolution
 from .descriptors import Descriptor, FdTable, socket_descriptor, stdio_descriptor
 from .errors import WasiConfigError, WasiError, wasi_errno
 from .fd_calls import FdCalls
@@ -202,10 +201,12 @@ class WasiHost(FdCalls):
     # Clocks and randomness.
 
     def clock_res_get(self, clock_id, resolution_ptr):
+        from .clocks import clock_resolution    # not imported by programs that never ask
         self.memory().store_u64(resolution_ptr, clock_resolution(clock_id))
         return abi.ESUCCESS
 
     def clock_time_get(self, clock_id, _precision, time_ptr):
+        from .clocks import clock_now
         self.memory().store_u64(time_ptr, clock_now(clock_id))
         return abi.ESUCCESS
 
