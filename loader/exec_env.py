@@ -12,6 +12,7 @@ and unregistered when the thread's locals are freed.
 """
 
 import ctypes
+import os
 import threading
 
 from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, REQUEST_INTERRUPT_SYMBOL,
@@ -32,6 +33,13 @@ _libc = ctypes.CDLL(None)
 _libc.pthread_self.restype = ctypes.c_ulong
 _libc.pthread_getattr_np.argtypes = (ctypes.c_ulong, ctypes.c_void_p)
 _PTHREAD_ATTR_SIZE = 128        # >= sizeof(pthread_attr_t): 56 on x86_64, 64 on aarch64
+_RLIMIT_STACK = 3               # Linux, x86_64 and aarch64 alike
+_RLIM_INFINITY = (1 << 64) - 1
+
+
+class _RLimit(ctypes.Structure):
+    _fields_ = [("soft", ctypes.c_uint64), ("hard", ctypes.c_uint64)]
+
 
 _local = threading.local()
 # (image, function): the aot_request_interrupt of the first module loaded, kept mapped
@@ -91,6 +99,14 @@ def current():
 
 def _stack_size(thread):
     """The size of `thread`'s stack (the main thread's: its resource limit)."""
+    if threading.get_native_id() == os.getpid():
+        # The process's initial thread, whose stack RLIMIT_STACK sizes: read the limit
+        # directly, as pthread_getattr_np would only after parsing /proc/self/maps (a fifth
+        # of a millisecond, at every start-up). Unlimited, the stack ends where the next
+        # mapping begins, which only pthread_getattr_np finds.
+        limit = _stack_rlimit()
+        if limit is not None:
+            return limit
     attr = ctypes.create_string_buffer(_PTHREAD_ATTR_SIZE)
     if _libc.pthread_getattr_np(thread, attr) == 0:
         base, size = ctypes.c_void_p(), ctypes.c_size_t()
@@ -98,9 +114,15 @@ def _stack_size(thread):
         _libc.pthread_attr_destroy(attr)
         if not failed:
             return size.value
-    import resource     # a shared library to load, for a case that may never come
-    soft_limit, _ = resource.getrlimit(resource.RLIMIT_STACK)
-    return soft_limit if soft_limit != resource.RLIM_INFINITY else 8 << 20
+    return _stack_rlimit() or 8 << 20
+
+
+def _stack_rlimit():
+    """RLIMIT_STACK's soft limit, or None where it is unlimited."""
+    limit = _RLimit()
+    if _libc.getrlimit(_RLIMIT_STACK, ctypes.byref(limit)) != 0 or limit.soft == _RLIM_INFINITY:
+        return None
+    return limit.soft
 
 
 def trap_with_exception(exception):
