@@ -54,16 +54,22 @@ def resolve_external(name) -> int:
     else:
         raise AotFormatError(f"unknown external symbol {name!r} (the code calls a function "
                              f"this loader does not provide)")
-    try:
-        return ctypes.cast(getattr(library, name), ctypes.c_void_p).value
-    except AttributeError:
-        raise AotFormatError(f"external symbol {name!r} is not available on this system") \
-            from None
+    # dlsym itself: ctypes' getattr(library, name) makes a function object to cast, ten
+    # times the cost, for each of the dozen symbols a module needs at every start-up.
+    address = _dlsym(library._handle, name.encode())
+    if address is None:
+        raise AotFormatError(f"external symbol {name!r} is not available on this system")
+    return address
 
 
 @functools.cache
 def _libc():
     return ctypes.CDLL(None)
+
+
+_dlsym = _libc().dlsym
+_dlsym.restype = ctypes.c_void_p
+_dlsym.argtypes = (ctypes.c_void_p, ctypes.c_char_p)
 
 
 @functools.cache
