@@ -278,3 +278,18 @@ def test_pyiwasm_reports_an_uncaught_exception_in_one_line(tmp_path):
     assert done.stderr.decode().splitlines() == [
         'pyiwasm: uncaught wasm exception: tag "oops" [i32 f64], i32 -3, f64 0.5']
     assert done.stdout == b""
+
+
+def test_types_of_different_recursion_groups_are_different_types(interp):
+    """What tag.wast's imports check, for functions too: (rec (func) (func)) has two types
+    that are neither each other nor a lone (func)."""
+    exports = instantiate(interp, """(module
+      (rec (type $a (func)) (type $b (func)))
+      (type $plain (func))
+      (table funcref (elem $fa $fb $fp))
+      (func $fa (type $a)) (func $fb (type $b)) (func $fp (type $plain))
+      (func (export "call_a") (param i32) (call_indirect (type $a) (local.get 0))))""").exports
+    exports["call_a"](0)
+    for index in (1, 2):
+        with pytest.raises(Trap, match="indirect call type mismatch"):
+            exports["call_a"](index)

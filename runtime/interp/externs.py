@@ -46,7 +46,7 @@ _canonical_types = {}
 
 def canonical_type(functype):
     """One FuncType object per distinct signature, so call_indirect can compare with `is`."""
-    key = (tuple(functype.params), tuple(functype.results))
+    key = (tuple(functype.params), tuple(functype.results), functype.group)
     found = _canonical_types.get(key)
     if found is None:
         found = _canonical_types[key] = FuncType(*key)
