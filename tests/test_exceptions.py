@@ -293,3 +293,20 @@ def test_types_of_different_recursion_groups_are_different_types(interp):
     for index in (1, 2):
         with pytest.raises(Trap, match="indirect call type mismatch"):
             exports["call_a"](index)
+
+
+@pytest.mark.parametrize("innermost, expected", [("catch", 5), ("catch_all", -2)])
+def test_try_tables_nested_beyond_pythons_limits(interp, innermost, expected):
+    """Python allows 20 nested loops and try statements together: deeper try_tables are
+    outlined into functions of their own, through which the exception and the catch's
+    branch still go."""
+    catch = "(try_table (catch $e $h) (block {}))"
+    catch_all = "(block (try_table (catch_all $h2) {}))"
+    body = "(throw $e (local.get 0))"
+    for level in range(70):
+        body = (catch if (level % 2 == 0) == (innermost == "catch") else catch_all).format(body)
+    module = pywamr.Module(interp, f"""(module (tag $e (param i32))
+      (func (export "f") (param i32) (result i32)
+        (block $h2 (block $h (result i32) {body} (return (i32.const -1))) (return))
+        (i32.const -2)))""")
+    assert pywamr.Linker(interp).instantiate(module).exports["f"](5) == expected
