@@ -310,3 +310,29 @@ def test_try_tables_nested_beyond_pythons_limits(interp, innermost, expected):
         (block $h2 (block $h (result i32) {body} (return (i32.const -1))) (return))
         (i32.const -2)))""")
     assert pywamr.Linker(interp).instantiate(module).exports["f"](5) == expected
+
+
+def test_fuel_charges_the_handler_that_runs():
+    """runtime/fuel.py: try and catch are free, throw ends a run, a handler is a run."""
+    from module_text import wasm
+    from pywamr.runtime.interp import Module
+    exports = Module(wasm("""(module (tag $e (param i32))
+      (func (export "f") (param i32) (result i32)
+        try (result i32)
+          local.get 0
+          i32.eqz
+          if
+            i32.const 1
+            throw $e
+          end
+          i32.const 10
+        catch $e
+          i32.const 100
+          i32.add
+        end))"""), fuel=True).instantiate().exports
+    consumed = []
+    for arg, result in ((0, 101), (1, 10)):
+        with pywamr.Limits(fuel=1000) as run:
+            assert exports["f"](arg) == result
+        consumed.append(run.fuel_consumed)
+    assert consumed == [3 + 2 + 2, 3 + 1]
