@@ -26,6 +26,7 @@ class TrapCode(enum.Enum):
     OUT_OF_FUEL = "all fuel consumed"
     NULL_FUNCTION_REFERENCE = "null function reference"     # call_ref of null
     NULL_REFERENCE = "null reference"                       # ref.as_non_null of null
+    NULL_EXCEPTION_REFERENCE = "null exception reference"   # throw_ref of null
 
 
 CODES_BY_MESSAGE = {code.value: code for code in TrapCode}

@@ -40,7 +40,7 @@ from .script import message_matches, run_commands
 
 EXECUTION_COMMANDS = {"module", "module_definition", "module_instance", "register", "action",
                       "assert_return", "assert_trap", "assert_exhaustion", "assert_unlinkable",
-                      "assert_uninstantiable"}
+                      "assert_uninstantiable", "assert_exception"}
 MODULE_COMMANDS = {"module", "module_definition", "assert_unlinkable", "assert_uninstantiable",
                    "assert_trap"}
 
@@ -48,7 +48,7 @@ MODULE_COMMANDS = {"module", "module_definition", "assert_unlinkable", "assert_u
 def check_module(data, version="3.0"):
     """Decode and validate; return None if fine, else the error."""
     try:
-        validate(decode_module(data), version=version)
+        validate(decode_module(data, version), version=version)
     except (MalformedModule, InvalidModule) as e:
         return e
     return None

@@ -37,6 +37,8 @@ def test_every_trap_code_is_distinct_and_worded():
     assert 0 not in codes.values()           # 0 is "running"
     unworded = {name for name, value in codes.items() if value not in aot_abi.TRAP_KINDS}
     assert unworded == {"TRAP_HOST_EXCEPTION"}   # the host's own exception is re-raised
+    from pywamr.runtime.trap_codes import TrapCode
+    assert all(kind in TrapCode.__members__ for kind in aot_abi.TRAP_KINDS.values())
 
 
 def test_every_helper_slot_is_in_the_table():
