@@ -37,10 +37,6 @@ _RLIMIT_STACK = 3               # Linux, x86_64 and aarch64 alike
 _RLIM_INFINITY = (1 << 64) - 1
 
 
-class _RLimit(ctypes.Structure):
-    _fields_ = [("soft", ctypes.c_uint64), ("hard", ctypes.c_uint64)]
-
-
 _local = threading.local()
 # (image, function): the aot_request_interrupt of the first module loaded, kept mapped
 _request_interrupt = None
@@ -119,10 +115,10 @@ def _stack_size(thread):
 
 def _stack_rlimit():
     """RLIMIT_STACK's soft limit, or None where it is unlimited."""
-    limit = _RLimit()
-    if _libc.getrlimit(_RLIMIT_STACK, ctypes.byref(limit)) != 0 or limit.soft == _RLIM_INFINITY:
+    limit = (ctypes.c_uint64 * 2)()      # struct rlimit: soft, hard
+    if _libc.getrlimit(_RLIMIT_STACK, limit) != 0 or limit[0] == _RLIM_INFINITY:
         return None
-    return limit.soft
+    return limit[0]
 
 
 def trap_with_exception(exception):
