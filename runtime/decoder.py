@@ -22,6 +22,13 @@ tests expect its wording, and for that the decoder reads as it does:
 
 A module is accepted or rejected exactly as with bounded readers; only the reason can differ.
 The reference's messages that no spec test checks (value and block types) keep our wording.
+
+The version ("3.0" by default, or "2.0") is the binary format decoded. Where 3.0 gave an
+encoding that was malformed in 2.0 a meaning, and the 2.0 spec tests expect it malformed,
+2.0 refuses it: the exception-handling opcodes (a missing `end` then meets 0x0A, the code
+section's id, as "illegal opcode"), the tag section and import/export kind 4.
+
+How exception handling and `rec`/`sub` types appear in the Module: see module.py.
 """
 
 from . import features
@@ -29,16 +36,19 @@ from .errors import MalformedModule
 from .module import (DataSegment, ElemSegment, Export, FunctionBody, Global, Import, Instr,
                      Module)
 from .opcodes import OPCODES
-from .types import (REFTYPE_CODES, VALTYPE_CODES, FuncType, GlobalType, Limits, MemoryType,
-                    TableType, ref_type)
+from .types import (HEAPTYPE_CODES, REFTYPE_CODES, VALTYPE_CODES, FuncType, GlobalType,
+                    Limits, MemoryType, TableType, TypeGroup, ref_type)
 
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
 
 # Section ids in the order the spec requires; the data count section (12) sits between the
-# element (9) and code (10) sections.
-SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
-EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global"}
+# element (9) and code (10) sections, the tag section (13) between memory (5) and global (6).
+SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12,
+                 11: 13}
+EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+# The opcodes that open a block closed by `end` (legacy `try` may be closed by `delegate`).
+_BLOCK_OPENERS = (0x02, 0x03, 0x04, 0x06, 0x1F)
 MAX_LOCALS = 2**32 - 1
 
 # The immediate kind of every opcode, as a flat list for the single-byte ones (hot path).
@@ -49,6 +59,11 @@ for _op, (_name, _imm) in OPCODES.items():
         _BYTE_IMM[_op] = _imm
         _BYTE_VALID[_op] = True
 del _op, _name, _imm
+# The opcodes of the 2.0 binary format: without exception handling's.
+_EXCEPTION_OPCODES = (0x06, 0x07, 0x08, 0x09, 0x0A, 0x18, 0x19, 0x1F)
+_BYTE_VALID_2_0 = [valid and op not in _EXCEPTION_OPCODES for op, valid in enumerate(_BYTE_VALID)]
+_VERSION_2_0_SECTIONS = {13}
+_VERSION_2_0_KINDS = {4}
 
 
 class Reader:
@@ -162,16 +177,17 @@ class Reader:
         return t
 
     def heap_type(self):
-        """'func', 'extern' or a type index (a non-negative s33)."""
+        """An abstract heap type ('func', 'extern', 'exn', 'noexn') or a type index (a
+        non-negative s33)."""
         pos = self.pos
         heap = self.sleb(33)
         if heap >= 0:
             return heap
         code = heap & 0x7F
-        if heap < -0x40 or code not in (0x70, 0x6F):
+        if heap < -0x40 or code not in HEAPTYPE_CODES:
             self.fail(features.unsupported("malformed heap type", features.VALUE_TYPES, code),
                       pos)
-        return "func" if code == 0x70 else "extern"
+        return HEAPTYPE_CODES[code]
 
     def length(self):
         """A u32 size or count, which cannot exceed the bytes left counted from its own
@@ -212,6 +228,13 @@ class Reader:
             self.fail("malformed mutability", pos)
         return GlobalType(valtype, mut == 1)
 
+    def tag_type(self):
+        """A tag's type: an attribute byte, 0 (an exception), and a type index."""
+        pos = self.pos
+        if self.byte() != 0:
+            self.fail("malformed tag attribute", pos)
+        return self.u32()
+
     def zero_byte(self):
         pos = self.pos
         if self.byte() != 0:
@@ -223,8 +246,10 @@ class Reader:
 class Decoder:
     """Decodes one module. `module_offset` is added to reported offsets (0 for a whole file)."""
 
-    def __init__(self, data):
+    def __init__(self, data, version="3.0"):
         self.data = data if isinstance(data, (bytes, bytearray)) else bytes(data)
+        self.version = version
+        self.byte_valid = _BYTE_VALID if version == "3.0" else _BYTE_VALID_2_0
         self.module = Module()
         self.func_count = None          # from the function section
         self.uses_data_count = False    # memory.init / data.drop seen in code
@@ -248,7 +273,8 @@ class Decoder:
             section_id = data[r.pos]
             if section_id != 0:
                 order = SECTION_ORDER.get(section_id)
-                if order is None:
+                if order is None or (self.version == "2.0"
+                                     and section_id in _VERSION_2_0_SECTIONS):
                     r.fail(features.unsupported("malformed section id", features.SECTIONS,
                                                 section_id))
                 if order <= last_order:
@@ -287,7 +313,9 @@ class Decoder:
             if name == "name":
                 m.func_names = parse_function_names(payload)
         elif section_id == 1:
-            m.types = r.vec(lambda: self.func_type(r))
+            m.types = []
+            for _ in range(r.length()):
+                m.types += self.rec_type(r, len(m.types))
         elif section_id == 2:
             m.imports = r.vec(lambda: self.import_entry(r))
         elif section_id == 3:
@@ -299,6 +327,8 @@ class Decoder:
             m.table_inits = [init for _, init in entries]
         elif section_id == 5:
             m.memories = r.vec(r.memory_type)
+        elif section_id == 13:
+            m.tags = r.vec(r.tag_type)
         elif section_id == 6:
             m.globals = r.vec(lambda: Global(r.global_type(), self.const_expr(r)))
         elif section_id == 7:
@@ -314,7 +344,31 @@ class Decoder:
         elif section_id == 11:
             m.datas = r.vec(lambda: self.data_segment(r))
 
+    def rec_type(self, r, first):
+        """The types of one entry of the type section, whose first type gets index `first`:
+        a recursion group (0x4E) of subtypes, or one subtype, a group of its own."""
+        if r.pos < r.end and r.data[r.pos] == 0x4E:
+            r.pos += 1
+            size = r.length()
+            return [self.sub_type(r, first, size) for _ in range(size)]
+        return [self.sub_type(r, first, 1)]
+
+    def sub_type(self, r, first, size):
+        """A function type, with the group it is in; `sub` (0x50) and `sub final` (0x4F)
+        declare supertypes. A final type without supertypes alone in its group is the plain
+        function type of 2.0 (group None)."""
+        final, supertypes = True, ()
+        if r.pos < r.end and r.data[r.pos] in (0x50, 0x4F):
+            final = r.byte() == 0x4F
+            supertypes = tuple(r.vec(r.u32))
+        params, results = self.func_type(r)
+        group = None
+        if size != 1 or not final or supertypes:
+            group = TypeGroup(first, size, final, supertypes)
+        return FuncType(params, results, group)
+
     def func_type(self, r):
+        """The parameter and result types of a function type (0x60)."""
         pos = r.pos
         form = r.byte()
         if form != 0x60:            # the reference reads the form as a 7-bit signed LEB128
@@ -323,13 +377,13 @@ class Decoder:
                    pos)
         params = tuple(r.vec(r.valtype))
         results = tuple(r.vec(r.valtype))
-        return FuncType(params, results)
+        return params, results
 
     def import_entry(self, r):
         module_name = r.name()
         name = r.name()
         pos = r.pos
-        kind = EXTERN_KINDS.get(r.byte())
+        kind = self.extern_kind(r)
         if kind == "func":
             desc = r.u32()
         elif kind == "table":
@@ -338,6 +392,8 @@ class Decoder:
             desc = r.memory_type()
         elif kind == "global":
             desc = r.global_type()
+        elif kind == "tag":
+            desc = r.tag_type()
         else:
             r.fail("malformed import kind", pos)
         return Import(module_name, name, kind, desc)
@@ -345,10 +401,16 @@ class Decoder:
     def export_entry(self, r):
         name = r.name()
         pos = r.pos
-        kind = EXTERN_KINDS.get(r.byte())
+        kind = self.extern_kind(r)
         if kind is None:
             r.fail("malformed export kind", pos)
         return Export(name, kind, r.u32())
+
+    def extern_kind(self, r):
+        code = r.byte()
+        if self.version == "2.0" and code in _VERSION_2_0_KINDS:
+            return None
+        return EXTERN_KINDS.get(code)
 
     def elem_segment(self, r):
         pos = r.pos
@@ -428,7 +490,7 @@ class Decoder:
     def instructions(self, r, stop_at_depth_zero_end):
         """Decode instructions until the `end` that closes depth 0; it is included."""
         data = r.data
-        byte_imm, byte_valid = _BYTE_IMM, _BYTE_VALID
+        byte_imm, byte_valid = _BYTE_IMM, self.byte_valid
         code = []
         append = code.append
         depth = 0
@@ -460,19 +522,25 @@ class Decoder:
                     depth -= 1
                     open_ifs.pop()
                     continue
-                if op == 0x02 or op == 0x03 or op == 0x04:
+                if op in _BLOCK_OPENERS:
                     depth += 1
                     open_ifs.append(op == 0x04)
                 elif op == 0x05:
                     if not open_ifs[-1]:
                         r.fail("END opcode expected: else without matching if", pos)
                     open_ifs[-1] = False
+                elif op == 0x18 and depth:      # delegate closes its try as `end` does
+                    append(Instr(op, r.u32(), pos))
+                    depth -= 1
+                    open_ifs.pop()
+                    continue
             imm = None if kind is None else self.immediate(r, kind)
             append(Instr(op, imm, pos))
 
     def immediate(self, r, kind):
         if kind == "local" or kind == "global" or kind == "label" or kind == "func" \
-                or kind == "table" or kind == "elem" or kind == "data" or kind == "type":
+                or kind == "table" or kind == "elem" or kind == "data" or kind == "type" \
+                or kind == "tag":
             return r.u32()
         if kind == "memarg":
             return (self.align(r), r.u32())
@@ -507,6 +575,9 @@ class Decoder:
             return None
         if kind == "table.init" or kind == "table.copy":
             return (r.u32(), r.u32())
+        if kind == "try_table":
+            blocktype = self.block_type(r)
+            return (blocktype, tuple(r.vec(lambda: self.catch_clause(r))))
         if kind == "v128":
             return int.from_bytes(r.bytes(16), "little")
         if kind == "shuffle":
@@ -516,6 +587,15 @@ class Decoder:
         if kind == "memarg_lane":
             return (self.align(r), r.u32(), r.byte())
         raise AssertionError(f"unknown immediate kind {kind}")
+
+    def catch_clause(self, r):
+        """(kind, tag index or None, label) of one of a try_table's catches."""
+        pos = r.pos
+        kind = r.byte()
+        if kind > 3:
+            r.fail("malformed catch clause", pos)
+        tag = r.u32() if kind < 2 else None     # catch and catch_ref name a tag
+        return (kind, tag, r.u32())
 
     def align(self, r):
         pos = r.pos
@@ -564,6 +644,7 @@ def parse_function_names(payload):
     return names
 
 
-def decode_module(data) -> Module:
-    """Decode a binary module; raises MalformedModule with the byte offset of the problem."""
-    return Decoder(data).decode()
+def decode_module(data, version="3.0") -> Module:
+    """Decode a binary module of the binary format of `version` ("3.0" or "2.0"); raises
+    MalformedModule with the byte offset of the problem."""
+    return Decoder(data, version).decode()

@@ -4,20 +4,13 @@ Decoding stops at the first byte it does not know, with the spec's wording ("ill
 opcode", "malformed value type", ...), which makes a module that uses a newer feature look
 like a broken file. Where that byte is one of a feature's, the decoder names the feature
 after the wording (`unsupported`), so that the message still starts as the spec tests
-expect: "illegal opcode: uses exception handling (throw), not supported".
+expect: "illegal opcode: uses GC (ref.eq), not supported".
 """
 
-_EXCEPTIONS = "exception handling"
-_LEGACY_EXCEPTIONS = "legacy exception handling"
 _GC = "GC"
 
 # One-byte opcodes.
 OPCODES = {
-    0x06: (_LEGACY_EXCEPTIONS, "try"), 0x07: (_LEGACY_EXCEPTIONS, "catch"),
-    0x08: (_EXCEPTIONS, "throw"), 0x09: (_LEGACY_EXCEPTIONS, "rethrow"),
-    0x0A: (_EXCEPTIONS, "throw_ref"),
-    0x18: (_LEGACY_EXCEPTIONS, "delegate"), 0x19: (_LEGACY_EXCEPTIONS, "catch_all"),
-    0x1F: (_EXCEPTIONS, "try_table"),
     0xD3: (_GC, "ref.eq"),
     0xFB: (_GC, "struct, array and i31 instructions"),
     0xFE: ("threads", "atomic instructions"),
@@ -31,20 +24,18 @@ PREFIXED_OPCODES = {0xFD00 + sub: ("relaxed SIMD", "relaxed SIMD instructions")
 MEMARG_FLAGS = {0x40: ("multi-memory", "memory index")}
 
 # Value types, and the heap types of (ref ...) and ref.null: the reference types beyond
-# funcref, externref and typed function references.
+# funcref, externref, exnref and typed function references.
 VALUE_TYPES = {
-    0x69: (_EXCEPTIONS, "exnref"),
-    0x74: (_EXCEPTIONS, "nullexnref"), 0x73: (_GC, "nullfuncref"),
+    0x73: (_GC, "nullfuncref"),
     0x72: (_GC, "nullexternref"), 0x71: (_GC, "nullref"), 0x6E: (_GC, "anyref"),
     0x6D: (_GC, "eqref"), 0x6C: (_GC, "i31ref"), 0x6B: (_GC, "structref"),
     0x6A: (_GC, "arrayref"),
 }
 
-# Type definitions other than a function type (0x60).
-TYPE_FORMS = {0x4E: (_GC, "rec"), 0x50: (_GC, "sub"), 0x4F: (_GC, "sub final"),
-              0x5F: (_GC, "struct"), 0x5E: (_GC, "array")}
+# Composite types other than a function type (0x60); `rec` and `sub` may wrap these.
+TYPE_FORMS = {0x5F: (_GC, "struct"), 0x5E: (_GC, "array")}
 
-SECTIONS = {13: (_EXCEPTIONS, "tag section")}
+SECTIONS = {}
 
 # Limits flags beyond 0 and 1 (a maximum): bit 1 shares the memory, bit 2 makes it 64-bit.
 MEMORY_LIMIT_FLAGS = {flag: ("threads", "shared memory") if flag in (2, 3) else

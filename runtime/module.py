@@ -3,6 +3,21 @@
 A function body is kept as a flat list of `Instr` tuples exactly as the binary has them
 (including `else` and `end`), each with its byte offset in the module, so that every consumer
 can report errors at a byte offset and decide for itself how to rebuild structure.
+
+Exception handling (3.0 and legacy), as decoded:
+- Tags: `Module.tags` holds the type index of each defined tag (the function type whose
+  params are the payload; its results are empty in a valid module); an imported tag is an
+  Import of kind 'tag' whose desc is its type index; an exported one an Export of kind 'tag'.
+  The tag index space is the imported tags, then the defined ones (`tag_type_indices`).
+- Instructions (immediates as opcodes.py lists them): throw (0x08, imm: tag index),
+  throw_ref (0x0A, None), try_table (0x1F, imm: (blocktype, catches), catches a tuple of
+  (kind, tag index or None, label), kind opcodes.CATCH / CATCH_REF / CATCH_ALL /
+  CATCH_ALL_REF), closed by `end`. Legacy: try (0x06, imm: blocktype), catch (0x07, tag
+  index) and catch_all (0x19, None) as instructions of their own between the try's body and
+  its `end`, as `else` is in an if; delegate (0x18, imm: label) closes a try instead of
+  `end`; rethrow (0x09, imm: label).
+- Types: 'exnref', 'nullexnref', '(ref exn)', '(ref noexn)' (types.py). A type in a `rec`
+  group of several types, or declared with `sub`, is a FuncType with a TypeGroup.
 """
 
 from collections import namedtuple
@@ -17,14 +32,14 @@ class Import:
     def __init__(self, module, name, kind, desc):
         self.module = module
         self.name = name
-        self.kind = kind        # 'func' | 'table' | 'memory' | 'global'
-        self.desc = desc        # type index (func) | TableType | MemoryType | GlobalType
+        self.kind = kind        # 'func' | 'table' | 'memory' | 'global' | 'tag'
+        self.desc = desc        # type index (func, tag) | TableType | MemoryType | GlobalType
 
 
 class Export:
     def __init__(self, name, kind, index):
         self.name = name
-        self.kind = kind        # 'func' | 'table' | 'memory' | 'global'
+        self.kind = kind        # 'func' | 'table' | 'memory' | 'global' | 'tag'
         self.index = index
 
 
@@ -61,12 +76,13 @@ class FunctionBody:
 
 class Module:
     def __init__(self):
-        self.types = []         # [FuncType]
+        self.types = []         # [FuncType], one per type index (a `rec` group's types in order)
         self.imports = []       # [Import]
         self.funcs = []         # type index of each defined function
         self.tables = []        # [TableType] defined here
         self.table_inits = []   # per defined table: its initialiser (3.0), or None for null
         self.memories = []      # [MemoryType] defined here
+        self.tags = []          # type index of each defined tag (its params: the payload)
         self.globals = []       # [Global] defined here
         self.exports = []       # [Export]
         self.start = None
@@ -98,6 +114,10 @@ class Module:
 
     def all_memories(self):
         return [imp.desc for imp in self.imports if imp.kind == "memory"] + list(self.memories)
+
+    def tag_type_indices(self):
+        """Type index of every tag in the tag index space."""
+        return [imp.desc for imp in self.imports if imp.kind == "tag"] + list(self.tags)
 
     def all_global_types(self):
         return ([imp.desc for imp in self.imports if imp.kind == "global"]

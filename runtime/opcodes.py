@@ -1,4 +1,5 @@
-"""The WebAssembly 2.0 instruction set: opcode number -> (name, immediate kind).
+"""The WebAssembly 2.0 instruction set, and the parts of 3.0 pywamr has: opcode number ->
+(name, immediate kind).
 
 Single-byte opcodes keep their byte value. Prefixed opcodes are 0xFC00 + n (saturating
 truncation, bulk memory, table ops) and 0xFD00 + n (SIMD), n being the LEB128 sub-opcode.
@@ -27,6 +28,15 @@ Immediate kinds and the `Instr.imm` value the decoder stores for each:
   'shuffle'      tuple of 16 lane indices
   'lane'         lane index
   'memarg_lane'  (align exponent, offset, lane index)
+  'tag'          a tag index (throw, and legacy catch)
+  'try_table'    (blocktype, catches): catches a tuple of (kind, tag index or None, label),
+                 kind being CATCH, CATCH_REF, CATCH_ALL or CATCH_ALL_REF, in binary order
+
+Exception handling (3.0, and the legacy proposal still in use). `try_table` opens a block
+closed by `end`, like `block`. Legacy `try` opens a block that `catch x` and `catch_all`
+divide into handlers, each an Instr of its own in the flat list (as `else` divides an `if`),
+and that `end` closes, or `delegate l` (imm: the label), which then takes the place of the
+`end`: the list has no `end` for a try closed by delegate.
 """
 
 OPCODES = {}
@@ -51,6 +61,10 @@ for _code, _name, _imm in [
     (0x14, "call_ref", "type"), (0x15, "return_call_ref", "type"),
     (0xD4, "ref.as_non_null", None), (0xD5, "br_on_null", "label"),
     (0xD6, "br_on_non_null", "label"),
+    # Exception handling (WebAssembly 3.0) and legacy exception handling
+    (0x08, "throw", "tag"), (0x0A, "throw_ref", None), (0x1F, "try_table", "try_table"),
+    (0x06, "try", "blocktype"), (0x07, "catch", "tag"), (0x19, "catch_all", None),
+    (0x18, "delegate", "label"), (0x09, "rethrow", "label"),
     # Reference, parametric, variable, table (5.4.2-5.4.5)
     (0xD0, "ref.null", "heaptype"), (0xD1, "ref.is_null", None), (0xD2, "ref.func", "func"),
     (0x1A, "drop", None), (0x1B, "select", None), (0x1C, "select_t", "select_t"),
@@ -200,6 +214,11 @@ del _code, _name, _imm, _i, _n, _base, _shape, _cmp
 
 # Handy constants for the opcodes that structure control flow.
 BLOCK, LOOP, IF, ELSE, END = 0x02, 0x03, 0x04, 0x05, 0x0B
+THROW, THROW_REF, TRY_TABLE = 0x08, 0x0A, 0x1F
+TRY, CATCH_LEGACY, CATCH_ALL_LEGACY, DELEGATE, RETHROW = 0x06, 0x07, 0x19, 0x18, 0x09
+
+# The kinds of a try_table's catch clauses, as the binary numbers them.
+CATCH, CATCH_REF, CATCH_ALL, CATCH_ALL_REF = 0, 1, 2, 3
 
 
 def name(op):

@@ -16,6 +16,20 @@ concrete function type is a `func`, and type indices of equal types are one type
 local of a non-defaultable type may be read only after a local.set or local.tee of it in an
 enclosing block ("uninitialized local").
 
+Exception handling (3.0, and the legacy proposal): tags are typed by a function type with no
+results; `throw` and `throw_ref` end a block's reachable code as `br` does; a try_table's
+catch clauses are checked against their labels outside the try_table (a catch passes the
+tag's params, a catch_ref those and a `(ref exn)`, catch_all nothing, catch_all_ref the
+`(ref exn)`). A legacy `try` is a frame that `catch` and `catch_all` replace by frames of
+their own (each starting with the caught values, as `else` replaces an `if`), and that
+`delegate` closes; `rethrow l` must name one of those catch frames.
+
+Recursion groups and subtypes (3.0's `rec` and `sub`, of function types only): a type may
+name the types of its own group and those before; a declared supertype must come before the
+type, not be final, and have a function type the type's own matches; a concrete reference
+type is a subtype of another when its type is equivalent to it or to one of its declared
+supertypes, transitively (types.structural_types says which types are equivalent).
+
 Error messages follow the spec interpreter's wording (the texts of `assert_invalid`).
 """
 
@@ -25,9 +39,14 @@ from collections import namedtuple
 from . import features
 from .errors import InvalidModule
 from .module import Instr
-from .opcodes import BLOCK, ELSE, END, IF, LOOP, NAMES, OPCODES
-from .types import (F32, F64, FUNCREF, I32, I64, MAX_PAGES, MAX_TABLE_SIZE, NUM_TYPES, V128,
-                    heap_type, is_defaultable, is_ref, is_subtype, ref_type, structural_types)
+from .opcodes import (BLOCK, CATCH_ALL_LEGACY, CATCH_ALL_REF, CATCH_LEGACY, CATCH_REF,
+                      DELEGATE, ELSE, END, IF, LOOP, NAMES, OPCODES, RETHROW, THROW, THROW_REF,
+                      TRY, TRY_TABLE)
+from .types import (EXNREF, F32, F64, FUNCREF, I32, I64, MAX_PAGES, MAX_TABLE_SIZE, NUM_TYPES,
+                    V128, heap_type, is_defaultable, is_ref, is_subtype, ref_type,
+                    structural_types)
+
+EXN = "(ref exn)"       # what catch_ref and catch_all_ref pass
 
 GLOBAL_GET = NAMES["global.get"]
 REF_FUNC = NAMES["ref.func"]
@@ -177,13 +196,15 @@ CONSTANT_OPS["3.0"] = CONSTANT_OPS["2.0"] | {NAMES[f"{t}.{op}"] for t in ("i32",
 # imports first), tables [TableType], memories [MemoryType], globals [GlobalType], elems
 # (element type of each element segment), num_datas, refs (function indices that ref.func
 # may name in code, C.refs), the version of the rules ("2.0" or "3.0", see `validate`),
-# func_type_indices (the type index of every function, for ref.func's type) and structural
-# (each type as types.structural_types gives it: equal ones are equivalent types).
+# func_type_indices (the type index of every function, for ref.func's type), structural
+# (each type as types.structural_types gives it: equal ones are equivalent types),
+# groups (each type's types.TypeGroup, None for a plain function type) and tags (the signature of every tag, imports
+# first, as `types` has them).
 # A namedtuple, not a dataclass: the AOT loader validates the module of every .aot it loads,
 # and dataclasses costs more to import than this module.
 Context = namedtuple("Context",
                      "types funcs tables memories globals elems num_datas refs version "
-                     "func_type_indices structural")
+                     "func_type_indices structural groups tags")
 
 
 def lookup(space, index, category):
@@ -201,8 +222,19 @@ def matches(context, actual, expected):
     (types.is_subtype, where type indices of equal types are the same type)."""
     if actual == expected or actual is None:
         return True
-    return is_subtype(actual, expected,
-                      lambda a, b: context.structural[a] == context.structural[b])
+    return is_subtype(actual, expected, lambda a, b: concrete_subtype(context, a, b))
+
+
+def concrete_subtype(context, actual, expected):
+    """Whether type index `actual` is a subtype of type index `expected`: equivalent to it,
+    or to one of its declared supertypes, transitively."""
+    structural, want = context.structural, context.structural[expected]
+    while structural[actual] != want:
+        group = context.groups[actual]
+        if group is None or not group.supertypes:
+            return False
+        actual = group.supertypes[0]
+    return True
 
 
 def check_valtype(context, valtype):
@@ -455,6 +487,54 @@ class CodeValidator:
             self.pop_val(I32)
         self.pop_vals(params)
         self.push_ctrl(op, params, results)
+
+    def try_table(self, op, imm):
+        blocktype, catches = imm
+        params, results = self.block_type(blocktype)
+        self.pop_vals(params)
+        for kind, tag, label in catches:
+            passed = [] if tag is None else list(self.tag(tag)[0])
+            if kind == CATCH_REF or kind == CATCH_ALL_REF:
+                passed.append(EXN)
+            types = self.label_types(label)
+            if len(types) != len(passed) or not all(
+                    matches(self.context, have, want) for have, want in zip(passed, types)):
+                raise InvalidModule(f"type mismatch: catch handler passes {format_types(passed)}"
+                                    f" to a label of {format_types(types)}")
+        self.push_ctrl(op, params, results)
+
+    def throw(self, op, tag):
+        self.pop_vals(self.tag(tag)[0])
+        self.set_unreachable()
+
+    def throw_ref(self, op, imm):
+        self.pop_val(EXNREF)
+        self.set_unreachable()
+
+    def catch(self, op, tag):
+        """Legacy catch x and catch_all: a handler of the enclosing try."""
+        frame = self.pop_ctrl()
+        if frame.opcode != TRY and frame.opcode != CATCH_LEGACY:
+            raise InvalidModule(f"{'catch' if op == CATCH_LEGACY else 'catch_all'} without "
+                                "matching try")
+        caught = [] if op == CATCH_ALL_LEGACY else list(self.tag(tag)[0])
+        self.push_ctrl(op, caught, frame.end_types)
+
+    def delegate(self, op, depth):
+        frame = self.pop_ctrl()
+        if frame.opcode != TRY:
+            raise InvalidModule("delegate without matching try")
+        self.label_types(depth)
+        self.vals += frame.end_types
+
+    def rethrow(self, op, depth):
+        self.label_types(depth)
+        if self.ctrls[-1 - depth].opcode not in (CATCH_LEGACY, CATCH_ALL_LEGACY):
+            raise InvalidModule("invalid rethrow label")
+        self.set_unreachable()
+
+    def tag(self, index):
+        return lookup(self.context.tags, index, "tag")
 
     def else_(self, op, imm):
         frame = self.pop_ctrl()
@@ -730,6 +810,9 @@ def _build_handlers():
         0x14: v.call_ref, 0x15: v.return_call_ref,
         0xD0: v.ref_null, 0xD1: v.ref_is_null, 0xD2: v.ref_func,
         0xD4: v.ref_as_non_null, 0xD5: v.br_on_null, 0xD6: v.br_on_non_null,
+        THROW: v.throw, THROW_REF: v.throw_ref, TRY_TABLE: v.try_table, TRY: v.block,
+        CATCH_LEGACY: v.catch, CATCH_ALL_LEGACY: v.catch, DELEGATE: v.delegate,
+        RETHROW: v.rethrow,
         0x1A: v.drop, 0x1B: v.select, 0x1C: v.select_t,
         0x23: v.global_get, 0x24: v.global_set,
         0x25: v.table_get, 0x26: v.table_set,
@@ -809,19 +892,25 @@ def declared_func_refs(module):
 
 
 def build_context(module, version="3.0"):
-    """The module's context C, after checking the type index of every function and every
-    type index a value type names (a function type may name itself and the types before it:
-    each is a recursion group of its own)."""
+    """The module's context C, after checking the type index of every function and tag, and
+    every type index a value type names (a function type may name the types of its recursion
+    group and those before it), and the declared supertypes."""
     types = [(list(functype.params), list(functype.results)) for functype in module.types]
     context = Context(types=types, funcs=[], tables=module.all_tables(),
                       memories=module.all_memories(), globals=module.all_global_types(),
                       elems=[segment.elem_type for segment in module.elems],
                       num_datas=len(module.datas), refs=declared_func_refs(module),
                       version=version, func_type_indices=module.func_type_indices(),
-                      structural=structural_types(module.types))
+                      structural=structural_types(module.types),
+                      groups=[t.group for t in module.types],
+                      tags=[])
     for i, (params, results) in enumerate(types):
+        group = module.types[i].group
+        visible = context._replace(types=types[:i + 1 if group is None else
+                                               group.first + group.size])
         for valtype in params + results:
-            check_valtype(context._replace(types=types[:i + 1]), valtype)
+            check_valtype(visible, valtype)
+        check_supertypes(context, i)
     for imp in module.imports:
         if imp.kind == "table":
             check_table_type(context, imp.desc)
@@ -831,7 +920,34 @@ def build_context(module, version="3.0"):
             check_valtype(context, imp.desc.valtype)
     context.funcs.extend(lookup(types, type_index, "type")
                          for type_index in context.func_type_indices)
+    for type_index in module.tag_type_indices():
+        signature = lookup(types, type_index, "type")
+        if signature[1]:
+            raise InvalidModule("non-empty tag result type")
+        context.tags.append(signature)
     return context
+
+
+def check_supertypes(context, index):
+    """A type's declared supertype (at most one) comes before it, is not final, and has a
+    function type that the type's matches: params contravariant, results covariant."""
+    group = context.groups[index]
+    supertypes = () if group is None else group.supertypes
+    if len(supertypes) > 1:
+        raise InvalidModule("multiple supertypes")
+    for supertype in supertypes:
+        if supertype >= index:
+            raise InvalidModule(f"unknown type {supertype}")
+        declared = context.groups[supertype]
+        if declared is None or declared.final:
+            raise InvalidModule(f"type {index} cannot declare final type {supertype} as its "
+                                "supertype")
+        params, results = context.types[index]
+        super_params, super_results = context.types[supertype]
+        if len(params) != len(super_params) or len(results) != len(super_results) or not all(
+                matches(context, have, want) for have, want in
+                list(zip(super_params, params)) + list(zip(results, super_results))):
+            raise InvalidModule(f"sub type {index} does not match super type {supertype}")
 
 
 def check_function(context, func_index, code):
@@ -904,7 +1020,8 @@ def validate(module, bodies=True, version="3.0"):
             raise InvalidModule("start function must not have parameters or results")
 
     spaces = {"func": (context.funcs, "function"), "table": (context.tables, "table"),
-              "memory": (context.memories, "memory"), "global": (context.globals, "global")}
+              "memory": (context.memories, "memory"), "global": (context.globals, "global"),
+              "tag": (context.tags, "tag")}
     names = set()
     for export in module.exports:
         space, category = spaces[export.kind]

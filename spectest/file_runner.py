@@ -48,7 +48,7 @@ MODULE_COMMANDS = {"module", "module_definition", "assert_unlinkable", "assert_u
 def check_module(data, version="3.0"):
     """Decode and validate; return None if fine, else the error."""
     try:
-        validate(decode_module(data), version=version)
+        validate(decode_module(data, version), version=version)
     except (MalformedModule, InvalidModule) as e:
         return e
     return None

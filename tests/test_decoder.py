@@ -141,9 +141,6 @@ FEATURES = [
      "illegal opcode: uses threads (atomic instructions)"),
     ("(module (memory i64 1))", "integer too large: uses memory64 (64-bit memory)"),
     ("(module (table i64 1 funcref))", "integer too large: uses memory64 (64-bit table)"),
-    ("(module (tag))", "malformed section id: uses exception handling (tag section)"),
-    ("(module (func (param exnref)))", "malformed value type: uses exception handling (exnref)"),
-    ("(module (func (try_table)))", "illegal opcode: uses exception handling (try_table)"),
     ("(module (func (drop (ref.null any))))", "malformed heap type: uses GC (anyref)"),
     ("(module (func (param (ref struct))))", "malformed heap type: uses GC (structref)"),
     ("(module (func (param i32) (drop (ref.i31 (local.get 0)))))",
@@ -155,6 +152,8 @@ FEATURES = [
     ("(module (memory 1) (memory $b 1) (func (drop (memory.size $b))))",
      "zero byte expected: uses multi-memory (memory index)"),
     ("(module (type (struct (field i32))))", "malformed function type: uses GC (struct)"),
+    ("(module (rec (type (func)) (type (sub (array i32)))))",
+     "malformed function type: uses GC (array)"),
     ("(module (func (param anyref)))", "malformed value type: uses GC (anyref)"),
 ]
 
@@ -166,3 +165,58 @@ def test_a_newer_feature_is_named(text, message):
         decode_module(wasm(text))
     expected = message if "component" in message else f"{message}, not supported"
     assert str(raised.value).startswith(expected)
+
+
+# Exception handling: how tags and the instructions appear in the Module (runtime/module.py).
+
+def test_exception_handling_in_the_module():
+    from module_text import wasm
+    from pywamr.runtime.opcodes import CATCH, CATCH_ALL_REF
+    module = decode_module(wasm("""(module
+      (import "m" "t" (tag $imported (param i64)))
+      (tag $e (export "e") (param i32))
+      (func (result i32)
+        try (result i32) i32.const 1 catch $e catch_all i32.const 2 end drop
+        block try nop delegate 0 end
+        block $l (result exnref)
+          try_table (result i32) (catch $e 1) (catch_all_ref $l) i32.const 3 end
+          return
+        end
+        throw_ref))"""))
+    assert [(imp.kind, imp.desc) for imp in module.imports] == [("tag", 0)]
+    assert module.tags == [1]
+    assert module.tag_type_indices() == [0, 1]
+    assert [(exp.name, exp.kind, exp.index) for exp in module.exports] == [("e", "tag", 1)]
+    body = [(NAMES_BY_OP.get(op), imm) for op, imm, _ in module.codes[0].body]
+    assert body[:6] == [("try", "i32"), ("i32.const", 1), ("catch", 1), ("catch_all", None),
+                        ("i32.const", 2), ("end", None)]
+    # delegate takes the place of the try's `end`.
+    assert body[7:11] == [("block", None), ("try", None), ("nop", None), ("delegate", 0)]
+    assert body[11] == ("end", None)
+    assert body[13] == ("try_table", ("i32", ((CATCH, 1, 1), (CATCH_ALL_REF, None, 0))))
+    assert body[-2] == ("throw_ref", None)
+
+
+NAMES_BY_OP = {op: name for name, op in NAMES.items()}
+
+
+def test_rec_groups_and_subtypes_are_kept_on_the_types():
+    from module_text import wasm
+    from pywamr.runtime.types import TypeGroup
+    module = decode_module(wasm("""(module
+      (type (func))
+      (rec (type $a (func (param (ref null $b)))) (type $b (sub (func))))
+      (type (sub final $b (func))))"""))
+    assert [t.group for t in module.types] == [
+        None, TypeGroup(1, 2), TypeGroup(1, 2, final=False), TypeGroup(3, 1, True, (2,))]
+    assert module.types[1].params == ("(ref null 2)",)
+
+
+def test_exception_handling_is_malformed_in_the_2_0_binary_format():
+    from module_text import wasm
+    for text, message in [("(module (tag))", "malformed section id"),
+                          ('(module (import "m" "t" (tag)))', "malformed import kind"),
+                          ("(module (func (throw_ref (ref.null exn))))", "illegal opcode")]:
+        decode_module(wasm(text))
+        with pytest.raises(MalformedModule, match=message):
+            decode_module(wasm(text), "2.0")

@@ -322,3 +322,53 @@ def test_tail_calls_return_what_the_function_returns(check):
     check("""(module (func (return_call 5)))""", "unknown function 5")
     # The stack after a tail call is polymorphic, as after return.
     check("""(module (func $f (result i32) (return_call $f) (i32.add)))""")
+
+
+# --- Exception handling ---------------------------------------------------------------------
+
+@pytest.fixture
+def check_wat():
+    """As `check`, with modules assembled by wasm-tools, which has try_table and exnref
+    (wabt does not) and does not validate either."""
+    from module_text import wasm
+
+    def check(text, error=None):
+        module = decode_module(wasm(text))
+        if error is None:
+            validate(module)
+            return
+        with pytest.raises(InvalidModule) as caught:
+            validate(module)
+        assert caught.value.reason.startswith(error), caught.value.reason
+    return check
+
+
+def test_tags_are_typed_by_a_function_type_without_results(check_wat):
+    check_wat("(module (tag (param i32 f64)) (func (throw 0 (i32.const 1) (f64.const 2))))")
+    check_wat("(module (type (func (result i32))) (tag (type 0)))", "non-empty tag result type")
+    check_wat("(module (func (throw 0)))", "unknown tag 0")
+    check_wat("(module (tag (param i32)) (func (throw 0 (i64.const 1))))", "type mismatch")
+
+
+def test_catch_clauses_must_fit_their_labels(check_wat):
+    check_wat("""(module (tag (param i32))
+               (func (result i32 exnref)
+                 (block (result i32 exnref)
+                   (try_table (catch_ref 0 0) (throw 0 (i32.const 1))) unreachable)))""")
+    check_wat("""(module (tag (param i32))
+               (func (result i64) (try_table (catch 0 0) (throw 0 (i32.const 1))) unreachable))""",
+          "type mismatch: catch handler passes [i32] to a label of [i64]")
+    check_wat("""(module (func (block (result exnref) (try_table (catch_all 0))) drop))""",
+          "type mismatch: catch handler passes [] to a label of [exnref]")
+    # A nullexnref is an exnref; a (ref exn) is a nullable one too, but not the reverse.
+    check_wat("(module (func (param nullexnref) (throw_ref (local.get 0))))")
+    check_wat("(module (func (param exnref) (result (ref exn)) (local.get 0)))", "type mismatch")
+
+
+def test_legacy_try_frames(check_wat):
+    check_wat("""(module (tag (param i32))
+               (func (result i32) try (result i32) i32.const 1 catch 0 catch_all i32.const 2 end))""")
+    check_wat("""(module (func (result i32) try (result i32) i32.const 1 catch_all rethrow 0 end))""")
+    check_wat("(module (func block rethrow 0 end))", "invalid rethrow label")
+    check_wat("""(module (func (result i32) try (result i32) i32.const 1 catch_all end))""",
+          "type mismatch")
