@@ -157,8 +157,8 @@ class Handlers:
     def __init__(self, fx):
         self.fx = fx
         self.buffers = []
-        self.at_entry = fx.prologue.load(fx.address(fx.exec_env(), abi.EXEC_ENV_HANDLER),
-                                         typ=PTR, name="entry_handler")
+        at_entry = fx.address(fx.exec_env(), abi.EXEC_ENV_HANDLER, fx.prologue)
+        self.at_entry = fx.prologue.load(at_entry, typ=PTR, name="entry_handler")
 
     def handler(self, depth):
         """The handler in effect at try depth `depth`."""

@@ -15,13 +15,13 @@ import ctypes
 import threading
 
 from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, REQUEST_INTERRUPT_SYMBOL,
-                                    STACK_LIMIT_INTERRUPTED, TRAP_HOST_EXCEPTION,
-                                    TRAP_INTERRUPTED, TRAP_KINDS, TRAP_OUT_OF_FUEL,
-                                    TRAP_STACK_EXHAUSTED, ExecEnv)
+                                    STACK_LIMIT_INTERRUPTED, TRAP_EXCEPTION,
+                                    TRAP_HOST_EXCEPTION, TRAP_INTERRUPTED, TRAP_KINDS,
+                                    TRAP_OUT_OF_FUEL, TRAP_STACK_EXHAUSTED, ExecEnv)
 from pywamr.runtime.errors import MAX_FRAMES, Exhaustion, FuelExhausted, Interrupted, Trap
 from pywamr.runtime.fuel import UNLIMITED
 
-from . import backtrace, guard_pages
+from . import backtrace, exceptions, guard_pages
 
 # Room left on the native stack for the Python frames below the outermost call into
 # compiled code and for host functions called from it.
@@ -105,8 +105,11 @@ def _stack_size(thread):
 
 def trap_with_exception(exception):
     """Make the calling thread's compiled code unwind; its call from Python then re-raises
-    `exception`."""
+    `exception`. A wasm exception is thrown on in compiled code instead."""
     env = current()
+    if exceptions.is_wasm_exception(exception):
+        exceptions.throw_from_host(env, exception)
+        return
     env.pending_exception = exception
     env.trap_code = TRAP_HOST_EXCEPTION
 
@@ -121,6 +124,8 @@ def raise_pending_trap(env):
     recorded = min(count, MAX_FRAMES)
     frames = backtrace.frames_at(env.frames[:recorded], env.trap_function)
     env.trap_code = env.frame_count = 0
+    if code == TRAP_EXCEPTION:
+        raise exceptions.exception_from(env)
     if code == TRAP_HOST_EXCEPTION:
         exception, env.pending_exception = env.pending_exception, None
         exception = exception or Trap("host function failed")

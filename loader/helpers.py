@@ -13,6 +13,7 @@ import weakref
 
 from pywamr.runtime import aot_abi
 
+from .exceptions import new_exception
 from .exec_env import trap_with_exception
 
 _u32 = ctypes.c_uint32
@@ -58,6 +59,10 @@ def _table_fill(ctx, table, dst, value, n):
     _instances[ctx].table_fill(table, dst, value, n)
 
 
+def _new_exception(ctx, tag_index):
+    return new_exception(_instances[ctx].tags[tag_index])
+
+
 def _host_call(ctx, import_index, argv):
     _instances[ctx].call_host(import_index, argv)
 
@@ -82,6 +87,7 @@ _HELPERS = {
     aot_abi.HELPER_TABLE_COPY: _entry_point(None, [_u32, _u32, _u32, _u32, _u32], _table_copy),
     aot_abi.HELPER_TABLE_GROW: _entry_point(_i32, [_u32, _u64, _u32], _table_grow),
     aot_abi.HELPER_TABLE_FILL: _entry_point(None, [_u32, _u32, _u64, _u32], _table_fill),
+    aot_abi.HELPER_NEW_EXCEPTION: _entry_point(_u64, [_u32], _new_exception),
 }
 HELPERS_TABLE = (ctypes.c_void_p * aot_abi.NUM_HELPERS)(
     *[ctypes.cast(_HELPERS[slot], ctypes.c_void_p) for slot in range(aot_abi.NUM_HELPERS)])

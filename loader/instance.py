@@ -13,18 +13,21 @@ from pywamr.runtime.instance_group import link
 from pywamr.runtime.instantiation import evaluate_constant, initialise_segments, match_imports
 from pywamr.runtime.types import structural_extern, structural_types
 
+from .exceptions import AotTag
 from .exec_env import MIN_STACK_SIZE
-from .func import AotFunc, read_slots, write_slots
+from .func import AotFunc
 from .global_var import AotGlobal
 from .helpers import HELPERS_ADDRESS, HOST_CALL_ADDRESS, register_instance
 from .memory import AotMemory
 from .references import register_funcrefs
+from .slots import read_slots, write_slots
 from .table import AotTable
 from .type_ids import canonical_type_id
 
 DEFAULT_STACK_SIZE = 1 << 20     # native stack bytes compiled code may use per call from Python
 # What an AOT instance can import, besides a HostFunc (runtime/instantiation.py).
-EXTERN_CLASSES = {"func": AotFunc, "table": AotTable, "memory": AotMemory, "global": AotGlobal}
+EXTERN_CLASSES = {"func": AotFunc, "table": AotTable, "memory": AotMemory, "global": AotGlobal,
+                  "tag": AotTag}
 
 
 def _u64_array(values):
@@ -48,8 +51,9 @@ class Instance:
         # The externs also keep the instances they come from alive.
         self.externs = match_imports(module, imports, EXTERN_CLASSES)
         # The instances this one imports from and this one form a group (instance_group.py).
+        # (A tag is no state that threads could share.)
         self.group, entered = link([extern.group for extern in self.externs
-                                    if not isinstance(extern, HostFunc)])
+                                    if not isinstance(extern, (HostFunc, AotTag))])
         try:
             self._initialise()
         finally:
@@ -96,6 +100,8 @@ class Instance:
             shared.keepalive.add(self)
         for own in self.memories + self.globals:
             own.group = self.group      # the imported ones' groups were merged into it
+        # Tags: the exporter's for an imported one, which is what makes it the same tag.
+        self.tags = self._imported("tag") + [AotTag(self.types[t]) for t in module.tags]
 
     def _create_functions(self):
         """The FuncRef records: imports inline in one array, definitions in another."""
@@ -159,6 +165,8 @@ class Instance:
         ctx.func_refs = ctypes.addressof(self.func_refs)
         ctx.helpers = HELPERS_ADDRESS
         ctx.host_call = HOST_CALL_ADDRESS
+        self.tag_descs = _u64_array([t.address for t in self.tags])
+        ctx.tags = ctypes.addressof(self.tag_descs)
 
     def evaluate(self, expr):
         """The raw value of a constant expression (numbers as bits, references as words)."""
@@ -177,6 +185,8 @@ class Instance:
                 return self.tables[export.index]
             case "global":
                 return self.globals[export.index]
+            case "tag":
+                return self.tags[export.index]
 
     # Functions
 

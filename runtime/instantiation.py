@@ -39,7 +39,8 @@ _ARITHMETIC = {I32_ADD: (int.__add__, _U32), I32_SUB: (int.__sub__, _U32),
 
 # What each extern kind is called in messages, and the api class every engine's extern of
 # that kind derives from (which tells an extern of another engine from a stray object).
-_NOUNS = {"func": "a function", "table": "a table", "memory": "a memory", "global": "a global"}
+_NOUNS = {"func": "a function", "table": "a table", "memory": "a memory", "global": "a global",
+          "tag": "a tag"}
 _API_CLASSES = {"func": api.Func, "table": api.Table, "memory": api.Memory,
                 "global": api.Global}
 
@@ -57,7 +58,7 @@ def match_imports(module, imports, classes):
         extern = imports.get(imp.module, {}).get(imp.name)
         if extern is None:
             raise LinkError.unknown_import(imp.module, imp.name)
-        expected = (types[imp.desc] if imp.kind == "func" else
+        expected = (types[imp.desc] if imp.kind in ("func", "tag") else
                     structural_extern(imp.desc, types))
         problem = _mismatch(imp.kind, expected, extern, classes)
         if problem:
@@ -73,9 +74,9 @@ def _mismatch(kind, expected, extern, classes):
                 f"got {_describe_extern(extern, classes)}")
     actual = extern.type
     match kind:
-        case "func":
+        case "func" | "tag":
             if actual != expected:
-                return f"expected func {expected}, got func {actual}"
+                return f"expected {kind} {expected}, got {kind} {actual}"
         case "table":
             if actual.elem_type != expected.elem_type:      # invariant: tables are written
                 return f"table: expected {expected.elem_type}, got {actual.elem_type}"
