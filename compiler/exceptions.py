@@ -133,10 +133,37 @@ def call_throw(menv, builder, env, exn):
 
 
 def new_exception(fx, tag, values, valtypes):
-    """A new exception object of tag `tag` holding `values`."""
-    exn = fx.call_helper(abi.HELPER_NEW_EXCEPTION, I64, [ir.Constant(I32, tag)], may_trap=True)
-    exn = fx.builder.inttoptr(exn, PTR)
-    store_slots(fx.builder, fx.address(exn, abi.EXCEPTION_PAYLOAD), values, valtypes)
+    """A new exception object of tag `tag` holding `values`, carved from the thread's
+    buffer; a new buffer first (a helper call) when it has no room left.
+
+        if (env->exception_end - env->exception_next < size)
+            exception_buffer(ctx, size);
+        exn = env->exception_next;
+        env->exception_next += size;
+    """
+    b = fx.builder
+    env = fx.exec_env()
+    size = ir.Constant(I64, abi.EXCEPTION_PAYLOAD + 8 * abi.slot_count(valtypes))
+    next_field = field(b, env, abi.EXEC_ENV_EXCEPTION_NEXT)
+    first = b.load(next_field, typ=I64)
+    room = b.sub(b.load(field(b, env, abi.EXEC_ENV_EXCEPTION_END), typ=I64), first)
+    refill, carve = fx.fn.append_basic_block("exception.buffer"), fx.fn.append_basic_block()
+    came_from = b.block
+    b.cbranch(b.icmp_unsigned("<", room, size), refill, carve).set_metadata(
+        "prof", fx.menv.unlikely)
+    b.position_at_end(refill)
+    fx.call_helper(abi.HELPER_EXCEPTION_BUFFER, VOID, [size], may_trap=True)
+    refilled = b.load(next_field, typ=I64)
+    refilled_from = b.block
+    b.branch(carve)
+    b.position_at_end(carve)
+    address = b.phi(I64)
+    address.add_incoming(first, came_from)
+    address.add_incoming(refilled, refilled_from)
+    b.store(b.add(address, size), next_field)
+    exn = b.inttoptr(address, PTR)
+    b.store(fx.array_element(abi.CTX_TAGS, tag), fx.address(exn, abi.EXCEPTION_TAG))
+    store_slots(b, fx.address(exn, abi.EXCEPTION_PAYLOAD), values, valtypes)
     return exn
 
 

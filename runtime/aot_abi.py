@@ -87,10 +87,13 @@ class ExecEnv(ctypes.Structure):
         # the first MAX_FRAMES (errors.py). Both are 0 while nothing traps.
         ("frames", u64 * MAX_FRAMES),
         # Exceptions (docs/aot-abi.md, "Exceptions"): the innermost handler's jump buffer
-        # (in the frame of the function whose try body runs; 0 outside any), and the
-        # exception object being thrown.
+        # (in the frame of the function whose try body runs; 0 outside any), the exception
+        # object being thrown, and the free part of the thread's buffer throws carve new
+        # exception objects from.
         ("handler", u64),
         ("exception", u64),
+        ("exception_next", u64),
+        ("exception_end", u64),
     ]
 
 
@@ -166,6 +169,8 @@ EXEC_ENV_FRAME_COUNT = ExecEnv.frame_count.offset
 EXEC_ENV_FRAMES = ExecEnv.frames.offset
 EXEC_ENV_HANDLER = ExecEnv.handler.offset
 EXEC_ENV_EXCEPTION = ExecEnv.exception.offset
+EXEC_ENV_EXCEPTION_NEXT = ExecEnv.exception_next.offset
+EXEC_ENV_EXCEPTION_END = ExecEnv.exception_end.offset
 EXCEPTION_TAG = ExceptionHeader.tag.offset
 EXCEPTION_PAYLOAD = ctypes.sizeof(ExceptionHeader)
 INTERRUPT_STATE_EXEC_ENV = InterruptState.exec_env.offset
@@ -232,9 +237,9 @@ HELPER_ELEM_DROP = 4        # void (u32 seg)
 HELPER_TABLE_COPY = 5       # void (u32 dst_table, u32 src_table, u32 dst, u32 src, u32 n)
 HELPER_TABLE_GROW = 6       # i32 (u32 table, void* init, u32 delta)
 HELPER_TABLE_FILL = 7       # void (u32 table, u32 dst, void* value, u32 n)
-# u64 (u32 tag): a new exception object of ctx->tags[tag], payload uninitialised, alive as
-# long as the instance group; 0 with the trap code set if it fails
-HELPER_NEW_EXCEPTION = 8
+# void (u64 size): a new buffer of at least `size` bytes for the calling thread's exception
+# objects, in ExecEnv.exception_next/end (never freed); the trap code set if it fails
+HELPER_EXCEPTION_BUFFER = 8
 NUM_HELPERS = 9
 
 
