@@ -36,15 +36,17 @@ _DEFINED_IN = {
     "Func": "pywamr.runtime.api", "HostFunc": "pywamr.runtime.api",
     "Memory": "pywamr.runtime.api", "Global": "pywamr.runtime.api",
     "Table": "pywamr.runtime.api",
+    "Tag": "pywamr.runtime.api",
     "FuncType": "pywamr.runtime.types", "GlobalType": "pywamr.runtime.types",
     "MemoryType": "pywamr.runtime.types", "TableType": "pywamr.runtime.types",
+    "TagType": "pywamr.runtime.types",
     "Limits": "pywamr.runtime.limits",
     "WasmError": "pywamr.runtime.errors", "MalformedModule": "pywamr.runtime.errors",
     "InvalidModule": "pywamr.runtime.errors", "AotFormatError": "pywamr.runtime.errors",
     "LinkError": "pywamr.runtime.errors", "Trap": "pywamr.runtime.errors",
     "TrapCode": "pywamr.runtime.errors", "Frame": "pywamr.runtime.errors",
     "Interrupted": "pywamr.runtime.errors", "FuelExhausted": "pywamr.runtime.errors",
-    "ResourceError": "pywamr.runtime.errors",
+    "ResourceError": "pywamr.runtime.errors", "WasmException": "pywamr.runtime.errors",
     "ConcurrentCallError": "pywamr.runtime.errors", "WasiExit": "pywamr.runtime.errors",
     "WasiConfigError": "pywamr.runtime.wasi",
     "CompileError": "pywamr.compiler",
@@ -69,13 +71,13 @@ def __dir__():
 
 if TYPE_CHECKING:       # what type checkers and IDEs read instead of __getattr__
     from pywamr.compiler import CompileError
-    from pywamr.runtime.api import Func, Global, HostFunc, Memory, Table
+    from pywamr.runtime.api import Func, Global, HostFunc, Memory, Table, Tag
     from pywamr.runtime.errors import (AotFormatError, ConcurrentCallError, Frame,
                                        FuelExhausted, Interrupted, InvalidModule, LinkError,
                                        MalformedModule, ResourceError, Trap, TrapCode,
-                                       WasiExit, WasmError)
+                                       WasiExit, WasmError, WasmException)
     from pywamr.runtime.limits import Limits
-    from pywamr.runtime.types import FuncType, GlobalType, MemoryType, TableType
+    from pywamr.runtime.types import FuncType, GlobalType, MemoryType, TableType, TagType
     from pywamr.runtime.wasi import WasiConfigError
 
     from .engine import Engine

@@ -28,8 +28,8 @@ class Linker:
         self._wasi = None
 
     def define(self, module: str, name: str, item) -> None:
-        """Make `item` (a HostFunc, or a Func, Memory, Table or Global an instance
-        exports) the import `module`.`name`."""
+        """Make `item` (a HostFunc, a Tag, or a Func, Memory, Table, Global or Tag an
+        instance exports) the import `module`.`name`."""
         key = (module, name)
         if key in self._items and not self.allow_shadowing:
             raise ValueError(f"{module}.{name} is already defined (set allow_shadowing to "

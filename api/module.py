@@ -8,7 +8,7 @@ file name, as pyiwasm tells it.
 import os
 
 from pywamr.runtime.aot_layout import MAGIC as AOT_MAGIC
-from pywamr.runtime.types import Record
+from pywamr.runtime.types import Record, TagType
 
 from .engine import AOT, Engine
 
@@ -16,7 +16,8 @@ WASM_MAGIC = b"\0asm"
 
 
 class ImportType(Record):
-    """An import of a module: `type` is a FuncType, TableType, MemoryType or GlobalType."""
+    """An import of a module: `type` is a FuncType, TableType, MemoryType, GlobalType or
+    TagType."""
     __slots__ = ("module", "name", "type")
 
     def __init__(self, module, name, type):
@@ -26,7 +27,8 @@ class ImportType(Record):
 
 
 class ExportType(Record):
-    """An export of a module: `type` is a FuncType, TableType, MemoryType or GlobalType."""
+    """An export of a module: `type` is a FuncType, TableType, MemoryType, GlobalType or
+    TagType."""
     __slots__ = ("name", "type")
 
     def __init__(self, name, type):
@@ -102,7 +104,8 @@ class Module:
         module = self.described
         kinds = {"func": [module.types[t] for t in module.func_type_indices()],
                  "table": module.all_tables(), "memory": module.all_memories(),
-                 "global": module.all_global_types()}
+                 "global": module.all_global_types(),
+                 "tag": [TagType(module.types[t]) for t in module.tag_type_indices()]}
         return [ExportType(exp.name, kinds[exp.kind][exp.index]) for exp in module.exports]
 
     def __repr__(self):
@@ -111,4 +114,6 @@ class Module:
 
 
 def _import_type(module, imp):
+    if imp.kind == "tag":
+        return TagType(module.types[imp.desc])
     return module.types[imp.desc] if imp.kind == "func" else imp.desc

@@ -292,12 +292,12 @@ def failing_as_trap(where, function):
     """`function`, with an exception it raises turned into a trap that names it, as
     wasmtime reports a host function's error: the run ends with status 134, not as if
     pyiwasm itself had failed."""
-    from pywamr.runtime.errors import Trap
+    from pywamr.runtime.errors import Trap, WasmException
 
     def call(*args):
         try:
             return function(*args)
-        except Trap:
+        except (Trap, WasmException):     # a WasmException is thrown into wasm
             raise
         except Exception as error:
             raise Trap(f"host function {where} failed: {type(error).__name__}: {error}") \
@@ -403,12 +403,12 @@ def _run_in(host, data, options, started):
     """The run inside the WASI host and the limits."""
     import time
     from pywamr.runtime.api import Memory
-    from pywamr.runtime.errors import Trap, WasiExit, WasmError
+    from pywamr.runtime.errors import Trap, WasiExit, WasmError, WasmException
     status = 0
     try:
         try:
             engine, instance = load_instance(data, options, host)
-        except (Trap, WasiExit):
+        except (Trap, WasiExit, WasmException):
             raise                 # from a start function: the program's own doing
         except WasmError as error:    # malformed, invalid, bad .aot, link error
             raise UsageError(f"{options.file}: {error}") from None
@@ -432,13 +432,15 @@ def _run_in(host, data, options, started):
 
 def main(argv=None):
     options = parse_args(sys.argv[1:] if argv is None else argv)
-    from pywamr.runtime.errors import Trap, WasmError
+    from pywamr.runtime.errors import Trap, WasmError, WasmException
     try:
         status = run(options)
     except Trap as trap:
         status = _report("wasm trap", trap, TRAP_STATUS)
         if trap.frames and sys.stderr is not None:
             print(trap.backtrace(), file=sys.stderr, flush=True)
+    except WasmException as exception:    # the program's own doing, as a trap is
+        status = _report("uncaught wasm exception", exception.detail, TRAP_STATUS)
     except (WasmError, UsageError) as error:
         status = _report("error", error, ERROR_STATUS)
     except MemoryError:

@@ -28,8 +28,12 @@ raises KeyboardInterrupt in the calling thread, compiled code included.
 
 Errors: `LinkError` for a missing or mistyped import, `Trap` for a trap (also during
 instantiation: out-of-bounds segments, a trapping start function), `ResourceError` for a
-memory or table that cannot be allocated; an exception raised by a host function reaches the
-caller as it is.
+memory or table that cannot be allocated, `WasmException` for a wasm exception no handler
+caught (errors.py); an exception raised by a host function reaches the caller as it is, but
+a `WasmException` it raises is thrown into wasm, where handlers may catch it.
+
+Tags (exception handling) are `Tag` objects, the same class on both engines: an instance
+exports its tags as Tags, and a Tag made in Python may be imported by any module.
 
 Threads: any number of threads may call into instances at once, each with exact results,
 traps and stack limits, as long as no two of them are in the same group at once. An
@@ -103,6 +107,31 @@ def host_functions(module, name, namespace, adapt=None):
                 function = adapt(f"{name}.{imp.name}", function)
             functions[imp.name] = HostFunc(module.types[imp.desc], function)
     return functions
+
+
+class Tag:
+    """A tag: what a wasm exception is thrown with and caught by. `type` is a FuncType whose
+    params are the payload's types (its results are empty). A tag is its identity: two tags
+    of one type are different tags, and an imported tag is the exporter's own object.
+
+    `Tag(FuncType(["i32"], []))` makes a new tag in Python, to import into modules: a host
+    function then throws `WasmException(tag, [42])`, and Python can tell the module's
+    exceptions of it apart. `name` is for messages; an instance that exports a tag it defines
+    names it by the export, if it has no name yet."""
+
+    def __init__(self, functype, name=None):
+        if functype.results:
+            raise ValueError(f"a tag's type has no results, not {functype}")
+        self.type = functype
+        self.name = name
+
+    def describe(self):
+        """How messages name the tag: "name" [types] or [types]."""
+        return f'"{self.name}" {self.type.params_text()}' if self.name is not None else (
+            self.type.params_text())
+
+    def __repr__(self):
+        return f"Tag({self.describe()})"
 
 
 class Func:

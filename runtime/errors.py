@@ -71,6 +71,7 @@ class TrapCode(enum.Enum):
     OUT_OF_FUEL = "all fuel consumed"
     NULL_FUNCTION_REFERENCE = "null function reference"     # call_ref of null
     NULL_REFERENCE = "null reference"                       # ref.as_non_null of null
+    NULL_EXCEPTION_REFERENCE = "null exception reference"   # throw_ref of null
 
 
 MAX_FRAMES = 128    # frames a trap keeps, the innermost ones; it counts the others
@@ -133,6 +134,41 @@ class Exhaustion(Trap):
 
     def __init__(self):
         super().__init__(TrapCode.CALL_STACK_EXHAUSTED)
+
+
+class WasmException(WasmError):
+    """A WebAssembly exception (3.0's exception handling): `tag` is its runtime.api.Tag and
+    `values` its payload, friendly Python values of the tag's parameter types.
+
+    Raised by a call into wasm that throws an exception no wasm handler catches. A host
+    function raises one to throw into wasm, where `try_table` and `catch` can catch it: made
+    with a Tag the module imports (or exports) and values of its types. It is also how an
+    `exnref` value crosses the API: a function returning an exnref gives one (not raised),
+    and one passed as an exnref argument is thrown again by `throw_ref`. Not a Trap: wasm
+    code may catch it, and it does not unwind wasm frames into a backtrace."""
+
+    def __init__(self, tag, values=()):
+        self.tag = tag
+        self.values = tuple(values)
+        params = tag.type.params
+        if len(self.values) != len(params):
+            raise TypeError(f"tag {tag.describe()} takes {len(params)} values, got "
+                            f"{len(self.values)}")
+        # What the exception is: its tag and payload, e.g. 'tag "e" [i32], i32 7'.
+        self.detail = f"tag {tag.describe()}" + "".join(
+            f", {t} {v!r}" for t, v in zip(params, self.values))
+        super().__init__(f"uncaught wasm exception: {self.detail}")
+
+    @classmethod
+    def from_bits(cls, tag, bits):
+        """The exception of `tag` whose payload is `bits`, bit patterns (values.py)."""
+        from .values import from_bits
+        return cls(tag, [from_bits(t, b) for t, b in zip(tag.type.params, bits)])
+
+    def bits(self):
+        """The payload as bit patterns."""
+        from .values import to_bits
+        return [to_bits(t, v) for t, v in zip(self.tag.type.params, self.values)]
 
 
 class ConcurrentCallError(WasmError):

@@ -7,8 +7,8 @@ in how they hold what it makes: the interpreter keeps Python lists, bytearrays a
 here takes the engine's part as a few plain arguments rather than a class hierarchy:
 
 - `match_imports(module, imports, classes)`: `classes` maps each extern kind to the engine's
-  class for it; the rest (a HostFunc is a function on both engines, an extern of the other
-  engine is refused) is decided here, so a link error reads the same from either engine:
+  class for it; the rest (a HostFunc is a function on both engines, a runtime.api.Tag a
+  tag, an extern of the other engine is refused) is decided here, so a link error reads the same from either engine:
   `unknown import: M.N`, or `incompatible import type: M.N (...)` saying what was expected
   and what was given, types in the spec's notation (`[i32] -> []`, `{min 1, max 2}
   funcref`, `mut i64`), as wasmtime's messages do.
@@ -42,7 +42,7 @@ _ARITHMETIC = {I32_ADD: (int.__add__, _U32), I32_SUB: (int.__sub__, _U32),
 _NOUNS = {"func": "a function", "table": "a table", "memory": "a memory", "global": "a global",
           "tag": "a tag"}
 _API_CLASSES = {"func": api.Func, "table": api.Table, "memory": api.Memory,
-                "global": api.Global}
+                "global": api.Global, "tag": api.Tag}
 
 
 # Import matching
@@ -50,7 +50,8 @@ _API_CLASSES = {"func": api.Func, "table": api.Table, "memory": api.Memory,
 def match_imports(module, imports, classes):
     """The extern for each import of `module`, in order. `imports` is {module name: {field
     name: extern}}; `classes` is the engine's {kind: class} for "func", "table", "memory"
-    and "global". LinkError if an import is missing or its extern does not match."""
+    and "global" (a tag is a runtime.api.Tag on every engine). LinkError if an import is
+    missing or its extern does not match."""
     imports = imports or {}
     types = structural_types(module.types)
     externs = []
@@ -70,13 +71,18 @@ def match_imports(module, imports, classes):
 def _mismatch(kind, expected, extern, classes):
     """Why `extern` cannot be imported as a `kind` of type `expected`, or None if it can."""
     if _kind(extern, classes) != kind:
-        return (f"expected {_NOUNS[kind]} {_describe_type(expected)}, "
+        return (f"expected {_NOUNS[kind]} {_describe_type(expected, kind)}, "
                 f"got {_describe_extern(extern, classes)}")
     actual = extern.type
     match kind:
-        case "func" | "tag":
+        case "func":
             if actual != expected:
-                return f"expected {kind} {expected}, got {kind} {actual}"
+                return f"expected func {expected}, got func {actual}"
+        case "tag":             # tag types are invariant: equivalent, or no match
+            if actual != expected:
+                same = actual.params == expected.params     # a type of another rec group
+                return (f"expected tag {expected.params_text()}, got tag "
+                        f"{actual.params_text()}{' of a different type' if same else ''}")
         case "table":
             if actual.elem_type != expected.elem_type:      # invariant: tables are written
                 return f"table: expected {expected.elem_type}, got {actual.elem_type}"
@@ -107,10 +113,12 @@ def _limits_mismatch(actual, expected, unit):
     return None
 
 
-def _describe_type(externtype):
+def _describe_type(externtype, kind=None):
     """An extern type in the spec's notation: `[i32] -> []`, `{min 1, max 2} funcref`,
     `{min 1}` (a memory), `mut i64`."""
     match externtype:
+        case FuncType() if kind == "tag":
+            return externtype.params_text()
         case FuncType():
             return str(externtype)
         case GlobalType():
@@ -130,6 +138,8 @@ def _kind(extern, classes):
     """The kind of `extern` if this engine can import it, else None."""
     if isinstance(extern, api.HostFunc):
         return "func"
+    if isinstance(extern, api.Tag):
+        return "tag"
     for kind, cls in classes.items():
         if isinstance(extern, cls):
             return kind

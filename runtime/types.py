@@ -82,7 +82,14 @@ class FuncType(Record):
         self.group = group
 
     def __str__(self):
-        return f"[{' '.join(self.params)}] -> [{' '.join(self.results)}]"
+        return f"{self.params_text()} -> [{' '.join(self.results)}]"
+
+    def params_text(self):
+        return f"[{' '.join(self.params)}]"
+
+    def __repr__(self):         # as 2.0's, for a type without a group
+        group = "" if self.group is None else f", group={self.group!r}"
+        return f"FuncType(params={self.params!r}, results={self.results!r}{group})"
 
 
 class TypeGroup(Record):
@@ -119,6 +126,15 @@ class MemoryType(Record):
 
     def __init__(self, limits):
         self.limits = limits
+
+
+class TagType(Record):
+    """The type of a tag, as the API describes imports and exports: `type`, a FuncType whose
+    params are the payload's."""
+    __slots__ = ("type",)
+
+    def __init__(self, type):
+        self.type = type
 
 
 class GlobalType(Record):

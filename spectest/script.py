@@ -25,7 +25,7 @@ count.) A failed `register` likewise removes the registration it would have repl
 import json
 import sys
 
-from pywamr.runtime.errors import Exhaustion, LinkError, Trap, WasmError
+from pywamr.runtime.errors import Exhaustion, LinkError, Trap, WasmError, WasmException
 
 from .host import host_module_bytes, spectest_imports
 from .values import describe, matches, parse_arg
@@ -183,6 +183,17 @@ class ScriptRunner:
 
     def cmd_assert_exhaustion(self, command):
         self.expect_trap(command, Exhaustion)
+
+    def cmd_assert_exception(self, command):
+        """The call throws a wasm exception that nothing catches (3.0); the script says no
+        more about it."""
+        try:
+            results = self.perform(command["action"])
+        except WasmException:
+            return
+        except WasmError as e:
+            raise CommandFailed(f"expected an exception, got {type(e).__name__}: {e}")
+        raise CommandFailed(f"returned {results}, expected an exception")
 
     def expect_trap(self, command, trap_type):
         text = command.get("text", "")

@@ -15,6 +15,8 @@ carries: every wasm function is a Python function of a "<wasm function ...>" cod
 so the boundary collects those frames between itself and the next boundary inward (a host
 function's call back into wasm), which recorded its own. Nothing is spent until a trap.
 
+A wasm exception no handler caught (exceptions.Thrown) leaves as the API's WasmException.
+
 A host function may raise those same exceptions for reasons of its own. Its adapter
 (externs.host_function) wraps them in a HostError, which generated code lets through and
 which is unwrapped here: the caller gets the host's exception as it was raised.
@@ -28,6 +30,7 @@ from .. import limits
 from ..errors import Exhaustion, Frame, FuelExhausted, Trap, TrapCode
 from ..fuel import UNLIMITED
 from . import layout
+from .exceptions import Thrown
 
 DEFAULT_MAX_CALL_DEPTH = 20000
 HEADROOM = 200             # frames for helpers, translation and host functions below the
@@ -111,6 +114,8 @@ def call_into_wasm(function, args, max_call_depth=None, counts_fuel=False):
         error = _trap(Trap(TrapCode.OUT_OF_BOUNDS_MEMORY), cause)
     except RecursionError as cause:
         error = _trap(Exhaustion(), cause)
+    except Thrown as thrown:
+        error = thrown.to_api()
     finally:
         if run is not None:
             run.leave_interp()

@@ -17,7 +17,9 @@ the label's id, and the code between the branch and the label's end runs under
 is the target's end (the loop is the block's last instruction, a clang `while` loop) is a
 plain `break`; otherwise it sets the flag and breaks, and the guards take over. `return`, and
 any branch to the function's label, is a Python `return`. A tail call returns a request to
-the function's trampoline (tail_calls.py).
+the function's trampoline (tail_calls.py). A try_table or legacy try becomes a Python `try`
+statement whose `except Thrown` clause does what the catch clauses or handlers say
+(exceptions.py).
 
 Operands that read a local (or a global) are evaluated into their stack variable before the
 variable is written, and before any construct that may write it, so that a deferred read
@@ -29,7 +31,7 @@ from typing import NamedTuple
 
 from ..errors import WasmError
 from ..fuel import run_costs
-from ..opcodes import NAMES
+from ..opcodes import CATCH_ALL, CATCH_ALL_REF, CATCH_REF, DELEGATE, NAMES
 from ..types import ByRepresentation
 from . import layout
 from .numeric import f32_from_bits, f64_from_bits
@@ -41,8 +43,12 @@ from .structure import Construct, build_tree
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
 LOCAL_DEFAULTS = ByRepresentation({"i32": "0", "i64": "0", "f32": "0.0", "f64": "0.0",
-                                   "v128": "0", "funcref": "None", "externref": "None"})
+                                   "v128": "0", "funcref": "None", "externref": "None",
+                                   "exnref": "None"})
 _BR_IF = NAMES["br_if"]
+# Labels a branch reaches at the construct's end, as a block's: what `_br` flags and
+# `br_if 0` shortcuts work for.
+_BLOCK_LIKE = ("block", "if", "try_table", "try")
 TAIL_CALLS = frozenset([NAMES["return_call"], NAMES["return_call_indirect"],
                         NAMES["return_call_ref"]])
 TAIL_EXIT = -1              # the exit of an outlined part that makes a tail call
@@ -69,7 +75,8 @@ class Label:
     """A wasm control frame as the translator sees it."""
 
     __slots__ = ("kind", "id", "base", "n_params", "n_results", "loop_level", "is_last",
-                 "python_loop", "landing", "exit_flags", "branched", "exit_code")
+                 "python_loop", "landing", "exit_flags", "branched", "exit_code", "try_body",
+                 "caught")
 
     def __init__(self, kind, label_id, base, n_params, n_results, loop_level, is_last):
         self.kind = kind
@@ -84,6 +91,8 @@ class Label:
         self.exit_flags = set()         # labels that `_br = id; break` out of this loop targets
         self.branched = False           # some emitted branch goes to this label
         self.exit_code = None           # kind 'exit': the label outside an outlined part
+        self.try_body = False           # inside the body of this try_table or try
+        self.caught = None              # in a legacy try's handler: the caught exception
 
     def branch_vars(self):
         """The variables a branch to this label assigns: a loop's parameters, else results."""
@@ -106,6 +115,9 @@ class FunctionTranslator:
         self.body = module.decoded.codes[func_index - module.decoded.num_imported_funcs]
         self.tail_calls = outer.tail_calls if outer else any(
             instr.op in TAIL_CALLS for instr in self.body.body)
+        self.tag_types = module.tag_types
+        self.delegates = outer.delegates if outer else any(
+            instr.op == DELEGATE for instr in self.body.body)
         # With fuel: each run's cost by the byte offset of its first instruction (the tree
         # keeps offsets, of constructs too).
         self.fuel_costs = {}
@@ -327,7 +339,7 @@ class FunctionTranslator:
                 self.charge_fuel(item.offset)
             if type(item) is Construct:
                 reachable = self.emit_construct(item, i == last)
-            elif item.op == _BR_IF and item.imm == 0 and label.kind in ("block", "if"):
+            elif item.op == _BR_IF and item.imm == 0 and label.kind in _BLOCK_LIKE:
                 reachable = self.emit_br_if_out(items, i + 1, label)
                 break
             else:
@@ -386,6 +398,10 @@ class FunctionTranslator:
             reachable = self.emit_if(node, label, cond)
         elif node.kind == "loop" and node.targeted:
             reachable = self.emit_loop(node, label)
+        elif node.kind == "try_table":
+            reachable = self.emit_try_table(node, label)
+        elif node.kind == "try":
+            reachable = self.emit_try(node, label)
         else:                         # a block, or a loop nothing branches back to
             self.labels.append(label)
             reachable = self.emit_body(node.body, label)
@@ -453,6 +469,122 @@ class FunctionTranslator:
         self.pending |= label.exit_flags
         if self.python_loops and self.python_loops[-1].id in self.pending:
             self.emit_continue_check(self.python_loops[-1])
+        return falls
+
+    def emit_try_body(self, node, label):
+        """`try:` and the body of a try_table or legacy try. Returns whether the body falls
+        out, and leaves the stack as it was below the construct's parameters."""
+        saved = self.stack[:label.base]
+        self.emit("try:")
+        self.indent += 1
+        start = len(self.lines)
+        self.labels.append(label)
+        label.try_body = True
+        falls = self.emit_body(node.body, label)
+        label.try_body = False
+        self.labels.pop()
+        self.end_suite(start)
+        self.stack = saved
+        self.emit(f"except {layout.THROWN} as _e:")
+        if self.delegates:            # an exception a delegate passes on past this try
+            self.emit(INDENT + "if _e.skip:")
+            self.emit(INDENT * 2 + "_e.skip -= 1")
+            self.emit(INDENT * 2 + "raise")
+        return falls
+
+    def emit_try_table(self, node, label):
+        """A try_table: the except clause branches to the label of the first catch clause
+        that matches (exceptions.py)."""
+        falls = self.emit_try_body(node, label)
+        body_pending, self.pending = self.pending, set()
+        self.indent += 1
+        first = True
+        for kind, tag, depth in node.catches:
+            target = self.labels[-1 - depth]     # counted from outside the try_table
+            values = []
+            conditional = tag is not None or not first
+            if tag is not None:
+                self.emit(f"{'if' if first else 'elif'} _e.tag is {layout.tag(tag)}:")
+                values = [Operand(f"_e.payload[{i}]")
+                          for i in range(len(self.tag_types[tag].params))]
+            elif not first:
+                self.emit("else:")
+            first = False
+            if kind == CATCH_REF or kind == CATCH_ALL_REF:
+                values.append(Operand("_e"))
+            self.indent += conditional
+            self.stack.extend(values)
+            self.branch_to(target)
+            del self.stack[len(self.stack) - len(values):]
+            self.indent -= conditional
+            if tag is None:             # catch_all: the clauses after it never match
+                break
+        else:
+            if not first:
+                self.emit("else:")
+            self.emit(INDENT * (not first) + "raise")
+        self.indent -= 1
+        self.pending |= body_pending
+        return falls
+
+    def emit_try(self, node, label):
+        """A legacy try: the except clause keeps the exception in `_c<id>` (or, for a try
+        closed by `delegate`, passes it on), and after the `try` statement the handler of
+        its tag runs, or catch_all's (exceptions.py)."""
+        caught = f"_c{label.id}"
+        if node.handlers:
+            self.emit(f"{caught} = None")
+        falls = self.emit_try_body(node, label)
+        self.indent += 1
+        if node.delegate is not None:
+            skip = sum(outer.try_body for outer in self.labels[len(self.labels) - node.delegate:])
+            if skip:
+                self.emit(f"_e.skip = {skip}")
+            self.emit("raise")
+        elif node.handlers:
+            self.emit(f"{caught} = _e")
+        else:
+            self.emit("raise")
+        self.indent -= 1
+        if not node.handlers:
+            return falls
+        body_pending, self.pending = self.pending, set()
+        pending = set()
+        saved = list(self.stack)
+        self.emit(f"if {caught} is not None:")
+        self.indent += 1
+        outer_start = len(self.lines)
+        label.caught = caught
+        self.labels.append(label)
+        first = True
+        for tag, body in node.handlers:
+            conditional = tag is not None or not first
+            if tag is not None:
+                self.emit(f"{'if' if first else 'elif'} {caught}.tag is {layout.tag(tag)}:")
+            elif not first:
+                self.emit("else:")
+            first = False
+            self.indent += conditional
+            start = len(self.lines)
+            self.stack = list(saved)
+            if tag is not None:
+                self.stack.extend(Operand(f"{caught}.payload[{i}]")
+                                  for i in range(len(self.tag_types[tag].params)))
+            falls = self.emit_body(body, label) or falls
+            pending |= self.pending
+            self.pending = set()
+            if conditional:
+                self.end_suite(start)
+            if tag is None:             # catch_all: the handlers after it never run
+                break
+        else:
+            self.emit("else:")
+            self.emit(f"{INDENT}raise {caught}")
+        self.labels.pop()
+        label.caught = None
+        self.end_suite(outer_start)
+        self.stack = saved
+        self.pending = body_pending | pending
         return falls
 
     def emit_continue_check(self, loop):
@@ -548,6 +680,7 @@ class FunctionTranslator:
         for code, label in enumerate(self.labels, 1):
             exit_label = part.new_label("exit", label.base, 0, len(label.branch_vars()), False)
             exit_label.exit_code = code
+            exit_label.try_body = label.try_body        # for delegate's count
             part.labels.append(exit_label)
         part.exit_width = max([len(results), int(self.tail_calls)]
                               + [len(label.branch_vars()) for label in self.labels])
@@ -598,7 +731,7 @@ class FunctionTranslator:
     def is_plain_flag(self, depth):
         """Whether a branch to this label only sets the flag (no values, no loop to leave)."""
         label = self.labels[-1 - depth]
-        return (label.kind in ("block", "if") and label.n_results == 0
+        return (label.kind in _BLOCK_LIKE and label.n_results == 0
                 and label.loop_level == len(self.python_loops))
 
     # ------------------------------------------------------------------ instructions
@@ -736,6 +869,24 @@ class FunctionTranslator:
             self.emit(f"return {request}")
         else:
             self.emit_exit(TAIL_EXIT, [Operand(request)])
+
+    def op_throw(self, tag):
+        args = [self.value(op) for op in self.pop_n(len(self.tag_types[tag].params))]
+        self.emit(f"raise {layout.THROWN}({layout.tag(tag)}, "
+                  f"({', '.join(args)}{',' * (len(args) == 1)}))")
+        return False
+
+    def op_throw_ref(self, _):
+        self.emit(f"{layout.THROW_REF}({self.value(self.pop())})")
+        return False
+
+    def op_rethrow(self, depth):
+        caught = self.labels[-1 - depth].caught
+        if caught is None:
+            raise Unsupported("rethrow of an exception caught outside an outlined construct "
+                              f"in function {self.func_index}")
+        self.emit(f"{layout.THROW_REF}({caught})")
+        return False
 
     def op_drop(self, _):
         self.pop()

@@ -11,7 +11,9 @@ from ..errors import ResourceError, Trap, TrapCode
 from ..types import (MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, ByRepresentation, FuncType, Limits,
                      MemoryType, TableType)
 from . import layout
+from ..errors import WasmException
 from .boundary import TRAP_EXCEPTIONS, call_into_wasm, host_error
+from .exceptions import thrown_from_api
 from .numeric import M32, M64, f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 from .simd import M128
 
@@ -20,11 +22,22 @@ def _same(x):
     return x
 
 
+def _exn_to_api(exn):
+    return None if exn is None else exn.to_api()
+
+
+def _exn_from_api(error):
+    return None if error is None else thrown_from_api(error)
+
+
+# An exnref is a Thrown inside, a runtime.errors.WasmException at the API (exceptions.py).
 TO_BITS = ByRepresentation({"i32": int, "i64": int, "f32": f32_to_bits, "f64": f64_to_bits,
-                            "v128": int, "funcref": _same, "externref": _same})
+                            "v128": int, "funcref": _same, "externref": _same,
+                            "exnref": _exn_to_api})
 FROM_BITS = ByRepresentation({"i32": lambda b: b & M32, "i64": lambda b: b & M64,
                               "f32": f32_from_bits, "f64": f64_from_bits,
-                              "v128": lambda b: b & M128, "funcref": _same, "externref": _same})
+                              "v128": lambda b: b & M128, "funcref": _same, "externref": _same,
+                              "exnref": _exn_from_api})
 
 TABLE_LIMIT = 1 << 24         # elements; a list of them takes 8 bytes each
 
@@ -33,7 +46,7 @@ _canonical_types = {}
 
 def canonical_type(functype):
     """One FuncType object per distinct signature, so call_indirect can compare with `is`."""
-    key = (tuple(functype.params), tuple(functype.results))
+    key = (tuple(functype.params), tuple(functype.results), functype.group)
     found = _canonical_types.get(key)
     if found is None:
         found = _canonical_types[key] = FuncType(*key)
@@ -83,7 +96,8 @@ class Function(api.Func):
 
 def host_function(host):
     """Wrap a `runtime.api.HostFunc` as a Function. What the host raises reaches the caller
-    unchanged, even an exception generated code would raise for a trap (see boundary.py)."""
+    unchanged, even an exception generated code would raise for a trap (see boundary.py),
+    but a WasmException, which is thrown into wasm (exceptions.py)."""
     functype = host.type
     to_bits = [TO_BITS[t] for t in functype.params]
     from_bits = [FROM_BITS[t] for t in functype.results]
@@ -102,6 +116,8 @@ def host_function(host):
             return None
         except TRAP_EXCEPTIONS as error:
             raise host_error(error)
+        except WasmException as error:
+            raise thrown_from_api(error) from None
 
     return Function(functype, call)
 

@@ -2,18 +2,19 @@
 
 from array import array
 
-from ..api import HostFunc
+from ..api import HostFunc, Tag
 from ..errors import WasmError
 from ..instance_group import link
 from ..instantiation import evaluate_constant, initialise_segments, match_imports
 from ..types import structural_extern
 from . import boundary, bulk, layout
 from .boundary import call_into_wasm
+from .exceptions import Thrown, throw_ref
 from .externs import FROM_BITS, Function, Global, Memory, Table, canonical_type, host_function
 from .operators import HELPERS
 from .tail_calls import TailCall, trampoline
 
-# What an interp instance can import, besides a HostFunc (runtime/instantiation.py).
+# What an interp instance can import, besides a HostFunc and a Tag (runtime/instantiation.py).
 EXTERN_CLASSES = {"func": Function, "table": Table, "memory": Memory, "global": Global}
 
 
@@ -30,16 +31,19 @@ class Instance:
         self.memories = []
         self.globals = []             # Global objects; a global that is not in a cell (see
                                       # layout.global_cells) is live in the namespace instead
+        self.tags = []                # runtime.api.Tag objects, imported ones the exporter's
         self.namespace = ns = dict(HELPERS)
         ns[layout.FUEL] = boundary.FUEL
         ns[layout.OUT_OF_FUEL] = boundary.out_of_fuel
         ns[layout.TAIL_CALL] = TailCall
         ns[layout.TRAMPOLINE] = trampoline
+        ns[layout.THROWN] = Thrown
+        ns[layout.THROW_REF] = throw_ref
         ns["f32buf"] = array("f", [0.0])
         self._translated = set()
 
         index_spaces = {"func": self.functions, "table": self.tables, "memory": self.memories,
-                        "global": self.globals}
+                        "global": self.globals, "tag": self.tags}
         for imp, extern in zip(decoded.imports,
                                match_imports(decoded, imports, EXTERN_CLASSES)):
             if isinstance(extern, HostFunc):
@@ -58,6 +62,9 @@ class Instance:
     def _initialise(self, decoded, max_memory_size):
         module = self.module
         ns = self.namespace
+        names = {e.index: e.name for e in decoded.exports if e.kind == "tag"}
+        for index in range(len(self.tags), len(module.tag_types)):
+            self.tags.append(Tag(module.tag_types[index], names.get(index)))
         for index in range(len(self.functions), len(module.func_types)):
             function = Function(module.func_types[index], None, self, index)
             function.call = self._lazy(layout.func(index), function)
@@ -130,6 +137,8 @@ class Instance:
                 ns[layout.global_var(index)] = g.stored
         for index, functype in enumerate(self.module.types):
             ns[layout.functype(index)] = canonical_type(functype)
+        for index, tag in enumerate(self.tags):
+            ns[layout.tag(index)] = tag
 
     def _export(self, export):
         if export.kind == "func":
@@ -138,6 +147,8 @@ class Instance:
             return self.tables[export.index]
         if export.kind == "memory":
             return self.memories[export.index]
+        if export.kind == "tag":
+            return self.tags[export.index]
         return self.globals[export.index]
 
     # Running

@@ -35,6 +35,8 @@ MODULE = "MODULE"            # the interp Module: function names and code offset
 FUEL = "FUEL"                # [fuel left] (boundary.FUEL), in code translated with fuel
 OUT_OF_FUEL = "OUT_OF_FUEL"  # raises FuelExhausted
 TAIL_CALL = "TAIL_CALL"      # tail_calls.TailCall
+THROWN = "Thrown"            # exceptions.Thrown: what `throw` raises and handlers catch
+THROW_REF = "THROW_REF"      # exceptions.throw_ref
 TRAMPOLINE = "TRAMPOLINE"    # tail_calls.trampoline
 
 FUNCTION_FILENAME = "<wasm function "    # how the file name of a translation starts
@@ -43,6 +45,11 @@ FUNCTION_FILENAME = "<wasm function "    # how the file name of a translation st
 def functype(index):
     """The canonical FuncType object of type index `index`, for call_indirect."""
     return f"TY{index}"
+
+
+def tag(index):
+    """The runtime.api.Tag of tag `index` (imports first), compared by identity."""
+    return f"TAG{index}"
 
 
 def global_var(index):

@@ -41,6 +41,7 @@ class Module:
         # across modules when they are the same type (types.structural_types).
         self.types = structural_types(decoded.types)
         self.func_types = [self.types[i] for i in decoded.func_type_indices()]
+        self.tag_types = [self.types[i] for i in decoded.tag_type_indices()]
         self.global_types = decoded.all_global_types()
         self.global_cells = layout.global_cells(decoded)
         self._code = {}
