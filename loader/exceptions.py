@@ -1,103 +1,109 @@
 """Tags and exception objects of compiled code, and exceptions crossing Python
 (docs/aot-abi.md, "Exceptions").
 
-A tag is a `TagDesc` record; its address is its identity, which compiled code compares: an
-instance's `ctx->tags` holds the records of the tags it defines and, for the tags it
-imports, the exporter's. An exception object is the tag's address followed by the payload
-in u64 slots (an argv's layout). Compiled code asks for one through the helper
-HELPER_NEW_EXCEPTION and fills in the payload; Python makes one for an exception a host
-function raises. There is no garbage collector to say when compiled code has dropped its
-last exnref, which it may keep in any table, global or local, so objects are kept for the
-life of the process, as externref handles are: they are carved out of large buffers, 8
-bytes plus 8 per payload slot each, without a Python object per exception.
+A tag is a runtime.api.Tag, the same object on both engines; compiled code knows it by the
+address of a `TagDesc` record the loader keeps for it (`tag_address`), which it compares:
+an instance's `ctx->tags` holds the records of the tags it defines and, for the tags it
+imports, the exporter's (or the Python-made Tag's). An exception object is the record's
+address followed by the payload in u64 slots (an argv's layout). A throw in compiled code
+carves one out of its thread's buffer (ExecEnv.exception_next/end), asking for a new buffer
+(`new_buffer`, the helper HELPER_EXCEPTION_BUFFER) when that one is used up; Python makes
+its own for an exception a host function raises or an exnref it passes in. No garbage
+collector says when compiled code has dropped its last exnref, which it may keep in any
+table, global or local, so buffers are never freed, as externref handles are kept for the
+life of the process: a throw costs 8 bytes plus 8 per payload slot.
 
-An exception reaches Python when nothing caught it (the array call returns with
-TRAP_EXCEPTION and ExecEnv.exception set; `exception_from`) and leaves Python when a host
-function raises one (`throw_from_host`): its import adapter then throws it on in compiled
-code, where handlers of the wasm that called the host function may catch it.
+At the API an exception is a runtime.errors.WasmException: the loader raises one when a
+call from Python ends with an exception nothing caught (`exception_from`, TRAP_EXCEPTION),
+a host function raises one to throw into wasm (`throw_from_host`: its import adapter throws
+it on in compiled code), and an exnref crosses the API as one (`exnref_to_python`,
+`exnref_to_raw`).
 """
 
 import ctypes
 import weakref
 
-from pywamr.runtime.aot_abi import EXCEPTION_PAYLOAD, TRAP_EXCEPTION, TagDesc, slot_count
-from .slots import read_slots, write_slots
+from pywamr.runtime.aot_abi import (EXCEPTION_PAYLOAD, EXCEPTION_TAG, TRAP_EXCEPTION, TagDesc,
+                                    slot_count)
+from pywamr.runtime.errors import WasmException
 
-_ARENA_SIZE = 1 << 16
-_arenas = []                # the buffers exception objects are carved from, never freed
-_free = [0, 0]              # address and size left in the newest buffer
+from . import slots
 
-_tags = weakref.WeakValueDictionary()   # TagDesc address -> AotTag
+BUFFER_SIZE = 1 << 16
+_buffers = []           # every buffer exception objects were carved from, never freed
+_python_free = [0, 0]   # address and size of what is left of Python's own buffer
 
-
-class AotTag:
-    """A tag of compiled code: `type` is its function type (structural_types' form), whose
-    params are the payload's types."""
-
-    def __init__(self, functype):
-        self.type = functype
-        self.desc = TagDesc()
-        self.address = ctypes.addressof(self.desc)
-        self.keepalive = set()      # instances that import it
-        _tags[self.address] = self
+_descs = weakref.WeakKeyDictionary()    # Tag -> its TagDesc
+_tags = weakref.WeakValueDictionary()   # TagDesc address -> Tag
 
 
-def new_exception(tag):
-    """The address of a new exception object of `tag`, its payload zero."""
-    size = EXCEPTION_PAYLOAD + 8 * slot_count(tag.type.params)
-    size = (size + 7) & ~7
-    address, left = _free
+def tag_address(tag):
+    """The address compiled code knows `tag` by."""
+    desc = _descs.get(tag)
+    if desc is None:
+        desc = _descs[tag] = TagDesc()
+        _tags[ctypes.addressof(desc)] = tag
+    return ctypes.addressof(desc)
+
+
+def _buffer(size):
+    """(address, size) of a new buffer of at least `size` bytes, kept forever."""
+    buffer = (ctypes.c_uint64 * (max(size, BUFFER_SIZE) // 8 + 1))()
+    _buffers.append(buffer)
+    return ctypes.addressof(buffer), ctypes.sizeof(buffer)
+
+
+def new_buffer(env, size):
+    """HELPER_EXCEPTION_BUFFER: a new buffer for the throws of `env`'s thread."""
+    address, length = _buffer(size)
+    env.exception_next, env.exception_end = address, address + length
+
+
+def _payload_slots(address, params):
+    return (ctypes.c_uint64 * max(slot_count(params), 1)).from_address(
+        address + EXCEPTION_PAYLOAD)
+
+
+def _new_exception(exception):
+    """The address of a new exception object holding `exception` (a WasmException)."""
+    params = exception.tag.type.params
+    size = EXCEPTION_PAYLOAD + 8 * slot_count(params)
+    address, left = _python_free
     if left < size:
-        arena = (ctypes.c_uint64 * (max(size, _ARENA_SIZE) // 8))()
-        _arenas.append(arena)
-        address, left = ctypes.addressof(arena), ctypes.sizeof(arena)
-    _free[0], _free[1] = address + size, left - size
-    ctypes.c_uint64.from_address(address).value = tag.address
+        address, left = _buffer(size)
+    _python_free[:] = [address + size, left - size]
+    ctypes.c_uint64.from_address(address + EXCEPTION_TAG).value = tag_address(exception.tag)
+    slots.write_slots(params, exception.bits(), _payload_slots(address, params))
     return address
 
 
-def tag_of(address):
-    """The AotTag of exception object `address`."""
-    return _tags[ctypes.c_uint64.from_address(address).value]
+def exnref_to_python(address):
+    """The WasmException of exception object `address`; None for null."""
+    if not address:
+        return None
+    tag = _tags[ctypes.c_uint64.from_address(address + EXCEPTION_TAG).value]
+    payload = _payload_slots(address, tag.type.params)
+    return WasmException.from_bits(tag, slots.read_slots(tag.type.params, payload))
 
 
-def payload_of(address):
-    """The payload values of exception object `address` (as read_slots gives them)."""
-    params = tag_of(address).type.params
-    slots = (ctypes.c_uint64 * max(slot_count(params), 1)).from_address(
-        address + EXCEPTION_PAYLOAD)
-    return read_slots(params, slots)
+def exnref_to_raw(exception):
+    """An exception object holding the WasmException `exception`; 0 for None."""
+    if exception is None:
+        return 0
+    if not isinstance(exception, WasmException):
+        raise TypeError(f"an exnref must be None or a WasmException, not "
+                        f"{type(exception).__name__}")
+    return _new_exception(exception)
 
 
 def exception_from(env):
-    """The Python exception for the exception object an uncaught throw left in `env`."""
-    address = env.exception
-    env.exception = 0
-    return WasmException(tag_of(address), payload_of(address), address)
+    """The WasmException of the exception an uncaught throw left in `env`."""
+    address, env.exception = env.exception, 0
+    return exnref_to_python(address)
 
 
 def throw_from_host(env, exception):
-    """Make the import adapter of the host function that raised `exception` throw it on."""
-    address = getattr(exception, "address", None)
-    if address is None:
-        address = new_exception(exception.tag)
-        params = exception.tag.type.params
-        slots = (ctypes.c_uint64 * max(slot_count(params), 1)).from_address(
-            address + EXCEPTION_PAYLOAD)
-        write_slots(params, exception.payload, slots)
-    env.exception = address
+    """Make the import adapter of the host function that raised the WasmException
+    `exception` throw it on in compiled code."""
+    env.exception = _new_exception(exception)
     env.trap_code = TRAP_EXCEPTION
-
-
-def is_wasm_exception(exception):
-    return isinstance(exception, WasmException)
-
-
-class WasmException(Exception):
-    """Placeholder until the embedding API's exception class lands."""
-
-    def __init__(self, tag, payload, address=None):
-        self.tag = tag
-        self.payload = payload
-        self.address = address
-        super().__init__(f"uncaught wasm exception ({len(payload)} values)")

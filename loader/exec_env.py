@@ -18,7 +18,8 @@ from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, REQUEST_INTERRUPT_SYMBOL,
                                     STACK_LIMIT_INTERRUPTED, TRAP_EXCEPTION,
                                     TRAP_HOST_EXCEPTION, TRAP_INTERRUPTED, TRAP_KINDS,
                                     TRAP_OUT_OF_FUEL, TRAP_STACK_EXHAUSTED, ExecEnv)
-from pywamr.runtime.errors import MAX_FRAMES, Exhaustion, FuelExhausted, Interrupted, Trap
+from pywamr.runtime.errors import (MAX_FRAMES, Exhaustion, FuelExhausted, Interrupted, Trap,
+                                   WasmException)
 from pywamr.runtime.fuel import UNLIMITED
 
 from . import backtrace, exceptions, guard_pages
@@ -107,7 +108,7 @@ def trap_with_exception(exception):
     """Make the calling thread's compiled code unwind; its call from Python then re-raises
     `exception`. A wasm exception is thrown on in compiled code instead."""
     env = current()
-    if exceptions.is_wasm_exception(exception):
+    if isinstance(exception, WasmException):
         exceptions.throw_from_host(env, exception)
         return
     env.pending_exception = exception

@@ -7,13 +7,13 @@ import ctypes
 
 from pywamr.runtime import aot_abi
 from pywamr.runtime.aot_abi import FuncRef, VMContext
-from pywamr.runtime.api import HostFunc
+from pywamr.runtime.api import HostFunc, Tag
 from pywamr.runtime.errors import Trap, TrapCode
 from pywamr.runtime.instance_group import link
 from pywamr.runtime.instantiation import evaluate_constant, initialise_segments, match_imports
 from pywamr.runtime.types import structural_extern, structural_types
 
-from .exceptions import AotTag
+from .exceptions import tag_address
 from .exec_env import MIN_STACK_SIZE
 from .func import AotFunc
 from .global_var import AotGlobal
@@ -26,8 +26,7 @@ from .type_ids import canonical_type_id
 
 DEFAULT_STACK_SIZE = 1 << 20     # native stack bytes compiled code may use per call from Python
 # What an AOT instance can import, besides a HostFunc (runtime/instantiation.py).
-EXTERN_CLASSES = {"func": AotFunc, "table": AotTable, "memory": AotMemory, "global": AotGlobal,
-                  "tag": AotTag}
+EXTERN_CLASSES = {"func": AotFunc, "table": AotTable, "memory": AotMemory, "global": AotGlobal}
 
 
 def _u64_array(values):
@@ -53,7 +52,7 @@ class Instance:
         # The instances this one imports from and this one form a group (instance_group.py).
         # (A tag is no state that threads could share.)
         self.group, entered = link([extern.group for extern in self.externs
-                                    if not isinstance(extern, (HostFunc, AotTag))])
+                                    if not isinstance(extern, (HostFunc, Tag))])
         try:
             self._initialise()
         finally:
@@ -101,7 +100,10 @@ class Instance:
         for own in self.memories + self.globals:
             own.group = self.group      # the imported ones' groups were merged into it
         # Tags: the exporter's for an imported one, which is what makes it the same tag.
-        self.tags = self._imported("tag") + [AotTag(self.types[t]) for t in module.tags]
+        names = {e.index: e.name for e in module.exports if e.kind == "tag"}
+        first = len(self._imported("tag"))
+        self.tags = self._imported("tag") + [Tag(self.types[t], names.get(first + i))
+                                             for i, t in enumerate(module.tags)]
 
     def _create_functions(self):
         """The FuncRef records: imports inline in one array, definitions in another."""
@@ -165,7 +167,7 @@ class Instance:
         ctx.func_refs = ctypes.addressof(self.func_refs)
         ctx.helpers = HELPERS_ADDRESS
         ctx.host_call = HOST_CALL_ADDRESS
-        self.tag_descs = _u64_array([t.address for t in self.tags])
+        self.tag_descs = _u64_array([tag_address(t) for t in self.tags])
         ctx.tags = ctypes.addressof(self.tag_descs)
 
     def evaluate(self, expr):

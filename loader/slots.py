@@ -5,7 +5,7 @@ a v128 two slots; references are the words compiled code keeps (references.py).
 
 from pywamr.runtime.types import is_ref
 
-from .references import ref_to_python, ref_to_raw
+from . import references     # which imports this module's importer exceptions.py
 
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
 
@@ -22,7 +22,7 @@ def read_slots(valtypes, slots):
         raw = slots[i]
         if valtype in ("i32", "f32"):
             raw &= 0xFFFF_FFFF
-        values.append(ref_to_python(valtype, raw) if is_ref(valtype) else raw)
+        values.append(references.ref_to_python(valtype, raw) if is_ref(valtype) else raw)
         i += 1
     return values
 
@@ -36,5 +36,5 @@ def write_slots(valtypes, values, slots):
             slots[i + 1] = value >> 64 & _U64
             i += 2
             continue
-        slots[i] = ref_to_raw(valtype, value) if is_ref(valtype) else value & _U64
+        slots[i] = references.ref_to_raw(valtype, value) if is_ref(valtype) else value & _U64
         i += 1

@@ -9,16 +9,18 @@ import subprocess
 
 import pytest
 
+import pywamr
+import test_exceptions as interp_tests
 from arm64_qemu import run_arm64_python
+from pyiwasm_support import TRAP_STATUS, pyiwasm
 from pywamr.runtime.api import HostFunc
-from pywamr.runtime.errors import Trap
+from pywamr.runtime.errors import Trap, WasmException
 from pywamr.runtime.types import FuncType
 
 pytest.importorskip("llvmlite")
 
 from pywamr.compiler.driver import CompileOptions, compile_wasm  # noqa: E402
 from pywamr.loader.aot_module import AotModule  # noqa: E402
-from pywamr.loader.exceptions import WasmException  # noqa: E402
 
 # Locals assigned in a try body, read after the catch: in a loop whose callee throws, by a
 # throw in the function itself, sixteen at once (more than the callee-saved registers), in a
@@ -239,7 +241,7 @@ def test_a_host_function_that_catches_the_exception_returns_normally(tmp_path):
             exports["inner"](x)
         except WasmException as exception:
             caught.append(exception)
-            return exception.payload[0] + 1000
+            return exception.values[0] + 1000
         return 0
 
     instance = host_instance(tmp_path, host)
@@ -254,7 +256,7 @@ def test_an_uncaught_exception_names_its_tag_and_payload(tmp_path):
     with pytest.raises(WasmException) as raised:
         instance.exports["throw_uncaught"](17)
     assert raised.value.tag is instance.exports["e"]
-    assert raised.value.payload == [17, 1]
+    assert raised.value.values == (17, 1)
 
 
 def test_a_trap_in_a_try_body_is_no_exception(tmp_path):
@@ -272,3 +274,38 @@ def test_a_trap_in_a_try_body_is_no_exception(tmp_path):
 def test_tail_calls_out_of_try_bodies_run_in_constant_stack(opt, tmp_path):
     count = compiled(TAIL, tmp_path, opt_level=opt).instantiate({}).exports["count"]
     assert count(10_000_000) == 42
+
+
+# The embedding-API tests of tests/test_exceptions.py (uncaught exceptions, exnrefs and
+# payloads across the API, host functions that throw, tags across instances, legacy
+# handlers, recursion groups) again on compiled code: they ask for the `interp` fixture,
+# which in this module gives the AOT engine.
+@pytest.fixture
+def interp():
+    return pywamr.Engine("aot")
+
+
+test_api_uncaught = interp_tests.test_an_uncaught_exception_names_its_tag_and_carries_the_payload
+test_api_exnref = interp_tests.test_an_exnref_crosses_the_api_and_is_thrown_again
+test_api_host_throws = interp_tests.test_a_host_function_throws_into_wasm
+test_api_host_error = interp_tests.test_a_host_exception_other_than_a_wasm_one_is_not_caught
+test_api_tag_type = interp_tests.test_a_tag_of_the_wrong_type_does_not_link
+test_api_traps = interp_tests.test_traps_are_not_caught
+test_api_instances = interp_tests.test_exceptions_cross_instances_and_tail_calls
+test_api_exnref_storage = interp_tests.test_exnref_in_globals_tables_and_loops
+test_api_legacy = interp_tests.test_legacy_handlers_delegate_and_rethrow
+test_api_rec_groups = interp_tests.test_types_of_different_recursion_groups_are_different_types
+
+
+def test_pyiwasm_reports_an_uncaught_exception_of_compiled_code_in_one_line(tmp_path):
+    from module_text import wasm
+    program, compiled_program = tmp_path / "throws.wasm", tmp_path / "throws.aot"
+    program.write_bytes(wasm("""(module
+      (tag $oops (export "oops") (param i32 f64))
+      (func (export "_start") (throw $oops (i32.const -3) (f64.const 0.5))))"""))
+    compiled_program.write_bytes(compile_wasm(program.read_bytes()))
+    done = pyiwasm(compiled_program)
+    assert done.returncode == TRAP_STATUS
+    assert done.stderr.decode().splitlines() == [
+        'pyiwasm: uncaught wasm exception: tag "oops" [i32 f64], i32 -3, f64 0.5']
+    assert done.stdout == b""
