@@ -11,8 +11,9 @@ jump buffer of its own, in the frame of the function that has the try:
   branch out, return, a tail call, a catch's branch, delegate) stores the handler of the
   depth it goes to, the buffer one level out or, outside every body, the handler the
   function found at its entry. No record links the buffers: the function knows them.
-- throw allocates the exception object through a runtime helper (the only Python on the
-  way), stores the payload in it and calls the object's internal throw function (no symbol,
+- throw carves the exception object out of the thread's buffer (ExecEnv.exception_next,
+  refilled by a runtime helper when it runs out: the only Python a throw may meet), stores
+  the tag and the payload in it and calls the object's internal throw function (no symbol,
   like the trap function): `env->exception = exn; siglongjmp(env->handler, 1)`, or, with no
   handler, the array call's jump buffer with TRAP_EXCEPTION: nothing caught it. Python
   frames never lie between a handler and its throw: an array call sets env->handler to 0

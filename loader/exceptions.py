@@ -21,7 +21,6 @@ it on in compiled code), and an exnref crosses the API as one (`exnref_to_python
 """
 
 import ctypes
-import weakref
 
 from pywamr.runtime.aot_abi import (EXCEPTION_PAYLOAD, EXCEPTION_TAG, TRAP_EXCEPTION, TagDesc,
                                     slot_count)
@@ -33,8 +32,10 @@ BUFFER_SIZE = 1 << 16
 _buffers = []           # every buffer exception objects were carved from, never freed
 _python_free = [0, 0]   # address and size of what is left of Python's own buffer
 
-_descs = weakref.WeakKeyDictionary()    # Tag -> its TagDesc
-_tags = weakref.WeakValueDictionary()   # TagDesc address -> Tag
+# Tag -> its TagDesc, and TagDesc address -> Tag. Kept for good, as the exception objects
+# that point at the records are: an exnref may outlive the instance that threw it.
+_descs = {}
+_tags = {}
 
 
 def tag_address(tag):

@@ -5,7 +5,8 @@ a v128 two slots; references are the words compiled code keeps (references.py).
 
 from pywamr.runtime.types import is_ref
 
-from . import references     # which imports this module's importer exceptions.py
+# Looked up at run time: references imports exceptions, which imports this module.
+from . import references
 
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
 

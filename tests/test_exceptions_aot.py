@@ -14,7 +14,8 @@ import test_exceptions as interp_tests
 from arm64_qemu import run_arm64_python
 from pyiwasm_support import TRAP_STATUS, pyiwasm
 from pywamr.runtime.api import HostFunc
-from pywamr.runtime.errors import Trap, WasmException
+from pywamr.runtime.errors import Interrupted, Trap, WasmException
+from pywamr.runtime.limits import Limits
 from pywamr.runtime.types import FuncType
 
 pytest.importorskip("llvmlite")
@@ -274,6 +275,26 @@ def test_a_trap_in_a_try_body_is_no_exception(tmp_path):
 def test_tail_calls_out_of_try_bodies_run_in_constant_stack(opt, tmp_path):
     count = compiled(TAIL, tmp_path, opt_level=opt).instantiate({}).exports["count"]
     assert count(10_000_000) == 42
+
+
+# A loop that throws and catches forever, with no call but the throws: its header checks
+# for an interruption as any loop's does.
+FOREVER = """
+(module
+  (tag $e)
+  (func (export "spin")
+    (loop $l
+      (block $h
+        (try_table (catch $e $h) (throw $e)))
+      (br $l))))
+"""
+
+
+def test_a_loop_of_throws_is_interrupted(tmp_path):
+    spin = compiled(FOREVER, tmp_path).instantiate({}).exports["spin"]
+    with pytest.raises(Interrupted):
+        with Limits(timeout=0.2):
+            spin()
 
 
 # The embedding-API tests of tests/test_exceptions.py (uncaught exceptions, exnrefs and
