@@ -70,8 +70,8 @@ class FunctionTranslator:
         self._declare_locals()
         if exceptions.has_try(self.body.body):
             self.handlers = exceptions.Handlers(self.fx)
-            exceptions.escape(self.fx, [self.locals[i][0] for i in
-                                        sorted(exceptions.locals_set_in_try_bodies(self.body.body))])
+            assigned = sorted(exceptions.locals_set_in_try_bodies(self.body.body))
+            exceptions.escape(self.fx, [self.locals[i][0] for i in assigned])
         if self.menv.signed_addresses:
             self.fx.sign_extended_locals = frozenset(sign_extended_locals(self.body.body))
         if not self.is_leaf:
