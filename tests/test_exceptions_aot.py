@@ -277,6 +277,35 @@ def test_tail_calls_out_of_try_bodies_run_in_constant_stack(opt, tmp_path):
     assert count(10_000_000) == 42
 
 
+# Payloads of every kind of value: a v128 takes two slots, references one.
+PAYLOADS = """
+(module
+  (tag $e (param i32 v128 f32 funcref externref i64))
+  (func $five (result i32) (i32.const 5))
+  (elem declare func $five)
+  (func (export "roundtrip") (param $x externref) (result i32 i64 i64 f32 funcref externref i64)
+    (local $a i32) (local $v v128) (local $s f32) (local $fn funcref) (local $r externref)
+    (local $b i64)
+    (block $h (result i32 v128 f32 funcref externref i64)
+      (try_table (catch $e $h)
+        (throw $e (i32.const -1) (v128.const i64x2 0x1122334455667788 -2) (f32.const -0.5)
+                  (ref.func $five) (local.get $x) (i64.const 9)))
+      (unreachable))
+    (local.set $b) (local.set $r) (local.set $fn) (local.set $s) (local.set $v) (local.set $a)
+    (local.get $a) (i64x2.extract_lane 0 (local.get $v)) (i64x2.extract_lane 1 (local.get $v))
+    (local.get $s) (local.get $fn) (local.get $r) (local.get $b)))
+"""
+
+
+@pytest.mark.parametrize("opt", [0, 3])
+def test_payloads_of_every_type(opt, tmp_path):
+    roundtrip = compiled(PAYLOADS, tmp_path, opt_level=opt).instantiate({}).exports["roundtrip"]
+    marker = object()
+    a, low, high, single, function, reference, b = roundtrip(marker)
+    assert (a, low, high, single, b) == (-1, 0x1122334455667788, -2, -0.5, 9)
+    assert function() == 5 and reference is marker
+
+
 # A loop that throws and catches forever, with no call but the throws: its header checks
 # for an interruption as any loop's does.
 FOREVER = """
