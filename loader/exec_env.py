@@ -109,8 +109,11 @@ def trap_with_exception(exception):
     `exception`. A wasm exception is thrown on in compiled code instead."""
     env = current()
     if isinstance(exception, WasmException):
-        exceptions.throw_from_host(env, exception)
-        return
+        try:
+            exceptions.throw_from_host(env, exception)
+            return
+        except Exception as error:      # a payload that does not fit its tag's types
+            exception = error
     env.pending_exception = exception
     env.trap_code = TRAP_HOST_EXCEPTION
 
