@@ -47,8 +47,14 @@ VERSION = b"\x01\x00\x00\x00"
 SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12,
                  11: 13}
 EXTERN_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
-# The opcodes that open a block closed by `end` (legacy `try` may be closed by `delegate`).
-_BLOCK_OPENERS = (0x02, 0x03, 0x04, 0x06, 0x1F)
+# What each one-byte opcode does to the nesting of blocks, besides `end`: 1 opens a block
+# (legacy `try` may be closed by `delegate` instead of `end`), 2 opens an `if`, 3 is `else`,
+# 4 `delegate`; 0 nothing. One list lookup keeps the common case to one test.
+_OPENS, _OPENS_IF, _ELSE, _DELEGATE = 1, 2, 3, 4
+_STRUCTURE = [0] * 256
+for _op in (0x02, 0x03, 0x06, 0x1F):
+    _STRUCTURE[_op] = _OPENS
+_STRUCTURE[0x04], _STRUCTURE[0x05], _STRUCTURE[0x18] = _OPENS_IF, _ELSE, _DELEGATE
 MAX_LOCALS = 2**32 - 1
 
 # The immediate kind of every opcode, as a flat list for the single-byte ones (hot path).
@@ -490,7 +496,7 @@ class Decoder:
     def instructions(self, r, stop_at_depth_zero_end):
         """Decode instructions until the `end` that closes depth 0; it is included."""
         data = r.data
-        byte_imm, byte_valid = _BYTE_IMM, self.byte_valid
+        byte_imm, byte_valid, structure = _BYTE_IMM, self.byte_valid, _STRUCTURE
         code = []
         append = code.append
         depth = 0
@@ -522,25 +528,26 @@ class Decoder:
                     depth -= 1
                     open_ifs.pop()
                     continue
-                if op in _BLOCK_OPENERS:
-                    depth += 1
-                    open_ifs.append(op == 0x04)
-                elif op == 0x05:
-                    if not open_ifs[-1]:
-                        r.fail("END opcode expected: else without matching if", pos)
-                    open_ifs[-1] = False
-                elif op == 0x18 and depth:      # delegate closes its try as `end` does
-                    append(Instr(op, r.u32(), pos))
-                    depth -= 1
-                    open_ifs.pop()
-                    continue
+                nesting = structure[op]
+                if nesting:
+                    if nesting <= _OPENS_IF:
+                        depth += 1
+                        open_ifs.append(nesting == _OPENS_IF)
+                    elif nesting == _ELSE:
+                        if not open_ifs[-1]:
+                            r.fail("END opcode expected: else without matching if", pos)
+                        open_ifs[-1] = False
+                    elif depth:                 # delegate closes its try as `end` does
+                        append(Instr(op, r.u32(), pos))
+                        depth -= 1
+                        open_ifs.pop()
+                        continue
             imm = None if kind is None else self.immediate(r, kind)
             append(Instr(op, imm, pos))
 
     def immediate(self, r, kind):
         if kind == "local" or kind == "global" or kind == "label" or kind == "func" \
-                or kind == "table" or kind == "elem" or kind == "data" or kind == "type" \
-                or kind == "tag":
+                or kind == "table" or kind == "elem" or kind == "data" or kind == "type":
             return r.u32()
         if kind == "memarg":
             return (self.align(r), r.u32())
@@ -575,6 +582,8 @@ class Decoder:
             return None
         if kind == "table.init" or kind == "table.copy":
             return (r.u32(), r.u32())
+        if kind == "tag":
+            return r.u32()
         if kind == "try_table":
             blocktype = self.block_type(r)
             return (blocktype, tuple(r.vec(lambda: self.catch_clause(r))))

@@ -293,3 +293,46 @@ def test_types_of_different_recursion_groups_are_different_types(interp):
     for index in (1, 2):
         with pytest.raises(Trap, match="indirect call type mismatch"):
             exports["call_a"](index)
+
+
+@pytest.mark.parametrize("innermost, expected", [("catch", 5), ("catch_all", -2)])
+def test_try_tables_nested_beyond_pythons_limits(interp, innermost, expected):
+    """Python allows 20 nested loops and try statements together: deeper try_tables are
+    outlined into functions of their own, through which the exception and the catch's
+    branch still go."""
+    catch = "(try_table (catch $e $h) (block {}))"
+    catch_all = "(block (try_table (catch_all $h2) {}))"
+    body = "(throw $e (local.get 0))"
+    for level in range(70):
+        body = (catch if (level % 2 == 0) == (innermost == "catch") else catch_all).format(body)
+    module = pywamr.Module(interp, f"""(module (tag $e (param i32))
+      (func (export "f") (param i32) (result i32)
+        (block $h2 (block $h (result i32) {body} (return (i32.const -1))) (return))
+        (i32.const -2)))""")
+    assert pywamr.Linker(interp).instantiate(module).exports["f"](5) == expected
+
+
+def test_fuel_charges_the_handler_that_runs():
+    """runtime/fuel.py: try and catch are free, throw ends a run, a handler is a run."""
+    from module_text import wasm
+    from pywamr.runtime.interp import Module
+    exports = Module(wasm("""(module (tag $e (param i32))
+      (func (export "f") (param i32) (result i32)
+        try (result i32)
+          local.get 0
+          i32.eqz
+          if
+            i32.const 1
+            throw $e
+          end
+          i32.const 10
+        catch $e
+          i32.const 100
+          i32.add
+        end))"""), fuel=True).instantiate().exports
+    consumed = []
+    for arg, result in ((0, 101), (1, 10)):
+        with pywamr.Limits(fuel=1000) as run:
+            assert exports["f"](arg) == result
+        consumed.append(run.fuel_consumed)
+    assert consumed == [3 + 2 + 2, 3 + 1]

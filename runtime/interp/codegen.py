@@ -55,7 +55,8 @@ TAIL_EXIT = -1              # the exit of an outlined part that makes a tail cal
 INDENT = "\t"               # one character per level keeps the source small to compile
 MAX_EXPRESSION = 160        # longer operands are evaluated into their stack variable
 MAX_INDENT = 50             # deeper constructs are outlined (Python allows 100 levels)
-MAX_LOOPS = 16              # loops nested deeper are outlined (Python allows 20)
+MAX_LOOPS = 16              # loops and try statements nested deeper are outlined (Python
+                            # allows 20 nested blocks of both together)
 _ATOM = re.compile(r"[A-Za-z_0-9.]+\Z|\(-[0-9.e+-]+\)\Z")   # a name or a number literal
 
 
@@ -135,6 +136,7 @@ class FunctionTranslator:
         self.python_loops = []        # enclosing Labels emitted as Python loops
         self.pending = set()          # label ids `_br` may hold at this point (besides 0)
         self.guards = []              # (pending before the guard, line count) per open guard
+        self.open_tries = 0           # enclosing Python `try` statements
         self.label_count = 0
         self.uses_flag = False
         self.assigned_globals = set()
@@ -386,8 +388,10 @@ class FunctionTranslator:
         return falls
 
     def emit_construct(self, node, is_last):
-        if self.indent >= MAX_INDENT or (node.kind == "loop" and node.targeted
-                                         and len(self.python_loops) >= MAX_LOOPS):
+        python_block = node.kind in ("try_table", "try") or (node.kind == "loop"
+                                                              and node.targeted)
+        if self.indent >= MAX_INDENT or (
+                python_block and len(self.python_loops) + self.open_tries >= MAX_LOOPS):
             return self.emit_outlined(node)
         params, results = self.block_type(node.blocktype)
         cond = self.pop() if node.kind == "if" else None
@@ -480,7 +484,9 @@ class FunctionTranslator:
         start = len(self.lines)
         self.labels.append(label)
         label.try_body = True
+        self.open_tries += 1
         falls = self.emit_body(node.body, label)
+        self.open_tries -= 1
         label.try_body = False
         self.labels.pop()
         self.end_suite(start)
