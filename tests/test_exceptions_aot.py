@@ -204,6 +204,23 @@ def test_locals_keep_their_last_values_across_a_throw_on_arm64(tmp_path):
     assert answers == [LOCALS_RESULTS, LOCALS_RESULTS]
 
 
+def test_exceptions_consume_the_same_fuel_on_both_engines(tmp_path):
+    from pywamr.runtime.interp import Module as InterpModule
+    wasm = wat_to_wasm(LOCALS, tmp_path)
+    consumed = []
+    for module in (InterpModule(wasm, fuel=True),
+                   AotModule(compile_wasm(wasm, CompileOptions(opt_level=0, fuel=True))),
+                   AotModule(compile_wasm(wasm, CompileOptions(opt_level=3, fuel=True)))):
+        exports = module.instantiate({}).exports
+        runs = []
+        for name, args in LOCALS_CALLS:
+            with Limits(fuel=10**9) as run:
+                exports[name](*args)
+            runs.append(run.fuel_consumed)
+        consumed.append(runs)
+    assert consumed[0] == consumed[1] == consumed[2]
+
+
 def host_instance(tmp_path, host):
     module = compiled(HOSTS, tmp_path)
     imports = {"host": {"call": HostFunc(FuncType(["i32"], ["i32"]), host)}}
