@@ -11,7 +11,7 @@ from pywamr.runtime.aot_abi import func_symbol
 from pywamr.runtime.aot_layout import (
     CHECKSUM_OFFSET, CHECKSUMMED_FROM, CONSTANT_ARITHMETIC, CONSTANT_RECORD, COUNT, DATA_MODES,
     ELEM_MODES, EXTERN_KINDS, F32_CONST, F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION,
-    GLOBAL_GET, HEADER, HEAP_TYPES, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, NO_SECTION,
+    GLOBAL_GET, HEADER, HEAP_TYPES, TYPE_GROUP_RECORD, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, NO_SECTION,
     NO_START, REF_CODE, REF_FUNC, REF_NULL, REF_NULL_CODE, RELOCATION_RECORD, SECTION_HEADER,
     SECTION_MODULE, SECTION_OBJECT, SECTION_RELOCATIONS, SECTION_RECORD, SECTION_SYMBOLS,
     SECTION_TARGET, SYMBOL_RECORD, V128_CONST, module_interface)
@@ -51,7 +51,7 @@ def module_metadata(module):
     function names of backtraces; no code (docs/aot-format.md, "Module")."""
     out = [COUNT.pack(len(module.types))]
     for functype in module.types:
-        out += [_valtypes(functype.params), _valtypes(functype.results)]
+        out += [_valtypes(functype.params), _valtypes(functype.results), _group(functype.group)]
     out.append(COUNT.pack(len(module.imports)))
     for imp in module.imports:
         out += [_string(imp.module), _string(imp.name), bytes([EXTERN_KINDS.index(imp.kind)])]
@@ -61,6 +61,8 @@ def module_metadata(module):
             out.append(_table_type(imp.desc))
         elif imp.kind == "memory":
             out.append(_limits(imp.desc.limits))
+        elif imp.kind == "tag":
+            out.append(COUNT.pack(imp.desc))
         else:
             out.append(_global_type(imp.desc))
     out.append(COUNT.pack(len(module.funcs)))
@@ -70,6 +72,8 @@ def module_metadata(module):
             for table, init in zip(module.tables, module.table_inits)]
     out.append(COUNT.pack(len(module.memories)))
     out += [_limits(memory.limits) for memory in module.memories]
+    out.append(COUNT.pack(len(module.tags)))
+    out.append(struct.pack(f"<{len(module.tags)}I", *module.tags))
     out.append(COUNT.pack(len(module.globals)))
     out += [_global_type(glob.type) + _constant(glob.init) for glob in module.globals]
     out.append(COUNT.pack(len(module.exports)))
@@ -95,6 +99,14 @@ def module_metadata(module):
     out.append(COUNT.pack(len(names)))
     out += [COUNT.pack(index) + _string(name) for index, name in names]
     return b"".join(out)
+
+
+def _group(group):
+    if group is None:
+        return b"\0"
+    return (b"\1" + TYPE_GROUP_RECORD.pack(group.first, group.size, group.final)
+            + COUNT.pack(len(group.supertypes))
+            + struct.pack(f"<{len(group.supertypes)}I", *group.supertypes))
 
 
 def _valtypes(valtypes):

@@ -17,7 +17,7 @@ from .signatures import llvm_type
 
 @dataclass
 class ControlFrame:
-    kind: str                  # 'block' | 'loop' | 'if' | 'function'
+    kind: str                  # 'block' | 'loop' | 'if' | 'function' | 'try_table' | 'try'
     params: tuple              # wasm value types
     results: tuple
     height: int                # operand stack height below the params
@@ -28,6 +28,14 @@ class ControlFrame:
     edges: list = field(default_factory=list)   # [(source block, values)] into `merge`
     else_block: ir.Block | None = None   # if: where the condition's false edge goes
     if_params: list = field(default_factory=list)   # if: the params again, for the else arm
+    # How many try bodies of the function enclose the frame (exceptions.Handlers): a branch
+    # to its label from deeper leaves try bodies, and puts the handler of this depth back.
+    handler_depth: int = 0
+    # Legacy try: the exception its landing code loaded, the block the landing code's test of
+    # the next catch goes in (None after catch_all), and whether its body is being translated.
+    exn: ir.Value | None = None
+    dispatch: ir.Block | None = None
+    in_body: bool = False
 
     @property
     def branch_types(self):

@@ -29,7 +29,8 @@ _CALL = opcodes.NAMES["call"]
 _CONTROL = frozenset([opcodes.BLOCK, opcodes.LOOP, opcodes.IF, opcodes.ELSE, opcodes.END]
                      + [opcodes.NAMES[name] for name in
                         ("br", "br_if", "br_table", "return", "unreachable", "br_on_null",
-                         "br_on_non_null")])
+                         "br_on_non_null", "throw", "throw_ref", "rethrow", "try_table",
+                         "try", "catch", "catch_all", "delegate")])
 _INTERRUPTED = ir.Constant(I64, abi.STACK_LIMIT_INTERRUPTED)
 
 

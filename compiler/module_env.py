@@ -34,6 +34,7 @@ class ModuleEnv:
         self.func_types = [module.types[t] for t in module.func_type_indices()]
         self.num_imported_funcs = module.num_imported_funcs
         self.global_types = module.all_global_types()
+        self.tag_types = [module.types[t] for t in module.tag_type_indices()]
         # Results of multi-value calls pass through a buffer of u64 slots as big as the largest
         # result list needs.
         self.max_result_slots = max((abi.slot_count(t.results) for t in module.types), default=0)

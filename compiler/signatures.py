@@ -20,7 +20,7 @@ VOID = ir.VoidType()
 V128 = ir.VectorType(I64, 2)
 
 VALUE_TYPES = ByRepresentation({"i32": I32, "i64": I64, "f32": F32, "f64": F64, "v128": V128,
-                                "funcref": PTR, "externref": PTR})
+                                "funcref": PTR, "externref": PTR, "exnref": PTR})
 
 
 def llvm_type(valtype):

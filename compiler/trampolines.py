@@ -4,11 +4,14 @@
   params' bits in a u64 argv to ctx->host_call(ctx, N, argv) and returns the results from it.
   The host function runs on the calling thread, whose ExecEnv the loader finds by itself.
   ExecEnv.jmp_buf is null while it runs, so that a fault in Python is never taken for one
-  in wasm code (guard_pages.py); if it failed, the adapter traps (traps.py).
+  in wasm code (guard_pages.py); if it failed, the adapter traps (traps.py), and if it threw
+  a wasm exception, the adapter throws it on (exceptions.py).
 - `aot_array_call_T(env, code, ctx, argv)`: Python's way in, with the calling thread's
   ExecEnv; calls `code(env, ctx, params...)` of type T with the params from argv and writes
-  the results back to argv. It counts itself in ExecEnv.depth and keeps the jump buffer
-  every trap comes back to (traps.py). The thread's outermost entry
+  the results back to argv. It counts itself in ExecEnv.depth, keeps the jump buffer
+  every trap (and an exception nothing caught) comes back to (traps.py), and runs the callee
+  with no exception handler: handlers of the wasm code that called the Python code that
+  called it are not jumped to across Python frames (exceptions.py). The thread's outermost entry
   arms the stack limit (stack pointer - ExecEnv.stack_size) and clears a stale
   INTERRUPT_SIGNAL; every entry and exit that finds an interruption pending sets the
   interrupted limit instead (interruption.py).
@@ -18,6 +21,7 @@ from pywamr.runtime import aot_abi as abi
 
 from . import ir_text as ir
 from .interruption import set_stack_limit
+from .exceptions import call_throw
 from .traps import arm_jump_buffer, call_trap, field, restore_jump_buffer
 from .signatures import (FIRST_PARAM, I32, I64, PTR, VOID, FunctionPointer, call_wasm,
                          llvm_function_type, load_slots, returns_via_buffer, store_slots)
@@ -43,7 +47,13 @@ def define_import_adapter(menv, func_index):
     code = b.load(field(b, exec_env, abi.EXEC_ENV_TRAP_CODE), typ=I32)
     failed, done = fn.append_basic_block("failed"), fn.append_basic_block("done")
     b.cbranch(b.icmp_unsigned("!=", code, ir.Constant(I32, 0)), failed, done)
-    call_trap(menv, ir.IRBuilder(failed), exec_env, code)
+    b.position_at_end(failed)
+    threw, trapped = fn.append_basic_block("threw"), fn.append_basic_block("trapped")
+    b.cbranch(b.icmp_unsigned("==", code, ir.Constant(I32, abi.TRAP_EXCEPTION)), threw, trapped)
+    b.position_at_end(threw)
+    b.store(ir.Constant(I32, 0), field(b, exec_env, abi.EXEC_ENV_TRAP_CODE))
+    call_throw(menv, b, exec_env, b.load(field(b, exec_env, abi.EXEC_ENV_EXCEPTION), typ=PTR))
+    call_trap(menv, ir.IRBuilder(trapped), exec_env, code)
     b.position_at_end(done)
     results = load_slots(b, argv, functype.results)
     if not results:
@@ -75,6 +85,9 @@ def define_array_call(menv, type_index):
                     ir.Constant(I32, 0xFFFFFFFF))
     b.atomic_rmw("and", field(b, exec_env, abi.EXEC_ENV_INTERRUPT), keep, "seq_cst")
     set_stack_limit(fn, b, exec_env, b.select(is_outermost, b.sub(sp, stack_size), outer_limit))
+    handler_field = field(b, exec_env, abi.EXEC_ENV_HANDLER)
+    outer_handler = b.load(handler_field, typ=PTR)
+    b.store(ir.Constant(PTR, None), handler_field)
     outer, leave = arm_jump_buffer(menv, b, exec_env, sp)
 
     params = load_slots(b, argv, functype.params)
@@ -90,6 +103,7 @@ def define_array_call(menv, type_index):
     # Returned, or trapped (the trap code is set): the outer call's state comes back.
     b.position_at_end(leave)
     restore_jump_buffer(b, exec_env, outer)
+    b.store(outer_handler, field(b, exec_env, abi.EXEC_ENV_HANDLER))
     b.store(depth, field(b, exec_env, abi.EXEC_ENV_DEPTH))
     set_stack_limit(fn, b, exec_env, b.select(is_outermost, ir.Constant(I64, 0), outer_limit))
     b.ret_void()

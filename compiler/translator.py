@@ -16,7 +16,7 @@ from pywamr.runtime import types as wasm_types
 from pywamr.runtime.fuel import run_costs
 from pywamr.runtime.types import FuncType
 
-from . import calls, memory, numeric, simd, simd_memory, tables
+from . import calls, exceptions, memory, numeric, simd, simd_memory, tables
 from . import ir_text as ir
 from .addresses import sign_extended_locals
 from .control import ControlFrame, branch_target, close_merge, enter_loop
@@ -63,9 +63,15 @@ class FunctionTranslator:
         self.scan = None         # the ScanLoop being translated
         self.guarded = False     # whether the loads being translated rely on the guard pages
         self.wide = {}           # its wide pointers: local -> (slot of the i64 copy, step)
+        self.handlers = None     # exceptions.Handlers of a function with a try
+        self.handler_depth = 0   # how many try bodies enclose the instruction being translated
 
     def translate(self):
         self._declare_locals()
+        if exceptions.has_try(self.body.body):
+            self.handlers = exceptions.Handlers(self.fx)
+            assigned = sorted(exceptions.locals_set_in_try_bodies(self.body.body))
+            exceptions.escape(self.fx, [self.locals[i][0] for i in assigned])
         if self.menv.signed_addresses:
             self.fx.sign_extended_locals = frozenset(sign_extended_locals(self.body.body))
         if not self.is_leaf:
@@ -103,12 +109,10 @@ class FunctionTranslator:
                         self.enter_scan(scan)
                 else:
                     self.translate_instr(instr)
-            elif instr.op in (opcodes.BLOCK, opcodes.LOOP, opcodes.IF):
+            elif instr.op in _OPENERS:
                 self.frames.append(ControlFrame("dead", (), (), len(self.stack), False))
-            elif instr.op == opcodes.ELSE:
-                self.op_else(None, None)
-            elif instr.op == opcodes.END:
-                self.op_end(None, None)
+            elif instr.op in _SECTION_ENDS:
+                self.translate_instr(instr)
             i += 1
 
     def translate_versioned_loop(self, instrs, start, plan):
@@ -294,13 +298,15 @@ class FunctionTranslator:
     def op_block(self, imm, _):
         bt = self.block_type(imm)
         self.frames.append(ControlFrame("block", bt.params, bt.results,
-                                        len(self.stack) - len(bt.params), True))
+                                        len(self.stack) - len(bt.params), True,
+                                        handler_depth=self.handler_depth))
 
     def op_loop(self, imm, _, check=True, stride=None):
         """`check=False`: each iteration calls a function that checks for an interruption
         (interruption.loops_calling_a_check). `stride`: see FunctionEnv.check_interrupt."""
         bt = self.block_type(imm)
-        frame = ControlFrame("loop", bt.params, bt.results, len(self.stack) - len(bt.params), True)
+        frame = ControlFrame("loop", bt.params, bt.results, len(self.stack) - len(bt.params), True,
+                             handler_depth=self.handler_depth)
         self.frames.append(frame)
         self.stack.extend(enter_loop(self.fx, frame, self.pop_n(len(bt.params))))
         if check:
@@ -310,7 +316,8 @@ class FunctionTranslator:
         bt = self.block_type(imm)
         condition = self.is_true(self.pop())
         frame = ControlFrame("if", bt.params, bt.results, len(self.stack) - len(bt.params), True,
-                             if_params=self.peek_n(len(bt.params)))
+                             if_params=self.peek_n(len(bt.params)),
+                             handler_depth=self.handler_depth)
         then_block = self.fx.fn.append_basic_block("then")
         frame.else_block = self.fx.fn.append_basic_block("else")
         self.fx.builder.cbranch(condition, then_block, frame.else_block)
@@ -335,6 +342,13 @@ class FunctionTranslator:
             return
         if frame.kind == "loop":
             return      # the results are on the stack; branches went to the header
+        if frame.kind == "try":
+            self.end_try(frame)
+            return
+        if frame.kind == "try_table":
+            if self.reachable:
+                self.handlers.restore(frame.handler_depth)
+            self.handler_depth = frame.handler_depth
         if frame.else_block is not None:
             # An if without else: the false edge passes the params through as results.
             if self.reachable:
@@ -372,7 +386,23 @@ class FunctionTranslator:
             builder.ret(values[0])
 
     def branch(self, frame, values):
+        """Branch to `frame`'s label, ending the current block."""
+        if frame.handler_depth < self.handler_depth:
+            self.handlers.restore(frame.handler_depth)
         self.fx.builder.branch(branch_target(self.fx, frame, values))
+
+    def edge_target(self, frame, values):
+        """The block a conditional branch to `frame` goes to: its label, or, when the branch
+        leaves try bodies, a block that puts the outer handler back first."""
+        if frame.handler_depth >= self.handler_depth:
+            return branch_target(self.fx, frame, values)
+        b = self.fx.builder
+        here = b.block
+        edge = self.fx.fn.append_basic_block("try.leave")
+        b.position_at_end(edge)
+        self.branch(frame, values)
+        b.position_at_end(here)
+        return edge
 
     def label(self, depth):
         return self.frames[len(self.frames) - 1 - depth]
@@ -388,7 +418,7 @@ class FunctionTranslator:
     def branch_if(self, condition, depth):
         """Branch to label `depth` when `condition` (an i1) holds, else go on."""
         frame = self.label(depth)
-        target = branch_target(self.fx, frame, self.peek_n(len(frame.branch_types)))
+        target = self.edge_target(frame, self.peek_n(len(frame.branch_types)))
         go_on = self.fx.fn.append_basic_block()
         self.fx.builder.cbranch(condition, target, go_on)
         self.fx.builder.position_at_end(go_on)
@@ -408,11 +438,10 @@ class FunctionTranslator:
         arity = len(self.label(default).branch_types)
         values = self.peek_n(arity)
         self.fx.isolate_terminator()
-        default_block = branch_target(self.fx, self.label(default), values)
+        default_block = self.edge_target(self.label(default), values)
         switch = self.fx.builder.switch(index, default_block)
         for case, depth in enumerate(depths):
-            switch.add_case(ir.Constant(I32, case),
-                            branch_target(self.fx, self.label(depth), values))
+            switch.add_case(ir.Constant(I32, case), self.edge_target(self.label(depth), values))
         self.reachable = False
 
     def op_return(self, imm, _):
@@ -437,8 +466,14 @@ class FunctionTranslator:
         args = self.pop_n(len(self.menv.wasm.types[type_index].params))
         self.stack.extend(calls.call_indirect(self.fx, type_index, table, index, args))
 
+    def leave_for_tail_call(self):
+        """A tail call replaces this frame: its try bodies' buffers go with it."""
+        if self.handler_depth:
+            self.handlers.restore(0)
+
     def op_return_call(self, func_index, _):
         args = self.pop_n(len(self.menv.func_types[func_index].params))
+        self.leave_for_tail_call()
         calls.return_call(self.fx, func_index, args)
         self.reachable = False
 
@@ -446,6 +481,7 @@ class FunctionTranslator:
         type_index, table = imm
         index = self.pop()
         args = self.pop_n(len(self.menv.wasm.types[type_index].params))
+        self.leave_for_tail_call()
         calls.return_call_indirect(self.fx, type_index, table, index, args)
         self.reachable = False
 
@@ -457,8 +493,125 @@ class FunctionTranslator:
     def op_return_call_ref(self, type_index, _):
         ref = self.pop()
         args = self.pop_n(len(self.menv.wasm.types[type_index].params))
+        self.leave_for_tail_call()
         calls.return_call_ref(self.fx, type_index, ref, args)
         self.reachable = False
+
+    # --- exceptions (exceptions.py) ----------------------------------------------------------
+
+    def op_throw(self, tag, _):
+        params = self.menv.tag_types[tag].params
+        self.throw(exceptions.new_exception(self.fx, tag, self.pop_n(len(params)), params))
+
+    def op_throw_ref(self, imm, _):
+        exn = self.pop()
+        self.fx.trap_if(self.is_null(exn), abi.TRAP_NULL_EXCEPTION_REFERENCE)
+        self.throw(exn)
+
+    def op_rethrow(self, depth, _):
+        self.throw(self.label(depth).exn)
+
+    def throw(self, exn):
+        exceptions.call_throw(self.menv, self.fx.builder, self.fx.exec_env(), exn)
+        self.reachable = False
+
+    def enter_try(self, kind, blocktype):
+        """Push the frame of a try_table or legacy try and enter its body, leaving the
+        builder at its landing code; returns the frame and the body's first block."""
+        bt = self.block_type(blocktype)
+        frame = ControlFrame(kind, bt.params, bt.results, len(self.stack) - len(bt.params), True,
+                             handler_depth=self.handler_depth)
+        landing = self.handlers.enter(self.handler_depth)
+        body = self.fx.builder.block
+        frame.exn = self.handlers.land(landing, self.handler_depth)
+        return frame, body
+
+    def op_try_table(self, imm, _):
+        blocktype, catches = imm
+        frame, body = self.enter_try("try_table", blocktype)
+        self.dispatch(frame.exn, catches)
+        self.fx.builder.position_at_end(body)
+        self.frames.append(frame)
+        self.handler_depth += 1
+
+    def dispatch(self, exn, catches):
+        """The landing code of a try_table: to the label of the first clause that catches
+        `exn`, with its payload (and `exn` for the _ref clauses), or throw it on."""
+        fx = self.fx
+        for kind, tag, depth in catches:
+            values = [exn] if kind in (opcodes.CATCH_REF, opcodes.CATCH_ALL_REF) else []
+            if kind in (opcodes.CATCH_ALL, opcodes.CATCH_ALL_REF):
+                self.branch(self.label(depth), values)
+                return
+            caught, other = fx.fn.append_basic_block("catch"), fx.fn.append_basic_block()
+            fx.builder.cbranch(exceptions.tag_matches(fx, exn, tag), caught, other)
+            fx.builder.position_at_end(caught)
+            params = self.menv.tag_types[tag].params
+            self.branch(self.label(depth), exceptions.payload(fx, exn, params) + values)
+            fx.builder.position_at_end(other)
+        exceptions.call_throw(self.menv, fx.builder, fx.exec_env(), exn)
+
+    def op_try(self, blocktype, _):
+        frame, body = self.enter_try("try", blocktype)
+        frame.dispatch = self.fx.builder.block
+        frame.in_body = True
+        self.fx.builder.position_at_end(body)
+        self.frames.append(frame)
+        self.handler_depth += 1
+
+    def end_section(self, frame):
+        """The end of a legacy try's body or of one of its handlers: to the end of the try."""
+        if self.reachable:
+            self.branch(frame, self.peek_n(len(frame.results)))
+        if frame.in_body:
+            frame.in_body = False
+            self.handler_depth = frame.handler_depth
+        del self.stack[frame.height:]
+
+    def op_catch(self, tag, _):
+        frame = self.frames[-1]
+        if not frame.live:
+            return
+        self.end_section(frame)
+        fx = self.fx
+        fx.builder.position_at_end(frame.dispatch)
+        caught = fx.fn.append_basic_block("catch")
+        frame.dispatch = fx.fn.append_basic_block()
+        fx.builder.cbranch(exceptions.tag_matches(fx, frame.exn, tag), caught, frame.dispatch)
+        fx.builder.position_at_end(caught)
+        self.stack.extend(exceptions.payload(fx, frame.exn, self.menv.tag_types[tag].params))
+        self.reachable = True
+
+    def op_catch_all(self, imm, _):
+        frame = self.frames[-1]
+        if not frame.live:
+            return
+        self.end_section(frame)
+        self.fx.builder.position_at_end(frame.dispatch)
+        frame.dispatch = None
+        self.reachable = True
+
+    def end_try(self, frame):
+        """`end` of a legacy try: an exception no handler caught is thrown on."""
+        self.end_section(frame)
+        if frame.dispatch is not None:
+            self.fx.builder.position_at_end(frame.dispatch)
+            self.throw(frame.exn)
+        self.finish_frame(frame, close_merge(self.fx, frame))
+
+    def op_delegate(self, depth, _):
+        """Closes a legacy try: what its body throws is thrown on as if from the position of
+        label `depth`, to the handler in effect there."""
+        frame = self.frames.pop()
+        if not frame.live:
+            return
+        self.end_section(frame)
+        target = self.label(depth)
+        target_depth = target.handler_depth + (target.kind == "try" and target.in_body)
+        self.fx.builder.position_at_end(frame.dispatch)
+        self.handlers.restore(target_depth)
+        self.throw(frame.exn)
+        self.finish_frame(frame, close_merge(self.fx, frame))
 
     # --- parametric, variables --------------------------------------------------------------
 
@@ -670,6 +823,9 @@ def _build_handlers():
         "call_ref": t.op_call_ref, "return_call_ref": t.op_return_call_ref,
         "br_on_null": t.op_br_on_null, "br_on_non_null": t.op_br_on_non_null,
         "ref.as_non_null": t.op_ref_as_non_null,
+        "throw": t.op_throw, "throw_ref": t.op_throw_ref, "rethrow": t.op_rethrow,
+        "try_table": t.op_try_table, "try": t.op_try, "catch": t.op_catch,
+        "catch_all": t.op_catch_all, "delegate": t.op_delegate,
         "drop": t.op_drop, "select": t.op_select, "select_t": t.op_select,
         "local.get": t.op_local_get, "local.set": t.op_local_set, "local.tee": t.op_local_tee,
         "global.get": t.op_global_get, "global.set": t.op_global_set,
@@ -713,6 +869,11 @@ def _build_handlers():
 
 
 _HANDLERS = _build_handlers()
+# Instructions that open a frame, and those that end a part of one, which matter in
+# unreachable code too.
+_OPENERS = frozenset([opcodes.BLOCK, opcodes.LOOP, opcodes.IF, opcodes.TRY_TABLE, opcodes.TRY])
+_SECTION_ENDS = frozenset([opcodes.ELSE, opcodes.END, opcodes.CATCH_LEGACY,
+                           opcodes.CATCH_ALL_LEGACY, opcodes.DELEGATE])
 
 
 def _unobservable_ops():

@@ -143,7 +143,7 @@ def _relocations(c, sections, symbols):
 def _module(c):
     types = _vec(c, "module.type", _functype)
     imports = _vec(c, "module.import", lambda c, label: _import(c, label, len(types)))
-    counts = {kind: imports.count(kind) for kind in range(4)}
+    counts = {kind: imports.count(kind) for kind in range(5)}
     count = c.int("u32", "module.function.count")
     for i in range(count):
         c.int("u32", f"module.function[{i}].type", len(types))
@@ -151,13 +151,15 @@ def _module(c):
     tables = counts[1] + len(_vec(c, "module.table", _defined_table))
     memories = counts[2] + len(_vec(c, "module.memory",
                                     lambda c, label: _limits(c, f"{label}.limits")))
+    tags = counts[4] + len(_vec(c, "module.tag",
+                                lambda c, label: c.int("u32", f"{label}.type", len(types))))
     globals_ = counts[3] + len(_vec(c, "module.global", _global))
-    spaces = [funcs, tables, memories, globals_]
+    spaces = [funcs, tables, memories, globals_, tags]
 
     def export(c, label):
         c.string(f"{label}.name")
-        kind = c.int("u8", f"{label}.kind", 4)
-        c.int("u32", f"{label}.index", spaces[kind] if kind < 4 else None)
+        kind = c.int("u8", f"{label}.kind", 5)
+        c.int("u32", f"{label}.index", spaces[kind] if kind < 5 else None)
     _vec(c, "module.export", export)
     c.int("u32", "module.start", funcs)
 
@@ -194,6 +196,12 @@ def _functype(c, label):
     for part in ("params", "results"):
         for i in range(c.int("u32", f"{label}.{part}.count")):
             _valtype(c, f"{label}.{part}[{i}]")
+    if c.int("u8", f"{label}.has_group", 2):
+        c.int("u32", f"{label}.group.first")
+        c.int("u32", f"{label}.group.size")
+        c.int("u8", f"{label}.group.final", 2)
+        for i in range(c.int("u32", f"{label}.supertypes.count")):
+            c.int("u32", f"{label}.supertypes[{i}]")
 
 
 def _valtype(c, label):
@@ -237,6 +245,8 @@ def _import(c, label, types):
     elif kind == 3:
         _valtype(c, f"{label}.valtype")
         c.int("u8", f"{label}.mutable")
+    elif kind == 4:
+        c.int("u32", f"{label}.type", types)
     else:
         raise ValueError("unknown import kind")
     return kind

@@ -20,12 +20,12 @@ from pywamr.runtime.aot_layout import (
     MAX_OBJECT_SIZE, NO_SECTION, NO_START, REF_CODE, REF_FUNC, REF_NULL, REF_NULL_CODE,
     RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT, SECTION_ORDER,
     SECTION_RECORD, SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD,
-    V128_CONST)
+    TYPE_GROUP_RECORD, V128_CONST)
 from pywamr.runtime.errors import AotFormatError
 from pywamr.runtime.module import (DataSegment, ElemSegment, Export, Global, Import, Instr,
                                    Module)
 from pywamr.runtime.types import (REFTYPE_CODES, VALTYPE_CODES, FuncType, GlobalType, Limits,
-                                  MemoryType, Record, TableType, ref_type)
+                                  MemoryType, Record, TableType, TypeGroup, ref_type)
 
 _HEAP_NAMES = {code: name for name, code in HEAP_TYPES.items()}
 
@@ -219,7 +219,7 @@ def _read_module(r):
     module = Module()
     for _ in range(r.count("type count")):
         module.types.append(FuncType(_valtypes(r, "parameter types"),
-                                     _valtypes(r, "result types")))
+                                     _valtypes(r, "result types"), _group(r)))
     for _ in range(r.count("import count")):
         module_name = r.string("import module name")
         name = r.string("import name")
@@ -230,6 +230,8 @@ def _read_module(r):
             desc = _table_type(r)
         elif kind == "memory":
             desc = MemoryType(_limits(r))
+        elif kind == "tag":
+            desc = r.u32("import tag type")
         else:
             desc = _global_type(r)
         module.imports.append(Import(module_name, name, kind, desc))
@@ -239,6 +241,8 @@ def _read_module(r):
         module.tables.append(_table_type(r))
         module.table_inits.append(_constant(r, "table initialiser") or None)
     module.memories = [MemoryType(_limits(r)) for _ in range(r.count("memory count"))]
+    count = r.count("tag count")
+    module.tags = list(struct.unpack(f"<{count}I", r.take(4 * count, "tag types")))
     for _ in range(r.count("global count")):
         module.globals.append(Global(_global_type(r), _constant(r, "global initialiser")))
     for _ in range(r.count("export count")):
@@ -268,6 +272,21 @@ def _read_module(r):
         module.func_names[index] = r.string("function name")
         previous = index
     return module
+
+
+def _group(r):
+    """A type's TypeGroup, or None."""
+    has_group = r.u8("type group flag")
+    if has_group > 1:
+        raise corrupted(f"type group flag {has_group}")
+    if not has_group:
+        return None
+    first, size, final = r.unpack(TYPE_GROUP_RECORD, "type group")
+    if final > 1:
+        raise corrupted(f"type group finality {final}")
+    count = r.count("supertype count")
+    supertypes = struct.unpack(f"<{count}I", r.take(4 * count, "supertypes"))
+    return TypeGroup(first, size, final == 1, supertypes)
 
 
 def _mode(r, modes, what):

@@ -16,13 +16,14 @@ import os
 import threading
 
 from pywamr.runtime.aot_abi import (INTERRUPT_SIGNAL, REQUEST_INTERRUPT_SYMBOL,
-                                    STACK_LIMIT_INTERRUPTED, TRAP_HOST_EXCEPTION,
-                                    TRAP_INTERRUPTED, TRAP_KINDS, TRAP_OUT_OF_FUEL,
-                                    TRAP_STACK_EXHAUSTED, ExecEnv)
-from pywamr.runtime.errors import MAX_FRAMES, Exhaustion, FuelExhausted, Interrupted, Trap
+                                    STACK_LIMIT_INTERRUPTED, TRAP_EXCEPTION,
+                                    TRAP_HOST_EXCEPTION, TRAP_INTERRUPTED, TRAP_KINDS,
+                                    TRAP_OUT_OF_FUEL, TRAP_STACK_EXHAUSTED, ExecEnv)
+from pywamr.runtime.errors import (MAX_FRAMES, Exhaustion, FuelExhausted, Interrupted, Trap,
+                                   WasmException)
 from pywamr.runtime.fuel import UNLIMITED
 
-from . import backtrace, guard_pages
+from . import backtrace, exceptions, guard_pages
 
 # Room left on the native stack for the Python frames below the outermost call into
 # compiled code and for host functions called from it.
@@ -123,8 +124,14 @@ def _stack_rlimit():
 
 def trap_with_exception(exception):
     """Make the calling thread's compiled code unwind; its call from Python then re-raises
-    `exception`."""
+    `exception`. A wasm exception is thrown on in compiled code instead."""
     env = current()
+    if isinstance(exception, WasmException):
+        try:
+            exceptions.throw_from_host(env, exception)
+            return
+        except Exception as error:      # a payload that does not fit its tag's types
+            exception = error
     env.pending_exception = exception
     env.trap_code = TRAP_HOST_EXCEPTION
 
@@ -145,6 +152,8 @@ def raise_pending_trap(env):
     recorded = min(count, MAX_FRAMES)
     frames = backtrace.frames_at(env.frames[:recorded], env.trap_function)
     env.trap_code = env.frame_count = 0
+    if code == TRAP_EXCEPTION:
+        raise exceptions.exception_from(env)
     if code == TRAP_HOST_EXCEPTION:
         exception, env.pending_exception = env.pending_exception, None
         exception = exception or Trap("host function failed")

@@ -1,8 +1,8 @@
-"""Calling compiled functions from Python, and the u64 slots values travel in.
+"""Calling compiled functions from Python.
 
 Every call goes through the module's `aot_array_call_T` entry for the function's type with
-an array of u64 slots (docs/aot-abi.md), so floats cross bit-exactly; the host_call
-trampoline (helpers.py) reads and writes the same slots in the other direction.
+an array of u64 slots (docs/aot-abi.md, slots.py), so floats cross bit-exactly; the
+host_call trampoline (helpers.py) reads and writes the same slots in the other direction.
 """
 
 import ctypes
@@ -10,42 +10,9 @@ import ctypes
 from pywamr.runtime import limits
 from pywamr.runtime.aot_abi import FuncRef, slot_count
 from pywamr.runtime.api import Func
-from pywamr.runtime.types import is_ref
 
 from .exec_env import current, raise_pending_trap
-from .references import ref_to_python, ref_to_raw
-
-_U64 = 0xFFFF_FFFF_FFFF_FFFF
-
-
-def read_slots(valtypes, slots):
-    """Values from u64 slots: numbers as bit patterns, references as Python objects."""
-    values = []
-    i = 0
-    for valtype in valtypes:
-        if valtype == "v128":
-            values.append(slots[i] | slots[i + 1] << 64)
-            i += 2
-            continue
-        raw = slots[i]
-        if valtype in ("i32", "f32"):
-            raw &= 0xFFFF_FFFF
-        values.append(ref_to_python(valtype, raw) if is_ref(valtype) else raw)
-        i += 1
-    return values
-
-
-def write_slots(valtypes, values, slots):
-    """The inverse of read_slots."""
-    i = 0
-    for valtype, value in zip(valtypes, values):
-        if valtype == "v128":
-            slots[i] = value & _U64
-            slots[i + 1] = value >> 64 & _U64
-            i += 2
-            continue
-        slots[i] = ref_to_raw(valtype, value) if is_ref(valtype) else value & _U64
-        i += 1
+from .slots import read_slots, write_slots
 
 
 class AotFunc(Func):

@@ -13,7 +13,8 @@ import weakref
 
 from pywamr.runtime import aot_abi
 
-from .exec_env import trap_with_exception
+from . import exceptions
+from .exec_env import current, trap_with_exception
 
 _u32 = ctypes.c_uint32
 _u64 = ctypes.c_uint64
@@ -58,6 +59,10 @@ def _table_fill(ctx, table, dst, value, n):
     _instances[ctx].table_fill(table, dst, value, n)
 
 
+def _exception_buffer(ctx, size):
+    exceptions.new_buffer(current(), size)
+
+
 def _host_call(ctx, import_index, argv):
     _instances[ctx].call_host(import_index, argv)
 
@@ -82,6 +87,7 @@ _HELPERS = {
     aot_abi.HELPER_TABLE_COPY: _entry_point(None, [_u32, _u32, _u32, _u32, _u32], _table_copy),
     aot_abi.HELPER_TABLE_GROW: _entry_point(_i32, [_u32, _u64, _u32], _table_grow),
     aot_abi.HELPER_TABLE_FILL: _entry_point(None, [_u32, _u32, _u64, _u32], _table_fill),
+    aot_abi.HELPER_EXCEPTION_BUFFER: _entry_point(None, [_u64], _exception_buffer),
 }
 HELPERS_TABLE = (ctypes.c_void_p * aot_abi.NUM_HELPERS)(
     *[ctypes.cast(_HELPERS[slot], ctypes.c_void_p) for slot in range(aot_abi.NUM_HELPERS)])

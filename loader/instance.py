@@ -7,18 +7,20 @@ import ctypes
 
 from pywamr.runtime import aot_abi
 from pywamr.runtime.aot_abi import FuncRef, VMContext
-from pywamr.runtime.api import HostFunc
+from pywamr.runtime.api import HostFunc, Tag
 from pywamr.runtime.errors import Trap
 from pywamr.runtime.instance_group import link
 from pywamr.runtime.instantiation import evaluate_constant, initialise_segments, match_imports
 from pywamr.runtime.types import structural_extern, structural_types
 
+from .exceptions import tag_address
 from .exec_env import MIN_STACK_SIZE
-from .func import AotFunc, read_slots, write_slots
+from .func import AotFunc
 from .global_var import AotGlobal
 from .helpers import HELPERS_ADDRESS, HOST_CALL_ADDRESS, register_instance
 from .memory import AotMemory
 from .references import register_funcrefs
+from .slots import read_slots, write_slots
 from .table import AotTable
 from .type_ids import canonical_type_id
 
@@ -48,8 +50,9 @@ class Instance:
         # The externs also keep the instances they come from alive.
         self.externs = match_imports(module, imports, EXTERN_CLASSES)
         # The instances this one imports from and this one form a group (instance_group.py).
+        # (A tag is no state that threads could share.)
         self.group, entered = link([extern.group for extern in self.externs
-                                    if not isinstance(extern, HostFunc)])
+                                    if not isinstance(extern, (HostFunc, Tag))])
         try:
             self._initialise()
         finally:
@@ -96,6 +99,11 @@ class Instance:
             shared.keepalive.add(self)
         for own in self.memories + self.globals:
             own.group = self.group      # the imported ones' groups were merged into it
+        # Tags: the exporter's for an imported one, which is what makes it the same tag.
+        names = {e.index: e.name for e in module.exports if e.kind == "tag"}
+        first = len(self._imported("tag"))
+        self.tags = self._imported("tag") + [Tag(self.types[t], names.get(first + i))
+                                             for i, t in enumerate(module.tags)]
 
     def _create_functions(self):
         """The FuncRef records: imports inline in one array, definitions in another."""
@@ -159,6 +167,8 @@ class Instance:
         ctx.func_refs = ctypes.addressof(self.func_refs)
         ctx.helpers = HELPERS_ADDRESS
         ctx.host_call = HOST_CALL_ADDRESS
+        self.tag_descs = _u64_array([tag_address(t) for t in self.tags])
+        ctx.tags = ctypes.addressof(self.tag_descs)
 
     def evaluate(self, expr):
         """The raw value of a constant expression (numbers as bits, references as words)."""
@@ -177,6 +187,8 @@ class Instance:
                 return self.tables[export.index]
             case "global":
                 return self.globals[export.index]
+            case "tag":
+                return self.tags[export.index]
 
     # Functions
 

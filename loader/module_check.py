@@ -83,6 +83,17 @@ def _check_valid(module):
                       "memory size must be at most 65536 pages (4GiB)")
     if len(memories) > 1:
         raise _invalid("multiple memories")
+    tags = module.tag_type_indices()
+    for type_index in tags:
+        if type_index >= len(types):
+            raise _invalid(f"unknown type {type_index}")
+        if types[type_index].results:
+            raise _invalid("non-empty tag result type")
+    for i, functype in enumerate(types):
+        group = functype.group
+        if group is not None and not (group.first <= i < group.first + group.size <= len(types)
+                                      and all(s < i for s in group.supertypes)):
+            raise _invalid(f"type {i} is not in its recursion group")
 
     # A global's initialiser sees the globals before it, a table's the imported ones, a
     # segment's expressions all of them.
@@ -142,7 +153,8 @@ def _check_valid(module):
         if func_types[module.start].params or func_types[module.start].results:
             raise _invalid("start function must not have parameters or results")
     spaces = {"func": (func_types, "function"), "table": (tables, "table"),
-              "memory": (memories, "memory"), "global": (globals_, "global")}
+              "memory": (memories, "memory"), "global": (globals_, "global"),
+              "tag": (tags, "tag")}
     names = set()
     for export in module.exports:
         space, category = spaces[export.kind]

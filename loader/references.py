@@ -1,13 +1,16 @@
 """References crossing between compiled code and Python.
 
 In compiled code a funcref is the address of a FuncRef record and an externref an opaque
-non-zero handle; 0 is null in both. Python sees None, an AotFunc (which can be called and
-passed back in), or the very object that was passed in as an externref.
+non-zero handle, an exnref the address of an exception object; 0 is null in all three.
+Python sees None, an AotFunc (which can be called and passed back in), the very object that
+was passed in as an externref, or a WasmException for an exnref (exceptions.py).
 """
 
 import weakref
 
-from pywamr.runtime.types import FUNCREF, representation
+from pywamr.runtime.types import EXNREF, FUNCREF, representation
+
+from . import exceptions
 
 # FuncRef address -> (weak reference to the instance owning the record, function index)
 _funcref_owners = {}
@@ -72,12 +75,18 @@ def externref_to_raw(obj):
 
 
 def ref_to_python(valtype, raw):
-    if representation(valtype) == FUNCREF:
+    kept = representation(valtype)
+    if kept == FUNCREF:
         return funcref_to_python(raw)
+    if kept == EXNREF:
+        return exceptions.exnref_to_python(raw)
     return externref_to_python(raw)
 
 
 def ref_to_raw(valtype, value):
-    if representation(valtype) == FUNCREF:
+    kept = representation(valtype)
+    if kept == FUNCREF:
         return funcref_to_raw(value)
+    if kept == EXNREF:
+        return exceptions.exnref_to_raw(value)
     return externref_to_raw(value)

@@ -33,6 +33,7 @@ class VMContext(ctypes.Structure):
         ("func_refs", u64),      # FuncRef*[number of functions]
         ("helpers", u64),        # void*[NUM_HELPERS]
         ("host_call", u64),      # void (*)(VMContext*, u32 import_index, u64* argv)
+        ("tags", u64),           # TagDesc*[number of tags]: imports (the exporter's) first
     ]
 
 
@@ -49,6 +50,19 @@ class FuncRef(ctypes.Structure):
     is the function's tail entry (`aot_tail_N`) if it has one, else 0: where a tail call to
     it jumps (docs/aot-abi.md, "Tail calls")."""
     _fields_ = [("code", u64), ("ctx", u64), ("type_id", u64), ("tail_code", u64)]
+
+
+class TagDesc(ctypes.Structure):
+    """A tag (exception handling): its address is its identity, the same in every instance
+    that imports it. `type_id` is the canonical id of its function type (the payload's
+    types are its params)."""
+    _fields_ = [("type_id", u64)]
+
+
+class ExceptionHeader(ctypes.Structure):
+    """The start of an exception object, which an exnref points at: the tag it was thrown
+    with, followed by the payload, one u64 slot per value (two for a v128) as in an argv."""
+    _fields_ = [("tag", u64)]
 
 
 class ExecEnv(ctypes.Structure):
@@ -72,6 +86,14 @@ class ExecEnv(ctypes.Structure):
         # trapping one first (compiler/traps.py); frame_count counts them all, frames keeps
         # the first MAX_FRAMES (errors.py). Both are 0 while nothing traps.
         ("frames", u64 * MAX_FRAMES),
+        # Exceptions (docs/aot-abi.md, "Exceptions"): the innermost handler's jump buffer
+        # (in the frame of the function whose try body runs; 0 outside any), the exception
+        # object being thrown, and the free part of the thread's buffer throws carve new
+        # exception objects from.
+        ("handler", u64),
+        ("exception", u64),
+        ("exception_next", u64),
+        ("exception_end", u64),
     ]
 
 
@@ -112,6 +134,7 @@ class GuardState(ctypes.Structure):
 
 GLOBAL_CELL_SIZE = 16
 JMP_BUF_SIZE = 512              # >= sizeof(sigjmp_buf): glibc 200 on x86_64, 312 on aarch64
+HANDLER_BUF_SIZE = 320          # a try's jump buffer: >= sizeof(sigjmp_buf) on both
 SIGINFO_ADDR = 16               # offsetof(siginfo_t, si_addr) on 64-bit Linux
 
 # The offsets the code generator uses.
@@ -123,6 +146,7 @@ CTX_TYPE_IDS = VMContext.type_ids.offset
 CTX_FUNC_REFS = VMContext.func_refs.offset
 CTX_HELPERS = VMContext.helpers.offset
 CTX_HOST_CALL = VMContext.host_call.offset
+CTX_TAGS = VMContext.tags.offset
 MEMORY_BASE = MemoryDesc.base.offset
 MEMORY_SIZE_BYTES = MemoryDesc.size_bytes.offset
 TABLE_SIZE = TableDesc.size.offset
@@ -143,6 +167,12 @@ EXEC_ENV_INTERRUPT = ExecEnv.interrupt.offset
 EXEC_ENV_FUEL = ExecEnv.fuel.offset
 EXEC_ENV_FRAME_COUNT = ExecEnv.frame_count.offset
 EXEC_ENV_FRAMES = ExecEnv.frames.offset
+EXEC_ENV_HANDLER = ExecEnv.handler.offset
+EXEC_ENV_EXCEPTION = ExecEnv.exception.offset
+EXEC_ENV_EXCEPTION_NEXT = ExecEnv.exception_next.offset
+EXEC_ENV_EXCEPTION_END = ExecEnv.exception_end.offset
+EXCEPTION_TAG = ExceptionHeader.tag.offset
+EXCEPTION_PAYLOAD = ctypes.sizeof(ExceptionHeader)
 INTERRUPT_STATE_EXEC_ENV = InterruptState.exec_env.offset
 INTERRUPT_STATE_PREVIOUS_ACTION = InterruptState.previous.offset
 SIGACTION_FLAGS = SigAction.flags.offset
@@ -170,6 +200,11 @@ TRAP_INTERRUPTED = 12       # ExecEnv.interrupt was set
 TRAP_OUT_OF_FUEL = 13       # ExecEnv.fuel ran out
 TRAP_NULL_FUNCTION_REFERENCE = 14
 TRAP_NULL_REFERENCE = 15
+TRAP_NULL_EXCEPTION_REFERENCE = 16
+# Not a trap: an exception (ExecEnv.exception) passes through Python. An array call returns
+# with it when nothing caught the exception (the loader raises it); a host function that
+# threw one returns with it, and its import adapter throws it on in compiled code.
+TRAP_EXCEPTION = 17
 
 # The kind of each trap, as the name of its TrapCode member (runtime/trap_codes.py has their
 # wording; the loader raises Trap(TrapCode[kind])).
@@ -188,6 +223,7 @@ TRAP_KINDS = {
     TRAP_OUT_OF_FUEL: "OUT_OF_FUEL",
     TRAP_NULL_FUNCTION_REFERENCE: "NULL_FUNCTION_REFERENCE",
     TRAP_NULL_REFERENCE: "NULL_REFERENCE",
+    TRAP_NULL_EXCEPTION_REFERENCE: "NULL_EXCEPTION_REFERENCE",
 }
 
 
@@ -203,7 +239,10 @@ HELPER_ELEM_DROP = 4        # void (u32 seg)
 HELPER_TABLE_COPY = 5       # void (u32 dst_table, u32 src_table, u32 dst, u32 src, u32 n)
 HELPER_TABLE_GROW = 6       # i32 (u32 table, void* init, u32 delta)
 HELPER_TABLE_FILL = 7       # void (u32 table, u32 dst, void* value, u32 n)
-NUM_HELPERS = 8
+# void (u64 size): a new buffer of at least `size` bytes for the calling thread's exception
+# objects, in ExecEnv.exception_next/end (never freed); the trap code set if it fails
+HELPER_EXCEPTION_BUFFER = 8
+NUM_HELPERS = 9
 
 
 # --- Symbols --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ depend on the runtime and never on each other."""
 import struct
 
 MAGIC = b"\x00pyaot\r\n"
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 
 # magic, format version, CRC-32 of every byte after this field, payload length
 HEADER = struct.Struct("<8sIIQ")
@@ -40,8 +40,10 @@ LIMITS_RECORD = struct.Struct("<BII")       # 1 if there is a maximum, minimum, 
 CONSTANT_RECORD = struct.Struct("<HQQ")     # opcode, value: low 64 bits, high 64 bits
 NO_START = 0xFFFFFFFF
 REF_NULL_CODE, REF_CODE = 0x63, 0x64
-HEAP_TYPES = {"func": 0xFFFF_FF70, "extern": 0xFFFF_FF6F}
-EXTERN_KINDS = ("func", "table", "memory", "global")    # kinds of imports and exports by code
+HEAP_TYPES = {"func": 0xFFFF_FF70, "extern": 0xFFFF_FF6F, "exn": 0xFFFF_FF69,
+              "noexn": 0xFFFF_FF74}
+# kinds of imports and exports by code
+EXTERN_KINDS = ("func", "table", "memory", "global", "tag")
 ELEM_MODES = ("active", "passive", "declarative")
 DATA_MODES = ("active", "passive")
 
@@ -53,6 +55,11 @@ REF_NULL, REF_FUNC, GLOBAL_GET = 0xD0, 0xD2, 0x23
 I32_ADD, I32_SUB, I32_MUL, I64_ADD, I64_SUB, I64_MUL = 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E
 CONSTANT_ARITHMETIC = {I32_ADD: "i32", I32_SUB: "i32", I32_MUL: "i32",
                        I64_ADD: "i64", I64_SUB: "i64", I64_MUL: "i64"}
+
+# A type's place in its recursion group (3.0's rec and sub, types.TypeGroup), after its
+# params and results: u8 1 if it has one (then the record and a u32 count of supertypes,
+# each a u32 type index), 0 for a plain function type.
+TYPE_GROUP_RECORD = struct.Struct("<IIB")     # first type of the group, its size, final
 
 # Limits on what a reader accepts, so that a corrupt size cannot ask for absurd mappings.
 MAX_OBJECT_SIZE = 1 << 30        # sum of the object sections' sizes in memory
@@ -74,6 +81,7 @@ def module_interface(module):
         + " ".join(map(str, module.func_type_indices())),
         "tables: " + " ".join(t.elem_type for t in module.all_tables()),
         f"memories: {len(module.all_memories())}",
+        "tags: " + " ".join(map(str, module.tag_type_indices())),
         "globals: " + "; ".join(("mut " if g.mutable else "") + g.valtype
                                 for g in module.all_global_types()),
         "element segments: " + " ".join(s.elem_type for s in module.elems),

@@ -271,6 +271,7 @@ def test_module_interface_is_recorded(aot, wasm):
         "functions: 0 imported; types 0 1\n"
         "tables: \n"
         "memories: 1\n"
+        "tags: \n"
         "globals: \n"
         "element segments: \n"
         "data segments: 1")
