@@ -23,7 +23,7 @@ from pywamr.runtime.errors import (MAX_FRAMES, Exhaustion, FuelExhausted, Interr
                                    WasmException)
 from pywamr.runtime.fuel import UNLIMITED
 
-from . import backtrace, exceptions, guard_pages
+from . import backtrace, guard_pages
 
 # Room left on the native stack for the Python frames below the outermost call into
 # compiled code and for host functions called from it.
@@ -127,6 +127,7 @@ def trap_with_exception(exception):
     `exception`. A wasm exception is thrown on in compiled code instead."""
     env = current()
     if isinstance(exception, WasmException):
+        from . import exceptions    # as in raise_pending_trap: loaded by the first exception
         try:
             exceptions.throw_from_host(env, exception)
             return
@@ -153,6 +154,7 @@ def raise_pending_trap(env):
     frames = backtrace.frames_at(env.frames[:recorded], env.trap_function)
     env.trap_code = env.frame_count = 0
     if code == TRAP_EXCEPTION:
+        from . import exceptions    # not at start-up: most programs never throw
         raise exceptions.exception_from(env)
     if code == TRAP_HOST_EXCEPTION:
         exception, env.pending_exception = env.pending_exception, None

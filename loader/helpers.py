@@ -13,7 +13,6 @@ import weakref
 
 from pywamr.runtime import aot_abi
 
-from . import exceptions
 from .exec_env import current, trap_with_exception
 
 _u32 = ctypes.c_uint32
@@ -60,6 +59,7 @@ def _table_fill(ctx, table, dst, value, n):
 
 
 def _exception_buffer(ctx, size):
+    from . import exceptions        # loaded by the first throw, not at start-up
     exceptions.new_buffer(current(), size)
 
 

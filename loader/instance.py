@@ -13,7 +13,6 @@ from pywamr.runtime.instance_group import link
 from pywamr.runtime.instantiation import evaluate_constant, initialise_segments, match_imports
 from pywamr.runtime.types import structural_extern, structural_types
 
-from .exceptions import tag_address
 from .exec_env import MIN_STACK_SIZE
 from .func import AotFunc
 from .global_var import AotGlobal
@@ -167,7 +166,11 @@ class Instance:
         ctx.func_refs = ctypes.addressof(self.func_refs)
         ctx.helpers = HELPERS_ADDRESS
         ctx.host_call = HOST_CALL_ADDRESS
-        self.tag_descs = _u64_array([tag_address(t) for t in self.tags])
+        addresses = []
+        if self.tags:       # exceptions.py is not loaded for a module without tags
+            from .exceptions import tag_address
+            addresses = [tag_address(t) for t in self.tags]
+        self.tag_descs = _u64_array(addresses)
         ctx.tags = ctypes.addressof(self.tag_descs)
 
     def evaluate(self, expr):

@@ -10,7 +10,6 @@ import weakref
 
 from pywamr.runtime.types import EXNREF, FUNCREF, representation
 
-from . import exceptions
 
 # FuncRef address -> (weak reference to the instance owning the record, function index)
 _funcref_owners = {}
@@ -79,6 +78,7 @@ def ref_to_python(valtype, raw):
     if kept == FUNCREF:
         return funcref_to_python(raw)
     if kept == EXNREF:
+        from . import exceptions    # loaded by the first exnref, not at start-up
         return exceptions.exnref_to_python(raw)
     return externref_to_python(raw)
 
@@ -88,5 +88,6 @@ def ref_to_raw(valtype, value):
     if kept == FUNCREF:
         return funcref_to_raw(value)
     if kept == EXNREF:
+        from . import exceptions
         return exceptions.exnref_to_raw(value)
     return externref_to_raw(value)
