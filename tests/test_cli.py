@@ -263,6 +263,11 @@ def test_imports_only_what_the_engine_needs(tmp_path, engine):
     for module in ("pywamr.runtime.interp", "pywamr.runtime.decoder",
                    "pywamr.runtime.validator", "pywamr.runtime.opcodes"):
         assert module not in imported
+    # Nor what only a trap, a throw or a clock needs, nor a library the main thread's stack
+    # size does not need (loader/exec_env.py).
+    for module in ("pywamr.runtime.trap_codes", "pywamr.loader.exceptions",
+                   "pywamr.runtime.wasi.clocks", "resource"):
+        assert module not in imported
     if engine == "cached":
         assert "pywamr.runtime.compile_cache" in imported
         for module in ("hashlib", "subprocess"):     # no OpenSSL, no compile
