@@ -1,7 +1,7 @@
 """The kinds of trap: TrapCode, which pywamr.runtime.errors gives as its own.
 
 It lives apart so that it is made only when first used (errors.__getattr__, PEP 562): an
-Enum of fourteen members takes about a tenth of a millisecond to make, and a program that
+Enum of fifteen members takes over a tenth of a millisecond to make, and a program that
 never traps should not pay that at start-up.
 """
 
