@@ -67,8 +67,10 @@ class Notes:
 
 
 def run_cells(records):
-    """{(tier, program, row): Record} of the run-time cases."""
-    return {(r.case.tier, r.case.column, r.case.row): r for r in records if r.case.table == "run"}
+    """{(tier, program, row): Record} of the run-time cases, and of the paired cases under
+    the row "top/bottom" (test_run_paired), whose values are ratios."""
+    return {(r.case.tier, r.case.column, r.case.row): r for r in records
+            if r.case.table in ("run", "pairs")}
 
 
 def measured(record):
@@ -105,6 +107,17 @@ def ratio_cell(top, bottom, collected, time=time_of):
         return "-"
     collected.append(time(top) / time(bottom))
     return ratio_text(time(top) / time(bottom))
+
+
+def comparison_cell(cells, tier, program, top, bottom, collected):
+    """top / bottom for one program: the median ratio of their interleaved pairs where they
+    were run in pairs, else the ratio of their fastest rounds."""
+    paired = cells.get((tier, program, f"{top}/{bottom}"))
+    if measured(paired):
+        collected.append(paired.median)
+        return ratio_text(paired.median)
+    return ratio_cell(cells.get((tier, program, top)), cells.get((tier, program, bottom)),
+                      collected, best_time_of)
 
 
 def markdown_table(header, rows):
@@ -146,9 +159,8 @@ def run_table(tier, cells, startups):
                 text += f" ({ratio_text(ratio)})"
             line.append(text)
         for title, top, bottom in comparisons:
-            line.append(ratio_cell(cells.get((tier, program.name, top)),
-                                   cells.get((tier, program.name, bottom)), compared[title],
-                                   best_time_of))
+            line.append(comparison_cell(cells, tier, program.name, top, bottom,
+                                        compared[title]))
         if subtracted:
             line.append(startup_subtracted_cell(
                 cells.get((tier, program.name, subtracted[1])), native,
@@ -343,8 +355,9 @@ def write_markdown(machine, records):
         "Written by `build-scripts/run-benchmarks.sh`; how the suite works is in "
         "docs/benchmarks.md. Times are the median CPU time (user + system) of the whole "
         "process, start-up included; the ratio in brackets is to the native build on the "
-        "same input. The columns that compare two rows (such as pyaotc default / generic) "
-        "take each row's fastest round instead. Every run's output was checked against the "
+        "same input. The columns that compare two rows take each row's fastest round "
+        "instead, except pyaotc default / generic, the median ratio of interleaved pairs of "
+        "runs (benchmarks/test_run_time.py). Every run's output was checked against the "
         "native build's.",
         "",
         "## Machine",

@@ -13,8 +13,8 @@ RESULTS_JSON = BUILD_DIR / "results.json"
 
 @dataclass(frozen=True)
 class Case:
-    """One cell of one table: `table` is run, in-process, startup, compile or decode; `tier`
-    only for run and in-process."""
+    """One cell of one table: `table` is run, pairs, in-process, startup, compile or decode;
+    `tier` only for run, pairs and in-process."""
     table: str
     row: str
     column: str
@@ -58,6 +58,12 @@ class Results:
         self.records[case] = Record(
             case, "ok", median=statistics.median(seconds), min=min(seconds),
             rounds=len(seconds))
+
+    def ok_ratios(self, case, ratios):
+        """Record a case whose values are ratios, one per pair of runs (test_run_paired):
+        its median and min are ratios, not seconds."""
+        self.records[case] = Record(case, "ok", median=statistics.median(ratios),
+                                    min=min(ratios), rounds=len(ratios))
 
     def not_run(self, case, status, reason):
         self.records[case] = Record(case, status, reason=reason)
