@@ -173,7 +173,7 @@ def float_neg(fx, a):
     return fx.builder.fneg(a)
 
 
-def _may_fold_to_operand(value):
+def may_fold_to_operand(value):
     """Can an operation with this operand fold into a copy or negation of the other? A scalar
     constant 0, 1 or -1 can (0.0 == -0.0 here: both signed zeros are covered); any vector
     constant is taken to have such a lane (seen through simd.py's bitcast from v128)."""
@@ -186,7 +186,7 @@ def _may_fold_to_operand(value):
 
 def _float_arithmetic(opname):
     def lower(fx, a, b):
-        if _may_fold_to_operand(a) or _may_fold_to_operand(b):
+        if may_fold_to_operand(a) or may_fold_to_operand(b):
             name = f"llvm.experimental.constrained.{opname}.{type_suffix(a.type)}"
             return fx.call_intrinsic(name, a.type, [a, b] + fx.menv.constrained_args(),
                                      arg_types=[a.type, a.type, MD, MD])

@@ -14,6 +14,10 @@ vectors, including the NaN rules for float arithmetic and min/max. The rest:
 - Narrowing saturates signed input lanes to the narrow range, then truncates.
 - pmin/pmax are selects (`b < a ? b : a`), so they keep NaN bits exactly as the spec wants.
 
+Relaxed SIMD gives one result everywhere (docs/compiler.md, "Relaxed SIMD"): most relaxed
+instructions are lowered as the 2.0 instruction whose result was chosen; madd/nmadd are
+llvm.fma, the dot products are signed.
+
 Two instructions are lowered per architecture, where the generic form would be slow:
 - swizzle: on AArch64 the TBL intrinsic, which is exactly swizzle. On x86_64 per-lane
   dynamic extracts and a select zeroing the lanes whose index is 16 or more; LLVM turns the
@@ -22,6 +26,8 @@ Two instructions are lowered per architecture, where the generic form would be s
   saturating conversion and LLVM would convert one lane at a time, so there the lanes are
   clamped with vector selects and converted with a plain fptosi/fptoui.
 """
+
+from pywamr.runtime.relaxed_simd import SAME_AS
 
 from . import ir_text as ir
 from . import numeric
@@ -338,12 +344,50 @@ def _extadd_pairwise(shape, signed):
     return lower
 
 
+def _signed_products(fx, a, b, shape, wide):
+    """The products of `shape`'s lanes of a and b, sign-extended to `wide` lanes first."""
+    typ = ir.VectorType(wide, SHAPES[shape].count)
+    return fx.builder.mul(fx.builder.sext(lanes(fx, a, shape), typ),
+                          fx.builder.sext(lanes(fx, b, shape), typ))
+
+
+def _pairwise_add(fx, vector):
+    """Lanes 0 + 1, 2 + 3, ... of `vector`."""
+    return fx.builder.add(_every_other(fx, vector, 0), _every_other(fx, vector, 1))
+
+
 def i32x4_dot_i16x8_s(fx, a, b):
-    wide = ir.VectorType(I32, 8)
-    products = fx.builder.mul(fx.builder.sext(lanes(fx, a, "i16x8"), wide),
-                              fx.builder.sext(lanes(fx, b, "i16x8"), wide))
-    return as_v128(fx, fx.builder.add(_every_other(fx, products, 0),
-                                      _every_other(fx, products, 1)))
+    return as_v128(fx, _pairwise_add(fx, _signed_products(fx, a, b, "i16x8", I32)))
+
+
+def i16x8_relaxed_dot_i8x16_i7x16_s(fx, a, b):
+    """Both operands' bytes signed (pywamr's choice); the products are exact in 16 bits and
+    only -128 * -128 twice overflows their sum, which wraps."""
+    return as_v128(fx, _pairwise_add(fx, _signed_products(fx, a, b, "i8x16", I16)))
+
+
+def i32x4_relaxed_dot_i8x16_i7x16_add_s(fx, a, b, c):
+    """Both operands' bytes signed; four products summed (exact in 32 bits), plus c."""
+    products = _signed_products(fx, a, b, "i8x16", I32)
+    sums = _pairwise_add(fx, _pairwise_add(fx, products))
+    return as_v128(fx, fx.builder.add(sums, lanes(fx, c, "i32x4")))
+
+
+def _relaxed_madd(negate):
+    """a * b + c (or -(a * b) + c) rounded once: pywamr fuses relaxed_madd everywhere. x86
+    without FMA calls libm's fma/fmaf per lane. Constrained when an operand is a constant, as
+    numeric.py's arithmetic is: LLVM would fold fma(x, 1, -0) into x, unquieted."""
+    def lower(fx, a, b, c):
+        constrained = any(map(numeric.may_fold_to_operand, (a, b, c)))
+        if negate:
+            a = numeric.float_neg(fx, a)
+        suffix = numeric.type_suffix(a.type)
+        if constrained:
+            return fx.call_intrinsic(f"llvm.experimental.constrained.fma.{suffix}", a.type,
+                                     [a, b, c] + fx.menv.constrained_args(),
+                                     arg_types=[a.type] * 3 + [numeric.MD, numeric.MD])
+        return fx.call_intrinsic(f"llvm.fma.{suffix}", a.type, [a, b, c])
+    return lower
 
 
 # --- conversions ---------------------------------------------------------------------------
@@ -521,6 +565,22 @@ for _shape in FLOAT_SHAPES:
                       ("ge", ">=")):
         BINARY[f"{_shape}.{_op}"] = _float_compare(_shape, _cmp)
 
+# name -> lower(fx, a, b, c)
+TERNARY = {
+    "v128.bitselect": v128_bitselect,
+    "i32x4.relaxed_dot_i8x16_i7x16_add_s": i32x4_relaxed_dot_i8x16_i7x16_add_s,
+}
+BINARY["i16x8.relaxed_dot_i8x16_i7x16_s"] = i16x8_relaxed_dot_i8x16_i7x16_s
+for _shape in FLOAT_SHAPES:
+    TERNARY[f"{_shape}.relaxed_madd"] = _in_lanes(_shape, _relaxed_madd(negate=False))
+    TERNARY[f"{_shape}.relaxed_nmadd"] = _in_lanes(_shape, _relaxed_madd(negate=True))
+
+# The other relaxed instructions are a 2.0 instruction (runtime/relaxed_simd.py).
+for _relaxed, _same in SAME_AS.items():
+    for _table in (UNARY, BINARY, TERNARY):
+        if _same in _table:
+            _table[_relaxed] = _table[_same]
+
 # name -> lower(fx, a, lane) / lower(fx, a, scalar, lane)
 EXTRACT_LANE = {
     "i8x16.extract_lane_s": _extract_lane("i8x16", True),
@@ -532,4 +592,4 @@ EXTRACT_LANE = {
 }
 REPLACE_LANE = {f"{shape}.replace_lane": _replace_lane(shape) for shape in SHAPES}
 
-del _shape, _op, _cmp
+del _shape, _op, _cmp, _relaxed, _same, _table

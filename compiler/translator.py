@@ -854,7 +854,8 @@ def _build_handlers():
         handlers[opcodes.NAMES[name]] = (t.op_load, name)
     for name in memory.STORES:
         handlers[opcodes.NAMES[name]] = (t.op_store, name)
-    handlers[opcodes.NAMES["v128.bitselect"]] = (t.op_ternary, simd.v128_bitselect)
+    for name, lower in simd.TERNARY.items():
+        handlers[opcodes.NAMES[name]] = (t.op_ternary, lower)
     for name, lower in simd.EXTRACT_LANE.items():
         handlers[opcodes.NAMES[name]] = (t.op_extract_lane, lower)
     for name, lower in simd.REPLACE_LANE.items():

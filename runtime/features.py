@@ -16,9 +16,9 @@ OPCODES = {
     0xFE: ("threads", "atomic instructions"),
 }
 
-# Prefixed opcodes, numbered as opcodes.py numbers them (0xFD00 + the sub-opcode).
-PREFIXED_OPCODES = {0xFD00 + sub: ("relaxed SIMD", "relaxed SIMD instructions")
-                    for sub in range(0x100, 0x114)}
+# Prefixed opcodes, numbered as opcodes.py numbers them (0xFD00 + the sub-opcode): none
+# left since relaxed SIMD (0xFD 0x100-0x113) is supported.
+PREFIXED_OPCODES = {}
 
 # Memory-access flags: bit 6 says a memory index follows.
 MEMARG_FLAGS = {0x40: ("multi-memory", "memory index")}

@@ -199,6 +199,19 @@ _SIMD_PLAIN = {
     250: "f32x4.convert_i32x4_s", 251: "f32x4.convert_i32x4_u",
     252: "i32x4.trunc_sat_f64x2_s_zero", 253: "i32x4.trunc_sat_f64x2_u_zero",
     254: "f64x2.convert_low_i32x4_s", 255: "f64x2.convert_low_i32x4_u",
+    # Relaxed SIMD (3.0): 0xFD00 + 0x100... reaches past 0xFE00, the number the 0xFE prefix
+    # (threads, not supported) would start at.
+    0x100: "i8x16.relaxed_swizzle",
+    0x101: "i32x4.relaxed_trunc_f32x4_s", 0x102: "i32x4.relaxed_trunc_f32x4_u",
+    0x103: "i32x4.relaxed_trunc_f64x2_s_zero", 0x104: "i32x4.relaxed_trunc_f64x2_u_zero",
+    0x105: "f32x4.relaxed_madd", 0x106: "f32x4.relaxed_nmadd",
+    0x107: "f64x2.relaxed_madd", 0x108: "f64x2.relaxed_nmadd",
+    0x109: "i8x16.relaxed_laneselect", 0x10A: "i16x8.relaxed_laneselect",
+    0x10B: "i32x4.relaxed_laneselect", 0x10C: "i64x2.relaxed_laneselect",
+    0x10D: "f32x4.relaxed_min", 0x10E: "f32x4.relaxed_max",
+    0x10F: "f64x2.relaxed_min", 0x110: "f64x2.relaxed_max",
+    0x111: "i16x8.relaxed_q15mulr_s", 0x112: "i16x8.relaxed_dot_i8x16_i7x16_s",
+    0x113: "i32x4.relaxed_dot_i8x16_i7x16_add_s",
 }
 # Comparisons: 35-76, ten per integer shape (i8x16, i16x8, i32x4), six per float shape.
 for _base, _shape in [(35, "i8x16"), (45, "i16x8"), (55, "i32x4")]:

@@ -99,7 +99,7 @@ def _build_signatures():
 
     # SIMD instructions without immediates, classified by operation name.
     for op, (name, imm) in OPCODES.items():
-        if op >> 8 != 0xFD or imm is not None:
+        if op < 0xFD00 or imm is not None:
             continue
         shape, operation = name.split(".")
         if operation == "splat":
@@ -108,12 +108,13 @@ def _build_signatures():
             params, results = [V128], [I32]
         elif operation in ("shl", "shr_s", "shr_u"):
             params, results = [V128, I32], [V128]
-        elif operation == "bitselect":
+        elif operation in ("bitselect", "relaxed_laneselect", "relaxed_madd", "relaxed_nmadd",
+                           "relaxed_dot_i8x16_i7x16_add_s"):
             params, results = [V128, V128, V128], [V128]
         elif (operation in ("not", "abs", "neg", "popcnt", "sqrt", "ceil", "floor", "trunc",
                             "nearest")
               or operation.startswith(("extend_", "extadd_pairwise_", "convert_", "trunc_sat_",
-                                       "demote_", "promote_"))):
+                                       "relaxed_trunc_", "demote_", "promote_"))):
             params, results = [V128], [V128]
         else:
             params, results = [V128, V128], [V128]

@@ -145,8 +145,6 @@ FEATURES = [
     ("(module (func (param (ref struct))))", "malformed heap type: uses GC (structref)"),
     ("(module (func (param i32) (drop (ref.i31 (local.get 0)))))",
      "illegal opcode: uses GC (struct, array and i31 instructions)"),
-    ("(module (func (drop (i32x4.relaxed_trunc_f32x4_s (v128.const i64x2 0 0)))))",
-     "illegal opcode: uses relaxed SIMD (relaxed SIMD instructions)"),
     ("(module (memory 1) (memory $b 1) (func (drop (i32.load $b (i32.const 0)))))",
      "malformed memop flags: uses multi-memory (memory index)"),
     ("(module (memory 1) (memory $b 1) (func (drop (memory.size $b))))",

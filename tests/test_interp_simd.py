@@ -7,6 +7,8 @@
 - v128 across the embedding API: parameters, results, globals, host functions, other
   instances, call_indirect, blocks and select.
 - A C program vectorised by clang (-msimd128) prints what its native build prints.
+- relaxed_madd's exact fused multiply-add against glibc's (the rest of relaxed SIMD:
+  test_relaxed_simd.py).
 """
 
 import random
@@ -402,3 +404,38 @@ def test_vectorised_c_program_prints_what_native_prints(tmp_path):
         assert native.returncode == 0 and native.stdout.count(b"\n") == 8
         ran = pyiwasm("--interp", binary, count)
         assert (ran.returncode, ran.stdout, ran.stderr) == (0, native.stdout, b"")
+
+
+def test_fused_multiply_add_is_glibcs():
+    """relaxed_madd's exact fma (Python 3.11 has none) against C's fma/fmaf, on random bits,
+    exponents near overflow and underflow, and near-cancelling addends."""
+    import ctypes
+    import math
+    import struct
+    from array import array
+    from pywamr.runtime.interp.simd import fma_f32, fma_f64
+    libm = ctypes.CDLL("libm.so.6")
+    libm.fma.restype, libm.fma.argtypes = ctypes.c_double, [ctypes.c_double] * 3
+    libm.fmaf.restype, libm.fmaf.argtypes = ctypes.c_float, [ctypes.c_float] * 3
+    rng = random.Random(5)
+
+    def operand(fmt, bits, exponents, mantissa):
+        exponent = rng.choice(exponents)
+        value = (rng.getrandbits(1) << (bits - 1)) | (exponent << mantissa) \
+            | rng.getrandbits(mantissa)
+        return struct.unpack(fmt, value.to_bytes(bits // 8, "little"))[0]
+
+    def same(x, y):
+        return x == y and math.copysign(1, x) == math.copysign(1, y) or x != x and y != y
+
+    for _ in range(20000):
+        a, b, c = (operand("<f", 32, [0, 1, 100, 126, 127, 128, 150, 254, 255], 23)
+                   for _ in range(3))
+        if rng.random() < 0.3:
+            c = array("f", [-(a * b)])[0]
+        assert same(array("f", [fma_f32(a, b, c)])[0], libm.fmaf(a, b, c)), (a, b, c)
+        a, b, c = (operand("<d", 64, [0, 1, 500, 1022, 1023, 1024, 1100, 2046, 2047], 52)
+                   for _ in range(3))
+        if rng.random() < 0.3:
+            c = -(a * b)
+        assert same(fma_f64(a, b, c), libm.fma(a, b, c)), (a, b, c)

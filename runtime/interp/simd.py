@@ -16,9 +16,12 @@ mask bits instead. f32 results are computed in double precision and rounded once
 array('f'), as scalar f32 arithmetic is (see numeric.py).
 """
 
+import math
 import operator
 import struct
 from array import array
+from fractions import Fraction
+from functools import partial
 
 from .numeric import fdiv_by_zero
 
@@ -33,6 +36,8 @@ __all__ = [   # the helpers generated code calls (bound into every instance name
     "saturate_s8", "saturate_u8", "saturate_s16", "saturate_u16", "pairwise_sums",
     "i32x4_dot_i16x8_s", "i16x8_q15mulr_sat_s", "bitmask", "i8x16_popcnt", "i8x16_shuffle",
     "i8x16_swizzle", "fdiv", "f32x4_pmin", "f32x4_pmax", "f64x2_pmin", "f64x2_pmax",
+    "fma_f32", "fma_f64", "i16x8_relaxed_dot_i8x16_i7x16_s",
+    "i32x4_relaxed_dot_i8x16_i7x16_add_s",
 ]
 
 M128 = (1 << 128) - 1
@@ -270,6 +275,20 @@ def i16x8_q15mulr_sat_s(a, b):
                      for x, y in zip(lanes_s16(a), lanes_s16(b))])
 
 
+def i16x8_relaxed_dot_i8x16_i7x16_s(a, b):
+    """Signed bytes times signed bytes (pywamr's choice, docs/compiler.md), pairs summed;
+    only -128 * -128 twice overflows 16 bits, and wraps."""
+    products = tuple(map(operator.mul, lanes_s8(a), lanes_s8(b)))
+    return join_u16([x & 0xFFFF for x in pairwise_sums(products)])
+
+
+def i32x4_relaxed_dot_i8x16_i7x16_add_s(a, b, c):
+    """Signed bytes times signed bytes, four products summed (exact in 32 bits), plus c."""
+    pairs = tuple(pairwise_sums(tuple(map(operator.mul, lanes_s8(a), lanes_s8(b)))))
+    return join_u32([(x + y) & 0xFFFFFFFF
+                     for x, y in zip(pairwise_sums(pairs), lanes_s32(c))])
+
+
 def bitmask(values):
     """The sign bits of signed lanes, lane 0 in bit 0."""
     return sum(1 << i for i, x in enumerate(values) if x < 0)
@@ -321,3 +340,35 @@ def _pseudo_min_max(lanes_bits, lanes_float, join):
 
 f32x4_pmin, f32x4_pmax = _pseudo_min_max(lanes_u32, lanes_f32, join_u32)
 f64x2_pmin, f64x2_pmax = _pseudo_min_max(lanes_u64, lanes_f64, join_u64)
+
+
+def fma(a, b, c, precision, smallest_exponent):
+    """a * b + c rounded once to the float format of `precision` significand bits whose
+    smallest normal number is 2**smallest_exponent (relaxed_madd: pywamr fuses). Python 3.11
+    has no math.fma, and a * b + c in doubles rounds twice, so the finite case is exact."""
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        # A finite product cannot cancel an infinite c (the product might overflow in floats).
+        return c if math.isfinite(a) and math.isfinite(b) else a * b + c
+    exact = Fraction(a) * Fraction(b) + Fraction(c)
+    if not exact:
+        # Exact zeros: the product is representable, so floats give IEEE's sign of the sum.
+        return a * b + c
+    numerator, denominator = abs(exact.numerator), exact.denominator
+    exponent = numerator.bit_length() - denominator.bit_length()    # of the leading bit,
+    if (numerator << max(-exponent, 0)) < (denominator << max(exponent, 0)):    # or one less
+        exponent -= 1
+    ulp = max(exponent, smallest_exponent) - (precision - 1)       # subnormals: fixed ulp
+    quotient, remainder = divmod(numerator << max(-ulp, 0), denominator << max(ulp, 0))
+    if 2 * remainder > (denominator << max(ulp, 0)) or (
+            2 * remainder == (denominator << max(ulp, 0)) and quotient & 1):
+        quotient += 1                                              # to nearest, ties to even
+    try:
+        magnitude = math.ldexp(quotient, ulp)
+    except OverflowError:
+        magnitude = math.inf
+    return -magnitude if exact < 0 else magnitude
+
+
+# An f32 result is exact in a double (or 2**128, which join_f32 makes infinity).
+fma_f32 = partial(fma, precision=24, smallest_exponent=-126)
+fma_f64 = partial(fma, precision=53, smallest_exponent=-1022)

@@ -15,10 +15,13 @@ A v128 is a 128-bit unsigned int (see simd.py): bitwise instructions, splats, la
 additions and constant shifts are int expressions in line; comparisons, min/max and
 saturating arithmetic call the SWAR helpers of simd.py; the rest views the int as lanes and
 joins the results back (`join_f32(map(operator.add, lanes_f32({0}), lanes_f32({1})))`).
+Relaxed SIMD instructions give the result docs/compiler.md's table chooses, the same as
+compiled code's: most are their 2.0 counterpart's template.
 Every template is pure and cannot trap, except the memory accesses.
 """
 
 from ..opcodes import NAMES
+from ..relaxed_simd import SAME_AS
 from .simd import M128, shl_mask, shr_mask, sign_fill
 
 _INTEGER_SHAPES = [("i8x16", 8), ("i16x8", 16), ("i32x4", 32), ("i64x2", 64)]
@@ -196,6 +199,23 @@ def _other_ops():
     }.items()}
 
 
+def _relaxed_ops(by_name):
+    """Relaxed SIMD, with pywamr's choices (runtime/relaxed_simd.py): the template of the 2.0
+    instruction where the choice is one; fused multiply-add; dot products of signed bytes."""
+    ops = {relaxed: by_name[same] for relaxed, same in SAME_AS.items()}
+    for shape, width in _FLOAT_SHAPES:
+        f, j, fma = f"lanes_f{width}", f"join_f{width}", f"fma_f{width}"
+        ops[f"{shape}.relaxed_madd"] = (
+            "expr", f"{j}(map({fma}, {f}({{0}}), {f}({{1}}), {f}({{2}})))")
+        ops[f"{shape}.relaxed_nmadd"] = (
+            "expr", f"{j}(map({fma}, map(operator.neg, {f}({{0}})), {f}({{1}}), {f}({{2}})))")
+    ops["i16x8.relaxed_dot_i8x16_i7x16_s"] = (
+        "expr", "i16x8_relaxed_dot_i8x16_i7x16_s({0}, {1})")
+    ops["i32x4.relaxed_dot_i8x16_i7x16_add_s"] = (
+        "expr", "i32x4_relaxed_dot_i8x16_i7x16_add_s({0}, {1}, {2})")
+    return ops
+
+
 def _build_numeric():
     by_name = {}
     for shape, width in _INTEGER_SHAPES:
@@ -208,6 +228,7 @@ def _build_numeric():
     by_name.update(_narrowing_ops("i8x16", 8, "i16x8"))
     by_name.update(_narrowing_ops("i16x8", 16, "i32x4"))
     by_name.update(_other_ops())
+    by_name.update(_relaxed_ops(by_name))
     return {NAMES[name]: entry for name, entry in by_name.items()}
 
 

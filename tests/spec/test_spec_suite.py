@@ -1,5 +1,5 @@
 """The WebAssembly 2.0 spec suite through the runner of `python -m pywamr.spectest`, and the
-root files of the 3.0 suite for the 3.0 features pywamr has.
+root files of the 3.0 suite for the 3.0 features pywamr has (relaxed SIMD included).
 
 Decoding and validation run on all 148 files, one test per file. Execution runs on every
 engine configuration below, the files of a configuration in parallel; AOT runs in both
@@ -48,11 +48,17 @@ SUITE_3_0_EXCEPTIONS_NEW = ["tag.wast", "throw.wast", "throw_ref.wast", "try_tab
                             "legacy/rethrow.wast", "legacy/throw.wast", "legacy/try_catch.wast",
                             "legacy/try_delegate.wast"]
 SUITE_3_0_EXCEPTIONS = SUITE_3_0_EXCEPTIONS_NEW + ["exports.wast", "imports.wast"]
+# Relaxed SIMD: every file of the feature (manifest.tsv), on both engines and architectures.
+SUITE_3_0_RELAXED_SIMD = ["i16x8_relaxed_q15mulr_s.wast", "i32x4_relaxed_trunc.wast",
+                          "i8x16_relaxed_swizzle.wast", "relaxed_dot_product.wast",
+                          "relaxed_laneselect.wast", "relaxed_madd_nmadd.wast",
+                          "relaxed_min_max.wast"]
 FILE_SETS = {"all": FILES, "subset": [f for f in NON_SIMD if f.name in SUBSET], "simd": SIMD,
              "3.0": [SUITE_DIR / name for name in SUITE_3_0],
              "3.0-new": [SUITE_DIR / name for name in SUITE_3_0_NEW],
              "3.0-exceptions": [SUITE_DIR / name for name in SUITE_3_0_EXCEPTIONS],
-             "3.0-exceptions-new": [SUITE_DIR / name for name in SUITE_3_0_EXCEPTIONS_NEW]}
+             "3.0-exceptions-new": [SUITE_DIR / name for name in SUITE_3_0_EXCEPTIONS_NEW],
+             "3.0-relaxed-simd": [SUITE_DIR / name for name in SUITE_3_0_RELAXED_SIMD]}
 
 
 class Config(NamedTuple):
@@ -84,6 +90,9 @@ EXECUTION_CONFIGS += [Config("aot", "3.0", "x86_64", opt, 3) for opt in (3, 0)]
 EXECUTION_CONFIGS += [Config("aot", "3.0-new", "aarch64", opt, 3) for opt in (3, 0)]
 EXECUTION_CONFIGS += [Config("aot", "3.0-exceptions", "x86_64", opt, 3) for opt in (3, 0)]
 EXECUTION_CONFIGS += [Config("aot", "3.0-exceptions-new", "aarch64", opt, 3) for opt in (3, 0)]
+EXECUTION_CONFIGS += [Config("interp", "3.0-relaxed-simd")]
+EXECUTION_CONFIGS += [Config("aot", "3.0-relaxed-simd", target, opt, 3)
+                      for target in ("x86_64", "aarch64") for opt in (3, 0)]
 
 
 def unexpected_results(files, options):
@@ -99,10 +108,12 @@ def test_suite_lists_148_files_and_the_subsets_exist():
     assert len(FILE_SETS["subset"]) == len(SUBSET)
     assert all(f.exists() for f in FILE_SETS["3.0"]) and len(FILE_SETS["3.0"]) == 22
     assert all(f.exists() for f in FILE_SETS["3.0-exceptions"])
+    assert all(f.exists() for f in FILE_SETS["3.0-relaxed-simd"])
 
 
 @pytest.mark.parametrize("path, version", [(f, "2.0") for f in FILES]
-                         + [(f, "3.0") for f in FILE_SETS["3.0"] + FILE_SETS["3.0-exceptions"]],
+                         + [(f, "3.0") for f in FILE_SETS["3.0"] + FILE_SETS["3.0-exceptions"]
+                            + FILE_SETS["3.0-relaxed-simd"]],
                          ids=lambda p: getattr(p, "name", p))
 def test_decode_and_validate(path, version):
     known = load_known_failures("none")
