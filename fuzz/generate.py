@@ -34,7 +34,8 @@ FEATURES = {
     "sign-extension-ops": True, "saturating-float-to-int": True,
     "tail-call": True, "extended-const": True,
     "threads": False, "shared-everything-threads": False,
-    "exceptions": False, "memory64": False, "gc": False, "relaxed-simd": False,
+    "relaxed-simd": True,
+    "exceptions": False, "memory64": False, "gc": False,
     "custom-page-sizes": False, "custom-descriptors": False, "compact-imports": False,
     "wide-arithmetic": False,
 }
@@ -114,7 +115,8 @@ def generate(seed: int) -> bytes:
     if rng.random() < 0.75:
         text = grow_memory(text)
     wasm = run_tool(["parse", "-", "-o", "/dev/stdout"], text.encode())
-    run_tool(["validate", "--features", "wasm2,tail-call,extended-const", "-"], wasm)
+    run_tool(["validate", "--features", "wasm2,tail-call,extended-const,relaxed-simd", "-"],
+             wasm)
     return wasm
 
 
