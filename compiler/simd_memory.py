@@ -70,13 +70,13 @@ def store(fx, memarg, addr, value):
 
 
 def load_lane(fx, name, memarg_lane, addr, vector, guarded=False):
-    _, offset, lane = memarg_lane
+    _, offset, lane, _ = memarg_lane
     vector = lanes(fx, vector, LANE_LOADS[name])
     scalar = _load(fx, addr, offset, vector.type.element, guarded)
     return as_v128(fx, fx.builder.insert_element(vector, scalar, ir.Constant(I32, lane)))
 
 
 def store_lane(fx, name, memarg_lane, addr, vector):
-    _, offset, lane = memarg_lane
+    _, offset, lane, _ = memarg_lane
     vector = lanes(fx, vector, LANE_STORES[name])
     _store(fx, addr, offset, fx.builder.extract_element(vector, ir.Constant(I32, lane)))
