@@ -31,6 +31,11 @@ Two things keep LLVM's loop vectoriser from treating wasm code like the C it cam
   costs an instruction on x86_64 where zero extension is free, so it is used only for the
   locals that `sign_extended_locals` finds in such additions, and only for accesses without
   a static offset (p + offset must not wrap: zext is exact there).
+
+All of this is memory 0's. An access to another memory (multi-memory) is always checked in
+code against that memory's size, loaded at the access, and based on its base, loaded once
+per function (`_other_memory_address`); the loops that make one are neither versioned nor
+scan loops (loops.py, scan_loops.py), so nothing above applies to them.
 """
 
 from pywamr.runtime import aot_abi as abi
@@ -114,9 +119,24 @@ def _check(fx, addr, ea, extent):
         earlier.operands = (earlier.operands[0], ir.Constant(I64, extent))
 
 
-def effective_address(fx, addr, offset, size):
-    """Pointer to the `size` bytes at `addr` + `offset`, after the bounds check (none in a
-    loop version whose accesses are proven in bounds: loops.py)."""
+def _other_memory_address(fx, memory, addr, offset, size):
+    """Pointer to the `size` bytes at `addr` + `offset` in memory `memory` > 0, after its
+    bounds check, the same compare as `_check`'s with that memory's size."""
+    b = fx.builder
+    ea = b.zext(addr, I64)
+    limit = b.sub(fx.other_memory_size_bytes(memory), ir.Constant(I64, offset + size))
+    limit.flags.append("nsw")
+    fx.trap_if(b.icmp_signed(">", ea, limit), abi.TRAP_OUT_OF_BOUNDS_MEMORY)
+    if offset:
+        ea = _add_no_wrap(b, ea, offset)
+    return b.gep(fx.other_memory_base(memory), [ea], inbounds=True, source_etype=I8)
+
+
+def effective_address(fx, addr, offset, size, memory=0):
+    """Pointer to the `size` bytes at `addr` + `offset` of memory `memory`, after the bounds
+    check (none in a loop version whose accesses are proven in bounds: loops.py)."""
+    if memory:
+        return _other_memory_address(fx, memory, addr, offset, size)
     b = fx.builder
     root, constant = _root_and_constant(fx, addr)
     base = fx.memory_base_copy(None if fx.checked_accesses else root)
@@ -134,10 +154,11 @@ def effective_address(fx, addr, offset, size):
     return b.gep(base, [ea], inbounds=True, source_etype=I8)
 
 
-def load_at(fx, addr, offset, size, typ, guarded=False):
-    """The `typ` of `size` bytes at `addr` + `offset`. `guarded`: the load is in a scan loop
-    (scan_loops.py), where it relies on the guard pages instead of a check."""
-    if guarded and may_rely_on_guard_pages(offset, size):
+def load_at(fx, addr, offset, size, typ, guarded=False, memory=0):
+    """The `typ` of `size` bytes at `addr` + `offset` of memory `memory`. `guarded`: the
+    load is in a scan loop (scan_loops.py), where it relies on the guard pages instead of a
+    check."""
+    if guarded and not memory and may_rely_on_guard_pages(offset, size):
         b = fx.builder
         ea = b.zext(addr, I64)
         start = _add_no_wrap(b, ea, offset) if offset else ea
@@ -148,7 +169,8 @@ def load_at(fx, addr, offset, size, typ, guarded=False):
         in_bounds = b.icmp_signed("<=", ea, _limit(fx, offset + size))
         fx.call_intrinsic("llvm.assume", VOID, [in_bounds])
         return value
-    return fx.builder.load(effective_address(fx, addr, offset, size), typ=typ, align=1)
+    return fx.builder.load(effective_address(fx, addr, offset, size, memory), typ=typ,
+                           align=1)
 
 
 def load_at_wide(fx, addr, wide, size, typ):
@@ -172,7 +194,8 @@ def memory_limit_pages(module, bounds_checks, max_memory_4gib):
     """The most pages memory may grow to under the code compiled for `module`: 2 GiB, which
     lets addresses be sign-extended, unless explicit checks are asked for, 4 GiB is asked
     for, or the module's memory may already be bigger (an imported memory with no maximum
-    or one above 2 GiB, a defined memory starting above 2 GiB)."""
+    or one above 2 GiB, a defined memory starting above 2 GiB). One limit serves every
+    memory of the module."""
     limit = MAX_PAGES // 2
     if bounds_checks or max_memory_4gib:
         return MAX_PAGES

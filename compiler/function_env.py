@@ -90,6 +90,21 @@ class FunctionEnv:
         return self._prologue_load("memory_base", self.ctx_field(abi.CTX_MEMORY),
                                    abi.MEMORY_BASE, PTR)
 
+    def other_memory_desc(self, memory):
+        """The MemoryDesc* of memory `memory` > 0 (multi-memory), through the VMContext's
+        array of them: memory 0's fast path is `memory_base` and the size slot."""
+        return self._prologue_load(("memory_desc", memory), self.ctx_field(abi.CTX_MEMORIES),
+                                   8 * memory, PTR)
+
+    def other_memory_base(self, memory):
+        """Memory `memory`'s base, which never moves (docs/aot-abi.md): loaded once."""
+        return self._prologue_load(("memory_base", memory), self.other_memory_desc(memory),
+                                   abi.MEMORY_BASE, PTR)
+
+    def other_memory_size_bytes(self, memory):
+        """Memory `memory`'s current size, loaded at each use: it may grow at any call."""
+        return self.load(self.other_memory_desc(memory), abi.MEMORY_SIZE_BYTES, I64)
+
     def memory_base_copy(self, local):
         """The memory base as an opaque value of its own for the accesses through `local`
         (addresses.py: provenance); the base itself for accesses through no local. The

@@ -174,9 +174,15 @@ def _body_end(instrs, start):
             return None
         if op == _BR_IF and instrs[i + 1].op == _END:
             continue
-        if not _straight(op):
+        if not _straight(op) or _other_memory(instrs[i]):
             return None
     return None
+
+
+def _other_memory(instr):
+    """Whether `instr` accesses a memory other than memory 0, whose accesses are always
+    checked against its own size (addresses.py): the plans here are memory 0's."""
+    return any(opcodes.memory_indices(instr))
 
 
 def _straight(op):

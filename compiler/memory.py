@@ -37,10 +37,11 @@ def load(fx, name, memarg, addr, guarded=False, wide=None):
     """`guarded`: in a scan loop (scan_loops.py); `wide`: there, the 64-bit copy of the
     pointer `addr` is (scan_loops.py, "Wide pointers")."""
     size, mem_type, stack_type, signed = LOADS[name]
+    _, offset, memory = memarg
     if wide is not None:
         value = load_at_wide(fx, addr, wide, size, mem_type)
     else:
-        value = load_at(fx, addr, memarg[1], size, mem_type, guarded)
+        value = load_at(fx, addr, offset, size, mem_type, guarded, memory)
     if signed is None:
         return value
     return fx.builder.sext(value, stack_type) if signed else fx.builder.zext(value, stack_type)
@@ -48,54 +49,78 @@ def load(fx, name, memarg, addr, guarded=False, wide=None):
 
 def store(fx, name, memarg, addr, value):
     size, mem_type = STORES[name]
+    _, offset, memory = memarg
     if value.type != mem_type:
         value = fx.builder.trunc(value, mem_type)
-    fx.builder.store(value, effective_address(fx, addr, memarg[1], size), align=1)
+    fx.builder.store(value, effective_address(fx, addr, offset, size, memory), align=1)
 
 
-def memory_size(fx):
-    pages = fx.builder.lshr(fx.memory_size_bytes(), _i64(16))
+def _size_bytes(fx, memory):
+    """Memory 0's size from its slot; another memory's loaded (function_env.py)."""
+    return fx.other_memory_size_bytes(memory) if memory else fx.memory_size_bytes()
+
+
+def _base(fx, memory):
+    return fx.other_memory_base(memory) if memory else fx.memory_base()
+
+
+def memory_size(fx, memory):
+    pages = fx.builder.lshr(_size_bytes(fx, memory), _i64(16))
     return fx.builder.trunc(pages, I32)
 
 
-def memory_grow(fx, delta):
-    old_pages = fx.call_helper(abi.HELPER_MEMORY_GROW, I32, [delta])
-    fx.refresh_memory_size()
+def memory_grow(fx, memory, delta):
+    """Memory 0 through its own helper, which code without multi-memory has always called;
+    another memory through the helper that takes its index."""
+    if memory:
+        old_pages = fx.call_helper(abi.HELPER_MEMORY_GROW_AT, I32,
+                                   [ir.Constant(I32, memory), delta])
+    else:
+        old_pages = fx.call_helper(abi.HELPER_MEMORY_GROW, I32, [delta])
+    fx.refresh_memory_size()    # also after another memory's: two imports may be one memory
     return old_pages
 
 
-def _check_range(fx, start, length):
-    """Trap unless [start, start + length) lies in memory (i32 operands, 64-bit sum). Also
-    with guard pages: a bulk operation that is out of bounds must not write anything."""
+def _check_range(fx, memory, start, length):
+    """Trap unless [start, start + length) lies in the memory (i32 operands, 64-bit sum).
+    Also with guard pages: a bulk operation that is out of bounds must not write anything."""
     end = fx.builder.add(fx.builder.zext(start, I64), fx.builder.zext(length, I64))
-    fx.trap_if(fx.builder.icmp_unsigned(">", end, fx.memory_size_bytes()),
+    fx.trap_if(fx.builder.icmp_unsigned(">", end, _size_bytes(fx, memory)),
                abi.TRAP_OUT_OF_BOUNDS_MEMORY)
 
 
-def _pointer(fx, addr):
-    return fx.builder.gep(fx.memory_base(), [fx.builder.zext(addr, I64)], source_etype=I8)
+def _pointer(fx, memory, addr):
+    return fx.builder.gep(_base(fx, memory), [fx.builder.zext(addr, I64)], source_etype=I8)
 
 
-def memory_fill(fx, dst, value, length):
-    _check_range(fx, dst, length)
+def memory_fill(fx, memory, dst, value, length):
+    _check_range(fx, memory, dst, length)
     fx.call_intrinsic("llvm.memset.p0.i64", VOID,
-                      [_pointer(fx, dst), fx.builder.trunc(value, I8),
+                      [_pointer(fx, memory, dst), fx.builder.trunc(value, I8),
                        fx.builder.zext(length, I64), ir.Constant(I1, 0)],
                       arg_types=[PTR, I8, I64, I1])
 
 
-def memory_copy(fx, dst, src, length):
-    _check_range(fx, src, length)
-    _check_range(fx, dst, length)
+def memory_copy(fx, memories, dst, src, length):
+    """Within one memory or between two: memmove either way, as two memories never overlap."""
+    dst_memory, src_memory = memories
+    _check_range(fx, src_memory, src, length)
+    _check_range(fx, dst_memory, dst, length)
     fx.call_intrinsic("llvm.memmove.p0.p0.i64", VOID,
-                      [_pointer(fx, dst), _pointer(fx, src), fx.builder.zext(length, I64),
-                       ir.Constant(I1, 0)],
+                      [_pointer(fx, dst_memory, dst), _pointer(fx, src_memory, src),
+                       fx.builder.zext(length, I64), ir.Constant(I1, 0)],
                       arg_types=[PTR, PTR, I64, I1])
 
 
-def memory_init(fx, segment, dst, src, length):
-    fx.call_helper(abi.HELPER_MEMORY_INIT, VOID,
-                   [ir.Constant(I32, segment), dst, src, length], may_trap=True)
+def memory_init(fx, imm, dst, src, length):
+    segment, memory = imm
+    if memory:
+        fx.call_helper(abi.HELPER_MEMORY_INIT_AT, VOID,
+                       [ir.Constant(I32, memory), ir.Constant(I32, segment), dst, src, length],
+                       may_trap=True)
+    else:
+        fx.call_helper(abi.HELPER_MEMORY_INIT, VOID,
+                       [ir.Constant(I32, segment), dst, src, length], may_trap=True)
 
 
 def data_drop(fx, segment):

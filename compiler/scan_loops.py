@@ -170,6 +170,8 @@ def find_scan_loop(instrs, start, unobservable):
         elif dead_below is not None:
             pass
         elif op in _LOADS:
+            if instrs[i].imm[-1]:       # another memory than 0 (addresses.py): checked loads
+                return None
             loads = True
         elif op not in unobservable and op not in _CONTROL:
             last = _tail_end(instrs, i, depth)

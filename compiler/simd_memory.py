@@ -37,46 +37,49 @@ def _byte_size(typ):
     return typ.width // 8
 
 
-def _load(fx, addr, offset, typ, guarded):
-    return load_at(fx, addr, offset, _byte_size(typ), typ, guarded)
+def _load(fx, addr, offset, typ, guarded, memory):
+    return load_at(fx, addr, offset, _byte_size(typ), typ, guarded, memory)
 
 
-def _store(fx, addr, offset, value):
-    fx.builder.store(value, effective_address(fx, addr, offset, _byte_size(value.type)),
+def _store(fx, addr, offset, value, memory):
+    fx.builder.store(value, effective_address(fx, addr, offset, _byte_size(value.type), memory),
                      align=1)
 
 
 def load(fx, name, memarg, addr, guarded=False):
     """`guarded`: in a scan loop (scan_loops.py)."""
-    offset = memarg[1]
+    _, offset, memory = memarg
     if name == "v128.load":
-        return _load(fx, addr, offset, V128, guarded)
+        return _load(fx, addr, offset, V128, guarded, memory)
     if name in EXTENDING_LOADS:
         memory_type, shape, signed = EXTENDING_LOADS[name]
-        value = _load(fx, addr, offset, memory_type, guarded)
+        value = _load(fx, addr, offset, memory_type, guarded, memory)
         extend = fx.builder.sext if signed else fx.builder.zext
         return as_v128(fx, extend(value, SHAPES[shape]))
     if name in SPLAT_LOADS:
         typ = SHAPES[SPLAT_LOADS[name]]
-        return as_v128(fx, broadcast(fx, _load(fx, addr, offset, typ.element, guarded), typ))
+        scalar = _load(fx, addr, offset, typ.element, guarded, memory)
+        return as_v128(fx, broadcast(fx, scalar, typ))
     typ = SHAPES[ZERO_LOADS[name]]
-    scalar = _load(fx, addr, offset, typ.element, guarded)
+    scalar = _load(fx, addr, offset, typ.element, guarded, memory)
     return as_v128(fx, fx.builder.insert_element(ir.Constant(typ, None), scalar,
                                                  ir.Constant(I32, 0)))
 
 
 def store(fx, memarg, addr, value):
-    _store(fx, addr, memarg[1], value)
+    _, offset, memory = memarg
+    _store(fx, addr, offset, value, memory)
 
 
 def load_lane(fx, name, memarg_lane, addr, vector, guarded=False):
-    _, offset, lane = memarg_lane
+    _, offset, lane, memory = memarg_lane
     vector = lanes(fx, vector, LANE_LOADS[name])
-    scalar = _load(fx, addr, offset, vector.type.element, guarded)
+    scalar = _load(fx, addr, offset, vector.type.element, guarded, memory)
     return as_v128(fx, fx.builder.insert_element(vector, scalar, ir.Constant(I32, lane)))
 
 
 def store_lane(fx, name, memarg_lane, addr, vector):
-    _, offset, lane = memarg_lane
+    _, offset, lane, memory = memarg_lane
     vector = lanes(fx, vector, LANE_STORES[name])
-    _store(fx, addr, offset, fx.builder.extract_element(vector, ir.Constant(I32, lane)))
+    _store(fx, addr, offset, fx.builder.extract_element(vector, ir.Constant(I32, lane)),
+           memory)

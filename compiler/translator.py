@@ -712,7 +712,7 @@ class FunctionTranslator:
 
     def op_load(self, memarg, name):
         addr = self.pop()
-        wide = self.wide_address(addr) if self.guarded and memarg[1] == 0 else None
+        wide = self.wide_address(addr) if self.guarded and memarg[1:] == (0, 0) else None
         self.stack.append(memory.load(self.fx, name, memarg, addr, guarded=self.guarded,
                                       wide=wide))
 
@@ -737,20 +737,20 @@ class FunctionTranslator:
         vector = self.pop()
         simd_memory.store_lane(self.fx, name, memarg_lane, self.pop(), vector)
 
-    def op_memory_size(self, imm, _):
-        self.stack.append(memory.memory_size(self.fx))
+    def op_memory_size(self, index, _):
+        self.stack.append(memory.memory_size(self.fx, index))
 
-    def op_memory_grow(self, imm, _):
-        self.stack.append(memory.memory_grow(self.fx, self.pop()))
+    def op_memory_grow(self, index, _):
+        self.stack.append(memory.memory_grow(self.fx, index, self.pop()))
 
-    def op_memory_fill(self, imm, _):
-        memory.memory_fill(self.fx, *self.pop_n(3))
+    def op_memory_fill(self, index, _):
+        memory.memory_fill(self.fx, index, *self.pop_n(3))
 
-    def op_memory_copy(self, imm, _):
-        memory.memory_copy(self.fx, *self.pop_n(3))
+    def op_memory_copy(self, indices, _):
+        memory.memory_copy(self.fx, indices, *self.pop_n(3))
 
-    def op_memory_init(self, segment, _):
-        memory.memory_init(self.fx, segment, *self.pop_n(3))
+    def op_memory_init(self, imm, _):
+        memory.memory_init(self.fx, imm, *self.pop_n(3))
 
     def op_data_drop(self, segment, _):
         memory.data_drop(self.fx, segment)

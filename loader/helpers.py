@@ -27,11 +27,19 @@ def register_instance(ctx_address, instance):
 
 
 def _memory_grow(ctx, delta):
-    return _instances[ctx].memory_grow(delta)
+    return _instances[ctx].memory_grow(0, delta)
 
 
 def _memory_init(ctx, segment, dst, src, n):
-    _instances[ctx].memory_init(0, segment, dst, src, n)     # 2.0: memory 0, the only one
+    _instances[ctx].memory_init(0, segment, dst, src, n)
+
+
+def _memory_grow_at(ctx, memory, delta):
+    return _instances[ctx].memory_grow(memory, delta)
+
+
+def _memory_init_at(ctx, memory, segment, dst, src, n):
+    _instances[ctx].memory_init(memory, segment, dst, src, n)
 
 
 def _data_drop(ctx, segment):
@@ -88,6 +96,9 @@ _HELPERS = {
     aot_abi.HELPER_TABLE_GROW: _entry_point(_i32, [_u32, _u64, _u32], _table_grow),
     aot_abi.HELPER_TABLE_FILL: _entry_point(None, [_u32, _u32, _u64, _u32], _table_fill),
     aot_abi.HELPER_EXCEPTION_BUFFER: _entry_point(None, [_u64], _exception_buffer),
+    aot_abi.HELPER_MEMORY_GROW_AT: _entry_point(_i32, [_u32, _u32], _memory_grow_at),
+    aot_abi.HELPER_MEMORY_INIT_AT: _entry_point(None, [_u32, _u32, _u32, _u32, _u32],
+                                                _memory_init_at),
 }
 HELPERS_TABLE = (ctypes.c_void_p * aot_abi.NUM_HELPERS)(
     *[ctypes.cast(_HELPERS[slot], ctypes.c_void_p) for slot in range(aot_abi.NUM_HELPERS)])

@@ -158,7 +158,9 @@ class Instance:
         ctx = self.ctx
         self.global_cells = _u64_array([g.address for g in self.globals])
         self.table_descs = _u64_array([t.desc_address for t in self.tables])
+        self.memory_descs = _u64_array([m.desc_address for m in self.memories])
         ctx.memory = self.memories[0].desc_address if self.memories else 0
+        ctx.memories = ctypes.addressof(self.memory_descs)
         ctx.globals = ctypes.addressof(self.global_cells)
         ctx.tables = ctypes.addressof(self.table_descs)
         ctx.func_imports = ctypes.addressof(self.func_imports)
@@ -217,8 +219,8 @@ class Instance:
 
     # Operations of the runtime helpers (helpers.py); they raise Trap on a bounds violation.
 
-    def memory_grow(self, delta):
-        return self.memories[0].grow(delta)
+    def memory_grow(self, memory_index, delta):
+        return self.memories[memory_index].grow(delta)
 
     def memory_init(self, memory_index, segment, dst, src, n):
         data = self.data_segments[segment]

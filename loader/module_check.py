@@ -81,8 +81,6 @@ def _check_valid(module):
     for memory in memories:
         _check_limits(memory.limits, MAX_PAGES,
                       "memory size must be at most 65536 pages (4GiB)")
-    if len(memories) > 1:
-        raise _invalid("multiple memories")
     tags = module.tag_type_indices()
     for type_index in tags:
         if type_index >= len(types):

@@ -34,6 +34,9 @@ class VMContext(ctypes.Structure):
         ("helpers", u64),        # void*[NUM_HELPERS]
         ("host_call", u64),      # void (*)(VMContext*, u32 import_index, u64* argv)
         ("tags", u64),           # TagDesc*[number of tags]: imports (the exporter's) first
+        # MemoryDesc*[number of memories]: imports first; element 0 is `memory`. Code reads
+        # memory 0 through `memory`, the others through this (docs/aot-abi.md, "Memories").
+        ("memories", u64),
     ]
 
 
@@ -147,6 +150,7 @@ CTX_FUNC_REFS = VMContext.func_refs.offset
 CTX_HELPERS = VMContext.helpers.offset
 CTX_HOST_CALL = VMContext.host_call.offset
 CTX_TAGS = VMContext.tags.offset
+CTX_MEMORIES = VMContext.memories.offset
 MEMORY_BASE = MemoryDesc.base.offset
 MEMORY_SIZE_BYTES = MemoryDesc.size_bytes.offset
 TABLE_SIZE = TableDesc.size.offset
@@ -242,7 +246,10 @@ HELPER_TABLE_FILL = 7       # void (u32 table, u32 dst, void* value, u32 n)
 # void (u64 size): a new buffer of at least `size` bytes for the calling thread's exception
 # objects, in ExecEnv.exception_next/end (never freed); the trap code set if it fails
 HELPER_EXCEPTION_BUFFER = 8
-NUM_HELPERS = 9
+# Memory 0 has the two above; any memory these (multi-memory), its index first.
+HELPER_MEMORY_GROW_AT = 9   # i32 (u32 memory, u32 delta)
+HELPER_MEMORY_INIT_AT = 10  # void (u32 memory, u32 seg, u32 dst, u32 src, u32 n)
+NUM_HELPERS = 11
 
 
 # --- Symbols --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ depend on the runtime and never on each other."""
 import struct
 
 MAGIC = b"\x00pyaot\r\n"
-FORMAT_VERSION = 12
+FORMAT_VERSION = 13
 
 # magic, format version, CRC-32 of every byte after this field, payload length
 HEADER = struct.Struct("<8sIIQ")

@@ -244,8 +244,7 @@ class Reader:
     def zero_byte(self):
         pos = self.pos
         if self.byte() != 0:
-            # 3.0 has a memory index there (memory.size, memory.grow, the bulk operations).
-            self.fail(features.named("zero byte expected", "multi-memory", "memory index"), pos)
+            self.fail("zero byte expected", pos)
         return 0
 
 
@@ -550,7 +549,8 @@ class Decoder:
                 or kind == "table" or kind == "elem" or kind == "data" or kind == "type":
             return r.u32()
         if kind == "memarg":
-            return (self.align(r), r.u32())
+            align, memory = self.memarg_flags(r)
+            return (align, r.u32(), memory)
         if kind == "i32":
             return r.sleb(32)
         if kind == "i64":
@@ -567,19 +567,15 @@ class Decoder:
         if kind == "call_indirect":
             return (r.u32(), r.u32())
         if kind == "memory":
-            return r.zero_byte()
+            return self.memory_index(r)
         if kind == "heaptype":
             return ref_type(r.heap_type(), True)
         if kind == "select_t":
             return tuple(r.vec(r.valtype))
         if kind == "memory.init":
-            segment = r.u32()
-            r.zero_byte()
-            return segment
+            return (r.u32(), self.memory_index(r))
         if kind == "memory.copy":
-            r.zero_byte()
-            r.zero_byte()
-            return None
+            return (self.memory_index(r), self.memory_index(r))
         if kind == "table.init" or kind == "table.copy":
             return (r.u32(), r.u32())
         if kind == "tag":
@@ -594,7 +590,8 @@ class Decoder:
         if kind == "lane":
             return r.byte()
         if kind == "memarg_lane":
-            return (self.align(r), r.u32(), r.byte())
+            align, memory = self.memarg_flags(r)
+            return (align, r.u32(), r.byte(), memory)
         raise AssertionError(f"unknown immediate kind {kind}")
 
     def catch_clause(self, r):
@@ -606,13 +603,25 @@ class Decoder:
         tag = r.u32() if kind < 2 else None     # catch and catch_ref name a tag
         return (kind, tag, r.u32())
 
-    def align(self, r):
+    def memarg_flags(self, r):
+        """(alignment exponent, memory index) of a memarg. In 3.0 bit 6 of the flags says a
+        memory index follows (multi-memory); an alignment too large for its access is the
+        validator's to refuse."""
         pos = r.pos
-        align = r.u32()
-        if align >= 32:             # 2**align would not fit the u32 the spec decodes
-            r.fail(features.unsupported("malformed memop flags", features.MEMARG_FLAGS,
-                                        align & 0x40), pos)
-        return align
+        flags = r.u32()
+        if self.version == "2.0":
+            if flags >= 32:         # 2**align would not fit the u32 2.0 decodes
+                r.fail("malformed memop flags", pos)
+            return flags, 0
+        if flags >= 0x80:
+            r.fail("malformed memop flags", pos)
+        if flags & 0x40:
+            return flags & 0x3F, r.u32()
+        return flags, 0
+
+    def memory_index(self, r):
+        """A memory index: 2.0 has a zero byte in its place."""
+        return r.zero_byte() if self.version == "2.0" else r.u32()
 
     def block_type(self, r):
         pos = r.pos

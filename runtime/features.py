@@ -20,9 +20,6 @@ OPCODES = {
 # left since relaxed SIMD (0xFD 0x100-0x113) is supported.
 PREFIXED_OPCODES = {}
 
-# Memory-access flags: bit 6 says a memory index follows.
-MEMARG_FLAGS = {0x40: ("multi-memory", "memory index")}
-
 # Value types, and the heap types of (ref ...) and ref.null: the reference types beyond
 # funcref, externref, exnref and typed function references.
 VALUE_TYPES = {
@@ -58,6 +55,3 @@ def unsupported(wording, table, code):
 def named(wording, feature, construct):
     return f"{wording}: uses {feature} ({construct}), not supported"
 
-
-# A second memory is valid in 3.0; 2.0's spec tests expect the wording before the colon.
-MULTIPLE_MEMORIES = named("multiple memories", "multi-memory", "a second memory")

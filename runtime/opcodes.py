@@ -12,22 +12,23 @@ Immediate kinds and the `Instr.imm` value the decoder stores for each:
   'func'         function index
   'call_indirect' (type index, table index)
   'local' | 'global' | 'table' | 'elem' | 'data'   an index
-  'memory'       memory index, always 0 in 2.0 (a single zero byte)
-  'memarg'       (align exponent, offset)
+  'memory'       memory index (a zero byte in 2.0)
+  'memarg'       (align exponent, offset, memory index): 3.0's memory index follows the
+                 flags when their bit 6 is set, else it is 0
   'i32' | 'i64'  the constant as a signed Python int
   'f32' | 'f64'  the constant's IEEE bit pattern as an unsigned int (NaN payloads stay exact)
   'select_t'     tuple of value types (typed select)
   'heaptype'     the reference type ref.null makes: 'funcref', 'externref' or
                  '(ref null N)' (types.py)
   'type'         a type index
-  'memory.init'  data index (followed by a zero memory-index byte)
-  'memory.copy'  None (two zero memory-index bytes)
+  'memory.init'  (data index, memory index)
+  'memory.copy'  (destination memory index, source memory index)
   'table.init'   (elem index, table index)
   'table.copy'   (destination table, source table)
   'v128'         the 16 bytes as an unsigned little-endian int
   'shuffle'      tuple of 16 lane indices
   'lane'         lane index
-  'memarg_lane'  (align exponent, offset, lane index)
+  'memarg_lane'  (align exponent, offset, lane index, memory index)
   'tag'          a tag index (throw, and legacy catch)
   'try_table'    (blocktype, catches): catches a tuple of (kind, tag index or None, label),
                  kind being CATCH, CATCH_REF, CATCH_ALL or CATCH_ALL_REF, in binary order
@@ -236,3 +237,17 @@ CATCH, CATCH_REF, CATCH_ALL, CATCH_ALL_REF = 0, 1, 2, 3
 
 def name(op):
     return OPCODES[op][0]
+
+
+def memory_indices(instr):
+    """The memories an instruction reads or writes, by index: () for any other."""
+    kind = OPCODES[instr.op][1]
+    if kind == "memarg" or kind == "memarg_lane":
+        return (instr.imm[-1],)
+    if kind == "memory":
+        return (instr.imm,)
+    if kind == "memory.init":
+        return (instr.imm[1],)
+    if kind == "memory.copy":
+        return instr.imm
+    return ()

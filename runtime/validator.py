@@ -36,7 +36,6 @@ Error messages follow the spec interpreter's wording (the texts of `assert_inval
 from bisect import bisect_right
 from collections import namedtuple
 
-from . import features
 from .errors import InvalidModule
 from .module import Instr
 from .opcodes import (BLOCK, CATCH_ALL_LEGACY, CATCH_ALL_REF, CATCH_LEGACY, CATCH_REF,
@@ -466,8 +465,8 @@ class CodeValidator:
     def table(self, index):
         return lookup(self.context.tables, index, "table")
 
-    def memory(self):
-        lookup(self.context.memories, 0, "memory")
+    def memory(self, index):
+        lookup(self.context.memories, index, "memory")
 
     def data(self, index):
         if index >= self.context.num_datas:
@@ -752,36 +751,43 @@ class CodeValidator:
 
     def memory_access(self, op, memarg):
         max_align, params, results = MEMORY_ACCESSES[op]
-        self.memory()
+        self.memory(memarg[2])
         self.check_alignment(memarg[0], max_align)
         self.pop_vals(params)
         self.vals += results
 
     def lane_access(self, op, imm):
-        align, _, lane = imm
+        align, _, lane, memory = imm
         max_align, lanes, results = LANE_ACCESSES[op]
-        self.memory()
+        self.memory(memory)
         self.check_alignment(align, max_align)
         if lane >= lanes:
             raise InvalidModule("invalid lane index")
         self.pop_vals([I32, V128])
         self.vals += results
 
-    def memory_size(self, op, imm):
-        self.memory()
+    def memory_size(self, op, memory):
+        self.memory(memory)
         self.vals.append(I32)
 
-    def memory_grow(self, op, imm):
-        self.memory()
+    def memory_grow(self, op, memory):
+        self.memory(memory)
         self.pop_val(I32)
         self.vals.append(I32)
 
-    def memory_fill_or_copy(self, op, imm):
-        self.memory()
+    def memory_fill(self, op, memory):
+        self.memory(memory)
         self.pop_vals([I32, I32, I32])
 
-    def memory_init(self, op, data_index):
-        self.memory()
+    def memory_copy(self, op, memories):
+        destination, source = memories
+        self.memory(destination)
+        self.memory(source)
+        self.pop_vals([I32, I32, I32])
+
+    def memory_init(self, op, imm):
+        data_index, memory = imm
+        self.memory(memory)
         self.data(data_index)
         self.pop_vals([I32, I32, I32])
 
@@ -823,8 +829,8 @@ def _build_handlers():
         0x3F: v.memory_size, 0x40: v.memory_grow,
     }
     for name, method in (("memory.init", v.memory_init), ("data.drop", v.data_drop),
-                         ("memory.copy", v.memory_fill_or_copy),
-                         ("memory.fill", v.memory_fill_or_copy),
+                         ("memory.copy", v.memory_copy),
+                         ("memory.fill", v.memory_fill),
                          ("table.init", v.table_init), ("elem.drop", v.elem_drop),
                          ("table.copy", v.table_copy), ("table.grow", v.table_grow),
                          ("table.size", v.table_size), ("table.fill", v.table_fill),
@@ -983,8 +989,8 @@ def validate(module, bodies=True, version="3.0"):
                                 "initialiser")
     for memory in module.memories:
         check_memory_type(memory)
-    if len(context.memories) > 1:
-        raise InvalidModule(features.MULTIPLE_MEMORIES)
+    if version == "2.0" and len(context.memories) > 1:
+        raise InvalidModule("multiple memories")
 
     # A global's initialiser sees the imported globals, and in 3.0 the globals defined before
     # it; a table's initialiser the imported ones; a segment's expressions the imported

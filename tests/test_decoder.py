@@ -145,10 +145,6 @@ FEATURES = [
     ("(module (func (param (ref struct))))", "malformed heap type: uses GC (structref)"),
     ("(module (func (param i32) (drop (ref.i31 (local.get 0)))))",
      "illegal opcode: uses GC (struct, array and i31 instructions)"),
-    ("(module (memory 1) (memory $b 1) (func (drop (i32.load $b (i32.const 0)))))",
-     "malformed memop flags: uses multi-memory (memory index)"),
-    ("(module (memory 1) (memory $b 1) (func (drop (memory.size $b))))",
-     "zero byte expected: uses multi-memory (memory index)"),
     ("(module (type (struct (field i32))))", "malformed function type: uses GC (struct)"),
     ("(module (rec (type (func)) (type (sub (array i32)))))",
      "malformed function type: uses GC (array)"),
@@ -163,6 +159,35 @@ def test_a_newer_feature_is_named(text, message):
         decode_module(wasm(text))
     expected = message if "component" in message else f"{message}, not supported"
     assert str(raised.value).startswith(expected)
+
+
+# Multi-memory: every memory instruction carries its memory index (runtime/opcodes.py).
+
+def test_memory_indices_in_the_module():
+    from module_text import wasm
+    module = decode_module(wasm("""(module
+      (memory 1) (memory $b 1) (data $d (memory $b) (i32.const 0) "x")
+      (func (param i32)
+        (drop (i32.load $b offset=4 (local.get 0)))
+        (drop (v128.load8_lane $b 3 (local.get 0) (v128.const i64x2 0 0)))
+        (drop (memory.grow $b (memory.size $b)))
+        (memory.copy 0 $b (local.get 0) (local.get 0) (local.get 0))
+        (memory.init $b $d (local.get 0) (local.get 0) (local.get 0))
+        (memory.fill $b (local.get 0) (local.get 0) (local.get 0))))"""))
+    imms = [instr.imm for instr in module.codes[0].body if instr.imm is not None]
+    assert [imm for imm in imms if isinstance(imm, tuple)] == [
+        (2, 4, 1), (0, 0, 3, 1), (0, 1), (0, 1)]
+    assert module.datas[0].memory == 1
+
+
+def test_2_0_has_zero_bytes_for_memory_indices():
+    from module_text import wasm
+    binary = wasm("(module (memory 1) (memory $b 1) (func (drop (memory.size $b))))")
+    with pytest.raises(MalformedModule, match="^zero byte expected \\(at byte"):
+        decode_module(binary, version="2.0")
+    binary = wasm("(module (memory 1) (memory $b 1) (func (drop (i32.load $b (i32.const 0)))))")
+    with pytest.raises(MalformedModule, match="^malformed memop flags \\(at byte"):
+        decode_module(binary, version="2.0")
 
 
 # Exception handling: how tags and the instructions appear in the Module (runtime/module.py).

@@ -26,10 +26,11 @@ def memory_fill(mem, dest, value, n):
     mem[dest:dest + n] = bytes((value & 0xFF,)) * n
 
 
-def memory_copy(mem, dest, src, n):
-    if dest + n > len(mem) or src + n > len(mem):
+def memory_copy(dest_mem, src_mem, dest, src, n):
+    """`dest_mem` and `src_mem` are one bytearray unless the copy is between two memories."""
+    if dest + n > len(dest_mem) or src + n > len(src_mem):
         _memory_oob()
-    mem[dest:dest + n] = mem[src:src + n]
+    dest_mem[dest:dest + n] = src_mem[src:src + n]
 
 
 def memory_init(mem, data, dest, src, n):

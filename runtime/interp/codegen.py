@@ -26,6 +26,7 @@ variable is written, and before any construct that may write it, so that a defer
 always sees the value of its program point.
 """
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -971,13 +972,13 @@ class FunctionTranslator:
                   f"{self.value(ref)})")
         return True
 
-    def op_memory_size(self, _):
-        self.push_statement(f"len({layout.MEMORY}) >> 16")
+    def op_memory_size(self, memory):
+        self.push_statement(f"len({layout.memory(memory)}) >> 16")
         return True
 
-    def op_memory_grow(self, _):
+    def op_memory_grow(self, memory):
         delta = self.pop()
-        self.push_statement(f"{layout.MEMORY_OBJECT}.grow({self.value(delta)}) & {M32}")
+        self.push_statement(f"{layout.memory_object(memory)}.grow({self.value(delta)}) & {M32}")
         return True
 
     def op_i32_const(self, value):
@@ -1043,23 +1044,27 @@ class FunctionTranslator:
             self.push_expr("{0} == 0", [op], cond=True)
         return True
 
-    def op_memory_init(self, segment):
+    def op_memory_init(self, imm):
+        segment, memory = imm
         dest, src, n = (self.value(op) for op in self.pop_n(3))
-        self.emit(f"memory_init({layout.MEMORY}, {layout.DATA}[{segment}], {dest}, {src}, {n})")
+        self.emit(f"memory_init({layout.memory(memory)}, {layout.DATA}[{segment}], {dest}, "
+                  f"{src}, {n})")
         return True
 
     def op_data_drop(self, segment):
         self.emit(f"{layout.DATA}[{segment}] = b''")
         return True
 
-    def op_memory_copy(self, _):
+    def op_memory_copy(self, memories):
+        dest_memory, src_memory = memories
         dest, src, n = (self.value(op) for op in self.pop_n(3))
-        self.emit(f"memory_copy({layout.MEMORY}, {dest}, {src}, {n})")
+        self.emit(f"memory_copy({layout.memory(dest_memory)}, {layout.memory(src_memory)}, "
+                  f"{dest}, {src}, {n})")
         return True
 
-    def op_memory_fill(self, _):
+    def op_memory_fill(self, memory):
         dest, value, n = (self.value(op) for op in self.pop_n(3))
-        self.emit(f"memory_fill({layout.MEMORY}, {dest}, {value}, {n})")
+        self.emit(f"memory_fill({layout.memory(memory)}, {dest}, {value}, {n})")
         return True
 
     def op_table_init(self, imm):
@@ -1175,6 +1180,20 @@ def _memory_access(self, template, aligned, offset, base):
     return template.format(a=f"{b} + {offset}" if offset else b, v="{v}")
 
 
+_MEMORY_NAMES = re.compile(rf"\b({layout.MEMORY}|{layout.MEMORY_F64})\b")
+
+
+@functools.cache
+def _on_memory(template, memory):
+    """A load or store template, or the pair of aligned f64 forms, written for memory 0 (`M`
+    and `MD`), for memory `memory`."""
+    if template is None or memory == 0:
+        return template
+    if isinstance(template, tuple):
+        return tuple(_on_memory(form, memory) for form in template)
+    return _MEMORY_NAMES.sub(lambda name: f"{name[0]}{memory}", template)
+
+
 def _emit_store(self, template, aligned, offset):
     value = self.value(self.pop())
     for line in _memory_access(self, template, aligned, offset, self.pop()).split("\n"):
@@ -1183,16 +1202,18 @@ def _emit_store(self, template, aligned, offset):
 
 def _load_handler(template, aligned):
     def handler(self, memarg):
-        _, offset = memarg
-        self.push_statement(_memory_access(self, template, aligned, offset, self.pop()))
+        _, offset, memory = memarg
+        self.push_statement(_memory_access(self, _on_memory(template, memory),
+                                           _on_memory(aligned, memory), offset, self.pop()))
         return True
     return handler
 
 
 def _store_handler(template, aligned):
     def handler(self, memarg):
-        _, offset = memarg
-        _emit_store(self, template, aligned, offset)
+        _, offset, memory = memarg
+        _emit_store(self, _on_memory(template, memory), _on_memory(aligned, memory),
+                    offset)
         return True
     return handler
 
@@ -1200,9 +1221,10 @@ def _store_handler(template, aligned):
 def _lane_load_handler(template_of):
     """v128.loadN_lane: `{v}` in the template is the vector the lane is loaded into."""
     def handler(self, memarg):
-        _, offset, lane = memarg
+        _, offset, lane, memory = memarg
         vector = self.value(self.pop())
-        load = _memory_access(self, template_of(lane), None, offset, self.pop())
+        load = _memory_access(self, _on_memory(template_of(lane), memory), None, offset,
+                              self.pop())
         self.push_statement(load.replace("{v}", vector))
         return True
     return handler
@@ -1210,8 +1232,8 @@ def _lane_load_handler(template_of):
 
 def _lane_store_handler(template_of):
     def handler(self, memarg):
-        _, offset, lane = memarg
-        _emit_store(self, template_of(lane), None, offset)
+        _, offset, lane, memory = memarg
+        _emit_store(self, _on_memory(template_of(lane), memory), None, offset)
         return True
     return handler
 

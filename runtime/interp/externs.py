@@ -142,12 +142,13 @@ class Memory(api.Memory):
         self.f64 = memoryview(self.data).cast("d")
         self.namespaces = []
 
-    def bind(self, namespace):
-        """Make `namespace` see this memory as memory 0 of generated code."""
-        namespace[layout.MEMORY] = self.data
-        namespace[layout.MEMORY_F64] = self.f64
-        namespace[layout.MEMORY_OBJECT] = self
-        self.namespaces.append(namespace)
+    def bind(self, namespace, index):
+        """Make `namespace` see this memory as memory `index` of generated code (an imported
+        memory may be another index in each instance that uses it)."""
+        namespace[layout.memory(index)] = self.data
+        namespace[layout.memory_f64(index)] = self.f64
+        namespace[layout.memory_object(index)] = self
+        self.namespaces.append((namespace, index))
 
     @property
     def type(self):
@@ -178,9 +179,9 @@ class Memory(api.Memory):
             return -1
         finally:
             self.f64 = memoryview(self.data).cast("d")
-            for namespace in self.namespaces:
-                namespace[layout.MEMORY] = self.data
-                namespace[layout.MEMORY_F64] = self.f64
+            for namespace, index in self.namespaces:
+                namespace[layout.memory(index)] = self.data
+                namespace[layout.memory_f64(index)] = self.f64
         return old
 
 

@@ -127,8 +127,8 @@ class Instance:
         for index, table in enumerate(self.tables):
             ns[layout.table(index)] = table.elements
             ns[layout.table_object(index)] = table
-        if self.memories:
-            self.memories[0].bind(ns)
+        for index, memory in enumerate(self.memories):
+            memory.bind(ns, index)
         cells = self.module.global_cells
         for index, g in enumerate(self.globals):
             if index in cells:

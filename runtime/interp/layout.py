@@ -42,6 +42,20 @@ TRAMPOLINE = "TRAMPOLINE"    # tail_calls.trampoline
 FUNCTION_FILENAME = "<wasm function "    # how the file name of a translation starts
 
 
+def memory(index):
+    """The bytearray of memory `index`: memory 0 keeps the short name the load and store
+    templates of operators.py are written with."""
+    return MEMORY if index == 0 else f"{MEMORY}{index}"
+
+
+def memory_f64(index):
+    return MEMORY_F64 if index == 0 else f"{MEMORY_F64}{index}"
+
+
+def memory_object(index):
+    return MEMORY_OBJECT if index == 0 else f"{MEMORY_OBJECT}{index}"
+
+
 def functype(index):
     """The canonical FuncType object of type index `index`, for call_indirect."""
     return f"TY{index}"

@@ -53,12 +53,30 @@ SUITE_3_0_RELAXED_SIMD = ["i16x8_relaxed_q15mulr_s.wast", "i32x4_relaxed_trunc.w
                           "i8x16_relaxed_swizzle.wast", "relaxed_dot_product.wast",
                           "relaxed_laneselect.wast", "relaxed_madd_nmadd.wast",
                           "relaxed_min_max.wast"]
+# Multi-memory: every root file of the feature (manifest.tsv), simd_memory-multi.wast
+# included; under qemu the files that together use every memory instruction on a memory
+# other than 0 (loads and stores of every type, lanes, size, grow, copy within and between
+# memories, fill, init, data.drop) and imported memories.
+SUITE_3_0_MULTI_MEMORY_NEW = [
+    "address0.wast", "address1.wast", "float_memory0.wast", "memory_trap1.wast",
+    "memory_grow.wast", "memory_size2.wast", "memory_copy0.wast", "memory_copy1.wast",
+    "memory_fill0.wast", "memory_init0.wast", "data_drop0.wast", "simd_memory-multi.wast",
+    "imports4.wast", "memory_size_import.wast"]
+SUITE_3_0_MULTI_MEMORY = SUITE_3_0_MULTI_MEMORY_NEW + [
+    "align0.wast", "binary0.wast", "data0.wast", "data1.wast", "exports0.wast",
+    "float_exprs0.wast", "float_exprs1.wast", "imports0.wast", "imports1.wast",
+    "imports2.wast", "imports3.wast", "linking0.wast", "linking1.wast", "linking2.wast",
+    "linking3.wast", "load0.wast", "load1.wast", "load2.wast", "memory-multi.wast",
+    "memory_size0.wast", "memory_size1.wast", "memory_size3.wast", "memory_trap0.wast",
+    "start0.wast", "store0.wast", "store1.wast", "store2.wast", "traps0.wast"]
 FILE_SETS = {"all": FILES, "subset": [f for f in NON_SIMD if f.name in SUBSET], "simd": SIMD,
              "3.0": [SUITE_DIR / name for name in SUITE_3_0],
              "3.0-new": [SUITE_DIR / name for name in SUITE_3_0_NEW],
              "3.0-exceptions": [SUITE_DIR / name for name in SUITE_3_0_EXCEPTIONS],
              "3.0-exceptions-new": [SUITE_DIR / name for name in SUITE_3_0_EXCEPTIONS_NEW],
-             "3.0-relaxed-simd": [SUITE_DIR / name for name in SUITE_3_0_RELAXED_SIMD]}
+             "3.0-relaxed-simd": [SUITE_DIR / name for name in SUITE_3_0_RELAXED_SIMD],
+             "3.0-multi-memory": [SUITE_DIR / name for name in SUITE_3_0_MULTI_MEMORY],
+             "3.0-multi-memory-new": [SUITE_DIR / name for name in SUITE_3_0_MULTI_MEMORY_NEW]}
 
 
 class Config(NamedTuple):
@@ -93,6 +111,10 @@ EXECUTION_CONFIGS += [Config("aot", "3.0-exceptions-new", "aarch64", opt, 3) for
 EXECUTION_CONFIGS += [Config("interp", "3.0-relaxed-simd")]
 EXECUTION_CONFIGS += [Config("aot", "3.0-relaxed-simd", target, opt, 3)
                       for target in ("x86_64", "aarch64") for opt in (3, 0)]
+EXECUTION_CONFIGS += [Config("interp", "3.0-multi-memory")]
+EXECUTION_CONFIGS += [Config("aot", "3.0-multi-memory", "x86_64", opt, 3) for opt in (3, 0)]
+EXECUTION_CONFIGS += [Config("aot", "3.0-multi-memory", "x86_64", 3, 3, "on")]
+EXECUTION_CONFIGS += [Config("aot", "3.0-multi-memory-new", "aarch64", opt, 3) for opt in (3, 0)]
 
 
 def unexpected_results(files, options):
@@ -109,11 +131,13 @@ def test_suite_lists_148_files_and_the_subsets_exist():
     assert all(f.exists() for f in FILE_SETS["3.0"]) and len(FILE_SETS["3.0"]) == 22
     assert all(f.exists() for f in FILE_SETS["3.0-exceptions"])
     assert all(f.exists() for f in FILE_SETS["3.0-relaxed-simd"])
+    assert all(f.exists() for f in FILE_SETS["3.0-multi-memory"])
+    assert len(set(SUITE_3_0_MULTI_MEMORY)) == 42
 
 
 @pytest.mark.parametrize("path, version", [(f, "2.0") for f in FILES]
                          + [(f, "3.0") for f in FILE_SETS["3.0"] + FILE_SETS["3.0-exceptions"]
-                            + FILE_SETS["3.0-relaxed-simd"]],
+                            + FILE_SETS["3.0-relaxed-simd"] + FILE_SETS["3.0-multi-memory"]],
                          ids=lambda p: getattr(p, "name", p))
 def test_decode_and_validate(path, version):
     known = load_known_failures("none")
