@@ -223,9 +223,12 @@ class Reader:
             number = self.u32 if version == "2.0" else self.u64
             minimum = number()
             return Limits(minimum, number() if flag & 1 else None), I64 if flag & 4 else I32
-        if flag & 0x7F > 1:
+        if flag in flags_of_features:
             self.fail(features.unsupported("integer too large", flags_of_features, flag), pos)
-        self.fail("integer representation too long", pos)
+        if version == "3.0":
+            self.fail("malformed limits flags", pos)
+        self.fail("integer too large" if flag & 0x7F > 1 else "integer representation too long",
+                  pos)
 
     def memory_type(self, version):
         limits, address_type = self.limits(features.MEMORY_LIMIT_FLAGS, version)
