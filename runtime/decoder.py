@@ -36,8 +36,8 @@ from .errors import MalformedModule
 from .module import (DataSegment, ElemSegment, Export, FunctionBody, Global, Import, Instr,
                      Module)
 from .opcodes import OPCODES
-from .types import (HEAPTYPE_CODES, REFTYPE_CODES, VALTYPE_CODES, FuncType, GlobalType,
-                    Limits, MemoryType, TableType, TypeGroup, ref_type)
+from .types import (HEAPTYPE_CODES, I32, I64, REFTYPE_CODES, VALTYPE_CODES, FuncType,
+                    GlobalType, Limits, MemoryType, TableType, TypeGroup, ref_type)
 
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
@@ -70,6 +70,9 @@ _EXCEPTION_OPCODES = (0x06, 0x07, 0x08, 0x09, 0x0A, 0x18, 0x19, 0x1F)
 _BYTE_VALID_2_0 = [valid and op not in _EXCEPTION_OPCODES for op, valid in enumerate(_BYTE_VALID)]
 _VERSION_2_0_SECTIONS = {13}
 _VERSION_2_0_KINDS = {4}
+# The flags of limits: bit 0, a maximum follows; bit 2 (3.0, memory64), the memory or table
+# is 64-bit.
+_LIMIT_FLAGS = {"2.0": (0, 1), "3.0": (0, 1, 4, 5)}
 
 
 class Reader:
@@ -108,6 +111,9 @@ class Reader:
             self.pos = pos + 1
             return data[pos]
         return self._uleb(32)
+
+    def u64(self):
+        return self._uleb(64)
 
     def _uleb(self, bits):
         start = self.pos
@@ -207,24 +213,31 @@ class Reader:
     def vec(self, read_item):
         return [read_item() for _ in range(self.length())]
 
-    def limits(self, flags_of_features):
-        """`flags_of_features`: the flags newer features give limits (features.py)."""
+    def limits(self, flags_of_features, version):
+        """(Limits, address type). 3.0 reads the numbers as u64s, whatever the address type
+        (the validator bounds them); `flags_of_features`: the flags features pywamr lacks
+        give limits (features.py)."""
         pos = self.pos
-        flag = self.byte()          # a 1-bit LEB128 that must fit one byte
-        if flag == 0:
-            return Limits(self.u32())
-        if flag == 1:
-            return Limits(self.u32(), self.u32())
-        if flag & 0x7F > 1:
+        flag = self.byte()          # a LEB128 of the flag bits that must fit one byte
+        if flag in _LIMIT_FLAGS[version]:
+            number = self.u32 if version == "2.0" else self.u64
+            minimum = number()
+            return Limits(minimum, number() if flag & 1 else None), I64 if flag & 4 else I32
+        if flag in flags_of_features:
             self.fail(features.unsupported("integer too large", flags_of_features, flag), pos)
-        self.fail("integer representation too long", pos)
+        if version == "3.0":
+            self.fail("malformed limits flags", pos)
+        self.fail("integer too large" if flag & 0x7F > 1 else "integer representation too long",
+                  pos)
 
-    def memory_type(self):
-        return MemoryType(self.limits(features.MEMORY_LIMIT_FLAGS))
+    def memory_type(self, version):
+        limits, address_type = self.limits(features.MEMORY_LIMIT_FLAGS, version)
+        return MemoryType(limits, address_type)
 
-    def table_type(self):
+    def table_type(self, version):
         elem = self.reftype()
-        return TableType(elem, self.limits(features.TABLE_LIMIT_FLAGS))
+        limits, address_type = self.limits(features.TABLE_LIMIT_FLAGS, version)
+        return TableType(elem, limits, address_type)
 
     def global_type(self):
         valtype = self.valtype()
@@ -331,7 +344,7 @@ class Decoder:
             m.tables = [table for table, _ in entries]
             m.table_inits = [init for _, init in entries]
         elif section_id == 5:
-            m.memories = r.vec(r.memory_type)
+            m.memories = r.vec(lambda: r.memory_type(self.version))
         elif section_id == 13:
             m.tags = r.vec(r.tag_type)
         elif section_id == 6:
@@ -392,9 +405,9 @@ class Decoder:
         if kind == "func":
             desc = r.u32()
         elif kind == "table":
-            desc = r.table_type()
+            desc = r.table_type(self.version)
         elif kind == "memory":
-            desc = r.memory_type()
+            desc = r.memory_type(self.version)
         elif kind == "global":
             desc = r.global_type()
         elif kind == "tag":
@@ -464,10 +477,10 @@ class Decoder:
         pos = r.pos
         if r.byte() != 0x40:
             r.pos = pos
-            return r.table_type(), None
+            return r.table_type(self.version), None
         if r.byte() != 0x00:
             r.fail("malformed table", pos)
-        return r.table_type(), self.const_expr(r)
+        return r.table_type(self.version), self.const_expr(r)
 
     def const_expr(self, r):
         """A constant expression: instructions up to the terminating `end` (excluded)."""
@@ -550,7 +563,7 @@ class Decoder:
             return r.u32()
         if kind == "memarg":
             align, memory = self.memarg_flags(r)
-            return (align, r.u32(), memory)
+            return (align, self.memarg_offset(r), memory)
         if kind == "i32":
             return r.sleb(32)
         if kind == "i64":
@@ -591,7 +604,7 @@ class Decoder:
             return r.byte()
         if kind == "memarg_lane":
             align, memory = self.memarg_flags(r)
-            return (align, r.u32(), r.byte(), memory)
+            return (align, self.memarg_offset(r), r.byte(), memory)
         raise AssertionError(f"unknown immediate kind {kind}")
 
     def catch_clause(self, r):
@@ -618,6 +631,11 @@ class Decoder:
         if flags & 0x40:
             return flags & 0x3F, r.u32()
         return flags, 0
+
+    def memarg_offset(self, r):
+        """A memarg's offset: a u64 in 3.0 (memory64), where the validator bounds that of a
+        32-bit memory; a u32 in 2.0."""
+        return r.u32() if self.version == "2.0" else r.u64()
 
     def memory_index(self, r):
         """A memory index: 2.0 has a zero byte in its place."""

@@ -5,6 +5,8 @@ opcode", "malformed value type", ...), which makes a module that uses a newer fe
 like a broken file. Where that byte is one of a feature's, the decoder names the feature
 after the wording (`unsupported`), so that the message still starts as the spec tests
 expect: "illegal opcode: uses GC (ref.eq), not supported".
+
+What only the AOT compiler lacks (memory64) it refuses by `compiler_refusal`.
 """
 
 _GC = "GC"
@@ -34,14 +36,25 @@ TYPE_FORMS = {0x5F: (_GC, "struct"), 0x5E: (_GC, "array")}
 
 SECTIONS = {}
 
-# Limits flags beyond 0 and 1 (a maximum): bit 1 shares the memory, bit 2 makes it 64-bit.
-MEMORY_LIMIT_FLAGS = {flag: ("threads", "shared memory") if flag in (2, 3) else
-                      ("memory64", "64-bit memory") for flag in range(2, 8)}
-TABLE_LIMIT_FLAGS = {flag: ("memory64", "64-bit table") for flag in range(4, 8)}
+# Limits flags the decoder does not know (it knows bit 0, a maximum, and bit 2, 64-bit):
+# bit 1 shares a memory. No feature gives a table's limits other flags.
+MEMORY_LIMIT_FLAGS = {flag: ("threads", "shared memory") for flag in (2, 3, 6, 7)}
+TABLE_LIMIT_FLAGS = {}
 
 # The version field of a component's preamble: version 0x0d, layer 1.
 COMPONENT_VERSION = b"\x0d\x00\x01\x00"
 COMPONENT = "a WebAssembly component, not a core module"
+
+
+def compiler_refusal(module):
+    """Why pyaotc cannot compile `module`, which the decoder, validator and interpreter
+    accept, or None: "uses memory64 (64-bit memory 0), not supported by the compiler yet"."""
+    for kind, types in (("memory", module.all_memories()), ("table", module.all_tables())):
+        for index, externtype in enumerate(types):
+            if externtype.address_type == "i64":
+                return (f"uses memory64 (64-bit {kind} {index}), not supported by the "
+                        "compiler yet")
+    return None
 
 
 def unsupported(wording, table, code):

@@ -86,10 +86,12 @@ def _mismatch(kind, expected, extern, classes):
         case "table":
             if actual.elem_type != expected.elem_type:      # invariant: tables are written
                 return f"table: expected {expected.elem_type}, got {actual.elem_type}"
-            problem = _limits_mismatch(actual.limits, expected.limits, "element")
+            problem = (_address_mismatch(actual, expected)
+                       or _limits_mismatch(actual.limits, expected.limits, "element"))
             return problem and f"table: {problem}"
         case "memory":
-            problem = _limits_mismatch(actual.limits, expected.limits, "page")
+            problem = (_address_mismatch(actual, expected)
+                       or _limits_mismatch(actual.limits, expected.limits, "page"))
             return problem and f"memory: {problem}"
         case "global":
             # An immutable global may be read as any supertype of its type.
@@ -99,6 +101,17 @@ def _mismatch(kind, expected, extern, classes):
                 return (f"global: expected {_describe_type(expected)}, "
                         f"got {_describe_type(actual)}")
     return None
+
+
+def _address_mismatch(actual, expected):
+    """Why a table or memory of type `actual` is not of `expected`'s address type, or None."""
+    if actual.address_type != expected.address_type:
+        return f"expected {_bits(expected)}, got {_bits(actual)}"
+    return None
+
+
+def _bits(externtype):
+    return "64-bit" if externtype.address_type == "i64" else "32-bit"
 
 
 def _limits_mismatch(actual, expected, unit):
@@ -115,7 +128,7 @@ def _limits_mismatch(actual, expected, unit):
 
 def _describe_type(externtype, kind=None):
     """An extern type in the spec's notation: `[i32] -> []`, `{min 1, max 2} funcref`,
-    `{min 1}` (a memory), `mut i64`."""
+    `{min 1}` (a memory), `i64 {min 1}` (a 64-bit memory), `mut i64`."""
     match externtype:
         case FuncType() if kind == "tag":
             return externtype.params_text()
@@ -124,14 +137,17 @@ def _describe_type(externtype, kind=None):
         case GlobalType():
             return f"mut {externtype.valtype}" if externtype.mutable else externtype.valtype
         case TableType():
-            return f"{_describe_limits(externtype.limits)} {externtype.elem_type}"
-    return _describe_limits(externtype.limits)
+            return f"{_describe_limits(externtype)} {externtype.elem_type}"
+    return _describe_limits(externtype)
 
 
-def _describe_limits(limits):
+def _describe_limits(externtype):
+    """The limits of a table or memory type, after `i64` if it is 64-bit."""
+    limits = externtype.limits
+    address = "i64 " if externtype.address_type == "i64" else ""
     if limits.max is None:
-        return f"{{min {limits.min}}}"
-    return f"{{min {limits.min}, max {limits.max}}}"
+        return f"{address}{{min {limits.min}}}"
+    return f"{address}{{min {limits.min}, max {limits.max}}}"
 
 
 def _kind(extern, classes):

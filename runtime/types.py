@@ -37,6 +37,10 @@ HEAPTYPE_CODES = {code: ABBREVIATED_HEAPS[reftype] for code, reftype in REFTYPE_
 PAGE_SIZE = 65536
 MAX_PAGES = 65536          # 4 GiB of 32-bit linear memory
 MAX_TABLE_SIZE = 2**32 - 1
+# The spec's largest memory (pages) and table (elements) by address type: memory64 (3.0)
+# makes memories and tables 64-bit, their addresses and sizes i64s.
+MAX_PAGES_OF = {I32: MAX_PAGES, I64: 2**48}
+MAX_TABLE_SIZE_OF = {I32: MAX_TABLE_SIZE, I64: 2**64 - 1}
 
 
 class Record:
@@ -47,6 +51,7 @@ class Record:
     start, and the dataclasses module costs more to import than everything else here
     together, a namedtuple several times as much as a class to make."""
     __slots__ = ()
+    _defaults = {}      # fields the repr leaves out while they hold these values
 
     def _fields(self):
         return tuple(getattr(self, name) for name in self.__slots__)
@@ -58,7 +63,9 @@ class Record:
         return hash((type(self).__name__, self._fields()))
 
     def __repr__(self):
-        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__
+                         if name not in self._defaults
+                         or getattr(self, name) != self._defaults[name])
         return f"{type(self).__name__}({args})"
 
     def as_dict(self):
@@ -114,18 +121,26 @@ class Limits(Record):
 
 
 class TableType(Record):
-    __slots__ = ("elem_type", "limits")
+    """A table type; `address_type` is 'i64' for a 64-bit table (memory64), whose indices
+    and sizes are i64s."""
+    __slots__ = ("elem_type", "limits", "address_type")
+    _defaults = {"address_type": I32}
 
-    def __init__(self, elem_type, limits):
+    def __init__(self, elem_type, limits, address_type=I32):
         self.elem_type = elem_type
         self.limits = limits
+        self.address_type = address_type
 
 
 class MemoryType(Record):
-    __slots__ = ("limits",)
+    """A memory type; `address_type` is 'i64' for a 64-bit memory (memory64), whose
+    addresses and sizes are i64s."""
+    __slots__ = ("limits", "address_type")
+    _defaults = {"address_type": I32}
 
-    def __init__(self, limits):
+    def __init__(self, limits, address_type=I32):
         self.limits = limits
+        self.address_type = address_type
 
 
 class TagType(Record):

@@ -41,8 +41,8 @@ from .module import Instr
 from .opcodes import (BLOCK, CATCH_ALL_LEGACY, CATCH_ALL_REF, CATCH_LEGACY, CATCH_REF,
                       DELEGATE, ELSE, END, IF, LOOP, NAMES, OPCODES, RETHROW, THROW, THROW_REF,
                       TRY, TRY_TABLE)
-from .types import (EXNREF, F32, F64, FUNCREF, I32, I64, MAX_PAGES, MAX_TABLE_SIZE, NUM_TYPES,
-                    V128, heap_type, is_defaultable, is_ref, is_subtype, ref_type,
+from .types import (EXNREF, F32, F64, FUNCREF, I32, I64, MAX_PAGES_OF, MAX_TABLE_SIZE_OF,
+                    NUM_TYPES, V128, heap_type, is_defaultable, is_ref, is_subtype, ref_type,
                     structural_types)
 
 EXN = "(ref exn)"       # what catch_ref and catch_all_ref pass
@@ -125,7 +125,8 @@ SIGNATURES = _build_signatures()
 
 
 def _build_memory_accesses():
-    """opcode -> (largest alignment exponent, operand types, result types) of loads/stores."""
+    """opcode -> (largest alignment exponent, operand types, result types) of loads/stores.
+    The first operand, the address, is an i32 here: an i64 for a 64-bit memory."""
     table = {}
 
     def add(names, align, params, results):
@@ -466,7 +467,8 @@ class CodeValidator:
         return lookup(self.context.tables, index, "table")
 
     def memory(self, index):
-        lookup(self.context.memories, index, "memory")
+        """The address type of memory `index`: that of its addresses and sizes."""
+        return lookup(self.context.memories, index, "memory").address_type
 
     def data(self, index):
         if index >= self.context.num_datas:
@@ -587,7 +589,6 @@ class CodeValidator:
 
     def call_indirect(self, op, imm):
         params, results = self.indirect_callee(imm)
-        self.pop_val(I32)
         self.pop_vals(params)
         self.vals += results
 
@@ -598,7 +599,8 @@ class CodeValidator:
         if not matches(self.context, table.elem_type, FUNCREF):
             raise InvalidModule("type mismatch: instruction requires table of function type but "
                                 f"table has element type {table.elem_type}")
-        return lookup(self.context.types, type_index, "type")
+        params, results = lookup(self.context.types, type_index, "type")
+        return params + [table.address_type], results
 
     def call_ref(self, op, type_index):
         params, results = self.ref_callee(type_index)
@@ -620,7 +622,6 @@ class CodeValidator:
 
     def return_call_indirect(self, op, imm):
         params, results = self.indirect_callee(imm)
-        self.pop_val(I32)
         self.pop_vals(params)
         self.tail_call_results(results)
 
@@ -709,31 +710,36 @@ class CodeValidator:
 
     # Table instructions.
 
+    # A table's indices and sizes are of its address type (i64 for a 64-bit table).
+
     def table_get(self, op, index):
-        elem_type = self.table(index).elem_type
-        self.pop_val(I32)
-        self.vals.append(elem_type)
+        table = self.table(index)
+        self.pop_val(table.address_type)
+        self.vals.append(table.elem_type)
 
     def table_set(self, op, index):
-        self.pop_vals([I32, self.table(index).elem_type])
+        table = self.table(index)
+        self.pop_vals([table.address_type, table.elem_type])
 
     def table_size(self, op, index):
-        self.table(index)
-        self.vals.append(I32)
+        self.vals.append(self.table(index).address_type)
 
     def table_grow(self, op, index):
-        self.pop_vals([self.table(index).elem_type, I32])
-        self.vals.append(I32)
+        table = self.table(index)
+        self.pop_vals([table.elem_type, table.address_type])
+        self.vals.append(table.address_type)
 
     def table_fill(self, op, index):
-        self.pop_vals([I32, self.table(index).elem_type, I32])
+        table = self.table(index)
+        self.pop_vals([table.address_type, table.elem_type, table.address_type])
 
     def table_copy(self, op, imm):
         destination, source = self.table(imm[0]), self.table(imm[1])
         if not matches(self.context, source.elem_type, destination.elem_type):
             raise InvalidModule(f"type mismatch: source element type {source.elem_type} does "
                                 f"not match destination element type {destination.elem_type}")
-        self.pop_vals([I32, I32, I32])
+        self.pop_vals([destination.address_type, source.address_type,
+                       narrower(destination.address_type, source.address_type)])
 
     def table_init(self, op, imm):
         elem_index, table_index = imm
@@ -742,54 +748,59 @@ class CodeValidator:
         if not matches(self.context, elem_type, table.elem_type):
             raise InvalidModule(f"type mismatch: element segment's type {elem_type} does not "
                                 f"match table's element type {table.elem_type}")
-        self.pop_vals([I32, I32, I32])
+        self.pop_vals([table.address_type, I32, I32])
 
     def elem_drop(self, op, index):
         lookup(self.context.elems, index, "elem segment")
 
-    # Memory instructions.
+    # Memory instructions. Addresses and sizes are of the memory's address type (i64 for a
+    # 64-bit memory), and so is an offset's range.
 
     def memory_access(self, op, memarg):
+        align, offset, memory = memarg
         max_align, params, results = MEMORY_ACCESSES[op]
-        self.memory(memarg[2])
-        self.check_alignment(memarg[0], max_align)
-        self.pop_vals(params)
+        address_type = self.memory(memory)
+        self.check_alignment(align, max_align)
+        self.check_offset(offset, address_type)
+        self.pop_vals([address_type] + params[1:])
         self.vals += results
 
     def lane_access(self, op, imm):
-        align, _, lane, memory = imm
+        align, offset, lane, memory = imm
         max_align, lanes, results = LANE_ACCESSES[op]
-        self.memory(memory)
+        address_type = self.memory(memory)
         self.check_alignment(align, max_align)
+        self.check_offset(offset, address_type)
         if lane >= lanes:
             raise InvalidModule("invalid lane index")
-        self.pop_vals([I32, V128])
+        self.pop_vals([address_type, V128])
         self.vals += results
 
+    def check_offset(self, offset, address_type):
+        if address_type == I32 and offset > 0xFFFF_FFFF:
+            raise InvalidModule("offset out of range")
+
     def memory_size(self, op, memory):
-        self.memory(memory)
-        self.vals.append(I32)
+        self.vals.append(self.memory(memory))
 
     def memory_grow(self, op, memory):
-        self.memory(memory)
-        self.pop_val(I32)
-        self.vals.append(I32)
+        address_type = self.memory(memory)
+        self.pop_val(address_type)
+        self.vals.append(address_type)
 
     def memory_fill(self, op, memory):
-        self.memory(memory)
-        self.pop_vals([I32, I32, I32])
+        address_type = self.memory(memory)
+        self.pop_vals([address_type, I32, address_type])
 
     def memory_copy(self, op, memories):
-        destination, source = memories
-        self.memory(destination)
-        self.memory(source)
-        self.pop_vals([I32, I32, I32])
+        destination, source = (self.memory(memory) for memory in memories)
+        self.pop_vals([destination, source, narrower(destination, source)])
 
     def memory_init(self, op, imm):
         data_index, memory = imm
-        self.memory(memory)
+        address_type = self.memory(memory)
         self.data(data_index)
-        self.pop_vals([I32, I32, I32])
+        self.pop_vals([address_type, I32, I32])
 
     def data_drop(self, op, data_index):
         self.data(data_index)
@@ -860,13 +871,30 @@ def check_limits(limits, bound, message):
         raise InvalidModule("size minimum must not be greater than maximum")
 
 
+# The reference interpreter's messages for limits beyond the spec's maxima, by address type.
+_TABLE_SIZE_MESSAGES = {I32: "table size must be at most 2^32-1",
+                        I64: "table size must be at most 2^64-1"}
+_MEMORY_SIZE_MESSAGES = {I32: "memory size must be at most 65536 pages (4GiB)",
+                         I64: "memory size must be at most 2^48 pages (16EiB)"}
+
+
 def check_table_type(context, tabletype):
     check_valtype(context, tabletype.elem_type)
-    check_limits(tabletype.limits, MAX_TABLE_SIZE, "table size must be at most 2^32-1")
+    address_type = tabletype.address_type
+    check_limits(tabletype.limits, MAX_TABLE_SIZE_OF[address_type],
+                 _TABLE_SIZE_MESSAGES[address_type])
 
 
 def check_memory_type(memorytype):
-    check_limits(memorytype.limits, MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")
+    address_type = memorytype.address_type
+    check_limits(memorytype.limits, MAX_PAGES_OF[address_type],
+                 _MEMORY_SIZE_MESSAGES[address_type])
+
+
+def narrower(address_type, other):
+    """The address type of a count between two memories or tables (memory.copy,
+    table.copy): i64 only if both are 64-bit."""
+    return I64 if address_type == other == I64 else I32
 
 
 def check_constant(context, expr, valtype, version):
@@ -1014,11 +1042,11 @@ def validate(module, bodies=True, version="3.0"):
             if not matches(context, segment.elem_type, table.elem_type):
                 raise InvalidModule(f"type mismatch: element segment's type {segment.elem_type} "
                                     f"does not match table's element type {table.elem_type}")
-            check_constant(constant_context, segment.offset, I32, version)
+            check_constant(constant_context, segment.offset, table.address_type, version)
     for segment in module.datas:
         if segment.mode == "active":
-            lookup(context.memories, segment.memory, "memory")
-            check_constant(constant_context, segment.offset, I32, version)
+            memory = lookup(context.memories, segment.memory, "memory")
+            check_constant(constant_context, segment.offset, memory.address_type, version)
 
     first = module.num_imported_funcs
     for i, code in enumerate(module.codes if bodies else []):

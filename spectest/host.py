@@ -2,7 +2,8 @@
 
 Its memory, table and globals are defined by a tiny wasm module instantiated in the engine
 under test, so every engine gets them in its own native form; the print functions are host
-functions that do nothing (the scripts only check that they can be called).
+functions that do nothing (the scripts only check that they can be called). `table64`, a
+64-bit table (memory64), is in a module of its own, which only engines with memory64 load.
 """
 
 import struct
@@ -38,6 +39,12 @@ def host_module_bytes():
         _name(name) + bytes([kind, index]) for name, kind, index in exports)
     return (b"\x00asm\x01\x00\x00\x00" + tables + memories + globals_
             + _section(7, export_payload))
+
+
+def host_table64_bytes():
+    tables = _section(4, b"\x01\x70\x05\x0a\x14")                 # 64-bit, min 10, max 20
+    exports = _section(7, b"\x01" + _name("table64") + b"\x01\x00")
+    return b"\x00asm\x01\x00\x00\x00" + tables + exports
 
 
 PRINT_FUNCS = {

@@ -27,7 +27,7 @@ import sys
 
 from pywamr.runtime.errors import Exhaustion, LinkError, Trap, WasmError, WasmException
 
-from .host import host_module_bytes, spectest_imports
+from .host import host_module_bytes, host_table64_bytes, spectest_imports
 from .values import describe, matches, parse_arg
 
 
@@ -48,13 +48,25 @@ class ScriptRunner:
 
     def __init__(self, load, prepare_host=None):
         self.load = load                     # prepared module bytes -> engine module
-        host_bytes = prepare_host(host_module_bytes()) if prepare_host else host_module_bytes()
-        host_instance = self.load(host_bytes).instantiate({})
-        self.registered = {"spectest": spectest_imports(host_instance)}
+        self.prepare_host = prepare_host
+        spectest = spectest_imports(self.host_instance(host_module_bytes()))
+        self.registered = {"spectest": {**spectest, **self.table64()}}
         self.named = {}                      # name -> instance, None if its module failed
         self.definitions = {}                # name -> module of a `module definition`
         self.current = None
         self.no_current = "no module instance"     # why there is no current instance
+
+    def host_instance(self, wasm):
+        prepared = self.prepare_host(wasm) if self.prepare_host else wasm
+        return self.load(prepared).instantiate({})
+
+    def table64(self):
+        """spectest's `table64`, if the engine has memory64 (else {})."""
+        try:
+            exports = self.host_instance(host_table64_bytes()).exports
+        except WasmError:
+            return {}
+        return {"table64": exports["table64"]} if "table64" in exports else {}
 
     def run(self, command):
         """Run one command; raise CommandFailed with the reason if it does not hold."""

@@ -139,8 +139,7 @@ FEATURES = [
     ("(module (memory 1 1 shared))", "integer too large: uses threads (shared memory)"),
     ("(module (memory 1) (func (drop (i32.atomic.load (i32.const 0)))))",
      "illegal opcode: uses threads (atomic instructions)"),
-    ("(module (memory i64 1))", "integer too large: uses memory64 (64-bit memory)"),
-    ("(module (table i64 1 funcref))", "integer too large: uses memory64 (64-bit table)"),
+    ("(module (memory i64 1 1 shared))", "integer too large: uses threads (shared memory)"),
     ("(module (func (drop (ref.null any))))", "malformed heap type: uses GC (anyref)"),
     ("(module (func (param (ref struct))))", "malformed heap type: uses GC (structref)"),
     ("(module (func (param i32) (drop (ref.i31 (local.get 0)))))",
@@ -187,6 +186,33 @@ def test_2_0_has_zero_bytes_for_memory_indices():
         decode_module(binary, version="2.0")
     binary = wasm("(module (memory 1) (memory $b 1) (func (drop (i32.load $b (i32.const 0)))))")
     with pytest.raises(MalformedModule, match="^malformed memop flags \\(at byte"):
+        decode_module(binary, version="2.0")
+
+
+# Memory64 (3.0): limits flag bit 2 makes a memory or table 64-bit; limits and memarg offsets
+# are u64s.
+
+def test_memory64_in_the_module():
+    from module_text import wasm
+    from pywamr.runtime.types import Limits, MemoryType, TableType
+    module = decode_module(wasm("""(module
+      (memory i64 1 0x1_0000_0000_0000) (table i64 2 funcref) (table 3 funcref)
+      (func (drop (i32.load offset=0xffff_ffff_ffff_ffff (i64.const 0)))))"""))
+    assert module.memories == [MemoryType(Limits(1, 2**48), "i64")]
+    assert module.tables == [TableType("funcref", Limits(2), "i64"),
+                             TableType("funcref", Limits(3))]
+    assert module.codes[0].body[1].imm == (2, 2**64 - 1, 0)
+    assert repr(module.tables[1]) == ("TableType(elem_type='funcref', "
+                                      "limits=Limits(min=3, max=None))")     # as before
+
+
+def test_2_0_has_no_64_bit_limits_or_offsets():
+    from module_text import wasm
+    with pytest.raises(MalformedModule, match="^integer too large \\(at byte"):
+        decode_module(wasm("(module (memory i64 1))"), version="2.0")
+    binary = wasm("(module (memory 1) "
+                  "(func (drop (i32.load offset=0x1_0000_0000 (i32.const 0)))))")
+    with pytest.raises(MalformedModule, match="^integer too large \\(at byte"):
         decode_module(binary, version="2.0")
 
 

@@ -43,6 +43,10 @@ from .structure import Construct, build_tree
 
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
+# What the effective address of an access to a 64-bit memory (up to 2**65) is clamped to:
+# past the end of any bytearray, yet an offset struct accepts (a larger one raises
+# OverflowError, not the error that stands for the out-of-bounds trap).
+ADDRESS_END = 2**63 - 1
 LOCAL_DEFAULTS = ByRepresentation({"i32": "0", "i64": "0", "f32": "0.0", "f64": "0.0",
                                    "v128": "0", "funcref": "None", "externref": "None",
                                    "exnref": "None"})
@@ -112,6 +116,9 @@ class FunctionTranslator:
         self.func_types = module.func_types
         self.global_types = module.global_types
         self.global_cells = module.global_cells
+        # Memories and tables by index; a 64-bit one's sizes are i64s (memory64).
+        self.memory_types = module.decoded.all_memories()
+        self.table_types = module.decoded.all_tables()
         self.func_index = func_index
         self.type = module.func_types[func_index]
         self.body = module.decoded.codes[func_index - module.decoded.num_imported_funcs]
@@ -978,8 +985,12 @@ class FunctionTranslator:
 
     def op_memory_grow(self, memory):
         delta = self.pop()
-        self.push_statement(f"{layout.memory_object(memory)}.grow({self.value(delta)}) & {M32}")
+        mask = size_mask(self.memory_types[memory])
+        self.push_statement(f"{layout.memory_object(memory)}.grow({self.value(delta)}) & {mask}")
         return True
+
+    def is_64_bit(self, memory):
+        return self.memory_types[memory].address_type == "i64"
 
     def op_i32_const(self, value):
         self.push(Operand(str(value & M32)))
@@ -1087,7 +1098,8 @@ class FunctionTranslator:
 
     def op_table_grow(self, table_index):
         init, n = (self.value(op) for op in self.pop_n(2))
-        self.push_statement(f"{layout.table_object(table_index)}.grow({n}, {init}) & {M32}")
+        mask = size_mask(self.table_types[table_index])
+        self.push_statement(f"{layout.table_object(table_index)}.grow({n}, {init}) & {mask}")
         return True
 
     def op_table_size(self, table_index):
@@ -1098,6 +1110,11 @@ class FunctionTranslator:
         dest, ref, n = (self.value(op) for op in self.pop_n(3))
         self.emit(f"table_fill({layout.table(table_index)}, {dest}, {ref}, {n})")
         return True
+
+
+def size_mask(externtype):
+    """The mask of a memory's or table's size as an integer (-1 of a failed grow included)."""
+    return M64 if externtype.address_type == "i64" else M32
 
 
 def literal_value(text):
@@ -1161,13 +1178,14 @@ def _immediate_handler(template_of):
     return handler
 
 
-def _memory_access(self, template, aligned, offset, base):
+def _memory_access(self, template, aligned, offset, base, wide):
     """The template of a load or store filled with its address: `{a}` the effective
     address; for the aligned f64 forms `{b}` the base (evaluated once) and `{i}` the index
-    of the double."""
+    of the double (too large an index raises IndexError as it is). `wide`: the memory is
+    64-bit, and the address is clamped to ADDRESS_END."""
     b = base.text
     if b.isdigit():                               # a constant address: fold it
-        address = int(b) + offset
+        address = min(int(b) + offset, ADDRESS_END)
         if aligned and address % 8 == 0:
             return aligned[1].format(i=address >> 3, v="{v}")
         return template.format(a=address, v="{v}")
@@ -1175,9 +1193,13 @@ def _memory_access(self, template, aligned, offset, base):
         if not _ATOM.match(b):
             b = self.spill(base, len(self.stack)).text
         index = f"({b} >> 3) + {offset // 8}" if offset else f"{b} >> 3"
-        return aligned[0].format(a=f"{b} + {offset}" if offset else b, b=b, i=index, v="{v}")
-    b = self.value(base)
-    return template.format(a=f"{b} + {offset}" if offset else b, v="{v}")
+        return aligned[0].format(a=_address(b, offset, wide), b=b, i=index, v="{v}")
+    return template.format(a=_address(self.value(base), offset, wide), v="{v}")
+
+
+def _address(base, offset, wide):
+    address = f"{base} + {offset}" if offset else base
+    return f"min({address}, {ADDRESS_END})" if wide else address
 
 
 _MEMORY_NAMES = re.compile(rf"\b({layout.MEMORY}|{layout.MEMORY_F64})\b")
@@ -1194,9 +1216,11 @@ def _on_memory(template, memory):
     return _MEMORY_NAMES.sub(lambda name: f"{name[0]}{memory}", template)
 
 
-def _emit_store(self, template, aligned, offset):
+def _emit_store(self, template, aligned, offset, memory):
     value = self.value(self.pop())
-    for line in _memory_access(self, template, aligned, offset, self.pop()).split("\n"):
+    access = _memory_access(self, _on_memory(template, memory), _on_memory(aligned, memory),
+                            offset, self.pop(), self.is_64_bit(memory))
+    for line in access.split("\n"):
         self.emit(line.replace("{v}", value))
 
 
@@ -1204,7 +1228,8 @@ def _load_handler(template, aligned):
     def handler(self, memarg):
         _, offset, memory = memarg
         self.push_statement(_memory_access(self, _on_memory(template, memory),
-                                           _on_memory(aligned, memory), offset, self.pop()))
+                                           _on_memory(aligned, memory), offset, self.pop(),
+                                           self.is_64_bit(memory)))
         return True
     return handler
 
@@ -1212,8 +1237,7 @@ def _load_handler(template, aligned):
 def _store_handler(template, aligned):
     def handler(self, memarg):
         _, offset, memory = memarg
-        _emit_store(self, _on_memory(template, memory), _on_memory(aligned, memory),
-                    offset)
+        _emit_store(self, template, aligned, offset, memory)
         return True
     return handler
 
@@ -1224,7 +1248,7 @@ def _lane_load_handler(template_of):
         _, offset, lane, memory = memarg
         vector = self.value(self.pop())
         load = _memory_access(self, _on_memory(template_of(lane), memory), None, offset,
-                              self.pop())
+                              self.pop(), self.is_64_bit(memory))
         self.push_statement(load.replace("{v}", vector))
         return True
     return handler
@@ -1233,7 +1257,7 @@ def _lane_load_handler(template_of):
 def _lane_store_handler(template_of):
     def handler(self, memarg):
         _, offset, lane, memory = memarg
-        _emit_store(self, _on_memory(template_of(lane), memory), None, offset)
+        _emit_store(self, template_of(lane), None, offset, memory)
         return True
     return handler
 

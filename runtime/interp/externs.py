@@ -8,8 +8,8 @@ their edges.
 from .. import api
 from ..api import memory_growth_limit
 from ..errors import ResourceError, Trap, TrapCode
-from ..types import (MAX_PAGES, MAX_TABLE_SIZE, PAGE_SIZE, ByRepresentation, FuncType, Limits,
-                     MemoryType, TableType)
+from ..types import (MAX_PAGES_OF, MAX_TABLE_SIZE_OF, PAGE_SIZE, ByRepresentation, FuncType,
+                     Limits, MemoryType, TableType)
 from . import layout
 from ..errors import WasmException
 from .boundary import TRAP_EXCEPTIONS, call_into_wasm, host_error
@@ -128,15 +128,19 @@ class Memory(api.Memory):
 
     Growing releases the view and extends the bytearray in place. If the host holds a
     memoryview of it (which forbids resizing), a new bytearray replaces it. Either way every
-    instance namespace using this memory is rebound to the current bytearray and view."""
+    instance namespace using this memory is rebound to the current bytearray and view.
+
+    A 64-bit memory (memory64) is the same bytearray: nothing is reserved for its maximum,
+    and growing past what the host can allocate fails (-1), as past any other limit."""
 
     def __init__(self, memtype, max_size=None):
         limits = memtype.limits
-        self.max = memory_growth_limit(limits, MAX_PAGES, max_size)
+        self.address_type = memtype.address_type
+        self.max = memory_growth_limit(limits, MAX_PAGES_OF[self.address_type], max_size)
         self.declared_max = limits.max
         try:
             self.data = bytearray(limits.min * PAGE_SIZE)
-        except MemoryError:
+        except (MemoryError, OverflowError):    # OverflowError: beyond a Python size
             pages = limits.min
             raise ResourceError(f"cannot allocate a linear memory of {pages} pages") from None
         self.f64 = memoryview(self.data).cast("d")
@@ -152,7 +156,7 @@ class Memory(api.Memory):
 
     @property
     def type(self):
-        return MemoryType(Limits(self.size(), self.declared_max))
+        return MemoryType(Limits(self.size(), self.declared_max), self.address_type)
 
     @property
     def buffer(self):
@@ -175,7 +179,7 @@ class Memory(api.Memory):
                 data = bytearray(len(self.data) + delta * PAGE_SIZE)
                 data[:len(self.data)] = self.data
                 self.data = data
-        except MemoryError:
+        except (MemoryError, OverflowError):
             return -1
         finally:
             self.f64 = memoryview(self.data).cast("d")
@@ -192,9 +196,10 @@ class Table(api.Table):
 
     def __init__(self, tabletype, init=None):
         self.elem_type = tabletype.elem_type
+        self.address_type = tabletype.address_type
         self.declared_max = tabletype.limits.max
-        self.max = min(TABLE_LIMIT,
-                       MAX_TABLE_SIZE if self.declared_max is None else self.declared_max)
+        self.max = min(TABLE_LIMIT, MAX_TABLE_SIZE_OF[self.address_type]
+                       if self.declared_max is None else self.declared_max)
         size = tabletype.limits.min
         if size > TABLE_LIMIT:
             raise ResourceError(f"cannot allocate a table of {size} elements")
@@ -205,7 +210,8 @@ class Table(api.Table):
 
     @property
     def type(self):
-        return TableType(self.elem_type, Limits(self.size(), self.declared_max))
+        return TableType(self.elem_type, Limits(self.size(), self.declared_max),
+                         self.address_type)
 
     def size(self):
         return len(self.elements)
