@@ -45,7 +45,6 @@ SMITH_FLAGS = [
     "--canonicalize-nans", "true",     # NaN bit patterns are the engines' choice
     "--export-everything", "true",
     "--max-imports", "6",     # from host.py's functions only: see smith_flags
-    "--max-memories", "1",
     "--memory-max-size-required", "true",   # memory.grow stays small on every engine
     "--max-table-elements", "1000", "--table-max-size-required", "true",  # table.grow too
     "--min-types", "3", "--min-funcs", "3", "--max-funcs", "12",
@@ -57,6 +56,7 @@ SMITH_FLAGS = [
 
 LOAD = re.compile(r"(i32|i64|f32|f64|v128)\.load\S*")
 STORE = re.compile(r"(i32|i64|f32|f64|v128)\.store\S*")
+BARE_INTEGERS = re.compile(r" (\d+)\b")
 TEMPS = ("i32", "i64", "f32", "f64", "v128")
 
 
@@ -71,8 +71,10 @@ def smith_flags(rng):
     flags = SMITH_FLAGS + ["--available-imports", str(available_imports()),
                            "--max-memory32-bytes", str(pages * 65536),
                            "--memory-offset-choices", offsets]
-    if rng.random() < 0.8:
-        flags += ["--min-memories", "1"]
+    if rng.random() < 0.33:     # multi-memory
+        flags += ["--min-memories", "2", "--max-memories", "3"]
+    else:
+        flags += ["--max-memories", "1"] + (["--min-memories", "1"] if rng.random() < 0.8 else [])
     return flags
 
 
@@ -115,8 +117,8 @@ def generate(seed: int) -> bytes:
     if rng.random() < 0.75:
         text = grow_memory(text)
     wasm = run_tool(["parse", "-", "-o", "/dev/stdout"], text.encode())
-    run_tool(["validate", "--features", "wasm2,tail-call,extended-const,relaxed-simd", "-"],
-             wasm)
+    run_tool(["validate", "--features",
+              "wasm2,tail-call,extended-const,relaxed-simd,multi-memory", "-"], wasm)
     return wasm
 
 
@@ -204,7 +206,8 @@ def rewrite_addresses(text, rng):
         load, store = LOAD.match(stripped), STORE.match(stripped)
         if (load or store) and rng.random() < 0.8:
             offset = re.search(r"offset=(\d+)", stripped)
-            address = new_address(rng, int(offset.group(1)) if offset else 0)
+            address = new_address(rng, int(offset.group(1)) if offset else 0,
+                                  memory_index(stripped))
             if store or "_lane" in stripped:     # the address is under a value
                 t = store.group(1) if store else "v128"
                 address = f"local.set $fuzz.{t} {address} local.get $fuzz.{t}"
@@ -218,19 +221,29 @@ def rewrite_addresses(text, rng):
 
 
 def grow_memory(text):
-    """Start the memory at its maximum size: smith mostly starts it empty, where every access
-    traps."""
-    return re.sub(r"^(\s*\(memory \(;0;\) )\d+ (\d+)\)", r"\1\2 \2)", text, count=1,
+    """Start the memories at their maximum size: smith mostly starts them empty, where every
+    access traps."""
+    return re.sub(r"^(\s*\(memory \(;\d+;\) )\d+ (\d+)\)", r"\1\2 \2)", text,
                   flags=re.MULTILINE)
 
 
-def new_address(rng, offset):
+def memory_index(instruction):
+    """The memory a load or store accesses: `f64.load 2 offset=8` memory 2, `v128.load8_lane
+    1 3` memory 1 (lane 3), `v128.load8_lane 3` memory 0."""
+    integers = BARE_INTEGERS.findall(instruction)
+    if "_lane" in instruction:
+        return integers[0] if len(integers) == 2 else "0"
+    return integers[0] if integers else "0"
+
+
+def new_address(rng, offset, memory):
     """Instructions replacing the i32 address on top of the stack: one masked to 64 KiB, 1 KiB
-    or 128 KiB, or one a few bytes around the end of memory, static offset included."""
+    or 128 KiB, or one a few bytes around the end of the memory accessed (its index:
+    `memory`), static offset included."""
     if rng.random() < 0.6:
         return f"i32.const {rng.choice([0xFFFF, 0x3FF, 0x1FFFF])} i32.and"
     delta = (rng.randint(-40, 8) - offset) & 0xFFFFFFFF
-    return f"drop memory.size i32.const 16 i32.shl i32.const {delta} i32.add"
+    return f"drop memory.size {memory} i32.const 16 i32.shl i32.const {delta} i32.add"
 
 
 def zero(t):

@@ -88,6 +88,7 @@ def run_wasmtime(wasm, plan, emit):
     # Relaxed SIMD with the results pywamr also gives (runtime/relaxed_simd.py); wasmtime's
     # default is whatever this CPU computes fastest.
     config = wasmtime.Config()
+    config.wasm_multi_memory = True
     config.wasm_relaxed_simd = True
     config.wasm_relaxed_simd_deterministic = True
     store = wasmtime.Store(wasmtime.Engine(config))
