@@ -1170,10 +1170,13 @@ def _numeric_handler(kind, template):
 
 def _immediate_handler(template_of):
     """A pure instruction whose template depends on its immediate (a lane index, the
-    indices of a shuffle)."""
+    indices of a shuffle). A template that may leave an operand unused says how many it
+    takes in `operands`."""
+    count = getattr(template_of, "operands", None)
+
     def handler(self, imm):
         template = template_of(imm)
-        self.push_expr(template, self.pop_n(_arity(template)))
+        self.push_expr(template, self.pop_n(count or _arity(template)))
         return True
     return handler
 

@@ -104,8 +104,7 @@ def _integer_ops(shape, width):
         for name in ("min_s", "min_u", "max_s", "max_u"):
             ops[name] = f"{shape}_{name}({{0}}, {{1}})"
     if width > 8:
-        ops["mul"] = (f"join_u{width}([x * y & {(1 << width) - 1:#x} "
-                      f"for x, y in zip({u}({{0}}), {u}({{1}}))])")
+        ops["mul"] = f"{shape}_mul({{0}}, {{1}})"
     if width < 32:
         for name in ("avgr_u", "add_sat_s", "add_sat_u", "sub_sat_s", "sub_sat_u"):
             ops[name] = f"{shape}_{name}({{0}}, {{1}})"
@@ -116,14 +115,15 @@ def _integer_ops(shape, width):
 def _widening_ops(wide, width, narrow):
     """Instructions whose lanes are twice as wide as their operands' (`narrow` shape)."""
     half = width // 2
-    n = 128 // width                                  # lanes of the result
     ops = {}
-    for part, lanes in [("low", f"[:{n}]"), ("high", f"[{n}:]")]:
+    for part, bits in [("low", "({} & 0xFFFFFFFFFFFFFFFF)"), ("high", "({} >> 64)")]:
         for sign in "su":
-            view, join = f"lanes_{sign}{half}", f"join_{sign}{width}"
-            ops[f"extend_{part}_{narrow}_{sign}"] = f"{join}({view}({{0}}){lanes})"
+            def widened(operand):
+                return f"widen_{sign}{half}{bits.format(operand)}"
+            ops[f"extend_{part}_{narrow}_{sign}"] = widened("{0}")
+            # The low 2 * half bits of a product of sign-extended lanes are the product's.
             ops[f"extmul_{part}_{narrow}_{sign}"] = (
-                f"{join}(map(operator.mul, {view}({{0}}){lanes}, {view}({{1}}){lanes}))")
+                f"{wide}_mul({widened('{0}')}, {widened('{1}')})")
     if width < 64:
         for sign in "su":
             ops[f"extadd_pairwise_{narrow}_{sign}"] = (
@@ -256,8 +256,51 @@ def _replace_lane(width, value):
     return template
 
 
+def _shuffle(indices):
+    """i8x16.shuffle: runs of consecutive bytes of one operand (a byte window across both is
+    two runs) are a mask and a shift each, and copies of one run (a broadcast) one
+    multiplication; a shuffle needing more than `_SHUFFLE_TERMS` such terms picks bytes
+    (simd.py), which costs 0.8 us, about as much as ten terms."""
+    runs = []                                 # [operand, first source byte, first lane, length]
+    for lane, index in enumerate(indices):
+        operand, byte = divmod(index, 16)
+        last = runs[-1] if runs else None
+        if last and last[0] == operand and last[1] + last[3] == byte:
+            last[3] += 1
+        else:
+            runs.append([operand, byte, lane, 1])
+    copies = {}                               # (operand, byte, length) -> first lanes
+    for operand, byte, lane, length in runs:
+        copies.setdefault((operand, byte, length), []).append(lane)
+    if len(copies) > _SHUFFLE_TERMS:
+        return f"i8x16_shuffle({{0}}, {{1}}, {tuple(indices)})"
+    terms = []
+    for (operand, byte, length), lanes in copies.items():
+        value, ones = f"{{{operand}}}", (1 << 8 * length) - 1
+        if len(lanes) > 1:                                  # to lane 0, then spread
+            if byte:
+                value = f"({value} >> {8 * byte})"
+            if byte + length < 16:
+                value = f"({value} & {ones:#x})"
+            terms.append(f"{value} * {sum(1 << 8 * lane for lane in lanes):#x}")
+            continue
+        down, mask = byte - lanes[0], f"{ones << 8 * lanes[0]:#x}"
+        if down > 0:
+            value = f"({value} >> {8 * down})"
+        elif down < 0:
+            value = f"({value} << {-8 * down})"
+        if lanes[0] or byte + length < 16:                 # other bytes shifted in
+            value = f"({value} & {mask})"
+        terms.append(value)
+    return " | ".join(terms)
+
+
+_SHUFFLE_TERMS = 6
+_shuffle.operands = 2        # both are popped, even when every byte comes from one
+
+
 LANE_OPERATORS = {NAMES[name]: template for name, template in {
-    "i8x16.shuffle": lambda indices: f"i8x16_shuffle({{0}}, {{1}}, {indices})",
+    "i8x16.shuffle": _shuffle,
     "i8x16.extract_lane_s": _signed_lane(8),
     "i8x16.extract_lane_u": _unsigned_lane(8),
     "i16x8.extract_lane_s": _signed_lane(16),
