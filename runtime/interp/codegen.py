@@ -36,7 +36,7 @@ from ..opcodes import CATCH_ALL, CATCH_ALL_REF, CATCH_REF, DELEGATE, NAMES
 from ..types import ByRepresentation
 from . import layout
 from .numeric import f32_from_bits, f64_from_bits
-from .operators import ALIGNED_F64, LOADS, NUMERIC, STORES
+from .operators import ALIGNED_F64, LOADS, MODULAR, NUMERIC, STORES
 from .simd_operators import (LANE_LOADS, LANE_OPERATORS, LANE_STORES, VECTOR_LOADS,
                              VECTOR_NUMERIC, VECTOR_STORES)
 from .structure import Construct, build_tree
@@ -75,6 +75,8 @@ class Operand(NamedTuple):
     reads: frozenset = frozenset()   # local indices (int) and global names (str) it reads
     temp: int = -1               # the highest stack variable it reads (-1: none)
     cond: bool = False           # a Python bool (a comparison) rather than an int
+    unwrapped: str = None        # for a MODULAR instruction's result, the expression before
+                                 # its final wrap, which a MODULAR consumer can use instead
 
 
 class Label:
@@ -261,23 +263,27 @@ class FunctionTranslator:
             op = self.spill(op, height)
         self.stack.append(op)
 
-    def fill(self, template, operands):
+    def fill(self, template, operands, modular=False):
         """The template with the popped operands filled in. An operand the template uses
-        more than once is evaluated into its stack variable first."""
+        more than once is evaluated into its stack variable first. A `modular` template
+        (operators.MODULAR) takes its operands without their own final wrap."""
         height = len(self.stack)
         texts = []
         for i, op in enumerate(operands):
             if template.count(f"{{{i}}}") > 1 and not _ATOM.match(op.text):
                 op = operands[i] = self.spill(op, height + i)
-            texts.append(self.value(op))
+            texts.append(op.unwrapped if modular and op.unwrapped else self.value(op))
         return template.format(*texts)
 
-    def push_expr(self, template, operands, cond=False):
+    def push_expr(self, template, operands, cond=False, modular=False):
         """Push a pure expression built from popped operands."""
-        text = self.fill(template, operands)
+        text = self.fill(template, operands, modular)
         reads = frozenset().union(*(op.reads for op in operands))
         temp = max((op.temp for op in operands), default=-1)
-        self.push(Operand(f"({text})", reads, temp, cond))
+        unwrapped = None
+        if modular:                               # the wrap is its last operation
+            unwrapped = f"({text[:max(text.rfind(' % '), text.rfind(' & '))]})"
+        self.push(Operand(f"({text})", reads, temp, cond, unwrapped))
 
     def push_statement(self, expr):
         """Evaluate `expr` now into the next stack variable and push that."""
@@ -1147,7 +1153,7 @@ def _arity(template):
     return sum(f"{{{i}}}" in template for i in range(3))
 
 
-def _numeric_handler(kind, template):
+def _numeric_handler(kind, template, modular):
     arity = _arity(template)
 
     def handler(self, _):
@@ -1157,7 +1163,7 @@ def _numeric_handler(kind, template):
         else:
             text = template
         if kind in ("expr", "cond"):
-            self.push_expr(text, operands, cond=kind == "cond")
+            self.push_expr(text, operands, cond=kind == "cond", modular=modular)
             return True
         text = self.fill(text, operands)
         if kind == "f32":
@@ -1268,7 +1274,7 @@ def _lane_store_handler(template_of):
 def _build_handlers():
     handlers = {}
     for op, (kind, template) in {**NUMERIC, **VECTOR_NUMERIC}.items():
-        handlers[op] = _numeric_handler(kind, template)
+        handlers[op] = _numeric_handler(kind, template, op in MODULAR)
     for op, template in {**LOADS, **VECTOR_LOADS}.items():
         handlers[op] = _load_handler(template, ALIGNED_F64.get(op))
     for op, template in {**STORES, **VECTOR_STORES}.items():

@@ -222,6 +222,14 @@ def _build():
 
 NUMERIC = _build()
 
+# Instructions whose result modulo 2**N depends only on their operands modulo 2**N, and whose
+# template ends with that wrap (`% 2**N` or `& 2**N - 1`). An operand one of them made reaches
+# another without its own wrap: `((a + b) % 2**32 + c) % 2**32` is `(a + b + c) % 2**32`,
+# one int operation less (about 6 ns) per address or hash computation.
+MODULAR = {NAMES[f"{t}.{name}"] for t in ("i32", "i64")
+           for name in ("add", "sub", "mul", "shl", "extend8_s", "extend16_s")}
+MODULAR |= {NAMES["i64.extend32_s"], NAMES["i32.wrap_i64"]}
+
 
 # Memory accesses: `{a}` is the effective address, `{v}` the value stored. An address past the
 # end makes struct raise struct.error and bytearray indexing raise IndexError; the call
