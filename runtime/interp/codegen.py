@@ -36,7 +36,7 @@ from ..opcodes import CATCH_ALL, CATCH_ALL_REF, CATCH_REF, DELEGATE, NAMES
 from ..types import ByRepresentation
 from . import layout
 from .numeric import f32_from_bits, f64_from_bits
-from .operators import ALIGNED_F64, LOADS, MODULAR, NUMERIC, STORES
+from .operators import ALIGNED, LOADS, MODULAR, NUMERIC, STORES
 from .simd_operators import (LANE_LOADS, LANE_OPERATORS, LANE_STORES, VECTOR_LOADS,
                              VECTOR_NUMERIC, VECTOR_STORES)
 from .structure import Construct, build_tree
@@ -1189,20 +1189,24 @@ def _immediate_handler(template_of):
 
 def _memory_access(self, template, aligned, offset, base, wide):
     """The template of a load or store filled with its address: `{a}` the effective
-    address; for the aligned f64 forms `{b}` the base (evaluated once) and `{i}` the index
-    of the double (too large an index raises IndexError as it is). `wide`: the memory is
-    64-bit, and the address is clamped to ADDRESS_END."""
+    address, or for the typed-view form `aligned` (operators.ALIGNED), when the offset is a
+    multiple of the size, `{k}` and `{i}` from the base, evaluated once (too large an index
+    raises IndexError as it is). `wide`: the memory is 64-bit, and the address given to
+    struct is clamped to ADDRESS_END."""
     b = base.text
     if b.isdigit():                               # a constant address: fold it
-        address = min(int(b) + offset, ADDRESS_END)
-        if aligned and address % 8 == 0:
-            return aligned[1].format(i=address >> 3, v="{v}")
-        return template.format(a=address, v="{v}")
-    if aligned and offset % 8 == 0:
+        address = int(b) + offset
+        if aligned:
+            size, form = aligned
+            return form.format(k=address % size, i=address // size, v="{v}")
+        return template.format(a=min(address, ADDRESS_END), v="{v}")
+    if aligned and offset % aligned[0] == 0:
+        size, form = aligned
         if not _ATOM.match(b):
             b = self.spill(base, len(self.stack)).text
-        index = f"({b} >> 3) + {offset // 8}" if offset else f"{b} >> 3"
-        return aligned[0].format(a=_address(b, offset, wide), b=b, i=index, v="{v}")
+        shift = size.bit_length() - 1
+        index = f"({b} >> {shift}) + {offset // size}" if offset else f"{b} >> {shift}"
+        return form.format(k=f"{b} & {size - 1}", i=index, v="{v}")
     return template.format(a=_address(self.value(base), offset, wide), v="{v}")
 
 
@@ -1211,17 +1215,18 @@ def _address(base, offset, wide):
     return f"min({address}, {ADDRESS_END})" if wide else address
 
 
-_MEMORY_NAMES = re.compile(rf"\b({layout.MEMORY}|{layout.MEMORY_F64})\b")
+_MEMORY_NAMES = re.compile(rf"\b({'|'.join([layout.MEMORY, *layout.MEMORY_VIEWS])})\b")
 
 
 @functools.cache
 def _on_memory(template, memory):
-    """A load or store template, or the pair of aligned f64 forms, written for memory 0 (`M`
-    and `MD`), for memory `memory`."""
+    """A load or store template, or a (size, typed-view form) pair, written for memory 0
+    (`M`, `MI`, ...), for memory `memory`."""
     if template is None or memory == 0:
         return template
     if isinstance(template, tuple):
-        return tuple(_on_memory(form, memory) for form in template)
+        size, form = template
+        return size, _on_memory(form, memory)
     return _MEMORY_NAMES.sub(lambda name: f"{name[0]}{memory}", template)
 
 
@@ -1276,9 +1281,9 @@ def _build_handlers():
     for op, (kind, template) in {**NUMERIC, **VECTOR_NUMERIC}.items():
         handlers[op] = _numeric_handler(kind, template, op in MODULAR)
     for op, template in {**LOADS, **VECTOR_LOADS}.items():
-        handlers[op] = _load_handler(template, ALIGNED_F64.get(op))
+        handlers[op] = _load_handler(template, ALIGNED.get(op))
     for op, template in {**STORES, **VECTOR_STORES}.items():
-        handlers[op] = _store_handler(template, ALIGNED_F64.get(op))
+        handlers[op] = _store_handler(template, ALIGNED.get(op))
     for op, template_of in LANE_OPERATORS.items():
         handlers[op] = _immediate_handler(template_of)
     for op, template_of in LANE_LOADS.items():

@@ -123,12 +123,12 @@ def host_function(host):
 
 
 class Memory(api.Memory):
-    """A linear memory: a bytearray of exactly the current size, and `f64`, a memoryview of
-    it cast to doubles for aligned f64 accesses.
+    """A linear memory: a bytearray of exactly the current size, and `views`, its typed
+    views for aligned accesses (layout.MEMORY_VIEWS).
 
-    Growing releases the view and extends the bytearray in place. If the host holds a
+    Growing releases the views and extends the bytearray in place. If the host holds a
     memoryview of it (which forbids resizing), a new bytearray replaces it. Either way every
-    instance namespace using this memory is rebound to the current bytearray and view.
+    instance namespace using this memory is rebound to the current bytearray and views.
 
     A 64-bit memory (memory64) is the same bytearray: nothing is reserved for its maximum,
     and growing past what the host can allocate fails (-1), as past any other limit."""
@@ -143,16 +143,20 @@ class Memory(api.Memory):
         except (MemoryError, OverflowError):    # OverflowError: beyond a Python size
             pages = limits.min
             raise ResourceError(f"cannot allocate a linear memory of {pages} pages") from None
-        self.f64 = memoryview(self.data).cast("d")
+        self.views = typed_views(self.data)
         self.namespaces = []
 
     def bind(self, namespace, index):
         """Make `namespace` see this memory as memory `index` of generated code (an imported
         memory may be another index in each instance that uses it)."""
-        namespace[layout.memory(index)] = self.data
-        namespace[layout.memory_f64(index)] = self.f64
         namespace[layout.memory_object(index)] = self
         self.namespaces.append((namespace, index))
+        self._rebind(namespace, index)
+
+    def _rebind(self, namespace, index):
+        namespace[layout.memory(index)] = self.data
+        for name, views in self.views.items():
+            namespace[layout.memory_view(name, index)] = views
 
     @property
     def type(self):
@@ -171,7 +175,9 @@ class Memory(api.Memory):
             return -1
         if not delta:
             return old
-        self.f64.release()
+        for views in self.views.values():
+            for view in views:
+                view.release()
         try:
             try:
                 self.data.extend(bytes(delta * PAGE_SIZE))
@@ -182,11 +188,22 @@ class Memory(api.Memory):
         except (MemoryError, OverflowError):
             return -1
         finally:
-            self.f64 = memoryview(self.data).cast("d")
+            self.views = typed_views(self.data)
             for namespace, index in self.namespaces:
-                namespace[layout.memory(index)] = self.data
-                namespace[layout.memory_f64(index)] = self.f64
+                self._rebind(namespace, index)
         return old
+
+
+def typed_views(data):
+    """name -> the tuple of views layout.MEMORY_VIEWS describes, for the bytearray `data`
+    (whose length is a multiple of every item size): view k covers the whole items from
+    byte k on, so an access at a = size * q + k is in bounds exactly when q is an index."""
+    whole = memoryview(data)
+    views = {name: tuple(whole[k:k + size * ((len(data) - k) // size)].cast(fmt)
+                         for k in range(size))
+             for name, (fmt, size) in layout.MEMORY_VIEWS.items()}
+    whole.release()
+    return views
 
 
 class Table(api.Table):

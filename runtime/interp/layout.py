@@ -26,7 +26,11 @@ def table_object(index):
 
 
 MEMORY = "M"                 # the bytearray of memory 0
-MEMORY_F64 = "MD"            # a memoryview of it cast to doubles (see Memory.f64)
+# Typed views of it for aligned accesses, name -> (memoryview format, item size): each name
+# is a tuple of `size` views, view k the bytes from k on cast to the format, so that the
+# item at any address a is `MI[a & 3][a >> 2]`, and out of range exactly when the access is
+# out of bounds (see Memory.views).
+MEMORY_VIEWS = {"MH": ("H", 2), "MI": ("I", 4), "MQ": ("Q", 8), "MD": ("d", 8)}
 MEMORY_OBJECT = "MEMORY"     # its `Memory` object (for grow)
 FUNCS = "FUNCS"              # list of `Function` objects by index, for ref.func
 DATA = "DATA"                # list of data segment bytes (b"" once dropped)
@@ -48,8 +52,9 @@ def memory(index):
     return MEMORY if index == 0 else f"{MEMORY}{index}"
 
 
-def memory_f64(index):
-    return MEMORY_F64 if index == 0 else f"{MEMORY_F64}{index}"
+def memory_view(name, index):
+    """The tuple of typed views `name` (MEMORY_VIEWS) of memory `index`."""
+    return name if index == 0 else f"{name}{index}"
 
 
 def memory_object(index):

@@ -265,15 +265,26 @@ STORES = {NAMES[name]: template for name, template in {
 }.items()}
 
 
-# f64 accesses whose offset is a multiple of 8 go through a memoryview of the memory cast to
-# doubles when the base address `{b}` is 8-aligned too (about twice as fast as struct);
-# `{i}` is the index of the double. An index past the end raises IndexError, the same trap.
-# The second form is for an address known to be aligned (a constant).
-ALIGNED_F64 = {
-    NAMES["f64.load"]: ("MD[{i}] if not {b} & 7 else ld_f64(M, {a})[0]", "MD[{i}]"),
-    NAMES["f64.store"]: ("if {b} & 7: st_f64(M, {a}, {v})\nelse: MD[{i}] = {v}",
-                         "MD[{i}] = {v}"),
-}
+# The same accesses through the typed views of layout.MEMORY_VIEWS, when the offset is a
+# multiple of the size (clang's always is): `{k}` is the address modulo the size (the view),
+# `{i}` the index in it, which IndexError rejects past the end, the same trap. opcode ->
+# (size, template). A u32 load is 10-15 ns faster than struct's unpack_from and a tuple
+# index; stores and f64 cost the same either way, and go through the views for one form
+# without a test of the alignment.
+ALIGNED = {NAMES[name]: (size, template) for name, size, template in [
+    ("i32.load", 4, "MI[{k}][{i}]"),
+    ("i64.load", 8, "MQ[{k}][{i}]"),
+    ("f64.load", 8, "MD[{k}][{i}]"),
+    ("i32.load16_u", 2, "MH[{k}][{i}]"),
+    ("i64.load16_u", 2, "MH[{k}][{i}]"),
+    ("i64.load32_u", 4, "MI[{k}][{i}]"),
+    ("i32.store", 4, "MI[{k}][{i}] = {v}"),
+    ("i64.store", 8, "MQ[{k}][{i}] = {v}"),
+    ("f64.store", 8, "MD[{k}][{i}] = {v}"),
+    ("i32.store16", 2, "MH[{k}][{i}] = {v} & 0xFFFF"),
+    ("i64.store16", 2, "MH[{k}][{i}] = {v} & 0xFFFF"),
+    ("i64.store32", 4, f"MI[{{k}}][{{i}}] = {{v}} & {_M32}"),
+]}
 
 
 def _helpers():
