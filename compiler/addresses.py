@@ -39,8 +39,9 @@ scan loops (loops.py, scan_loops.py), so nothing above applies to them.
 
 An access to a 64-bit memory (memory64), memory 0 or another, has an i64 address and an
 offset of up to 2^64 - 1, and no guard pages could cover what they reach: it is always
-checked in code (`_address64`), in either bounds-check mode, and no loop of a module whose
-memory 0 is 64-bit is versioned or a scan loop (translator.py).
+checked in code (`_address64`), in either bounds-check mode, but in the check-free copies of
+versioned loops (loops.py plans a 64-bit memory 0's loops too); no loop of a module whose
+memory 0 is 64-bit is a scan loop (translator.py).
 """
 
 from pywamr.runtime import aot_abi as abi
@@ -169,6 +170,19 @@ def _address64(fx, memory, addr, offset, size):
     return b.gep(memory_base(fx, memory), [ea], inbounds=True, source_etype=I8)
 
 
+def _unchecked_address64(fx, addr, offset):
+    """Pointer to `addr` + `offset` of a 64-bit memory 0 in the check-free copy of a
+    versioned loop (loops.py), which proved the sum in bounds: based on the copy of the
+    base of the local the address comes from, as 32-bit addresses there are."""
+    b = fx.builder
+    root, _ = _root_and_constant(fx, addr)
+    ea = addr
+    if offset:
+        ea = b.add(addr, _u64(offset))
+        ea.flags.append("nuw")
+    return b.gep(fx.memory_base_copy(root), [ea], inbounds=True, source_etype=I8)
+
+
 def _u64(value):
     """An i64 constant of the u64 `value`: LLVM reads i64 literals as signed."""
     return ir.Constant(I64, value - (1 << 64) if value >= 1 << 63 else value)
@@ -187,6 +201,8 @@ def effective_address(fx, addr, offset, size, memory=0):
     """Pointer to the `size` bytes at `addr` + `offset` of memory `memory`, after the bounds
     check (none in a loop version whose accesses are proven in bounds: loops.py)."""
     if fx.menv.memory64[memory]:
+        if not fx.checked_accesses:     # memory 0, in a loop version proven in bounds
+            return _unchecked_address64(fx, addr, offset)
         return _address64(fx, memory, addr, offset, size)
     if memory:
         return _other_memory_address(fx, memory, addr, offset, size)
