@@ -410,8 +410,9 @@ def write_markdown(machine, records):
             "and hash) built for wasm32 and for wasm64, compiled by pyaotc for this machine, "
             "each exported function timed alone in one process (CPU time) through the "
             "embedding API; both builds return the same checksums. Every access to a 64-bit "
-            "memory is checked in code and its loops are not versioned (docs/aot-abi.md, "
-            "\"64-bit memories and tables\"). " + rounds_line(records, "memory64"),
+            "memory is checked in code but in the check-free copies of versioned loops; it "
+            "has no scan loops (docs/aot-abi.md, \"64-bit memories and tables\"). "
+            + rounds_line(records, "memory64"),
             "", *memory64_table(records),
             "", "## Start-up", "", rounds_line(records, "startup"), "", *startup_table(records),
             "", "## Peak memory, full inputs", "", *memory_table("full", cells),
