@@ -227,8 +227,7 @@ def load_at(fx, addr, offset, size, typ, guarded=False, memory=0):
     """The `typ` of `size` bytes at `addr` + `offset` of memory `memory`. `guarded`: the
     load is in a scan loop (scan_loops.py), where it relies on the guard pages instead of a
     check."""
-    if guarded and not memory and not fx.menv.memory64[0] \
-            and may_rely_on_guard_pages(offset, size):
+    if guarded and not memory and may_rely_on_guard_pages(offset, size):
         b = fx.builder
         ea = b.zext(addr, I64)
         start = _add_no_wrap(b, ea, offset) if offset else ea

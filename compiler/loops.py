@@ -37,9 +37,10 @@ assignment to it is its own start value plus a step.
 
 A 64-bit memory 0 (memory64) has i64 addresses, whose sums wrap at 2^64 where the entry
 computation works in 64 bits too. So its plan keeps every constant below WIDE_BOUND = 2^56
-(a larger one: no plan), and its entry computation gives no fast iteration unless every i64
-local it reads is below WIDE_BOUND (a step: in magnitude): the few sums it forms then stay
-far below 2^63, and are exact, as for 32-bit addresses.
+and adds fewer than MAX_WIDE_TERMS locals to an address (else: no plan), and its entry
+computation gives no fast iteration unless every i64 local it reads is below WIDE_BOUND (a
+step: in magnitude): the sums it forms then stay below 2^62, and are exact, as for 32-bit
+addresses.
 """
 
 from collections import namedtuple
@@ -101,8 +102,10 @@ def _mod32(value):
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-# The bound on a 64-bit memory's plan constants and the i64 values its entry reads.
+# The bound on a 64-bit memory's plan constants and the i64 values its entry reads, and on
+# the invariant locals of one address: its sums then stay below 2^62.
 WIDE_BOUND = 1 << 56
+MAX_WIDE_TERMS = 32
 
 
 def find_loop(instrs, start, wide=False):
@@ -115,7 +118,8 @@ def find_loop(instrs, start, wide=False):
     if condition is None:
         return None
     if wide and not (all(-WIDE_BOUND < low and high < WIDE_BOUND
-                         for _, _, low, high in accesses)
+                         and len(invariants) < MAX_WIDE_TERMS
+                         for _, invariants, low, high in accesses)
                      and all(p.constant is None or abs(p.constant) < WIDE_BOUND
                              for p in pointers.values())):
         return None
