@@ -221,6 +221,28 @@ def in_process_table(records):
     return markdown_table(header, body) + [""] + notes.lines()
 
 
+def memory64_table(records):
+    """Each memory64 kernel's CPU time on the wasm32 and the wasm64 build, and their ratio
+    (test_memory64.py), with its geometric mean."""
+    cells = {(r.case.row, r.case.column): r for r in records if r.case.table == "memory64"}
+    kernels = list(dict.fromkeys(row for row, _ in cells))
+    notes = Notes()
+    ratios = []
+    body = []
+    for kernel in kernels:
+        line = [kernel]
+        for build in ("memory32", "memory64"):
+            record = cells.get((kernel, build))
+            line.append(seconds_text(record.median) if measured(record) else notes.cell(record))
+        line.append(ratio_cell(cells.get((kernel, "memory64")), cells.get((kernel, "memory32")),
+                               ratios))
+        body.append(line)
+    mean = geometric_mean(ratios)
+    body.append(["geometric mean", "", "", f"**{ratio_text(mean)}**" if mean else "-"])
+    header = ["kernel", "memory32", "memory64", "memory64 / memory32"]
+    return markdown_table(header, body) + [""] + notes.lines()
+
+
 def memory_table(tier, cells):
     rows = runtimes.ROWS_BY_TIER[tier]
     notes = Notes()
@@ -383,6 +405,15 @@ def write_markdown(machine, records):
             "input. " + " ".join(rounds_line(records, "in-process", tier).replace(
                 "per cell", f"per {tier}-input cell") for tier in IN_PROCESS_COLUMNS),
             "", *in_process_table(records),
+            "", "## memory64 against memory32", "",
+            "The kernels of benchmarks/memory64/kernels.c (sieve, matmul, a byte histogram "
+            "and hash) built for wasm32 and for wasm64, compiled by pyaotc for this machine, "
+            "each exported function timed alone in one process (CPU time) through the "
+            "embedding API; both builds return the same checksums. Every access to a 64-bit "
+            "memory is checked in code but in the check-free copies of versioned loops; it "
+            "has no scan loops (docs/aot-abi.md, \"64-bit memories and tables\"). "
+            + rounds_line(records, "memory64"),
+            "", *memory64_table(records),
             "", "## Start-up", "", rounds_line(records, "startup"), "", *startup_table(records),
             "", "## Peak memory, full inputs", "", *memory_table("full", cells),
             "", "## Peak memory, small inputs", "", *memory_table("small", cells),

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds every benchmark program in benchmarks/programs/ twice with clang-19 -O2: to
 # wasm32-wasi (NAME.wasm; blur with -msimd128) and natively (NAME.native), into
-# benchmarks/build/; and the peak_rss launcher the suite measures memory with. Only what is
-# out of date is rebuilt.
+# benchmarks/build/; the memory64 kernels for wasm32 and wasm64; and the peak_rss launcher
+# the suite measures memory with. Only what is out of date is rebuilt.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$root/benchmarks/programs"
@@ -25,6 +25,18 @@ for c in "$src"/*.c; do
       clang-19 -O2 -o "$bin" "$c" -lm
     fi
   done
+done
+
+# The memory64 kernels (benchmarks/test_memory64.py): freestanding, no libc, for wasm32 and
+# wasm64 (memset becomes memory.fill with bulk memory).
+kernels="$root/benchmarks/memory64/kernels.c"
+for bits in 32 64; do
+  bin="$out/kernels-wasm$bits.wasm"
+  if [ ! "$bin" -nt "$kernels" ]; then
+    echo "build kernels-wasm$bits.wasm"
+    clang-19 --target=wasm$bits-unknown-unknown -O2 -mbulk-memory -nostdlib -Wl,--no-entry \
+      -Wl,--export-all -o "$bin" "$kernels"
+  fi
 done
 
 if [ ! "$out/peak_rss" -nt "$root/benchmarks/peak_rss.c" ]; then

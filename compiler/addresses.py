@@ -36,6 +36,12 @@ All of this is memory 0's. An access to another memory (multi-memory) is always 
 code against that memory's size, loaded at the access, and based on its base, loaded once
 per function (`_other_memory_address`); the loops that make one are neither versioned nor
 scan loops (loops.py, scan_loops.py), so nothing above applies to them.
+
+An access to a 64-bit memory (memory64), memory 0 or another, has an i64 address and an
+offset of up to 2^64 - 1, and no guard pages could cover what they reach: it is always
+checked in code (`_address64`), in either bounds-check mode, but in the check-free copies of
+versioned loops (loops.py plans a 64-bit memory 0's loops too); no loop of a module whose
+memory 0 is 64-bit is a scan loop (translator.py).
 """
 
 from pywamr.runtime import aot_abi as abi
@@ -132,9 +138,72 @@ def _other_memory_address(fx, memory, addr, offset, size):
     return b.gep(fx.other_memory_base(memory), [ea], inbounds=True, source_etype=I8)
 
 
+# Memory sizes stay below 2^63 bytes (a reservation of address space, loader/memory.py), so
+# an access that ends 2^63 bytes or more past its address is never in bounds.
+_EXTENT_CAP = 1 << 63
+
+
+def _address64(fx, memory, addr, offset, size):
+    """Pointer to the `size` bytes at i64 `addr` + `offset` of the 64-bit memory `memory`,
+    after its bounds check: in bounds when addr + offset + size <= size_bytes, computed
+    without wrapping. The check is `addr >= usub.sat(size_bytes + 1, offset + size)`, one
+    compare and branch on the address itself against a limit that depends only on the memory
+    size (so LLVM computes it once per loop, as `_check`'s); the limit is 0, so that every
+    address traps, when the extent exceeds the size. Widened like `_check`'s while nothing
+    observable happens between accesses to one address value."""
+    b = fx.builder
+    extent = min(offset + size, _EXTENT_CAP)
+    key = (memory, addr)
+    earlier = fx.open_checks.get(key)
+    if earlier is None:
+        end = b.add(memory_size_bytes(fx, memory), ir.Constant(I64, 1))
+        end.flags.append("nuw")
+        limit = fx.call_intrinsic("llvm.usub.sat.i64", I64, [end, _u64(extent)])
+        fx.trap_if(b.icmp_unsigned(">=", addr, limit), abi.TRAP_OUT_OF_BOUNDS_MEMORY)
+        fx.open_checks[key] = limit
+    elif earlier.operands[2].constant % (1 << 64) < extent:
+        earlier.operands = (*earlier.operands[:2], _u64(extent))
+    ea = addr
+    if offset:
+        ea = b.add(addr, _u64(offset))
+        ea.flags.append("nuw")      # an address past the check did not wrap
+    return b.gep(memory_base(fx, memory), [ea], inbounds=True, source_etype=I8)
+
+
+def _unchecked_address64(fx, addr, offset):
+    """Pointer to `addr` + `offset` of a 64-bit memory 0 in the check-free copy of a
+    versioned loop (loops.py), which proved the sum in bounds: based on the copy of the
+    base of the local the address comes from, as 32-bit addresses there are."""
+    b = fx.builder
+    root, _ = _root_and_constant(fx, addr)
+    ea = addr
+    if offset:
+        ea = b.add(addr, _u64(offset))
+        ea.flags.append("nuw")
+    return b.gep(fx.memory_base_copy(root), [ea], inbounds=True, source_etype=I8)
+
+
+def _u64(value):
+    """An i64 constant of the u64 `value`: LLVM reads i64 literals as signed."""
+    return ir.Constant(I64, value - (1 << 64) if value >= 1 << 63 else value)
+
+
+def memory_size_bytes(fx, memory):
+    """Memory 0's size from its slot; another memory's loaded (function_env.py)."""
+    return fx.other_memory_size_bytes(memory) if memory else fx.memory_size_bytes()
+
+
+def memory_base(fx, memory):
+    return fx.other_memory_base(memory) if memory else fx.memory_base()
+
+
 def effective_address(fx, addr, offset, size, memory=0):
     """Pointer to the `size` bytes at `addr` + `offset` of memory `memory`, after the bounds
     check (none in a loop version whose accesses are proven in bounds: loops.py)."""
+    if fx.menv.memory64[memory]:
+        if not fx.checked_accesses:     # memory 0, in a loop version proven in bounds
+            return _unchecked_address64(fx, addr, offset)
+        return _address64(fx, memory, addr, offset, size)
     if memory:
         return _other_memory_address(fx, memory, addr, offset, size)
     b = fx.builder
@@ -195,14 +264,16 @@ def memory_limit_pages(module, bounds_checks, max_memory_4gib):
     lets addresses be sign-extended, unless explicit checks are asked for, 4 GiB is asked
     for, or the module's memory may already be bigger (an imported memory with no maximum
     or one above 2 GiB, a defined memory starting above 2 GiB). One limit serves every
-    memory of the module."""
+    32-bit memory of the module; a 64-bit one has its accesses checked and the loader's
+    limit (loader/memory.py)."""
     limit = MAX_PAGES // 2
     if bounds_checks or max_memory_4gib:
         return MAX_PAGES
     for imp in module.imports:
-        if imp.kind == "memory" and (imp.desc.limits.max is None
-                                     or imp.desc.limits.max > limit):
+        if imp.kind == "memory" and imp.desc.address_type == "i32" \
+                and (imp.desc.limits.max is None or imp.desc.limits.max > limit):
             return MAX_PAGES
-    if any(memtype.limits.min > limit for memtype in module.memories):
+    if any(memtype.address_type == "i32" and memtype.limits.min > limit
+           for memtype in module.memories):
         return MAX_PAGES
     return limit

@@ -11,7 +11,8 @@ from pywamr.runtime.aot_abi import func_symbol
 from pywamr.runtime.aot_layout import (
     CHECKSUM_OFFSET, CHECKSUMMED_FROM, CONSTANT_ARITHMETIC, CONSTANT_RECORD, COUNT, DATA_MODES,
     ELEM_MODES, EXTERN_KINDS, F32_CONST, F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION,
-    GLOBAL_GET, HEADER, HEAP_TYPES, TYPE_GROUP_RECORD, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, NO_SECTION,
+    GLOBAL_GET, HEADER, HEAP_TYPES, TYPE_GROUP_RECORD, I32_CONST, I64_CONST, LIMITS_64,
+    LIMITS_HAS_MAX, LIMITS_RECORD, MAGIC, NO_SECTION,
     NO_START, REF_CODE, REF_FUNC, REF_NULL, REF_NULL_CODE, RELOCATION_RECORD, SECTION_HEADER,
     SECTION_MODULE, SECTION_OBJECT, SECTION_RELOCATIONS, SECTION_RECORD, SECTION_SYMBOLS,
     SECTION_TARGET, SYMBOL_RECORD, V128_CONST, module_interface)
@@ -60,7 +61,7 @@ def module_metadata(module):
         elif imp.kind == "table":
             out.append(_table_type(imp.desc))
         elif imp.kind == "memory":
-            out.append(_limits(imp.desc.limits))
+            out.append(_limits(imp.desc))
         elif imp.kind == "tag":
             out.append(COUNT.pack(imp.desc))
         else:
@@ -71,7 +72,7 @@ def module_metadata(module):
     out += [_table_type(table) + _constant(init or [])
             for table, init in zip(module.tables, module.table_inits)]
     out.append(COUNT.pack(len(module.memories)))
-    out += [_limits(memory.limits) for memory in module.memories]
+    out += [_limits(memory) for memory in module.memories]
     out.append(COUNT.pack(len(module.tags)))
     out.append(struct.pack(f"<{len(module.tags)}I", *module.tags))
     out.append(COUNT.pack(len(module.globals)))
@@ -126,13 +127,17 @@ def _heap_type(reftype):
     return HEAP_TYPES.get(heap, heap)
 
 
-def _limits(limits):
+def _limits(externtype):
+    """The limits of a table or memory type, with its address type (memory64)."""
+    limits = externtype.limits
     has_max = limits.max is not None
-    return LIMITS_RECORD.pack(has_max, limits.min, limits.max if has_max else 0)
+    flags = (LIMITS_HAS_MAX if has_max else 0) | (LIMITS_64 if externtype.address_type == "i64"
+                                                  else 0)
+    return LIMITS_RECORD.pack(flags, limits.min, limits.max if has_max else 0)
 
 
 def _table_type(tabletype):
-    return _valtype(tabletype.elem_type) + _limits(tabletype.limits)
+    return _valtype(tabletype.elem_type) + _limits(tabletype)
 
 
 def _global_type(globaltype):

@@ -9,7 +9,6 @@ this process or in worker processes, merge the parts' images, and write the `.ao
 import os
 from dataclasses import dataclass, fields
 
-from pywamr.runtime import features
 from pywamr.runtime.compile_cache import CompileCache, options_text
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.types import MAX_PAGES
@@ -71,9 +70,6 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
         progress.phase("decoding and validating")
         module = decode_module(wasm)
         validate(module)
-        refusal = features.compiler_refusal(module)
-        if refusal:
-            raise CompileError(refusal)
         if not options.simd:
             refuse_simd(module)
         clock.lap("decode and validate")

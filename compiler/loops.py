@@ -34,6 +34,13 @@ version has a single exit whose trip count LLVM computes as the minimum of the t
 constant, plus unchanged locals, plus at most one pointer P, as it was at the start of the
 iteration (phase 0) or after its step (phase 1). A local is a pointer if the body's last
 assignment to it is its own start value plus a step.
+
+A 64-bit memory 0 (memory64) has i64 addresses, whose sums wrap at 2^64 where the entry
+computation works in 64 bits too. So its plan keeps every constant below WIDE_BOUND = 2^56
+and adds fewer than MAX_WIDE_TERMS locals to an address (else: no plan), and its entry
+computation gives no fast iteration unless every i64 local it reads is below WIDE_BOUND (a
+step: in magnitude): the sums it forms then stay below 2^62, and are exact, as for 32-bit
+addresses.
 """
 
 from collections import namedtuple
@@ -95,13 +102,26 @@ def _mod32(value):
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-def find_loop(instrs, start):
-    """The LoopPlan of the `loop` at instrs[start], or None when it is not of the shape."""
+# The bound on a 64-bit memory's plan constants and the i64 values its entry reads, and on
+# the invariant locals of one address: its sums then stay below 2^62.
+WIDE_BOUND = 1 << 56
+MAX_WIDE_TERMS = 32
+
+
+def find_loop(instrs, start, wide=False):
+    """The LoopPlan of the `loop` at instrs[start], or None when it is not of the shape.
+    `wide`: memory 0 is 64-bit (its constants must be below WIDE_BOUND)."""
     analysis = _analyse(instrs, start)
     if analysis is None:
         return None
     end, pointers, accesses, condition = analysis
     if condition is None:
+        return None
+    if wide and not (all(-WIDE_BOUND < low and high < WIDE_BOUND
+                         and len(invariants) < MAX_WIDE_TERMS
+                         for _, invariants, low, high in accesses)
+                     and all(p.constant is None or abs(p.constant) < WIDE_BOUND
+                             for p in pointers.values())):
         return None
     # A loop whose one access moves by a step only known at run time (sieve's p += i) is
     # left as it is unless its trip count can be bounded (trip_counts.py): LLVM cannot
@@ -354,13 +374,22 @@ def _umin(b, x, y):
 def _group_budget(fx, pointers, group, size, read_local):
     """Iterations k = 0, 1, ... for which the group's accesses lie in memory: 0 if the first
     does not. In iteration k the sum is S_k = P + (k + phase) * step + I + C, computed here
-    exactly in 64 bits; the i32 sum the code computes is S_k mod 2^32, which is S_k itself
-    whenever S_k is in bounds, so no wrap-around can hide."""
+    exactly in 64 bits; the i32 sum the code computes is S_k mod 2^32 (an i64 sum: mod
+    2^64), which is S_k itself whenever S_k is in bounds, so no wrap-around can hide. An i64
+    local counts only below WIDE_BOUND (module docstring): `small` says whether all do."""
     b = fx.builder
     zero = ir.Constant(I64, 0)
+    small = []
+
+    def unsigned(value):
+        if value.type != I64:
+            return b.zext(value, I64)
+        small.append(b.icmp_unsigned("<", value, ir.Constant(I64, WIDE_BOUND)))
+        return value
+
     start = zero
     for local in group.invariants:
-        start = b.add(start, b.zext(read_local(local), I64))
+        start = b.add(start, unsigned(read_local(local)))
     step = zero
     if group.pointer is not None:
         local, phase = group.pointer
@@ -368,13 +397,20 @@ def _group_budget(fx, pointers, group, size, read_local):
         if pointer.constant is not None:
             step = ir.Constant(I64, pointer.constant)
         else:
-            step = b.sext(read_local(pointer.step_local), I64)
-        start = b.add(start, b.zext(read_local(local), I64))
+            step = read_local(pointer.step_local)
+            if step.type != I64:
+                step = b.sext(step, I64)
+            else:
+                small.append(b.icmp_unsigned("<", b.add(step, ir.Constant(I64, WIDE_BOUND)),
+                                             ir.Constant(I64, 2 * WIDE_BOUND)))
+        start = b.add(start, unsigned(read_local(local)))
         if phase:
             start = b.add(start, step)
     low = b.add(start, ir.Constant(I64, group.low))
     high = b.add(start, ir.Constant(I64, group.high))
     first_in = b.and_(b.icmp_signed(">=", low, zero), b.icmp_signed("<=", high, size))
+    for condition in small:
+        first_in = b.and_(first_in, condition)
     # Room ahead in the direction of the step, in whole steps, plus the first iteration.
     forward = b.sdiv(b.sub(size, high), _at_least_one(b, step))
     backward = b.sdiv(low, _at_least_one(b, b.neg(step)))

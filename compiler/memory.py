@@ -7,7 +7,8 @@ formed and checked is addresses.py.
 from pywamr.runtime import aot_abi as abi
 
 from . import ir_text as ir
-from .addresses import effective_address, load_at, load_at_wide
+from .addresses import (effective_address, load_at, load_at_wide, memory_base,
+                        memory_size_bytes)
 from .signatures import F32, F64, I1, I8, I16, I32, I64, PTR, VOID
 
 # name -> (bytes accessed, type in memory, type on the stack, signed extension?)
@@ -55,24 +56,19 @@ def store(fx, name, memarg, addr, value):
     fx.builder.store(value, effective_address(fx, addr, offset, size, memory), align=1)
 
 
-def _size_bytes(fx, memory):
-    """Memory 0's size from its slot; another memory's loaded (function_env.py)."""
-    return fx.other_memory_size_bytes(memory) if memory else fx.memory_size_bytes()
-
-
-def _base(fx, memory):
-    return fx.other_memory_base(memory) if memory else fx.memory_base()
-
-
 def memory_size(fx, memory):
-    pages = fx.builder.lshr(_size_bytes(fx, memory), _i64(16))
-    return fx.builder.trunc(pages, I32)
+    pages = fx.builder.lshr(memory_size_bytes(fx, memory), _i64(16))
+    return pages if fx.menv.memory64[memory] else fx.builder.trunc(pages, I32)
 
 
 def memory_grow(fx, memory, delta):
     """Memory 0 through its own helper, which code without multi-memory has always called;
-    another memory through the helper that takes its index."""
-    if memory:
+    another memory through the helper that takes its index; a 64-bit memory through the one
+    that takes an i64 delta."""
+    if fx.menv.memory64[memory]:
+        old_pages = fx.call_helper(abi.HELPER_MEMORY_GROW64, I64,
+                                   [ir.Constant(I32, memory), delta])
+    elif memory:
         old_pages = fx.call_helper(abi.HELPER_MEMORY_GROW_AT, I32,
                                    [ir.Constant(I32, memory), delta])
     else:
@@ -82,39 +78,59 @@ def memory_grow(fx, memory, delta):
 
 
 def _check_range(fx, memory, start, length):
-    """Trap unless [start, start + length) lies in the memory (i32 operands, 64-bit sum).
-    Also with guard pages: a bulk operation that is out of bounds must not write anything."""
-    end = fx.builder.add(fx.builder.zext(start, I64), fx.builder.zext(length, I64))
-    fx.trap_if(fx.builder.icmp_unsigned(">", end, _size_bytes(fx, memory)),
+    """Trap unless [start, start + length) lies in the memory. Also with guard pages: a bulk
+    operation that is out of bounds must not write anything. For i32 operands their sum in
+    64 bits; with an i64 (memory64), which may wrap, length <= size and start <= size -
+    length."""
+    b = fx.builder
+    if start.type == length.type == I32:
+        end = b.add(b.zext(start, I64), b.zext(length, I64))
+        fx.trap_if(b.icmp_unsigned(">", end, memory_size_bytes(fx, memory)),
+                   abi.TRAP_OUT_OF_BOUNDS_MEMORY)
+        return
+    start, length = _wide(fx, start), _wide(fx, length)
+    size = memory_size_bytes(fx, memory)
+    fx.trap_if(b.or_(b.icmp_unsigned(">", length, size),
+                     b.icmp_unsigned(">", start, b.sub(size, length))),
                abi.TRAP_OUT_OF_BOUNDS_MEMORY)
 
 
+def _wide(fx, value):
+    """An address or length as an i64: an i32 zero-extended."""
+    return fx.builder.zext(value, I64) if value.type == I32 else value
+
+
 def _pointer(fx, memory, addr):
-    return fx.builder.gep(_base(fx, memory), [fx.builder.zext(addr, I64)], source_etype=I8)
+    return fx.builder.gep(memory_base(fx, memory), [_wide(fx, addr)], source_etype=I8)
 
 
 def memory_fill(fx, memory, dst, value, length):
     _check_range(fx, memory, dst, length)
     fx.call_intrinsic("llvm.memset.p0.i64", VOID,
                       [_pointer(fx, memory, dst), fx.builder.trunc(value, I8),
-                       fx.builder.zext(length, I64), ir.Constant(I1, 0)],
+                       _wide(fx, length), ir.Constant(I1, 0)],
                       arg_types=[PTR, I8, I64, I1])
 
 
 def memory_copy(fx, memories, dst, src, length):
-    """Within one memory or between two: memmove either way, as two memories never overlap."""
+    """Within one memory or between two: memmove either way, as two memories never overlap.
+    Between a 32- and a 64-bit memory the length is an i32 (memory64)."""
     dst_memory, src_memory = memories
     _check_range(fx, src_memory, src, length)
     _check_range(fx, dst_memory, dst, length)
     fx.call_intrinsic("llvm.memmove.p0.p0.i64", VOID,
                       [_pointer(fx, dst_memory, dst), _pointer(fx, src_memory, src),
-                       fx.builder.zext(length, I64), ir.Constant(I1, 0)],
+                       _wide(fx, length), ir.Constant(I1, 0)],
                       arg_types=[PTR, PTR, I64, I1])
 
 
 def memory_init(fx, imm, dst, src, length):
     segment, memory = imm
-    if memory:
+    if fx.menv.memory64[memory]:
+        fx.call_helper(abi.HELPER_MEMORY_INIT64, VOID,
+                       [ir.Constant(I32, memory), ir.Constant(I32, segment), dst, src, length],
+                       may_trap=True)
+    elif memory:
         fx.call_helper(abi.HELPER_MEMORY_INIT_AT, VOID,
                        [ir.Constant(I32, memory), ir.Constant(I32, segment), dst, src, length],
                        may_trap=True)

@@ -35,6 +35,9 @@ class ModuleEnv:
         self.num_imported_funcs = module.num_imported_funcs
         self.global_types = module.all_global_types()
         self.tag_types = [module.types[t] for t in module.tag_type_indices()]
+        # Whether each memory and table is 64-bit (memory64): i64 addresses, sizes, indices.
+        self.memory64 = [t.address_type == "i64" for t in module.all_memories()]
+        self.table64 = [t.address_type == "i64" for t in module.all_tables()]
         # Results of multi-value calls pass through a buffer of u64 slots as big as the largest
         # result list needs.
         self.max_result_slots = max((abi.slot_count(t.results) for t in module.types), default=0)

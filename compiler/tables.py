@@ -2,7 +2,8 @@
 
 A table is reached through its TableDesc { u64 size; void** elems; u64 max; }; size and
 elems change when the table grows, so they are loaded at every access. get/set/size are
-inline; grow, fill, copy, init and elem.drop call runtime helpers.
+inline; grow, fill, copy, init and elem.drop call runtime helpers. A 64-bit table
+(memory64) takes i64 indices, sizes and counts, and the helpers for them.
 """
 
 from pywamr.runtime import aot_abi as abi
@@ -12,10 +13,10 @@ from .signatures import I32, I64, PTR, VOID
 
 
 def element_pointer(fx, table, index, trap_code):
-    """Pointer to element `index` (an i32) of `table`, trapping with `trap_code` when the
-    index is not below the table's size."""
+    """Pointer to element `index` (an i32, or an i64 of a 64-bit table) of `table`,
+    trapping with `trap_code` when the index is not below the table's size."""
     desc = fx.table_desc(table)
-    index = fx.builder.zext(index, I64)
+    index = _wide(fx, index)
     size = fx.load(desc, abi.TABLE_SIZE, I64)
     fx.trap_if(fx.builder.icmp_unsigned(">=", index, size), trap_code)
     elems = fx.load(desc, abi.TABLE_ELEMS, PTR)
@@ -33,29 +34,48 @@ def table_set(fx, table, index, value):
 
 
 def table_size(fx, table):
-    return fx.builder.trunc(fx.load(fx.table_desc(table), abi.TABLE_SIZE, I64), I32)
+    size = fx.load(fx.table_desc(table), abi.TABLE_SIZE, I64)
+    return size if fx.menv.table64[table] else fx.builder.trunc(size, I32)
 
 
 def _i32(value):
     return ir.Constant(I32, value)
 
 
+def _wide(fx, value):
+    """An index or count as an i64: an i32 zero-extended."""
+    return fx.builder.zext(value, I64) if value.type == I32 else value
+
+
 def table_grow(fx, table, init, delta):
+    if fx.menv.table64[table]:
+        return fx.call_helper(abi.HELPER_TABLE_GROW64, I64, [_i32(table), init, delta])
     return fx.call_helper(abi.HELPER_TABLE_GROW, I32, [_i32(table), init, delta])
 
 
 def table_fill(fx, table, dst, value, length):
+    if fx.menv.table64[table]:
+        fx.call_helper(abi.HELPER_TABLE_FILL64, VOID, [_i32(table), dst, value, length],
+                       may_trap=True)
+        return
     fx.call_helper(abi.HELPER_TABLE_FILL, VOID, [_i32(table), dst, value, length],
                    may_trap=True)
 
 
 def table_copy(fx, dst_table, src_table, dst, src, length):
+    """Between a 32- and a 64-bit table the 64-bit one's index is an i64, the others i32s."""
+    if fx.menv.table64[dst_table] or fx.menv.table64[src_table]:
+        fx.call_helper(abi.HELPER_TABLE_COPY64, VOID,
+                       [_i32(dst_table), _i32(src_table), _wide(fx, dst), _wide(fx, src),
+                        _wide(fx, length)], may_trap=True)
+        return
     fx.call_helper(abi.HELPER_TABLE_COPY, VOID,
                    [_i32(dst_table), _i32(src_table), dst, src, length], may_trap=True)
 
 
 def table_init(fx, segment, table, dst, src, length):
-    fx.call_helper(abi.HELPER_TABLE_INIT, VOID, [_i32(table), _i32(segment), dst, src, length],
+    helper = abi.HELPER_TABLE_INIT64 if fx.menv.table64[table] else abi.HELPER_TABLE_INIT
+    fx.call_helper(helper, VOID, [_i32(table), _i32(segment), dst, src, length],
                    may_trap=True)
 
 

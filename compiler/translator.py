@@ -57,9 +57,13 @@ class FunctionTranslator:
         # same region sees the value itself (addresses.py looks for `p + 8` through a local,
         # and widens the check of one address value).
         self.known_locals = {}
+        # Whether memory 0 is 64-bit (memory64): its loops may be versioned (loops.py), but
+        # have neither scan loops, which rely on guard pages, nor access strides, which
+        # reason in 2^32 addresses (addresses.py).
+        self.memory0_64 = bool(menv.memory64) and menv.memory64[0]
         # Loads in scan loops rely on the guard pages (scan_loops.py): only in that mode, and
         # not with fuel, whose charges must stay in order with them.
-        self.scans = not menv.bounds_checks and not menv.fuel
+        self.scans = not menv.bounds_checks and not menv.fuel and not self.memory0_64
         self.scan = None         # the ScanLoop being translated
         self.guarded = False     # whether the loads being translated rely on the guard pages
         self.wide = {}           # its wide pointers: local -> (slot of the i64 copy, step)
@@ -91,7 +95,8 @@ class FunctionTranslator:
             if self.reachable:
                 if i in fuel:
                     self.fx.charge_fuel(fuel[i])
-                plan = find_loop(instrs, i) if instr.op == opcodes.LOOP and not fuel else None
+                plan = find_loop(instrs, i, self.memory0_64) \
+                    if instr.op == opcodes.LOOP and not fuel else None
                 if plan is not None:
                     self.translate_versioned_loop(instrs, i, plan)
                     i = plan.end + 1
@@ -103,7 +108,8 @@ class FunctionTranslator:
                     scan = find_scan_loop(instrs, i, _UNOBSERVABLE) if self.scans else None
                     if scan is not None:
                         self.widen_pointers(instrs, i, scan)
-                    self.op_loop(instr.imm, None, stride=access_stride(instrs, i))
+                    stride = None if self.memory0_64 else access_stride(instrs, i)
+                    self.op_loop(instr.imm, None, stride=stride)
                     self.fx.close_checks()
                     if scan is not None:
                         self.enter_scan(scan)

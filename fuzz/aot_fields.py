@@ -211,9 +211,9 @@ def _valtype(c, label):
 
 
 def _limits(c, label):
-    c.int("u8", f"{label}.has_max")
-    c.int("u32", f"{label}.min")
-    c.int("u32", f"{label}.max")
+    c.int("u8", f"{label}.flags")
+    c.int("u64", f"{label}.min")
+    c.int("u64", f"{label}.max")
 
 
 def _table(c, label):

@@ -16,8 +16,9 @@ import zlib
 from pywamr.runtime.aot_layout import (
     CHECKSUMMED_FROM, CONSTANT_ARITHMETIC, CONSTANT_RECORD, DATA_MODES, ELEM_MODES,
     EXTERN_KINDS, F32_CONST, F64_CONST, FLAG_EXECUTABLE, FLAG_WRITABLE, FORMAT_VERSION,
-    GLOBAL_GET, HEADER, HEAP_TYPES, I32_CONST, I64_CONST, LIMITS_RECORD, MAGIC, MAX_ALIGNMENT,
-    MAX_OBJECT_SIZE, NO_SECTION, NO_START, REF_CODE, REF_FUNC, REF_NULL, REF_NULL_CODE,
+    GLOBAL_GET, HEADER, HEAP_TYPES, I32_CONST, I64_CONST, LIMITS_64, LIMITS_HAS_MAX,
+    LIMITS_RECORD, MAGIC, MAX_ALIGNMENT, MAX_OBJECT_SIZE, NO_SECTION, NO_START, REF_CODE,
+    REF_FUNC, REF_NULL, REF_NULL_CODE,
     RELOCATION_RECORD, SECTION_HEADER, SECTION_MODULE, SECTION_OBJECT, SECTION_ORDER,
     SECTION_RECORD, SECTION_RELOCATIONS, SECTION_SYMBOLS, SECTION_TARGET, SYMBOL_RECORD,
     TYPE_GROUP_RECORD, V128_CONST)
@@ -229,7 +230,7 @@ def _read_module(r):
         elif kind == "table":
             desc = _table_type(r)
         elif kind == "memory":
-            desc = MemoryType(_limits(r))
+            desc = MemoryType(*_limits(r))
         elif kind == "tag":
             desc = r.u32("import tag type")
         else:
@@ -240,7 +241,7 @@ def _read_module(r):
     for _ in range(r.count("table count")):
         module.tables.append(_table_type(r))
         module.table_inits.append(_constant(r, "table initialiser") or None)
-    module.memories = [MemoryType(_limits(r)) for _ in range(r.count("memory count"))]
+    module.memories = [MemoryType(*_limits(r)) for _ in range(r.count("memory count"))]
     count = r.count("tag count")
     module.tags = list(struct.unpack(f"<{count}I", r.take(4 * count, "tag types")))
     for _ in range(r.count("global count")):
@@ -322,14 +323,16 @@ def _ref_type(heap, nullable, what):
 
 
 def _limits(r):
-    has_max, minimum, maximum = r.unpack(LIMITS_RECORD, "limits")
-    if has_max > 1 or (not has_max and maximum):
-        raise corrupted(f"limits with flags {has_max} and maximum {maximum}")
-    return Limits(minimum, maximum if has_max else None)
+    """(Limits, address type) of a table or memory."""
+    flags, minimum, maximum = r.unpack(LIMITS_RECORD, "limits")
+    has_max = flags & LIMITS_HAS_MAX
+    if flags & ~(LIMITS_HAS_MAX | LIMITS_64) or (not has_max and maximum):
+        raise corrupted(f"limits with flags {flags} and maximum {maximum}")
+    return Limits(minimum, maximum if has_max else None), "i64" if flags & LIMITS_64 else "i32"
 
 
 def _table_type(r):
-    return TableType(_valtype(r, REFTYPE_CODES, "table element type"), _limits(r))
+    return TableType(_valtype(r, REFTYPE_CODES, "table element type"), *_limits(r))
 
 
 def _global_type(r):

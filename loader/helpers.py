@@ -18,6 +18,7 @@ from .exec_env import current, trap_with_exception
 _u32 = ctypes.c_uint32
 _u64 = ctypes.c_uint64
 _i32 = ctypes.c_int32
+_i64 = ctypes.c_int64
 
 _instances = weakref.WeakValueDictionary()     # VMContext address -> Instance
 
@@ -99,6 +100,15 @@ _HELPERS = {
     aot_abi.HELPER_MEMORY_GROW_AT: _entry_point(_i32, [_u32, _u32], _memory_grow_at),
     aot_abi.HELPER_MEMORY_INIT_AT: _entry_point(None, [_u32, _u32, _u32, _u32, _u32],
                                                 _memory_init_at),
+    aot_abi.HELPER_MEMORY_GROW64: _entry_point(_i64, [_u32, _u64], _memory_grow_at),
+    aot_abi.HELPER_MEMORY_INIT64: _entry_point(None, [_u32, _u32, _u64, _u32, _u32],
+                                               _memory_init_at),
+    aot_abi.HELPER_TABLE_INIT64: _entry_point(None, [_u32, _u32, _u64, _u32, _u32],
+                                              _table_init),
+    aot_abi.HELPER_TABLE_COPY64: _entry_point(None, [_u32, _u32, _u64, _u64, _u64],
+                                              _table_copy),
+    aot_abi.HELPER_TABLE_GROW64: _entry_point(_i64, [_u32, _u64, _u64], _table_grow),
+    aot_abi.HELPER_TABLE_FILL64: _entry_point(None, [_u32, _u64, _u64, _u64], _table_fill),
 }
 HELPERS_TABLE = (ctypes.c_void_p * aot_abi.NUM_HELPERS)(
     *[ctypes.cast(_HELPERS[slot], ctypes.c_void_p) for slot in range(aot_abi.NUM_HELPERS)])

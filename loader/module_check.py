@@ -19,8 +19,9 @@ from pywamr.runtime import aot_abi
 from pywamr.runtime.aot_layout import (CONSTANT_ARITHMETIC, F32_CONST, F64_CONST, GLOBAL_GET,
                                        I32_CONST, I64_CONST, REF_FUNC, REF_NULL, V128_CONST,
                                        module_interface)
-from pywamr.runtime.types import (MAX_PAGES, MAX_TABLE_SIZE, heap_type, is_defaultable,
-                                  is_subtype, ref_type, structural_types)
+from pywamr.runtime.types import (MAX_PAGES, MAX_PAGES_OF, MAX_TABLE_SIZE_OF,
+                                  MEMORY_SIZE_MESSAGES, TABLE_SIZE_MESSAGES, heap_type,
+                                  is_defaultable, is_subtype, ref_type, structural_types)
 
 from .aot_file import corrupted
 from .externals import provides
@@ -77,10 +78,11 @@ def _check_valid(module):
         if init is None and not is_defaultable(table.elem_type):
             raise _invalid(f"type mismatch: a table of {table.elem_type} needs an initialiser")
     for table in tables:
-        _check_limits(table.limits, MAX_TABLE_SIZE, "table size must be at most 2^32-1")
+        _check_limits(table.limits, MAX_TABLE_SIZE_OF[table.address_type],
+                      TABLE_SIZE_MESSAGES[table.address_type])
     for memory in memories:
-        _check_limits(memory.limits, MAX_PAGES,
-                      "memory size must be at most 65536 pages (4GiB)")
+        _check_limits(memory.limits, MAX_PAGES_OF[memory.address_type],
+                      MEMORY_SIZE_MESSAGES[memory.address_type])
     tags = module.tag_type_indices()
     for type_index in tags:
         if type_index >= len(types):
@@ -138,12 +140,12 @@ def _check_valid(module):
             if not matches(seg.elem_type, tables[seg.table].elem_type):
                 raise _invalid(f"type mismatch: element segment's type {seg.elem_type} does "
                                f"not match table's element type {tables[seg.table].elem_type}")
-            check_constant(seg.offset, "i32")
+            check_constant(seg.offset, tables[seg.table].address_type)
     for seg in module.datas:
         if seg.mode == "active":
             if seg.memory >= len(memories):
                 raise _invalid(f"unknown memory {seg.memory}")
-            check_constant(seg.offset, "i32")
+            check_constant(seg.offset, memories[seg.memory].address_type)
 
     if module.start is not None:
         if module.start >= len(func_types):
@@ -180,11 +182,13 @@ def _check_memory_limit(module, limit):
     if limit >= MAX_PAGES:
         return
     for imp in module.imported("memory"):
+        if imp.desc.address_type == "i64":      # checked in code at every access
+            continue
         if imp.desc.limits.max is None or imp.desc.limits.max > limit:
             raise corrupted(f"its imported memory may grow past the code's limit of "
                             f"{limit} pages")
     for memory in module.memories:
-        if memory.limits.min > limit:
+        if memory.address_type == "i32" and memory.limits.min > limit:
             raise corrupted(f"its memory starts above the code's limit of {limit} pages")
 
 

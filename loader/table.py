@@ -6,7 +6,7 @@ import ctypes
 from pywamr.runtime.aot_abi import TableDesc
 from pywamr.runtime.api import Table
 from pywamr.runtime.errors import ResourceError, Trap
-from pywamr.runtime.types import MAX_TABLE_SIZE, Limits, TableType
+from pywamr.runtime.types import MAX_TABLE_SIZE_OF, Limits, TableType
 
 from .references import ref_to_python, ref_to_raw
 
@@ -18,9 +18,10 @@ MAX_ELEMENTS = 10_000_000
 class AotTable(Table):
     def __init__(self, tabletype: TableType, init=0):
         self.elem_type = tabletype.elem_type
+        self.address_type = tabletype.address_type
         self.declared_max = tabletype.limits.max
-        self.desc = TableDesc(0, 0, MAX_TABLE_SIZE if self.declared_max is None
-                              else self.declared_max)
+        self.desc = TableDesc(0, 0, MAX_TABLE_SIZE_OF[self.address_type]
+                              if self.declared_max is None else self.declared_max)
         self.desc_address = ctypes.addressof(self.desc)
         self.elems = (ctypes.c_uint64 * 0)()
         self.keepalive = set()   # instances that import it, and so may store their funcrefs
@@ -30,7 +31,8 @@ class AotTable(Table):
     @property
     def type(self):
         """The table's type now: its current size is the minimum imports are checked against."""
-        return TableType(self.elem_type, Limits(self.size(), self.declared_max))
+        return TableType(self.elem_type, Limits(self.size(), self.declared_max),
+                         self.address_type)
 
     def size(self):
         return self.desc.size

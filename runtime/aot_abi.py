@@ -249,7 +249,15 @@ HELPER_EXCEPTION_BUFFER = 8
 # Memory 0 has the two above; any memory these (multi-memory), its index first.
 HELPER_MEMORY_GROW_AT = 9   # i32 (u32 memory, u32 delta)
 HELPER_MEMORY_INIT_AT = 10  # void (u32 memory, u32 seg, u32 dst, u32 src, u32 n)
-NUM_HELPERS = 11
+# A 64-bit memory's or table's (memory64): its addresses, sizes and deltas as u64s, an i32
+# operand zero-extended; grow returns -1 as an i64 on failure.
+HELPER_MEMORY_GROW64 = 11   # i64 (u32 memory, u64 delta)
+HELPER_MEMORY_INIT64 = 12   # void (u32 memory, u32 seg, u64 dst, u32 src, u32 n)
+HELPER_TABLE_INIT64 = 13    # void (u32 table, u32 seg, u64 dst, u32 src, u32 n)
+HELPER_TABLE_COPY64 = 14    # void (u32 dst_table, u32 src_table, u64 dst, u64 src, u64 n)
+HELPER_TABLE_GROW64 = 15    # i64 (u32 table, void* init, u64 delta)
+HELPER_TABLE_FILL64 = 16    # void (u32 table, u64 dst, void* value, u64 n)
+NUM_HELPERS = 17
 
 
 # --- Symbols --------------------------------------------------------------------------------

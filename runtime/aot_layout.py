@@ -5,7 +5,7 @@ depend on the runtime and never on each other."""
 import struct
 
 MAGIC = b"\x00pyaot\r\n"
-FORMAT_VERSION = 13
+FORMAT_VERSION = 14
 
 # magic, format version, CRC-32 of every byte after this field, payload length
 HEADER = struct.Struct("<8sIIQ")
@@ -36,7 +36,11 @@ RELOCATION_RECORD = struct.Struct("<IIQIIq")  # section, type, offset, symbol, r
 # and after the code of (ref null ...) or (ref ...) a u32 heap type: a type index or one of
 # HEAP_TYPES.
 COUNT = struct.Struct("<I")
-LIMITS_RECORD = struct.Struct("<BII")       # 1 if there is a maximum, minimum, maximum or 0
+# Limits of a table or memory: flags as in the wasm binary (bit 0: a maximum; bit 2: 64-bit,
+# memory64), minimum, maximum or 0.
+LIMITS_RECORD = struct.Struct("<BQQ")
+LIMITS_HAS_MAX = 1
+LIMITS_64 = 4
 CONSTANT_RECORD = struct.Struct("<HQQ")     # opcode, value: low 64 bits, high 64 bits
 NO_START = 0xFFFFFFFF
 REF_NULL_CODE, REF_CODE = 0x63, 0x64
@@ -79,11 +83,23 @@ def module_interface(module):
         "types: " + "; ".join(signature(t) for t in module.types),
         f"functions: {module.num_imported_funcs} imported; types "
         + " ".join(map(str, module.func_type_indices())),
-        "tables: " + " ".join(t.elem_type for t in module.all_tables()),
-        f"memories: {len(module.all_memories())}",
+        "tables: " + " ".join(_address(t) + t.elem_type for t in module.all_tables()),
+        "memories: " + _memories(module.all_memories()),
         "tags: " + " ".join(map(str, module.tag_type_indices())),
         "globals: " + "; ".join(("mut " if g.mutable else "") + g.valtype
                                 for g in module.all_global_types()),
         "element segments: " + " ".join(s.elem_type for s in module.elems),
         f"data segments: {len(module.datas)}",
     ])
+
+
+def _address(externtype):
+    """How an index space line marks a 64-bit table or memory (memory64): its code takes
+    i64 addresses."""
+    return "i64 " if externtype.address_type == "i64" else ""
+
+
+def _memories(memtypes):
+    """The count, and which are 64-bit if any: "2" or "2; i64 1"."""
+    wide = [str(i) for i, t in enumerate(memtypes) if t.address_type == "i64"]
+    return str(len(memtypes)) + ("; i64 " + " ".join(wide) if wide else "")

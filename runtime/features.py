@@ -5,8 +5,6 @@ opcode", "malformed value type", ...), which makes a module that uses a newer fe
 like a broken file. Where that byte is one of a feature's, the decoder names the feature
 after the wording (`unsupported`), so that the message still starts as the spec tests
 expect: "illegal opcode: uses GC (ref.eq), not supported".
-
-What only the AOT compiler lacks (memory64) it refuses by `compiler_refusal`.
 """
 
 _GC = "GC"
@@ -44,17 +42,6 @@ TABLE_LIMIT_FLAGS = {}
 # The version field of a component's preamble: version 0x0d, layer 1.
 COMPONENT_VERSION = b"\x0d\x00\x01\x00"
 COMPONENT = "a WebAssembly component, not a core module"
-
-
-def compiler_refusal(module):
-    """Why pyaotc cannot compile `module`, which the decoder, validator and interpreter
-    accept, or None: "uses memory64 (64-bit memory 0), not supported by the compiler yet"."""
-    for kind, types in (("memory", module.all_memories()), ("table", module.all_tables())):
-        for index, externtype in enumerate(types):
-            if externtype.address_type == "i64":
-                return (f"uses memory64 (64-bit {kind} {index}), not supported by the "
-                        "compiler yet")
-    return None
 
 
 def unsupported(wording, table, code):

@@ -41,6 +41,11 @@ MAX_TABLE_SIZE = 2**32 - 1
 # makes memories and tables 64-bit, their addresses and sizes i64s.
 MAX_PAGES_OF = {I32: MAX_PAGES, I64: 2**48}
 MAX_TABLE_SIZE_OF = {I32: MAX_TABLE_SIZE, I64: 2**64 - 1}
+# The reference interpreter's messages for limits beyond those maxima, by address type.
+TABLE_SIZE_MESSAGES = {I32: "table size must be at most 2^32-1",
+                       I64: "table size must be at most 2^64-1"}
+MEMORY_SIZE_MESSAGES = {I32: "memory size must be at most 65536 pages (4GiB)",
+                        I64: "memory size must be at most 2^48 pages (16EiB)"}
 
 
 class Record:

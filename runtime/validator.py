@@ -42,8 +42,8 @@ from .opcodes import (BLOCK, CATCH_ALL_LEGACY, CATCH_ALL_REF, CATCH_LEGACY, CATC
                       DELEGATE, ELSE, END, IF, LOOP, NAMES, OPCODES, RETHROW, THROW, THROW_REF,
                       TRY, TRY_TABLE)
 from .types import (EXNREF, F32, F64, FUNCREF, I32, I64, MAX_PAGES_OF, MAX_TABLE_SIZE_OF,
-                    NUM_TYPES, V128, heap_type, is_defaultable, is_ref, is_subtype, ref_type,
-                    structural_types)
+                    MEMORY_SIZE_MESSAGES, NUM_TYPES, TABLE_SIZE_MESSAGES, V128, heap_type,
+                    is_defaultable, is_ref, is_subtype, ref_type, structural_types)
 
 EXN = "(ref exn)"       # what catch_ref and catch_all_ref pass
 
@@ -871,24 +871,17 @@ def check_limits(limits, bound, message):
         raise InvalidModule("size minimum must not be greater than maximum")
 
 
-# The reference interpreter's messages for limits beyond the spec's maxima, by address type.
-_TABLE_SIZE_MESSAGES = {I32: "table size must be at most 2^32-1",
-                        I64: "table size must be at most 2^64-1"}
-_MEMORY_SIZE_MESSAGES = {I32: "memory size must be at most 65536 pages (4GiB)",
-                         I64: "memory size must be at most 2^48 pages (16EiB)"}
-
-
 def check_table_type(context, tabletype):
     check_valtype(context, tabletype.elem_type)
     address_type = tabletype.address_type
     check_limits(tabletype.limits, MAX_TABLE_SIZE_OF[address_type],
-                 _TABLE_SIZE_MESSAGES[address_type])
+                 TABLE_SIZE_MESSAGES[address_type])
 
 
 def check_memory_type(memorytype):
     address_type = memorytype.address_type
     check_limits(memorytype.limits, MAX_PAGES_OF[address_type],
-                 _MEMORY_SIZE_MESSAGES[address_type])
+                 MEMORY_SIZE_MESSAGES[address_type])
 
 
 def narrower(address_type, other):

@@ -128,7 +128,9 @@ def test_module_count_changed(aot, tmp_path, label, value):
     ("module.start", 0, "invalid: start function must not have parameters or results"),
     ("module.start", 5, "invalid: unknown function 5"),
     ("module.memory[0].limits.min", 70000, "invalid: memory size must be at most 65536"),
-    ("module.memory[0].limits.has_max", 1, "invalid: size minimum must not be greater"),
+    ("module.memory[0].limits.flags", 1, "invalid: size minimum must not be greater"),
+    # made 64-bit: its data segment's offset is an i32 (and the code's interface 32-bit)
+    ("module.memory[0].limits.flags", 4, "invalid: type mismatch"),
 ])
 def test_invalid_module(aot, tmp_path, label, value, expected):
     refused(tmp_path, with_field(aot, label, value), f"its wasm module is {expected}")
@@ -150,7 +152,7 @@ def test_duplicate_export_name(aot, tmp_path):
      "global initialiser has opcode 0x20, not a constant instruction"),
     ("module.element[0].mode", 3, "unknown element segment mode 3"),
     ("module.import[0].kind", 7, "unknown import kind 7"),
-    ("module.table[0].limits.has_max", 2, "limits with flags 2 and maximum 0"),
+    ("module.table[0].limits.flags", 2, "limits with flags 2 and maximum 0"),
     ("module.table[0].limits.max", 5, "limits with flags 0 and maximum 5"),
     ("module.type[0].params[0]", 0x55, "unknown value type 0x55 in parameter types"),
 ])

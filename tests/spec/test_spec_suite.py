@@ -70,8 +70,16 @@ SUITE_3_0_MULTI_MEMORY = SUITE_3_0_MULTI_MEMORY_NEW + [
     "memory_size0.wast", "memory_size1.wast", "memory_size3.wast", "memory_trap0.wast",
     "start0.wast", "store0.wast", "store1.wast", "store2.wast", "traps0.wast"]
 # Memory64: the root files of the feature (manifest.tsv) and the 3.0 versions of 2.0 files that
-# use it too, on the interpreter only (pyaotc refuses 64-bit memories and tables).
-# table_init64.wast is left out: it needs GC (arrayref).
+# use it too, on both engines; under qemu the files that together use every instruction on a
+# 64-bit memory or table (loads and stores of every type, size, grow, copy within and between
+# 32- and 64-bit memories and tables, fill, init, table get/set/size/grow, call_indirect) and
+# imported 64-bit memories. table_init64.wast is left out: it needs GC (arrayref).
+SUITE_3_0_MEMORY64_NEW = [
+    "address64.wast", "endianness64.wast", "float_memory64.wast", "load64.wast",
+    "memory_trap64.wast", "memory_grow64.wast", "memory_copy64.wast", "memory_fill64.wast",
+    "memory_init64.wast", "bulk64.wast", "memory64-imports.wast", "call_indirect64.wast",
+    "table_copy64.wast", "table_copy_mixed.wast", "table_fill64.wast", "table_get64.wast",
+    "table_grow64.wast", "table_set64.wast", "table_size64.wast"]
 SUITE_3_0_MEMORY64 = [
     "align.wast", "memory.wast", "table.wast",
     "address64.wast", "align64.wast", "binary_leb128_64.wast", "bulk64.wast",
@@ -89,7 +97,8 @@ FILE_SETS = {"all": FILES, "subset": [f for f in NON_SIMD if f.name in SUBSET], 
              "3.0-relaxed-simd": [SUITE_DIR / name for name in SUITE_3_0_RELAXED_SIMD],
              "3.0-multi-memory": [SUITE_DIR / name for name in SUITE_3_0_MULTI_MEMORY],
              "3.0-multi-memory-new": [SUITE_DIR / name for name in SUITE_3_0_MULTI_MEMORY_NEW],
-             "3.0-memory64": [SUITE_DIR / name for name in SUITE_3_0_MEMORY64]}
+             "3.0-memory64": [SUITE_DIR / name for name in SUITE_3_0_MEMORY64],
+             "3.0-memory64-new": [SUITE_DIR / name for name in SUITE_3_0_MEMORY64_NEW]}
 
 
 class Config(NamedTuple):
@@ -129,6 +138,9 @@ EXECUTION_CONFIGS += [Config("interp", "3.0-multi-memory")]
 EXECUTION_CONFIGS += [Config("aot", "3.0-multi-memory", "x86_64", opt, 3) for opt in (3, 0)]
 EXECUTION_CONFIGS += [Config("aot", "3.0-multi-memory", "x86_64", 3, 3, "on")]
 EXECUTION_CONFIGS += [Config("aot", "3.0-multi-memory-new", "aarch64", opt, 3) for opt in (3, 0)]
+EXECUTION_CONFIGS += [Config("aot", "3.0-memory64", "x86_64", opt, 3) for opt in (3, 0)]
+EXECUTION_CONFIGS += [Config("aot", "3.0-memory64", "x86_64", 3, 3, "on")]
+EXECUTION_CONFIGS += [Config("aot", "3.0-memory64-new", "aarch64", opt, 3) for opt in (3, 0)]
 
 
 def unexpected_results(files, options):
@@ -148,6 +160,7 @@ def test_suite_lists_148_files_and_the_subsets_exist():
     assert all(f.exists() for f in FILE_SETS["3.0-multi-memory"])
     assert len(set(SUITE_3_0_MULTI_MEMORY)) == 42
     assert all(f.exists() for f in FILE_SETS["3.0-memory64"])
+    assert set(SUITE_3_0_MEMORY64_NEW) <= set(SUITE_3_0_MEMORY64)
 
 
 @pytest.mark.parametrize("path, version", [(f, "2.0") for f in FILES]
