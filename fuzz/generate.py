@@ -34,8 +34,8 @@ FEATURES = {
     "sign-extension-ops": True, "saturating-float-to-int": True,
     "tail-call": True, "extended-const": True,
     "threads": False, "shared-everything-threads": False,
-    "relaxed-simd": True,
-    "exceptions": False, "memory64": False, "gc": False,
+    "relaxed-simd": True, "memory64": True,
+    "exceptions": False, "gc": False,
     "custom-page-sizes": False, "custom-descriptors": False, "compact-imports": False,
     "wide-arithmetic": False,
 }
@@ -57,6 +57,7 @@ SMITH_FLAGS = [
 LOAD = re.compile(r"(i32|i64|f32|f64|v128)\.load\S*")
 STORE = re.compile(r"(i32|i64|f32|f64|v128)\.store\S*")
 BARE_INTEGERS = re.compile(r" (\d+)\b")
+WIDE_MEMORY = re.compile(r"\(memory \(;(\d+);\) i64 ")     # a 64-bit memory's index
 TEMPS = ("i32", "i64", "f32", "f64", "v128")
 
 
@@ -70,6 +71,7 @@ def smith_flags(rng):
     offsets = rng.choice(["90,9,1", "90,9,1", "50,40,10"])
     flags = SMITH_FLAGS + ["--available-imports", str(available_imports()),
                            "--max-memory32-bytes", str(pages * 65536),
+                           "--max-memory64-bytes", str(pages * 65536),
                            "--memory-offset-choices", offsets]
     if rng.random() < 0.33:     # multi-memory
         flags += ["--min-memories", "2", "--max-memories", "3"]
@@ -107,7 +109,7 @@ def generate(seed: int) -> bytes:
         smith = run_tool(["smith", *smith_flags(rng), str(source), "-o", "/dev/stdout"])
     text = run_tool(["print"], smith).decode()
     text = add_exports(text, smith)
-    if "(memory (;0;)" in text and rng.random() < 0.7:
+    if re.search(r"\(memory \(;0;\) \d", text) and rng.random() < 0.7:    # 32-bit
         text = append(text, [kernels.kernel(k, rng) for k in range(rng.randint(1, 3))])
         # From a generator of their own: adding them changed no other choice of a seed.
         scans = random.Random(f"scan {seed}")
@@ -118,7 +120,8 @@ def generate(seed: int) -> bytes:
         text = grow_memory(text)
     wasm = run_tool(["parse", "-", "-o", "/dev/stdout"], text.encode())
     run_tool(["validate", "--features",
-              "wasm2,tail-call,extended-const,relaxed-simd,multi-memory", "-"], wasm)
+              "wasm2,tail-call,extended-const,relaxed-simd,multi-memory,memory64", "-"],
+             wasm)
     return wasm
 
 
@@ -191,6 +194,7 @@ def v128_wrapper(func_index, params, results):
 def rewrite_addresses(text, rng):
     """Give some loads and stores an address in bounds (masked to 64 KiB) or near the end of
     memory, and turn some loads dead; each function gets one scratch local per type."""
+    wide = set(WIDE_MEMORY.findall(text))
     out = []
     for line in text.splitlines():
         stripped = line.strip()
@@ -206,8 +210,9 @@ def rewrite_addresses(text, rng):
         load, store = LOAD.match(stripped), STORE.match(stripped)
         if (load or store) and rng.random() < 0.8:
             offset = re.search(r"offset=(\d+)", stripped)
-            address = new_address(rng, int(offset.group(1)) if offset else 0,
-                                  memory_index(stripped))
+            memory = memory_index(stripped)
+            address = new_address(rng, int(offset.group(1)) if offset else 0, memory,
+                                  "i64" if memory in wide else "i32")
             if store or "_lane" in stripped:     # the address is under a value
                 t = store.group(1) if store else "v128"
                 address = f"local.set $fuzz.{t} {address} local.get $fuzz.{t}"
@@ -223,7 +228,7 @@ def rewrite_addresses(text, rng):
 def grow_memory(text):
     """Start the memories at their maximum size: smith mostly starts them empty, where every
     access traps."""
-    return re.sub(r"^(\s*\(memory \(;\d+;\) )\d+ (\d+)\)", r"\1\2 \2)", text,
+    return re.sub(r"^(\s*\(memory \(;\d+;\) (?:i64 )?)\d+ (\d+)\)", r"\1\2 \2)", text,
                   flags=re.MULTILINE)
 
 
@@ -236,14 +241,15 @@ def memory_index(instruction):
     return integers[0] if integers else "0"
 
 
-def new_address(rng, offset, memory):
-    """Instructions replacing the i32 address on top of the stack: one masked to 64 KiB, 1 KiB
-    or 128 KiB, or one a few bytes around the end of the memory accessed (its index:
-    `memory`), static offset included."""
+def new_address(rng, offset, memory, address_type):
+    """Instructions replacing the address (an `address_type`, i64 for a 64-bit memory) on top
+    of the stack: one masked to 64 KiB, 1 KiB or 128 KiB, or one a few bytes around the end
+    of the memory accessed (its index: `memory`), static offset included."""
+    t = address_type
     if rng.random() < 0.6:
-        return f"i32.const {rng.choice([0xFFFF, 0x3FF, 0x1FFFF])} i32.and"
-    delta = (rng.randint(-40, 8) - offset) & 0xFFFFFFFF
-    return f"drop memory.size {memory} i32.const 16 i32.shl i32.const {delta} i32.add"
+        return f"{t}.const {rng.choice([0xFFFF, 0x3FF, 0x1FFFF])} {t}.and"
+    delta = (rng.randint(-40, 8) - offset) & (0xFFFFFFFF if t == "i32" else 2**64 - 1)
+    return f"drop memory.size {memory} {t}.const 16 {t}.shl {t}.const {delta} {t}.add"
 
 
 def zero(t):

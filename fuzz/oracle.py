@@ -89,6 +89,7 @@ def run_wasmtime(wasm, plan, emit):
     # default is whatever this CPU computes fastest.
     config = wasmtime.Config()
     config.wasm_multi_memory = True
+    config.wasm_memory64 = True
     config.wasm_relaxed_simd = True
     config.wasm_relaxed_simd_deterministic = True
     store = wasmtime.Store(wasmtime.Engine(config))
