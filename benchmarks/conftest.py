@@ -16,9 +16,10 @@ from results import Results
 BUILD_SCRIPT = BENCH_DIR.parent / "build-scripts" / "build-benchmarks.sh"
 
 # Timed runs per case. The full tier's runs are long and steady; start-up runs are short
-# and noisy, so they get more; "pairs": pairs of full-tier runs of two rows compared.
+# and noisy, so they get more; "pairs": pairs of full-tier runs of two rows compared;
+# "memory64": calls of a kernel in process (test_memory64.py), 10-50 ms each.
 ROUNDS = {"full": 3, "small": 3, "tiny": 2, "startup": 10, "startup-pairs": 30, "compile": 1,
-          "decode": 2, "pairs": 10}
+          "decode": 2, "pairs": 10, "memory64": 7}
 
 RESULTS = Results()
 

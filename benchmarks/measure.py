@@ -58,6 +58,15 @@ def run_child(argv):
                     stdout=stdout, stderr=stderr)
 
 
+def output_failure(run, expected_stdout=None):
+    """One line saying why `run` failed: its exit, or printing other than `expected_stdout`
+    (None: anything goes); None if it did not."""
+    failure = run.failure()
+    if failure is None and expected_stdout is not None and run.stdout != expected_stdout:
+        failure = f"printed {short(run.stdout)}, native printed {short(expected_stdout)}"
+    return failure
+
+
 def short(text, limit=80):
     text = " | ".join(text.strip().splitlines())
     return repr(text if len(text) <= limit else text[:limit] + "...")
@@ -75,9 +84,7 @@ def benchmark_command(benchmark, argv, rounds, expected_stdout=None):
 
     def run_once():
         run = run_child(argv)
-        failure = run.failure()
-        if failure is None and expected_stdout is not None and run.stdout != expected_stdout:
-            failure = f"printed {short(run.stdout)}, native printed {short(expected_stdout)}"
+        failure = output_failure(run, expected_stdout)
         if failure:
             raise RunFailed(failure)
         runs.append(run)

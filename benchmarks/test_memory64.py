@@ -18,7 +18,6 @@ from results import Case
 KERNELS = {"sieve": 16 << 20, "matmul": 512, "histogram": 16 << 20}
 BUILDS = ("memory32", "memory64")
 CASES = [Case("memory64", kernel, build) for kernel in KERNELS for build in BUILDS]
-ROUNDS = 7
 
 
 def wasm_path(build):
@@ -45,7 +44,7 @@ def checksum(kernel):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_memory64_kernel(case, benchmark, results):
+def test_memory64_kernel(case, benchmark, rounds, results):
     function = exports(case.column)[case.row]
     argument = KERNELS[case.row]
     expected = checksum(case.row)
@@ -58,5 +57,5 @@ def test_memory64_kernel(case, benchmark, results):
         assert answer == expected, f"{case.column} {case.row} returned {answer}, not {expected}"
 
     benchmark.group = f"memory64: {case.row}({argument})"
-    benchmark.pedantic(run_once, rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    benchmark.pedantic(run_once, rounds=rounds("memory64"), iterations=1, warmup_rounds=1)
     results.ok_seconds(case, times[1:])

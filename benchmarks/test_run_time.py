@@ -8,7 +8,7 @@ import pytest
 
 import programs
 import runtimes
-from measure import benchmark_command, prepare_row, run_child, short
+from measure import benchmark_command, output_failure, prepare_row, run_child
 from results import Case
 
 CASES = [Case("run", row.name, program.name, tier)
@@ -53,9 +53,7 @@ def test_run_paired(case, rounds, results, native_output):
         runs = {}
         for runtime in (first, second):
             run = run_child(runtime.command(program, args))
-            failure = run.failure()
-            if failure is None and run.stdout != expected:
-                failure = f"printed {short(run.stdout)}, native printed {short(expected)}"
+            failure = output_failure(run, expected)
             if failure:
                 pytest.fail(f"{runtime.name}: {failure}", pytrace=False)
             runs[runtime] = run.cpu_seconds

@@ -6,7 +6,7 @@ compile cache (docs/benchmarks.md)."""
 import pytest
 
 import runtimes
-from measure import benchmark_command, prepare_row, run_child, short
+from measure import benchmark_command, output_failure, prepare_row, run_child
 from programs import HELLO
 from results import Case
 
@@ -37,9 +37,7 @@ def test_startup_over_python_paired(rounds, results, native_output):
     for _ in range(rounds("startup-pairs")):
         base = run_child(floor.command(HELLO, []))
         run = run_child(pyiwasm.command(HELLO, []))
-        failure = base.failure() or run.failure()
-        if failure is None and run.stdout != expected:
-            failure = f"printed {short(run.stdout)}, native printed {short(expected)}"
+        failure = base.failure() or output_failure(run, expected)
         if failure:
             pytest.fail(failure, pytrace=False)
         differences.append(run.cpu_seconds - base.cpu_seconds)
