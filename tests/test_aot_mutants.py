@@ -201,7 +201,7 @@ def test_module_that_is_not_the_codes(aot, tmp_path, label, value, what):
 
 def test_module_that_is_not_the_codes_names_the_index_space(aot, tmp_path):
     refused(tmp_path, with_field(aot, "module.global[0].mutable", 0),
-            f"its wasm module does not match the code (globals differ)")
+            "its wasm module does not match the code (globals differ)")
 
 
 def test_huge_section_size(aot, tmp_path):

@@ -10,8 +10,7 @@ import json
 import pytest
 
 from module_text import wasm
-from pyiwasm_support import pyiwasm
-from pywamr.runtime.errors import AotFormatError, InvalidModule, LinkError, Trap
+from pywamr.runtime.errors import InvalidModule, LinkError, Trap
 from pywamr.runtime.interp import Module
 from pywamr.runtime.types import Limits, MemoryType, TableType
 
@@ -230,25 +229,6 @@ def test_memory_beyond_4_gib_on_aot():
     assert trap_message(exports["load_far"], 65533) == "out of bounds memory access"
     assert exports["load_far"](8) == 0x11223344
     assert memory.type == MemoryType(Limits(65537), "i64")
-
-
-@pytest.mark.parametrize("version", ["older", "newer"])
-def test_the_loader_refuses_another_format_version_in_one_line(tmp_path, version):
-    from pywamr.loader.aot_module import AotModule
-    from pywamr.runtime.aot_layout import FORMAT_VERSION
-    other = FORMAT_VERSION - 1 if version == "older" else FORMAT_VERSION + 1
-    aot = bytearray(_aot_bytes(f"(module (memory i64 1) {ACCESSES})"))
-    aot[8:12] = other.to_bytes(4, "little")
-    message = (f"unsupported .aot format version {other} "
-               f"(this loader reads version {FORMAT_VERSION})")
-    with pytest.raises(AotFormatError) as caught:
-        AotModule(bytes(aot))
-    assert str(caught.value) == message
-    path = tmp_path / "other.aot"
-    path.write_bytes(bytes(aot))
-    done = pyiwasm(path, text=True)
-    assert done.returncode == 1
-    assert done.stderr.splitlines() == [f"pyiwasm: error: {path}: {message}"]
 
 
 # Every kind of memory access on a 64-bit memory, SIMD included, and a 64-bit table: run by

@@ -11,8 +11,7 @@ import pytest
 
 import pywamr
 from module_text import wasm
-from pyiwasm_support import pyiwasm
-from pywamr.runtime.errors import AotFormatError, Trap
+from pywamr.runtime.errors import Trap
 from pywamr.runtime.interp import Module as InterpModule
 
 ENGINES = ["interp", "aot"]
@@ -185,23 +184,6 @@ def test_the_api_exposes_both_memories(engine):
     second.write(b"xyz", 65536 + 1)
     assert instance.exports["load_b"](65536 - 3) == int.from_bytes(b"xyz", "little")
     assert second.grow(1) == 2 and instance.exports["sizes"]() == (1, 3)
-
-
-def test_the_loader_refuses_another_format_version_in_one_line(tmp_path):
-    from pywamr.loader.aot_module import AotModule
-    from pywamr.runtime.aot_layout import FORMAT_VERSION
-    aot = bytearray(_aot_bytes(TWO_MEMORIES, 0))
-    aot[8:12] = (FORMAT_VERSION - 1).to_bytes(4, "little")
-    message = (f"unsupported .aot format version {FORMAT_VERSION - 1} "
-               f"(this loader reads version {FORMAT_VERSION})")
-    with pytest.raises(AotFormatError) as caught:
-        AotModule(bytes(aot))
-    assert str(caught.value) == message
-    path = tmp_path / "old.aot"
-    path.write_bytes(bytes(aot))
-    done = pyiwasm(path, text=True)
-    assert done.returncode == 1
-    assert done.stderr.splitlines() == [f"pyiwasm: error: {path}: {message}"]
 
 
 # The SIMD memory instructions on memory 1, each kind once, for both targets.

@@ -8,7 +8,6 @@ import json
 import random
 import struct
 import subprocess
-import sys
 
 import pytest
 

@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from ..errors import WasmError
 from ..fuel import run_costs
-from ..opcodes import CATCH_ALL, CATCH_ALL_REF, CATCH_REF, DELEGATE, NAMES
+from ..opcodes import CATCH_ALL_REF, CATCH_REF, DELEGATE, NAMES
 from ..types import ByRepresentation
 from . import layout
 from .numeric import f32_from_bits, f64_from_bits
