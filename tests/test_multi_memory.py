@@ -5,7 +5,6 @@ memory 1, and the loader's refusal of an .aot of another format version
 (docs/aot-abi.md, "Memories"). The spec files run in tests/spec."""
 
 import functools
-import json
 
 import pytest
 
@@ -214,26 +213,6 @@ SIMD_CALLS = [("load", [0]), ("load", [65535 - 16]), ("load", [65536 - 16]),
               ("extend", [8]), ("splat", [2]), ("zero", [12]), ("zero", [65533]),
               ("lane", [8]), ("store", [200]), ("store", [65536 - 15])]
 
-RUN_CALLS = r"""
-import json, sys
-from pywamr.loader.aot_module import AotModule
-from pywamr.runtime.errors import Trap
-request = json.load(sys.stdin)
-answers = []
-for path in request["files"]:
-    with open(path, "rb") as file:
-        exports = AotModule(file.read()).instantiate({}).exports
-    run = []
-    for name, args in request["calls"]:
-        try:
-            run.append(exports[name](*args))
-        except Trap as trap:
-            run.append(str(trap))
-    answers.append(run)
-json.dump(answers, sys.stdout)
-"""
-
-
 def _calls(exports):
     answers = []
     for name, args in SIMD_CALLS:
@@ -257,7 +236,7 @@ def test_simd_on_memory_1_on_both_engines():
 
 def test_multi_memory_on_arm64(tmp_path):
     pytest.importorskip("llvmlite")
-    from arm64_qemu import run_arm64_python
+    from arm64_qemu import run_calls_on_arm64
     from pywamr.compiler.driver import CompileOptions, compile_wasm
     expected = _as_json(_calls(load("interp", SIMD_ON_MEMORY_1).instantiate().exports))
     paths = []
@@ -265,6 +244,5 @@ def test_multi_memory_on_arm64(tmp_path):
         path = tmp_path / f"simd-O{opt}.aot"
         path.write_bytes(compile_wasm(wasm(SIMD_ON_MEMORY_1),
                                       CompileOptions(target="aarch64", opt_level=opt)))
-        paths.append(str(path))
-    request = json.dumps({"files": paths, "calls": SIMD_CALLS})
-    assert json.loads(run_arm64_python(["-c", RUN_CALLS], input=request)) == [expected] * 2
+        paths.append(path)
+    assert run_calls_on_arm64(paths, SIMD_CALLS) == [expected] * 2
