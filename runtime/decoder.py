@@ -271,6 +271,9 @@ class Decoder:
         self.module = Module()
         self.func_count = None          # from the function section
         self.uses_data_count = False    # memory.init / data.drop seen in code
+        self.body_checker = None        # the fast pass, made at the first function body
+        self.bodies_read = 0
+        self.known_locals = {}          # locals declarations seen, by their bytes
 
     def decode(self):
         data = self.data
@@ -488,10 +491,41 @@ class Decoder:
         return code[:-1]
 
     def function_body(self, r):
+        """A body checked by the fast pass (body_check.py) is kept as a position in the
+        module's bytes; any other is decoded here, as the reference does."""
         body_pos = r.pos
         size = r.length()
         end = r.pos + size
-        locals_pos = r.pos
+        locals_, total, key = self.locals_declaration(r)
+        checker = self.body_checker
+        if checker is None:
+            from .body_check import BodyChecker
+            checker = self.body_checker = BodyChecker(self.module)
+        func_index = checker.first_defined + self.bodies_read
+        self.bodies_read += 1
+        local_codes = checker.locals_of(func_index, locals_, key)
+        if local_codes is not None and checker.check(r.data, r.pos, end, func_index,
+                                                     local_codes):
+            code = (r.data, r.pos, self.version)
+            r.pos = end
+            return FunctionBody(locals_, None, body_pos, total, code)
+        code = self.instructions(r, stop_at_depth_zero_end=True)
+        if r.pos != end:
+            r.fail("section size mismatch")
+        return FunctionBody(locals_, code, body_pos, total)
+
+    def locals_declaration(self, r):
+        """([(count, valtype)], their total, the bytes that declare them or None). Bodies
+        declaring the same locals in the same bytes share the list."""
+        data, pos = r.data, r.pos
+        key = None
+        if pos < len(data) and data[pos] < 0x80:
+            stop = pos + 1 + 2 * data[pos]
+            key = data[pos:stop]
+            known = self.known_locals.get(key)
+            if known is not None:
+                r.pos = stop
+                return known
         locals_ = []
         total = 0
         for _ in range(r.length()):
@@ -499,11 +533,11 @@ class Decoder:
             total += count
             locals_.append((count, r.valtype()))
         if total > MAX_LOCALS:              # checked once all are read, as the reference does
-            r.fail("too many locals", locals_pos)
-        code = self.instructions(r, stop_at_depth_zero_end=True)
-        if r.pos != end:
-            r.fail("section size mismatch")
-        return FunctionBody(locals_, code, body_pos, total)
+            r.fail("too many locals", pos)
+        if key is not None and r.pos == stop:   # one byte per count and per type: cacheable
+            self.known_locals[key] = locals_, total, key
+            return locals_, total, key
+        return locals_, total, None
 
     def instructions(self, r, stop_at_depth_zero_end):
         """Decode instructions until the `end` that closes depth 0; it is included."""
@@ -678,6 +712,12 @@ def parse_function_names(payload):
     except MalformedModule:
         return {}
     return names
+
+
+def decode_code(data, pos, version):
+    """The Instr list of the code at `pos` of a function body, which the decoder has already
+    found well-formed (FunctionBody.body decodes a body with this on first use)."""
+    return Decoder(data, version).instructions(Reader(data, pos), stop_at_depth_zero_end=True)
 
 
 def decode_module(data, version="3.0") -> Module:

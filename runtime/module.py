@@ -67,11 +67,29 @@ class DataSegment:
 
 
 class FunctionBody:
-    def __init__(self, locals, body, offset, num_locals=0):
+    """A function's locals and code. The decoder's fast pass (body_check.py) leaves the code
+    as a position in the module's bytes, `known_valid`, and `body` decodes it on first use;
+    otherwise the decoder gives `body` whole."""
+
+    __slots__ = ("locals", "offset", "num_locals", "known_valid", "_body", "_code")
+
+    def __init__(self, locals, body, offset, num_locals=0, code=None):
         self.locals = locals        # [(count, valtype)] as declared; params are not included
-        self.body = body            # list of Instr, ending with the function's final `end`
         self.offset = offset        # byte offset of the body (its size field) in the module
         self.num_locals = num_locals    # sum of the declared counts
+        self._body = body
+        # (module bytes, offset of the first instruction, binary format version) of a body
+        # the fast pass found valid in its module.
+        self._code = code
+        self.known_valid = code is not None
+
+    @property
+    def body(self):
+        """The list of Instr, ending with the function's final `end`."""
+        if self._body is None:
+            from .decoder import decode_code
+            self._body = decode_code(*self._code)
+        return self._body
 
 
 class Module:

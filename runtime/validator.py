@@ -1043,7 +1043,8 @@ def validate(module, bodies=True, version="3.0"):
 
     first = module.num_imported_funcs
     for i, code in enumerate(module.codes if bodies else []):
-        check_function(context, first + i, code)
+        if not code.known_valid:        # the decoder's fast pass found it valid already
+            check_function(context, first + i, code)
 
     if module.start is not None:
         params, results = lookup(context.funcs, module.start, "function")
