@@ -33,10 +33,10 @@ from .validator import MEMORY_ACCESSES, SIGNATURES
 
 # Value types as small ints; 0 marks the base of a control frame on the operand stack.
 CODES = {I32: 1, I64: 2, F32: 3, F64: 4}
-_BYTE_CODES = {0x7F: 1, 0x7E: 2, 0x7D: 3, 0x7C: 4}
-# A block type's results by its byte: empty or one number type.
-_BLOCK_RESULTS = {0x40: [], 0x7F: [1], 0x7E: [2], 0x7D: [3], 0x7C: [4]}
-_LOOP_LABEL = []    # a loop without params: a branch to it passes nothing
+# A block type's results by its byte, empty or one number type: (bits they take on the
+# stack, their stack bits, the mask of a branch's check).
+_BLOCK_TYPES = {0x40: (0, 0, 0), 0x7F: (3, 1, 7), 0x7E: (3, 2, 7), 0x7D: (3, 3, 7),
+                0x7C: (3, 4, 7)}
 _BLOCK, _LOOP, _IF, _ELSE, _FUNC = 2, 3, 4, 5, 6
 
 
@@ -50,67 +50,81 @@ def _codes(types):
     return None if None in codes else codes
 
 
-def _numeric_table():
-    """opcode -> (type of the top operand, of the one below it or 0, result type) for
-    0x45-0xC4 and the 0xFC conversions (as 0x100 + n)."""
-    table = {}
+def _stack_bits(codes):
+    """Types (the last on top) as they sit on the stack: 3 bits each, the top lowest."""
+    bits = 0
+    for code in codes:
+        bits = bits << 3 | code
+    return bits
+
+
+def _effect(params, results):
+    """(mask, bits, shift, push shift, push bits): an instruction taking `params` and giving
+    `results` needs `stack & mask == bits` and leaves `stack >> shift << push shift | push
+    bits`."""
+    n = 3 * len(params)
+    return (1 << n) - 1, _stack_bits(params), n, 3 * len(results), _stack_bits(results)
+
+
+def _operator_table():
+    """opcode -> (mask, bits, shift, delta) of 0x45-0xC4, the 0xFC conversions (as 0x100 + n)
+    and the loads and stores: the stack must have `bits` under `mask` and becomes
+    `(stack >> shift) + delta` (one result replacing the operand below the top, or the top)."""
+    table = [None] * 0x108
     for op, (params, results) in SIGNATURES.items():
         if 0x45 <= op <= 0xC4 or 0xFC00 <= op <= 0xFC07:
-            codes = [0] + _codes(params)
-            table[op if op < 0x100 else op - 0xFC00 + 0x100] = (codes[-1], codes[-2],
-                                                                CODES[results[0]])
-    return [table.get(op) for op in range(0x108)]
-
-
-def _memory_table():
-    """opcode -> (largest alignment exponent, value type, is a store) for 0x28-0x3E."""
-    table = [None] * 0x3F
+            codes = _codes(params)
+            result = CODES[results[0]]
+            table[op if op < 0x100 else op - 0xFC00 + 0x100] = (
+                (1 << 3 * len(codes)) - 1, _stack_bits(codes), 3 * len(codes) - 3,
+                result - codes[0])
     for op, (align, params, results) in MEMORY_ACCESSES.items():
         if op <= 0x3E:
-            table[op] = (align, CODES[(params[1:] or results)[0]], not results)
+            codes = _codes(params)
+            if results:         # a load: its address (an i32) becomes the value
+                table[op] = (align, 7, 1, 0, CODES[results[0]] - 1)
+            else:
+                table[op] = (align, 63, _stack_bits(codes), 6, 0)
     return table
 
 
-_NUMERIC = _numeric_table()
-_MEMORY = _memory_table()
+_OPERATORS = _operator_table()
 
 
-def _u32(data, pos):
-    """(value, position after) of a u32 LEB128 as the reference decoder reads it."""
-    result = 0
-    for shift in (0, 7, 14, 21):
-        b = data[pos]
-        pos += 1
+def _u32(first, nx):
+    """The value of a u32 LEB128 whose first byte, `first`, has its continuation bit set;
+    `nx` reads the next byte."""
+    result = first & 0x7F
+    for shift in (7, 14, 21):
+        b = nx()
         result |= (b & 0x7F) << shift
         if b < 0x80:
-            return result, pos
-    b = data[pos]
+            return result
+    b = nx()
     if b > 0x0F:                # too large or too long: the reference path says which
         raise _Unusual
-    return result | b << 28, pos + 1
+    return result | b << 28
 
 
-def _skip_s32(data, pos):
-    """The position after an s32 LEB128 starting at `pos`."""
-    for _ in range(4):
-        if data[pos] < 0x80:
-            return pos + 1
-        pos += 1
-    b = data[pos]
+def _skip_s32(nx):
+    """Read the rest of an s32 LEB128 whose first two bytes have their continuation bit
+    set."""
+    for _ in range(2):
+        if nx() < 0x80:
+            return
+    b = nx()
     if b > 0x07 and not 0x78 <= b <= 0x7F:
         raise _Unusual
-    return pos + 1
 
 
-def _skip_s64(data, pos):
-    """The position after an s64 LEB128 starting at `pos`."""
-    for _ in range(9):
-        if data[pos] < 0x80:
-            return pos + 1
-        pos += 1
-    if data[pos] not in (0x00, 0x7F):
+def _skip_s64(nx):
+    """Read the rest of an s64 LEB128 whose first two bytes have their continuation bit
+    set."""
+    for _ in range(7):
+        if nx() < 0x80:
+            return
+    if nx() not in (0x00, 0x7F):
         raise _Unusual
-    return pos + 1
 
 
 class BodyChecker:
@@ -120,15 +134,18 @@ class BodyChecker:
     def __init__(self, module):
         types = [(_codes(t.params), _codes(t.results)) for t in module.types]
         func_types = module.func_type_indices()
-        # Per function: (params, results) as small ints, or None (not number types, or an
-        # unknown type index: the validator's to report).
-        self.funcs = [types[i] if i < len(types) and None not in types[i] else None
-                      for i in func_types]
+        # Per function: its params and results as small ints, and its effect as a callee;
+        # None if not all are number types (or the type index is unknown: the validator's
+        # to report).
+        self.signatures = [types[i] if i < len(types) and None not in types[i] else None
+                           for i in func_types]
+        self.calls = [None if signature is None else _effect(*signature)
+                      for signature in self.signatures]
         self.func_types = func_types
         self.first_defined = len(func_types) - len(module.funcs)
-        # Per type index, for call_indirect: (params + the i32 table index, results).
-        self.indirect = [None if params is None or results is None else (params + [1], results)
-                         for params, results in types]
+        # Per type index, call_indirect's effect: the params and the i32 table index.
+        self.indirect_calls = [None if None in (params, results) else
+                               _effect(params + [1], results) for params, results in types]
         self.globals = [(CODES.get(g.valtype, 0), g.mutable) for g in module.all_global_types()]
         memories = module.all_memories()
         self.memory32 = bool(memories) and memories[0].address_type == I32
@@ -139,13 +156,13 @@ class BodyChecker:
     def locals_of(self, func_index, declared, key):
         """The local types (params first) as small ints, or None. `declared`: the decoder's
         list of (count, valtype); `key`: the bytes that declare them, or None."""
-        if func_index >= len(self.funcs):
+        if func_index >= len(self.signatures):
             return None
         if key is not None:
             key = (self.func_types[func_index], key)
         codes = self._locals.get(key)
         if codes is None:
-            signature = self.funcs[func_index]
+            signature = self.signatures[func_index]
             total = sum(count for count, _ in declared)
             declared_codes = _codes(t for _, t in declared)
             if signature is None or declared_codes is None or total > 50_000:
@@ -156,254 +173,237 @@ class BodyChecker:
                     codes += [code] * count
             if key is not None:
                 self._locals[key] = codes
-        return codes or None
+        return None if codes is False else codes
 
     def check(self, data, pos, end, func_index, loc):
         """Whether the instructions in data[pos:end] are a valid body of function
         `func_index` with locals `loc` (locals_of): True only if the reference path would
         accept them."""
-        results = self.funcs[func_index][1]
+        if end > len(data):     # a size may count its own LEB128 (decoder.Reader.length)
+            return False
         try:
-            return self._walk(data, pos, results, loc) == end
-        except (_Unusual, IndexError):
+            return self._walk(iter(data[pos:end]), self.signatures[func_index][1], loc)
+        except (_Unusual, IndexError, KeyError, StopIteration, TypeError):
             return False
 
-    def _walk(self, data, pos, results, loc):
-        """The position after the `end` that closes the body; _Unusual on anything the
-        fast pass does not accept."""
-        numeric, memory, funcs = _NUMERIC, _MEMORY, self.funcs
-        memory32 = self.memory32
-        nloc = len(loc)
-        st = [0]
-        ctrl = [(_FUNC, results, results, 0)]
-        while True:
-            op = data[pos]
-            if op == 0x20:                                  # local.get
-                x = data[pos + 1]
-                if x < 0x80:
-                    pos += 2
-                else:
-                    x, pos = _u32(data, pos + 1)
-                if x >= nloc:
-                    raise _Unusual
-                st.append(loc[x])
-            elif 0x45 <= op <= 0xC4:                        # numeric
-                a, b, r = numeric[op]
-                if st[-1] != a:
-                    raise _Unusual
-                if b:
-                    if st[-2] != b:
+    def _walk(self, it, results, loc):
+        """Whether the body's instructions end exactly with the `end` that closes it;
+        _Unusual on anything the fast pass does not accept, or one of the errors `check`
+        expects: IndexError for an index beyond a table (locals, functions, labels...),
+        KeyError for an unusual block type, StopIteration for reading past the body,
+        TypeError for unpacking the None of a callee or type with other than number types.
+
+        The operand stack is the int `S`, 3 bits per value, the top lowest, a frame's marker
+        a 0 (and so are the bits beyond the bottom). A frame is a tuple: (kind, label mask,
+        label bits: what a branch to it needs on top of the stack; the stack its end or
+        else expects, which stands in for the polymorphic one after a branch; the stack
+        its end expects (-1 for an `if` with results before its `else`); the stack after
+        its end; the stack at its start, marker included)."""
+        nx = it.__next__
+        operators, calls, memory32 = _OPERATORS, self.calls, self.memory32
+        result_bits = _stack_bits(results)
+        S = 0
+        ctrl = [(_FUNC, (1 << 3 * len(results)) - 1, result_bits, result_bits, result_bits,
+                 None, 0)]
+        for op in it:
+            if op < 0x45:
+                if op >= 0x20:
+                    if op == 0x20:                              # local.get
+                        x = nx()
+                        if x >= 0x80:
+                            x = _u32(x, nx)
+                        S = S << 3 | loc[x]
+                    elif op == 0x41:                            # i32.const
+                        if nx() >= 0x80 and nx() >= 0x80:
+                            _skip_s32(nx)
+                        S = S << 3 | 1
+                    elif op == 0x21:                            # local.set
+                        x = nx()
+                        if x >= 0x80:
+                            x = _u32(x, nx)
+                        if S & 7 != loc[x]:
+                            raise _Unusual
+                        S >>= 3
+                    elif op <= 0x3E and op >= 0x28:             # loads and stores
+                        max_align, mask, bits, shift, delta = operators[op]
+                        # Flags above the alignment also name a memory: unusual too.
+                        if nx() > max_align or S & mask != bits or not memory32:
+                            raise _Unusual
+                        offset = nx()
+                        if offset >= 0x80:
+                            _u32(offset, nx)
+                        S = (S >> shift) + delta
+                    elif op == 0x22:                            # local.tee
+                        x = nx()
+                        if x >= 0x80:
+                            x = _u32(x, nx)
+                        if S & 7 != loc[x]:
+                            raise _Unusual
+                    elif op == 0x42:                            # i64.const
+                        if nx() >= 0x80 and nx() >= 0x80:
+                            _skip_s64(nx)
+                        S = S << 3 | 2
+                    elif op == 0x44:                            # f64.const
+                        nx(), nx(), nx(), nx(), nx(), nx(), nx(), nx()
+                        S = S << 3 | 4
+                    elif op == 0x23:                            # global.get
+                        g = nx()
+                        if g >= 0x80:
+                            g = _u32(g, nx)
+                        t = self.globals[g][0]
+                        if not t:
+                            raise _Unusual
+                        S = S << 3 | t
+                    elif op == 0x24:                            # global.set
+                        g = nx()
+                        if g >= 0x80:
+                            g = _u32(g, nx)
+                        t, mutable = self.globals[g]
+                        if not t or not mutable or S & 7 != t:
+                            raise _Unusual
+                        S >>= 3
+                    elif op == 0x43:                            # f32.const
+                        nx(), nx(), nx(), nx()
+                        S = S << 3 | 3
+                    elif op == 0x3F:                            # memory.size
+                        if nx() != 0 or not memory32:
+                            raise _Unusual
+                        S = S << 3 | 1
+                    elif op == 0x40:                            # memory.grow
+                        if nx() != 0 or not memory32 or S & 7 != 1:
+                            raise _Unusual
+                    else:
                         raise _Unusual
-                    st.pop()
-                st[-1] = r
-                pos += 1
-            elif op == 0x21 or op == 0x22:                  # local.set, local.tee
-                x = data[pos + 1]
-                if x < 0x80:
-                    pos += 2
-                else:
-                    x, pos = _u32(data, pos + 1)
-                if x >= nloc or st[-1] != loc[x]:
-                    raise _Unusual
-                if op == 0x21:
-                    st.pop()
-            elif op == 0x41:                                # i32.const
-                if data[pos + 1] < 0x80:
-                    pos += 2
-                else:
-                    pos = _skip_s32(data, pos + 1)
-                st.append(1)
-            elif 0x28 <= op <= 0x3E:                        # loads and stores
-                max_align, t, store = memory[op]
-                if data[pos + 1] > max_align or not memory32:
-                    raise _Unusual                          # also flags naming a memory
-                if data[pos + 2] < 0x80:
-                    pos += 3
-                else:
-                    pos = _u32(data, pos + 2)[1]
-                if store:
-                    if st[-1] != t or st[-2] != 1:
+                elif op == 0x0B:                                # end
+                    frame = ctrl.pop()
+                    if S != frame[4]:
                         raise _Unusual
-                    del st[-2:]
-                else:
-                    if st[-1] != 1:
+                    if not ctrl:
+                        return next(it, None) is None
+                    S = frame[5]
+                elif op == 0x02 or op == 0x03:                  # block, loop
+                    shift, bits, mask = _BLOCK_TYPES[nx()]
+                    after = S << shift | bits
+                    S <<= 3
+                    expected = S << shift | bits
+                    if op == 0x02:
+                        ctrl.append((op, mask, bits, expected, expected, after, S))
+                    else:                                       # a loop's label: its params
+                        ctrl.append((op, 0, 0, expected, expected, after, S))
+                elif op == 0x0D:                                # br_if
+                    d = nx()
+                    if d >= 0x80:
+                        d = _u32(d, nx)
+                    if S & 7 != 1:
                         raise _Unusual
-                    st[-1] = t
-            elif op == 0x0B:                                # end
-                kind, label, r, base = ctrl.pop()
-                if kind == _IF and r or st[base + 1:] != r:
-                    raise _Unusual
-                del st[base:]
-                st += r
-                pos += 1
-                if not ctrl:
-                    return pos
-            elif 0x02 <= op <= 0x04:                        # block, loop, if
-                r = _BLOCK_RESULTS.get(data[pos + 1])
-                if r is None:
-                    raise _Unusual
-                if op == 0x04:
-                    if st[-1] != 1:
+                    S >>= 3
+                    frame = ctrl[-1 - d]
+                    if S & frame[1] != frame[2]:
                         raise _Unusual
-                    st.pop()
-                ctrl.append((op, _LOOP_LABEL if op == 0x03 else r, r, len(st)))
-                st.append(0)
-                pos += 2
-            elif op == 0x0D or op == 0x0C:                  # br_if, br
-                d = data[pos + 1]
-                if d < 0x80:
-                    pos += 2
-                else:
-                    d, pos = _u32(data, pos + 1)
-                if d >= len(ctrl):
-                    raise _Unusual
-                label = ctrl[-1 - d][1]
-                if op == 0x0D:
-                    if st[-1] != 1:
+                elif op == 0x10:                                # call
+                    f = nx()
+                    if f >= 0x80:
+                        f = _u32(f, nx)
+                    mask, bits, shift, push_shift, push_bits = calls[f]
+                    if S & mask != bits:
                         raise _Unusual
-                    st.pop()
-                if label and st[-len(label):] != label:
-                    raise _Unusual
-                if op == 0x0C:
-                    self._dead(st, ctrl)
-            elif op == 0x10:                                # call
-                f, pos = _u32(data, pos + 1)
-                signature = funcs[f] if f < len(funcs) else None
-                if signature is None:
-                    raise _Unusual
-                params, r = signature
-                if params:
-                    if st[-len(params):] != params:
+                    S = S >> shift << push_shift | push_bits
+                elif op == 0x0C:                                # br
+                    d = nx()
+                    if d >= 0x80:
+                        d = _u32(d, nx)
+                    frame = ctrl[-1 - d]
+                    if S & frame[1] != frame[2]:
                         raise _Unusual
-                    del st[-len(params):]
-                st += r
-            elif op == 0x42:                                # i64.const
-                pos = _skip_s64(data, pos + 1)
-                st.append(2)
-            elif op == 0x44:                                # f64.const
-                pos += 9
-                st.append(4)
-            elif op == 0x43:                                # f32.const
-                pos += 5
-                st.append(3)
-            elif op == 0x23 or op == 0x24:                  # global.get, global.set
-                g, pos = _u32(data, pos + 1)
-                if g >= len(self.globals):
+                    S = ctrl[-1][3]
+                elif op == 0x04:                                # if
+                    shift, bits, mask = _BLOCK_TYPES[nx()]
+                    if S & 7 != 1:
+                        raise _Unusual
+                    S -= 1                                      # the condition -> a marker
+                    expected = S << shift | bits
+                    ctrl.append((_IF, mask, bits, expected, -1 if shift else expected,
+                                 S >> 3 << shift | bits, S))
+                elif op == 0x05:                                # else
+                    kind, mask, bits, expected, _, after, start = ctrl[-1]
+                    if kind != _IF or S != expected:
+                        raise _Unusual
+                    S = start
+                    ctrl[-1] = (_ELSE, mask, bits, expected, expected, after, start)
+                elif op == 0x1A:                                # drop
+                    if not S & 7:
+                        raise _Unusual
+                    S >>= 3
+                elif op == 0x0F:                                # return
+                    frame = ctrl[0]
+                    if S & frame[1] != frame[2]:
+                        raise _Unusual
+                    S = ctrl[-1][3]
+                elif op == 0x1B:                                # select
+                    t = S >> 3 & 7
+                    if S & 7 != 1 or not t or S >> 6 & 7 != t:
+                        raise _Unusual
+                    S >>= 6
+                elif op == 0x0E:                                # br_table
+                    S = self._br_table(nx, S, ctrl)
+                elif op == 0x11:                                # call_indirect
+                    type_index = nx()
+                    if type_index >= 0x80:
+                        type_index = _u32(type_index, nx)
+                    table = nx()
+                    if table >= 0x80:
+                        table = _u32(table, nx)
+                    if not self.funcref_tables[table]:
+                        raise _Unusual
+                    mask, bits, shift, push_shift, push_bits = self.indirect_calls[type_index]
+                    if S & mask != bits:
+                        raise _Unusual
+                    S = S >> shift << push_shift | push_bits
+                elif op == 0x00:                                # unreachable
+                    S = ctrl[-1][3]
+                elif op != 0x01:                                # nop
                     raise _Unusual
-                t, mutable = self.globals[g]
-                if not t:
+            elif op <= 0xC4:                                    # numeric
+                mask, bits, shift, delta = operators[op]
+                if S & mask != bits:
                     raise _Unusual
-                if op == 0x23:
-                    st.append(t)
-                elif not mutable or st[-1] != t:
-                    raise _Unusual
-                else:
-                    st.pop()
-            elif op == 0x05:                                # else
-                kind, label, r, base = ctrl[-1]
-                if kind != _IF or st[base + 1:] != r:
-                    raise _Unusual
-                del st[base + 1:]
-                ctrl[-1] = (_ELSE, label, r, base)
-                pos += 1
-            elif op == 0x1A:                                # drop
-                if st[-1] <= 0:
-                    raise _Unusual
-                st.pop()
-                pos += 1
-            elif op == 0x1B:                                # select
-                if st[-1] != 1 or st[-2] <= 0 or st[-3] != st[-2]:
-                    raise _Unusual
-                del st[-2:]
-                pos += 1
-            elif op == 0x0E:                                # br_table
-                pos = self._br_table(data, pos + 1, st, ctrl)
-            elif op == 0x11:                                # call_indirect
-                type_index, pos = _u32(data, pos + 1)
-                table, pos = _u32(data, pos)
-                tables = self.funcref_tables
-                if table >= len(tables) or not tables[table] or type_index >= len(self.indirect):
-                    raise _Unusual
-                signature = self.indirect[type_index]
-                if signature is None:
-                    raise _Unusual
-                params, r = signature
-                if st[-len(params):] != params:
-                    raise _Unusual
-                del st[-len(params):]
-                st += r
-            elif op == 0x0F:                                # return
-                if results and st[-len(results):] != results:
-                    raise _Unusual
-                self._dead(st, ctrl)
-                pos += 1
-            elif op == 0x00:                                # unreachable
-                self._dead(st, ctrl)
-                pos += 1
-            elif op == 0x01:                                # nop
-                pos += 1
-            elif op == 0x3F or op == 0x40:                  # memory.size, memory.grow
-                if data[pos + 1] != 0 or not memory32:
-                    raise _Unusual
-                if op == 0x3F:
-                    st.append(1)
-                elif st[-1] != 1:
-                    raise _Unusual
-                pos += 2
+                S = (S >> shift) + delta
             elif op == 0xFC:
-                pos = self._prefixed(data, pos + 1, st)
+                S = self._prefixed(nx, S)
             else:
                 raise _Unusual
+        return False
 
-    def _dead(self, st, ctrl):
-        """After an unconditional branch: the stack of the innermost block is polymorphic;
-        stand in for it with just what its end (or else) expects."""
-        kind, label, r, base = ctrl[-1]
-        del st[base + 1:]
-        st += r
-
-    def _br_table(self, data, pos, st, ctrl):
-        count, pos = _u32(data, pos)
-        if count > len(data) - pos:
-            raise _Unusual
-        labels = None
-        for _ in range(count + 1):
-            d = data[pos]
-            if d < 0x80:
-                pos += 1
-            else:
-                d, pos = _u32(data, pos)
-            if d >= len(ctrl):
+    def _br_table(self, nx, S, ctrl):
+        count = nx()
+        if count >= 0x80:
+            count = _u32(count, nx)
+        label = None
+        for _ in range(count + 1):          # a count beyond the body ends in StopIteration
+            d = nx()
+            if d >= 0x80:
+                d = _u32(d, nx)
+            frame = ctrl[-1 - d]
+            if label is None:
+                label = frame[1:3]
+            elif frame[1:3] != label:       # all targets take the same types
                 raise _Unusual
-            label = ctrl[-1 - d][1]
-            if labels is None:
-                labels = label
-            elif label != labels:
-                raise _Unusual
-        if st[-1] != 1:
+        if S & 7 != 1:
             raise _Unusual
-        st.pop()
-        if labels and st[-len(labels):] != labels:
+        S >>= 3
+        if S & label[0] != label[1]:
             raise _Unusual
-        self._dead(st, ctrl)
-        return pos
+        return ctrl[-1][3]
 
-    def _prefixed(self, data, pos, st):
+    def _prefixed(self, nx, S):
         """0xFC 0-7 (saturating truncations), 10 (memory.copy) and 11 (memory.fill)."""
-        sub = data[pos]
+        sub = nx()
         if sub < 8:
-            a, _, r = _NUMERIC[0x100 + sub]
-            if st[-1] != a:
+            mask, bits, shift, delta = _OPERATORS[0x100 + sub]
+            if S & mask != bits:
                 raise _Unusual
-            st[-1] = r
-            return pos + 1
-        if sub == 10 and data[pos + 1] == 0 and data[pos + 2] == 0 and self.memory32:
-            pos += 3
-        elif sub == 11 and data[pos + 1] == 0 and self.memory32:
-            pos += 2
-        else:
+            return S + delta
+        if not (sub == 10 and nx() == 0 and nx() == 0 or sub == 11 and nx() == 0) \
+                or not self.memory32 or S & 0o777 != 0o111:
             raise _Unusual
-        if st[-3:] != [1, 1, 1]:
-            raise _Unusual
-        del st[-3:]
-        return pos
+        return S >> 9
