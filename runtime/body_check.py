@@ -133,19 +133,19 @@ class BodyChecker:
 
     def __init__(self, module):
         types = [(_codes(t.params), _codes(t.results)) for t in module.types]
+        types = [None if None in signature else signature for signature in types]
+        effects = [signature and _effect(*signature) for signature in types]
         func_types = module.func_type_indices()
         # Per function: its params and results as small ints, and its effect as a callee;
         # None if not all are number types (or the type index is unknown: the validator's
         # to report).
-        self.signatures = [types[i] if i < len(types) and None not in types[i] else None
-                           for i in func_types]
-        self.calls = [None if signature is None else _effect(*signature)
-                      for signature in self.signatures]
+        self.signatures = [types[i] if i < len(types) else None for i in func_types]
+        self.calls = [effects[i] if i < len(types) else None for i in func_types]
         self.func_types = func_types
         self.first_defined = len(func_types) - len(module.funcs)
         # Per type index, call_indirect's effect: the params and the i32 table index.
-        self.indirect_calls = [None if None in (params, results) else
-                               _effect(params + [1], results) for params, results in types]
+        self.indirect_calls = [signature and _effect(signature[0] + [1], signature[1])
+                               for signature in types]
         self.globals = [(CODES.get(g.valtype, 0), g.mutable) for g in module.all_global_types()]
         memories = module.all_memories()
         self.memory32 = bool(memories) and memories[0].address_type == I32

@@ -107,7 +107,16 @@ class Reader:
 
     def u32(self):
         data, pos = self.data, self.pos
-        if pos < self.end and data[pos] < 0x80:
+        if pos + 1 < self.end:          # the one- and two-byte forms inline
+            b = data[pos]
+            if b < 0x80:
+                self.pos = pos + 1
+                return b
+            high = data[pos + 1]
+            if high < 0x80:
+                self.pos = pos + 2
+                return b - 0x80 | high << 7
+        elif pos < self.end and data[pos] < 0x80:
             self.pos = pos + 1
             return data[pos]
         return self._uleb(32)
@@ -271,8 +280,6 @@ class Decoder:
         self.module = Module()
         self.func_count = None          # from the function section
         self.uses_data_count = False    # memory.init / data.drop seen in code
-        self.body_checker = None        # the fast pass, made at the first function body
-        self.bodies_read = 0
         self.known_locals = {}          # locals declarations seen, by their bytes
 
     def decode(self):
@@ -361,7 +368,7 @@ class Decoder:
         elif section_id == 12:
             m.data_count = r.u32()
         elif section_id == 10:
-            m.codes = r.vec(lambda: self.function_body(r))
+            m.codes = self.code_section(r)
         elif section_id == 11:
             m.datas = r.vec(lambda: self.data_segment(r))
 
@@ -490,29 +497,33 @@ class Decoder:
         code = self.instructions(r, stop_at_depth_zero_end=True)
         return code[:-1]
 
-    def function_body(self, r):
-        """A body checked by the fast pass (body_check.py) is kept as a position in the
-        module's bytes; any other is decoded here, as the reference does."""
-        body_pos = r.pos
-        size = r.length()
-        end = r.pos + size
-        locals_, total, key = self.locals_declaration(r)
-        checker = self.body_checker
-        if checker is None:
-            from .body_check import BodyChecker
-            checker = self.body_checker = BodyChecker(self.module)
-        func_index = checker.first_defined + self.bodies_read
-        self.bodies_read += 1
-        local_codes = checker.locals_of(func_index, locals_, key)
-        if local_codes is not None and checker.check(r.data, r.pos, end, func_index,
-                                                     local_codes):
-            code = (r.data, r.pos, self.version)
-            r.pos = end
-            return FunctionBody(locals_, None, body_pos, total, code)
-        code = self.instructions(r, stop_at_depth_zero_end=True)
-        if r.pos != end:
-            r.fail("section size mismatch")
-        return FunctionBody(locals_, code, body_pos, total)
+    def code_section(self, r):
+        """The function bodies. One that the fast pass (body_check.py) accepts is kept as a
+        position in the module's bytes, decoded into Instrs on first use; any other is
+        decoded here, as the reference does, and left to the validator."""
+        from .body_check import BodyChecker
+        checker = BodyChecker(self.module)
+        func_index = checker.first_defined
+        data = r.data
+        source = (data, self.version)
+        codes = []
+        for _ in range(r.length()):
+            body_pos = r.pos
+            size = r.length()
+            end = r.pos + size
+            locals_, total, key = self.locals_declaration(r)
+            local_codes = checker.locals_of(func_index, locals_, key)
+            if local_codes is not None and checker.check(data, r.pos, end, func_index,
+                                                         local_codes):
+                codes.append(FunctionBody(locals_, None, body_pos, total, source))
+                r.pos = end
+            else:
+                code = self.instructions(r, stop_at_depth_zero_end=True)
+                if r.pos != end:
+                    r.fail("section size mismatch")
+                codes.append(FunctionBody(locals_, code, body_pos, total))
+            func_index += 1
+        return codes
 
     def locals_declaration(self, r):
         """([(count, valtype)], their total, the bytes that declare them or None). Bodies
@@ -714,10 +725,15 @@ def parse_function_names(payload):
     return names
 
 
-def decode_code(data, pos, version):
-    """The Instr list of the code at `pos` of a function body, which the decoder has already
-    found well-formed (FunctionBody.body decodes a body with this on first use)."""
-    return Decoder(data, version).instructions(Reader(data, pos), stop_at_depth_zero_end=True)
+def decode_code(data, offset, version):
+    """The Instr list of the function body at `offset`, which the decoder has already found
+    well-formed (FunctionBody.body decodes a body with this on first use)."""
+    r = Reader(data, offset)
+    r.u32()
+    for _ in range(r.u32()):
+        r.u32()
+        r.valtype()
+    return Decoder(data, version).instructions(r, stop_at_depth_zero_end=True)
 
 
 def decode_module(data, version="3.0") -> Module:

@@ -68,27 +68,31 @@ class DataSegment:
 
 class FunctionBody:
     """A function's locals and code. The decoder's fast pass (body_check.py) leaves the code
-    as a position in the module's bytes, `known_valid`, and `body` decodes it on first use;
-    otherwise the decoder gives `body` whole."""
+    of a body it found valid in the module's bytes, and `body` decodes it on first use;
+    otherwise the decoder gives `body` whole. (A module of 10 MB has ~60000 bodies: this
+    object is kept small.)"""
 
-    __slots__ = ("locals", "offset", "num_locals", "known_valid", "_body", "_code")
+    __slots__ = ("locals", "offset", "num_locals", "_body", "_source")
 
-    def __init__(self, locals, body, offset, num_locals=0, code=None):
+    def __init__(self, locals, body, offset, num_locals=0, source=None):
         self.locals = locals        # [(count, valtype)] as declared; params are not included
         self.offset = offset        # byte offset of the body (its size field) in the module
         self.num_locals = num_locals    # sum of the declared counts
         self._body = body
-        # (module bytes, offset of the first instruction, binary format version) of a body
-        # the fast pass found valid in its module.
-        self._code = code
-        self.known_valid = code is not None
+        self._source = source       # (module bytes, binary format version) of a body the
+                                    # fast pass found valid in its module
+
+    @property
+    def known_valid(self):
+        """Whether the decoder's fast pass found the body valid (the validator skips it)."""
+        return self._source is not None
 
     @property
     def body(self):
         """The list of Instr, ending with the function's final `end`."""
         if self._body is None:
             from .decoder import decode_code
-            self._body = decode_code(*self._code)
+            self._body = decode_code(self._source[0], self.offset, self._source[1])
         return self._body
 
 
