@@ -894,6 +894,13 @@ def check_constant(context, expr, valtype, version):
     """A constant expression (spec 3.3.10) producing one `valtype`. global.get may only read
     an immutable global of `context`: in 2.0 the imported ones, in 3.0 also the defined ones
     before the global being initialised (all of them, for a segment)."""
+    if len(expr) == 1 and expr[0].op == REF_FUNC:
+        # An element segment's function (of thousands, in a C program's table): what
+        # checking [ref.func f, end] as code comes to, when it is fine.
+        func_index = expr[0].imm
+        if func_index < len(context.funcs) and func_index in context.refs and matches(
+                context, ref_type(context.func_type_indices[func_index], False), valtype):
+            return
     allowed = CONSTANT_OPS[version]
     for instr in expr:
         if instr.op == GLOBAL_GET:
