@@ -29,6 +29,15 @@ encoding that was malformed in 2.0 a meaning, and the 2.0 spec tests expect it m
 section's id, as "illegal opcode"), the tag section and import/export kind 4.
 
 How exception handling and `rec`/`sub` types appear in the Module: see module.py.
+
+Function bodies, most of a real module, go first through a fast pass (body_check.py) that
+checks well-formedness and validity in one walk over the bytes, in the context of the
+sections before the code section. A body it accepts is kept as its offset in the module's
+bytes (FunctionBody.body decodes it into Instrs on first use: the interpreter translates only
+the functions that are called) and the validator skips it; any other body is decoded here
+into Instrs at once, as before, so its error, if any, is the reference's. The fast pass only
+ever answers "valid" or "ask the reference", which keeps this module the one place where the
+binary format's error rules live. Figures are in docs/interpreter.md ("Loading").
 """
 
 from . import features

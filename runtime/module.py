@@ -2,7 +2,8 @@
 
 A function body is kept as a flat list of `Instr` tuples exactly as the binary has them
 (including `else` and `end`), each with its byte offset in the module, so that every consumer
-can report errors at a byte offset and decide for itself how to rebuild structure.
+can report errors at a byte offset and decide for itself how to rebuild structure. The list
+of a body the decoder's fast pass checked is made on first use of `FunctionBody.body`.
 
 Exception handling (3.0 and legacy), as decoded:
 - Tags: `Module.tags` holds the type index of each defined tag (the function type whose

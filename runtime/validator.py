@@ -31,6 +31,12 @@ type is a subtype of another when its type is equivalent to it or to one of its 
 supertypes, transitively (types.structural_types says which types are equivalent).
 
 Error messages follow the spec interpreter's wording (the texts of `assert_invalid`).
+
+A function body the decoder's fast pass (body_check.py) has already found valid is not
+walked again here (`FunctionBody.known_valid`); this module stays the reference for every
+other body, and the fast pass accepts nothing this module would refuse. An element segment's
+`ref.func f`, thousands of them in the table of a C program, is checked directly when it is
+fine, not as a code sequence.
 """
 
 from bisect import bisect_right
