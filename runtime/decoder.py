@@ -283,7 +283,8 @@ class Decoder:
     """Decodes one module. `module_offset` is added to reported offsets (0 for a whole file)."""
 
     def __init__(self, data, version="3.0"):
-        self.data = data if isinstance(data, (bytes, bytearray)) else bytes(data)
+        # Immutable: bodies the fast pass checked are decoded from these bytes later.
+        self.data = data if isinstance(data, bytes) else bytes(data)
         self.version = version
         self.byte_valid = _BYTE_VALID if version == "3.0" else _BYTE_VALID_2_0
         self.module = Module()
