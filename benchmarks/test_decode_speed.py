@@ -1,7 +1,8 @@
 """Decoding speed: pywamr.runtime.decoder.decode_module on a generated ~10 MB module
 (big_module.py), in a child process so its peak memory is measured too; decoding followed by
-validation; and the interpreter's set-up of a ~1 MB module before its first call (decoding,
-validation, instantiation and the translation of the function called)."""
+validation; and the interpreter's set-up before the first call (decoding, validation,
+instantiation and the translation of the function called) of a generated ~1 MB module and of
+a generated ~1 MB C program (big_c_program.py)."""
 
 import sys
 
@@ -25,20 +26,33 @@ STEPS = {
         "module = Module(open(sys.argv[1], 'rb').read())\n"
         "module.instantiate()\n"
         "module.function_code(module.decoded.export_map()['run'].index)", 1),
+    # The same for a C program (big_c_program.py, ~1.0 MB): with its WASI imports, up to
+    # the translation of _start.
+    "interp set-up of a C program before the first call": (
+        "from pywamr.runtime.interp import Module\n"
+        "from pywamr.runtime.wasi import WasiHost\n"
+        "module = Module(open(sys.argv[1], 'rb').read())\n"
+        "with WasiHost([sys.argv[1]], {}, []) as host:\n"
+        "    module.instantiate(host.imports_of(module.decoded))\n"
+        "    module.function_code(module.decoded.export_map()['_start'].index)", "C"),
 }
 NEEDS = {"decode_module": ["pywamr.runtime.decoder"],
          "decode_module + validate": ["pywamr.runtime.decoder", "pywamr.runtime.validator"],
-         "interp set-up before the first call": ["pywamr.runtime.interp"]}
-CASES = [Case("decode", step, f"{megabytes} MB module")
-         for step, (_, megabytes) in STEPS.items()]
+         "interp set-up before the first call": ["pywamr.runtime.interp"],
+         "interp set-up of a C program before the first call": ["pywamr.runtime.interp"]}
+CASES = [Case("decode", step, "C program" if size == "C" else f"{size} MB module")
+         for step, (_, size) in STEPS.items()]
 
 
 @pytest.fixture(scope="module")
 def big_wasm():
-    """big_wasm(megabytes) -> the path of a generated module of that size."""
+    """big_wasm(megabytes) -> the path of a generated module of that size ("C": of the
+    generated C program)."""
     paths = {}
 
     def path_of(megabytes):
+        if megabytes == "C":            # built by build-scripts/build-benchmarks.sh
+            return BUILD_DIR / "big_c_program.wasm"
         if megabytes not in paths:
             paths[megabytes] = BUILD_DIR / f"big{megabytes}.wasm"
             paths[megabytes].write_bytes(big_module.generate(megabytes))
