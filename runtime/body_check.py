@@ -212,171 +212,171 @@ class BodyChecker:
         ctrl = [(_FUNC, (1 << 3 * len(results)) - 1, result_bits, result_bits, result_bits,
                  None, 0)]
         for op in it:
-            if op < 0x45:
-                if op >= 0x20:
-                    if op == 0x20:                              # local.get
-                        x = nx()
-                        if x >= 0x80:
-                            x = _u32(x, nx)
-                        S = S << 3 | loc[x]
-                    elif op == 0x41:                            # i32.const
-                        if nx() >= 0x80 and nx() >= 0x80:
-                            _skip_s32(nx)
-                        S = S << 3 | 1
-                    elif op == 0x21:                            # local.set
-                        x = nx()
-                        if x >= 0x80:
-                            x = _u32(x, nx)
-                        if S & 7 != loc[x]:
-                            raise _Unusual
-                        S >>= 3
-                    elif op <= 0x3E and op >= 0x28:             # loads and stores
-                        max_align, mask, bits, shift, delta = operators[op]
-                        # Flags above the alignment also name a memory: unusual too.
-                        if nx() > max_align or S & mask != bits or not memory32:
-                            raise _Unusual
-                        offset = nx()
-                        if offset >= 0x80:
-                            _u32(offset, nx)
-                        S = (S >> shift) + delta
-                    elif op == 0x22:                            # local.tee
-                        x = nx()
-                        if x >= 0x80:
-                            x = _u32(x, nx)
-                        if S & 7 != loc[x]:
-                            raise _Unusual
-                    elif op == 0x42:                            # i64.const
-                        if nx() >= 0x80 and nx() >= 0x80:
-                            _skip_s64(nx)
-                        S = S << 3 | 2
-                    elif op == 0x44:                            # f64.const
-                        nx(), nx(), nx(), nx(), nx(), nx(), nx(), nx()
-                        S = S << 3 | 4
-                    elif op == 0x23:                            # global.get
-                        g = nx()
-                        if g >= 0x80:
-                            g = _u32(g, nx)
-                        t = self.globals[g][0]
-                        if not t:
-                            raise _Unusual
-                        S = S << 3 | t
-                    elif op == 0x24:                            # global.set
-                        g = nx()
-                        if g >= 0x80:
-                            g = _u32(g, nx)
-                        t, mutable = self.globals[g]
-                        if not t or not mutable or S & 7 != t:
-                            raise _Unusual
-                        S >>= 3
-                    elif op == 0x43:                            # f32.const
-                        nx(), nx(), nx(), nx()
-                        S = S << 3 | 3
-                    elif op == 0x3F:                            # memory.size
-                        if nx() != 0 or not memory32:
-                            raise _Unusual
-                        S = S << 3 | 1
-                    elif op == 0x40:                            # memory.grow
-                        if nx() != 0 or not memory32 or S & 7 != 1:
-                            raise _Unusual
-                    else:
-                        raise _Unusual
-                elif op == 0x0B:                                # end
-                    frame = ctrl.pop()
-                    if S != frame[4]:
-                        raise _Unusual
-                    if not ctrl:
-                        return next(it, None) is None
-                    S = frame[5]
-                elif op == 0x02 or op == 0x03:                  # block, loop
-                    shift, bits, mask = _BLOCK_TYPES[nx()]
-                    after = S << shift | bits
-                    S <<= 3
-                    expected = S << shift | bits
-                    if op == 0x02:
-                        ctrl.append((op, mask, bits, expected, expected, after, S))
-                    else:                                       # a loop's label: its params
-                        ctrl.append((op, 0, 0, expected, expected, after, S))
-                elif op == 0x0D:                                # br_if
-                    d = nx()
-                    if d >= 0x80:
-                        d = _u32(d, nx)
-                    if S & 7 != 1:
-                        raise _Unusual
-                    S >>= 3
-                    frame = ctrl[-1 - d]
-                    if S & frame[1] != frame[2]:
-                        raise _Unusual
-                elif op == 0x10:                                # call
-                    f = nx()
-                    if f >= 0x80:
-                        f = _u32(f, nx)
-                    mask, bits, shift, push_shift, push_bits = calls[f]
+            if op == 0x20:                                  # local.get
+                x = nx()
+                if x >= 0x80:
+                    x = _u32(x, nx)
+                S = S << 3 | loc[x]
+            elif op >= 0x45:
+                if op <= 0xC4:                              # numeric
+                    mask, bits, shift, delta = operators[op]
                     if S & mask != bits:
                         raise _Unusual
-                    S = S >> shift << push_shift | push_bits
-                elif op == 0x0C:                                # br
-                    d = nx()
-                    if d >= 0x80:
-                        d = _u32(d, nx)
-                    frame = ctrl[-1 - d]
-                    if S & frame[1] != frame[2]:
-                        raise _Unusual
-                    S = ctrl[-1][3]
-                elif op == 0x04:                                # if
-                    shift, bits, mask = _BLOCK_TYPES[nx()]
-                    if S & 7 != 1:
-                        raise _Unusual
-                    S -= 1                                      # the condition -> a marker
-                    expected = S << shift | bits
-                    ctrl.append((_IF, mask, bits, expected, -1 if shift else expected,
-                                 S >> 3 << shift | bits, S))
-                elif op == 0x05:                                # else
-                    kind, mask, bits, expected, _, after, start = ctrl[-1]
-                    if kind != _IF or S != expected:
-                        raise _Unusual
-                    S = start
-                    ctrl[-1] = (_ELSE, mask, bits, expected, expected, after, start)
-                elif op == 0x1A:                                # drop
-                    if not S & 7:
-                        raise _Unusual
-                    S >>= 3
-                elif op == 0x0F:                                # return
-                    frame = ctrl[0]
-                    if S & frame[1] != frame[2]:
-                        raise _Unusual
-                    S = ctrl[-1][3]
-                elif op == 0x1B:                                # select
-                    t = S >> 3 & 7
-                    if S & 7 != 1 or not t or S >> 6 & 7 != t:
-                        raise _Unusual
-                    S >>= 6
-                elif op == 0x0E:                                # br_table
-                    S = self._br_table(nx, S, ctrl)
-                elif op == 0x11:                                # call_indirect
-                    type_index = nx()
-                    if type_index >= 0x80:
-                        type_index = _u32(type_index, nx)
-                    table = nx()
-                    if table >= 0x80:
-                        table = _u32(table, nx)
-                    if not self.funcref_tables[table]:
-                        raise _Unusual
-                    mask, bits, shift, push_shift, push_bits = self.indirect_calls[type_index]
-                    if S & mask != bits:
-                        raise _Unusual
-                    S = S >> shift << push_shift | push_bits
-                elif op == 0x00:                                # unreachable
-                    S = ctrl[-1][3]
-                elif op != 0x01:                                # nop
+                    S = (S >> shift) + delta
+                elif op == 0xFC:
+                    S = self._prefixed(nx, S)
+                else:
                     raise _Unusual
-            elif op <= 0xC4:                                    # numeric
-                mask, bits, shift, delta = operators[op]
+            elif op >= 0x21:
+                if op == 0x41:                              # i32.const
+                    if nx() >= 0x80 and nx() >= 0x80:
+                        _skip_s32(nx)
+                    S = S << 3 | 1
+                elif op == 0x21:                            # local.set
+                    x = nx()
+                    if x >= 0x80:
+                        x = _u32(x, nx)
+                    if S & 7 != loc[x]:
+                        raise _Unusual
+                    S >>= 3
+                elif op <= 0x3E and op >= 0x28:             # loads and stores
+                    max_align, mask, bits, shift, delta = operators[op]
+                    # Flags above the alignment also name a memory: unusual too.
+                    if nx() > max_align or S & mask != bits or not memory32:
+                        raise _Unusual
+                    offset = nx()
+                    if offset >= 0x80:
+                        _u32(offset, nx)
+                    S = (S >> shift) + delta
+                elif op == 0x22:                            # local.tee
+                    x = nx()
+                    if x >= 0x80:
+                        x = _u32(x, nx)
+                    if S & 7 != loc[x]:
+                        raise _Unusual
+                elif op == 0x42:                            # i64.const
+                    if nx() >= 0x80 and nx() >= 0x80:
+                        _skip_s64(nx)
+                    S = S << 3 | 2
+                elif op == 0x44:                            # f64.const
+                    nx(), nx(), nx(), nx(), nx(), nx(), nx(), nx()
+                    S = S << 3 | 4
+                elif op == 0x23:                            # global.get
+                    g = nx()
+                    if g >= 0x80:
+                        g = _u32(g, nx)
+                    t = self.globals[g][0]
+                    if not t:
+                        raise _Unusual
+                    S = S << 3 | t
+                elif op == 0x24:                            # global.set
+                    g = nx()
+                    if g >= 0x80:
+                        g = _u32(g, nx)
+                    t, mutable = self.globals[g]
+                    if not t or not mutable or S & 7 != t:
+                        raise _Unusual
+                    S >>= 3
+                elif op == 0x43:                            # f32.const
+                    nx(), nx(), nx(), nx()
+                    S = S << 3 | 3
+                elif op == 0x3F:                            # memory.size
+                    if nx() != 0 or not memory32:
+                        raise _Unusual
+                    S = S << 3 | 1
+                elif op == 0x40:                            # memory.grow
+                    if nx() != 0 or not memory32 or S & 7 != 1:
+                        raise _Unusual
+                else:
+                    raise _Unusual
+            elif op == 0x0B:                                # end
+                frame = ctrl.pop()
+                if S != frame[4]:
+                    raise _Unusual
+                if not ctrl:
+                    return next(it, None) is None
+                S = frame[5]
+            elif op == 0x02 or op == 0x03:                  # block, loop
+                shift, bits, mask = _BLOCK_TYPES[nx()]
+                after = S << shift | bits
+                S <<= 3
+                expected = S << shift | bits
+                if op == 0x02:
+                    ctrl.append((op, mask, bits, expected, expected, after, S))
+                else:                                       # a loop's label: its params
+                    ctrl.append((op, 0, 0, expected, expected, after, S))
+            elif op == 0x0D:                                # br_if
+                d = nx()
+                if d >= 0x80:
+                    d = _u32(d, nx)
+                if S & 7 != 1:
+                    raise _Unusual
+                S >>= 3
+                frame = ctrl[-1 - d]
+                if S & frame[1] != frame[2]:
+                    raise _Unusual
+            elif op == 0x10:                                # call
+                f = nx()
+                if f >= 0x80:
+                    f = _u32(f, nx)
+                mask, bits, shift, push_shift, push_bits = calls[f]
                 if S & mask != bits:
                     raise _Unusual
-                S = (S >> shift) + delta
-            elif op == 0xFC:
-                S = self._prefixed(nx, S)
-            else:
+                S = S >> shift << push_shift | push_bits
+            elif op == 0x0C:                                # br
+                d = nx()
+                if d >= 0x80:
+                    d = _u32(d, nx)
+                frame = ctrl[-1 - d]
+                if S & frame[1] != frame[2]:
+                    raise _Unusual
+                S = ctrl[-1][3]
+            elif op == 0x04:                                # if
+                shift, bits, mask = _BLOCK_TYPES[nx()]
+                if S & 7 != 1:
+                    raise _Unusual
+                S -= 1                                      # the condition -> a marker
+                expected = S << shift | bits
+                ctrl.append((_IF, mask, bits, expected, -1 if shift else expected,
+                             S >> 3 << shift | bits, S))
+            elif op == 0x05:                                # else
+                kind, mask, bits, expected, _, after, start = ctrl[-1]
+                if kind != _IF or S != expected:
+                    raise _Unusual
+                S = start
+                ctrl[-1] = (_ELSE, mask, bits, expected, expected, after, start)
+            elif op == 0x1A:                                # drop
+                if not S & 7:
+                    raise _Unusual
+                S >>= 3
+            elif op == 0x0F:                                # return
+                frame = ctrl[0]
+                if S & frame[1] != frame[2]:
+                    raise _Unusual
+                S = ctrl[-1][3]
+            elif op == 0x1B:                                # select
+                t = S >> 3 & 7
+                if S & 7 != 1 or not t or S >> 6 & 7 != t:
+                    raise _Unusual
+                S >>= 6
+            elif op == 0x0E:                                # br_table
+                S = self._br_table(nx, S, ctrl)
+            elif op == 0x11:                                # call_indirect
+                type_index = nx()
+                if type_index >= 0x80:
+                    type_index = _u32(type_index, nx)
+                table = nx()
+                if table >= 0x80:
+                    table = _u32(table, nx)
+                if not self.funcref_tables[table]:
+                    raise _Unusual
+                mask, bits, shift, push_shift, push_bits = self.indirect_calls[type_index]
+                if S & mask != bits:
+                    raise _Unusual
+                S = S >> shift << push_shift | push_bits
+            elif op == 0x00:                                # unreachable
+                S = ctrl[-1][3]
+            elif op != 0x01:                                # nop
                 raise _Unusual
         return False
 
