@@ -428,7 +428,9 @@ def write_markdown(machine, records):
             "", *per_module_compile_table(records),
             "", "## Decoding speed", "",
             "`pywamr.runtime.decoder.decode_module` on a generated module (benchmarks/big_module.py), "
-            "in a fresh process that reads the file.",
+            "in a fresh process that reads the file; and the interpreter's set-up before the "
+            "first call (decode, validate, instantiate, translate the function called) of a "
+            "generated module and of a generated C program (benchmarks/big_c_program.py).",
             "", *decode_table(records), ""]
     RESULTS_MD.write_text("\n".join(out))
     return "\n".join(out)

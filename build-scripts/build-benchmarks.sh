@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every benchmark program in benchmarks/programs/ twice with clang-19 -O2: to
 # wasm32-wasi (NAME.wasm; blur with -msimd128) and natively (NAME.native), into
-# benchmarks/build/; the memory64 kernels for wasm32 and wasm64; and the peak_rss launcher
+# benchmarks/build/; the memory64 kernels for wasm32 and wasm64; a generated ~1 MB C program
+# (benchmarks/big_c_program.py); and the peak_rss launcher
 # the suite measures memory with. Only what is out of date is rebuilt.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -38,6 +39,15 @@ for bits in 32 64; do
       -Wl,--export-all -o "$bin" "$kernels"
   fi
 done
+
+# The generated ~1 MB C program whose set-up benchmarks/test_decode_speed.py times.
+generator="$root/benchmarks/big_c_program.py"
+if [ ! "$out/big_c_program.wasm" -nt "$generator" ]; then
+  echo "build big_c_program.wasm"
+  python3 "$generator" "$out/big_c_program.c"
+  clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug \
+    -o "$out/big_c_program.wasm" "$out/big_c_program.c" -lm
+fi
 
 if [ ! "$out/peak_rss" -nt "$root/benchmarks/peak_rss.c" ]; then
   echo "build peak_rss"

@@ -29,6 +29,15 @@ encoding that was malformed in 2.0 a meaning, and the 2.0 spec tests expect it m
 section's id, as "illegal opcode"), the tag section and import/export kind 4.
 
 How exception handling and `rec`/`sub` types appear in the Module: see module.py.
+
+Function bodies, most of a real module, go first through a fast pass (body_check.py) that
+checks well-formedness and validity in one walk over the bytes, in the context of the
+sections before the code section. A body it accepts is kept as its offset in the module's
+bytes (FunctionBody.body decodes it into Instrs on first use: the interpreter translates only
+the functions that are called) and the validator skips it; any other body is decoded here
+into Instrs at once, as before, so its error, if any, is the reference's. The fast pass only
+ever answers "valid" or "ask the reference", which keeps this module the one place where the
+binary format's error rules live. Figures are in docs/interpreter.md ("Loading").
 """
 
 from . import features
@@ -107,7 +116,16 @@ class Reader:
 
     def u32(self):
         data, pos = self.data, self.pos
-        if pos < self.end and data[pos] < 0x80:
+        if pos + 1 < self.end:          # the one- and two-byte forms inline
+            b = data[pos]
+            if b < 0x80:
+                self.pos = pos + 1
+                return b
+            high = data[pos + 1]
+            if high < 0x80:
+                self.pos = pos + 2
+                return b - 0x80 | high << 7
+        elif pos < self.end and data[pos] < 0x80:
             self.pos = pos + 1
             return data[pos]
         return self._uleb(32)
@@ -265,12 +283,14 @@ class Decoder:
     """Decodes one module. `module_offset` is added to reported offsets (0 for a whole file)."""
 
     def __init__(self, data, version="3.0"):
-        self.data = data if isinstance(data, (bytes, bytearray)) else bytes(data)
+        # Immutable: bodies the fast pass checked are decoded from these bytes later.
+        self.data = data if isinstance(data, bytes) else bytes(data)
         self.version = version
         self.byte_valid = _BYTE_VALID if version == "3.0" else _BYTE_VALID_2_0
         self.module = Module()
         self.func_count = None          # from the function section
         self.uses_data_count = False    # memory.init / data.drop seen in code
+        self.known_locals = {}          # locals declarations seen, by their bytes
 
     def decode(self):
         data = self.data
@@ -358,7 +378,7 @@ class Decoder:
         elif section_id == 12:
             m.data_count = r.u32()
         elif section_id == 10:
-            m.codes = r.vec(lambda: self.function_body(r))
+            m.codes = self.code_section(r)
         elif section_id == 11:
             m.datas = r.vec(lambda: self.data_segment(r))
 
@@ -487,11 +507,46 @@ class Decoder:
         code = self.instructions(r, stop_at_depth_zero_end=True)
         return code[:-1]
 
-    def function_body(self, r):
-        body_pos = r.pos
-        size = r.length()
-        end = r.pos + size
-        locals_pos = r.pos
+    def code_section(self, r):
+        """The function bodies. One that the fast pass (body_check.py) accepts is kept as a
+        position in the module's bytes, decoded into Instrs on first use; any other is
+        decoded here, as the reference does, and left to the validator."""
+        from .body_check import BodyChecker
+        checker = BodyChecker(self.module)
+        func_index = checker.first_defined
+        data = r.data
+        source = (data, self.version)
+        codes = []
+        for _ in range(r.length()):
+            body_pos = r.pos
+            size = r.length()
+            end = r.pos + size
+            locals_, total, key = self.locals_declaration(r)
+            local_codes = checker.locals_of(func_index, locals_, key)
+            if local_codes is not None and checker.check(data, r.pos, end, func_index,
+                                                         local_codes):
+                codes.append(FunctionBody(locals_, None, body_pos, total, source))
+                r.pos = end
+            else:
+                code = self.instructions(r, stop_at_depth_zero_end=True)
+                if r.pos != end:
+                    r.fail("section size mismatch")
+                codes.append(FunctionBody(locals_, code, body_pos, total))
+            func_index += 1
+        return codes
+
+    def locals_declaration(self, r):
+        """([(count, valtype)], their total, the bytes that declare them or None). Bodies
+        declaring the same locals in the same bytes share the list."""
+        data, pos = r.data, r.pos
+        key = None
+        if pos < len(data) and data[pos] < 0x80:
+            stop = pos + 1 + 2 * data[pos]
+            key = data[pos:stop]
+            known = self.known_locals.get(key)
+            if known is not None:
+                r.pos = stop
+                return known
         locals_ = []
         total = 0
         for _ in range(r.length()):
@@ -499,11 +554,11 @@ class Decoder:
             total += count
             locals_.append((count, r.valtype()))
         if total > MAX_LOCALS:              # checked once all are read, as the reference does
-            r.fail("too many locals", locals_pos)
-        code = self.instructions(r, stop_at_depth_zero_end=True)
-        if r.pos != end:
-            r.fail("section size mismatch")
-        return FunctionBody(locals_, code, body_pos, total)
+            r.fail("too many locals", pos)
+        if key is not None and r.pos == stop:   # one byte per count and per type: cacheable
+            self.known_locals[key] = locals_, total, key
+            return locals_, total, key
+        return locals_, total, None
 
     def instructions(self, r, stop_at_depth_zero_end):
         """Decode instructions until the `end` that closes depth 0; it is included."""
@@ -678,6 +733,17 @@ def parse_function_names(payload):
     except MalformedModule:
         return {}
     return names
+
+
+def decode_code(data, offset, version):
+    """The Instr list of the function body at `offset`, which the decoder has already found
+    well-formed (FunctionBody.body decodes a body with this on first use)."""
+    r = Reader(data, offset)
+    r.u32()
+    for _ in range(r.u32()):
+        r.u32()
+        r.valtype()
+    return Decoder(data, version).instructions(r, stop_at_depth_zero_end=True)
 
 
 def decode_module(data, version="3.0") -> Module:

@@ -2,7 +2,8 @@
 
 A function body is kept as a flat list of `Instr` tuples exactly as the binary has them
 (including `else` and `end`), each with its byte offset in the module, so that every consumer
-can report errors at a byte offset and decide for itself how to rebuild structure.
+can report errors at a byte offset and decide for itself how to rebuild structure. The list
+of a body the decoder's fast pass checked is made on first use of `FunctionBody.body`.
 
 Exception handling (3.0 and legacy), as decoded:
 - Tags: `Module.tags` holds the type index of each defined tag (the function type whose
@@ -67,11 +68,33 @@ class DataSegment:
 
 
 class FunctionBody:
-    def __init__(self, locals, body, offset, num_locals=0):
+    """A function's locals and code. The decoder's fast pass (body_check.py) leaves the code
+    of a body it found valid in the module's bytes, and `body` decodes it on first use;
+    otherwise the decoder gives `body` whole. (A module of 10 MB has ~60000 bodies: this
+    object is kept small.)"""
+
+    __slots__ = ("locals", "offset", "num_locals", "_body", "_source")
+
+    def __init__(self, locals, body, offset, num_locals=0, source=None):
         self.locals = locals        # [(count, valtype)] as declared; params are not included
-        self.body = body            # list of Instr, ending with the function's final `end`
         self.offset = offset        # byte offset of the body (its size field) in the module
         self.num_locals = num_locals    # sum of the declared counts
+        self._body = body
+        self._source = source       # (module bytes, binary format version) of a body the
+                                    # fast pass found valid in its module
+
+    @property
+    def known_valid(self):
+        """Whether the decoder's fast pass found the body valid (the validator skips it)."""
+        return self._source is not None
+
+    @property
+    def body(self):
+        """The list of Instr, ending with the function's final `end`."""
+        if self._body is None:
+            from .decoder import decode_code
+            self._body = decode_code(self._source[0], self.offset, self._source[1])
+        return self._body
 
 
 class Module:

@@ -31,6 +31,12 @@ type is a subtype of another when its type is equivalent to it or to one of its 
 supertypes, transitively (types.structural_types says which types are equivalent).
 
 Error messages follow the spec interpreter's wording (the texts of `assert_invalid`).
+
+A function body the decoder's fast pass (body_check.py) has already found valid is not
+walked again here (`FunctionBody.known_valid`); this module stays the reference for every
+other body, and the fast pass accepts nothing this module would refuse. An element segment's
+`ref.func f`, thousands of them in the table of a C program, is checked directly when it is
+fine, not as a code sequence.
 """
 
 from bisect import bisect_right
@@ -894,6 +900,13 @@ def check_constant(context, expr, valtype, version):
     """A constant expression (spec 3.3.10) producing one `valtype`. global.get may only read
     an immutable global of `context`: in 2.0 the imported ones, in 3.0 also the defined ones
     before the global being initialised (all of them, for a segment)."""
+    if len(expr) == 1 and expr[0].op == REF_FUNC:
+        # An element segment's function (of thousands, in a C program's table): what
+        # checking [ref.func f, end] as code comes to, when it is fine.
+        func_index = expr[0].imm
+        if func_index < len(context.funcs) and func_index in context.refs and matches(
+                context, ref_type(context.func_type_indices[func_index], False), valtype):
+            return
     allowed = CONSTANT_OPS[version]
     for instr in expr:
         if instr.op == GLOBAL_GET:
@@ -1043,7 +1056,8 @@ def validate(module, bodies=True, version="3.0"):
 
     first = module.num_imported_funcs
     for i, code in enumerate(module.codes if bodies else []):
-        check_function(context, first + i, code)
+        if not code.known_valid:        # the decoder's fast pass found it valid already
+            check_function(context, first + i, code)
 
     if module.start is not None:
         params, results = lookup(context.funcs, module.start, "function")
