@@ -24,6 +24,13 @@ statement whose `except Thrown` clause does what the catch clauses or handlers s
 Operands that read a local (or a global) are evaluated into their stack variable before the
 variable is written, and before any construct that may write it, so that a deferred read
 always sees the value of its program point.
+
+Loads are deferred too, folded into the expression that uses them (`x[i] = y[j] * a + x[i]`
+is one line), as long as program order holds: every emitted statement first evaluates the
+loads still on the stack, in stack order, and only pure instructions, loads, stores and
+variable accesses let them wait (LOAD_SAFE); a template that would evaluate its operands out
+of order, twice or conditionally gets them evaluated first. A trap inside a folded load is
+still reported at the load: its text is marked, and the line records the columns it spans.
 """
 
 import functools
@@ -63,6 +70,10 @@ MAX_INDENT = 50             # deeper constructs are outlined (Python allows 100 
 MAX_LOOPS = 16              # loops and try statements nested deeper are outlined (Python
                             # allows 20 nested blocks of both together)
 _ATOM = re.compile(r"[A-Za-z_0-9.]+\Z|\(-[0-9.e+-]+\)\Z")   # a name or a number literal
+# A deferred load's text is marked `START offset TEXT load END` until its line is emitted
+# (characters generated code never contains otherwise).
+_LOAD_START, _LOAD_TEXT, _LOAD_END = "\x01", "\x02", "\x03"
+_LOAD_MARK = re.compile("[\x01-\x03]")
 
 
 class Unsupported(WasmError):
@@ -77,6 +88,7 @@ class Operand(NamedTuple):
     cond: bool = False           # a Python bool (a comparison) rather than an int
     unwrapped: str = None        # for a MODULAR instruction's result, the expression before
                                  # its final wrap, which a MODULAR consumer can use instead
+    loads: bool = False          # it reads memory (a deferred load, see push_load)
 
 
 class Label:
@@ -158,6 +170,7 @@ class FunctionTranslator:
         self.written = []             # locals an outlined part hands back
         self.exit_width = 0           # values an outlined part hands back
         self.used_exits = set()
+        self.address_count = 0
 
     # ------------------------------------------------------------------ entry points
 
@@ -220,9 +233,31 @@ class FunctionTranslator:
 
     # ------------------------------------------------------------------ output
 
-    def emit(self, line):
-        self.lines.append(INDENT * self.indent + line)
-        self.offsets.append(self.offset)
+    def emit(self, line, pure=False):
+        """Emit a statement, after the deferred loads on the stack (they come first in
+        program order, and the statement may trap or write memory), unless it is `pure`:
+        it assigns a local or temporary variable no deferred load reads, and cannot trap."""
+        if not pure and any(op.loads for op in self.stack):
+            self.flush_loads()
+        self.append_line(line)
+
+    def append_line(self, line):
+        line = INDENT * self.indent + line
+        offset = self.offset
+        if _LOAD_START in line:
+            line, spans = _load_spans(line)
+            offset = (offset, spans)
+        self.lines.append(line)
+        self.offsets.append(offset)
+
+    def flush_loads(self, keep=0):
+        """Evaluate the deferred loads on the stack (all but the top `keep` entries) into
+        their stack variables, in program order."""
+        for height in range(len(self.stack) - keep):
+            op = self.stack[height]
+            if op.loads:
+                self.stack[height] = Operand(f"s{height}", temp=height, cond=op.cond)
+                self.append_line(f"s{height} = {op.text}")
 
     def end_suite(self, start):
         """Close an indented suite begun at line `start` (Python wants one statement)."""
@@ -265,12 +300,15 @@ class FunctionTranslator:
 
     def fill(self, template, operands, modular=False):
         """The template with the popped operands filled in. An operand the template uses
-        more than once is evaluated into its stack variable first. A `modular` template
-        (operators.MODULAR) takes its operands without their own final wrap."""
+        more than once is evaluated into its stack variable first, and so are deferred
+        loads unless the template evaluates each operand once, in order. A `modular`
+        template (operators.MODULAR) takes its operands without their own final wrap."""
         height = len(self.stack)
+        spill_loads = any(op.loads for op in operands) and not _in_order(template)
         texts = []
         for i, op in enumerate(operands):
-            if template.count(f"{{{i}}}") > 1 and not _ATOM.match(op.text):
+            if (op.loads and spill_loads
+                    or template.count(f"{{{i}}}") > 1 and not _ATOM.match(op.text)):
                 op = operands[i] = self.spill(op, height + i)
             texts.append(op.unwrapped if modular and op.unwrapped else self.value(op))
         return template.format(*texts)
@@ -283,7 +321,15 @@ class FunctionTranslator:
         unwrapped = None
         if modular:                               # the wrap is its last operation
             unwrapped = f"({text[:max(text.rfind(' % '), text.rfind(' & '))]})"
-        self.push(Operand(f"({text})", reads, temp, cond, unwrapped))
+        self.push(Operand(f"({text})", reads, temp, cond, unwrapped,
+                          any(op.loads for op in operands)))
+
+    def push_load(self, text, base):
+        """Push a load from memory as a deferred operand: its consumer evaluates it, unless
+        a statement comes first (see emit). The marks around it let a trap inside it find
+        the load's offset in the module (_load_spans)."""
+        mark = f"{_LOAD_START}{self.offset}{_LOAD_TEXT}"
+        self.push(Operand(f"({mark}{text}{_LOAD_END})", base.reads, base.temp, loads=True))
 
     def push_statement(self, expr):
         """Evaluate `expr` now into the next stack variable and push that."""
@@ -295,9 +341,21 @@ class FunctionTranslator:
         """Evaluate an operand into the stack variable of its height (a comparison stays a
         bool there)."""
         name = f"s{height}"
+        spilled = Operand(name, temp=height, cond=op.cond)
         if op.text != name:
-            self.emit(f"{name} = {op.text}")
-        return Operand(name, temp=height, cond=op.cond)
+            if height < len(self.stack) and self.stack[height] is op:
+                self.stack[height] = spilled        # so that emit does not flush it again
+            self.emit(f"{name} = {op.text}", pure=not op.loads)
+        return spilled
+
+    def address_variable(self, op):
+        """Evaluate an address used twice (a typed view's `a & 3`, `a >> 2`) into a variable
+        of its own, `_a<n>`: no later statement writes it before the access is evaluated, so
+        the load stays a deferred operand where `s<height>` would make its user spill."""
+        self.address_count += 1
+        name = f"_a{self.address_count}"
+        self.emit(f"{name} = {op.text}", pure=not op.loads)
+        return Operand(name)
 
     def pop(self):
         return self.stack.pop()
@@ -356,9 +414,13 @@ class FunctionTranslator:
             if type(item) is Construct:
                 reachable = self.emit_construct(item, i == last)
             elif item.op == _BR_IF and item.imm == 0 and label.kind in _BLOCK_LIKE:
+                self.flush_loads(1)                 # its condition is evaluated by its `if`
                 reachable = self.emit_br_if_out(items, i + 1, label)
                 break
             else:
+                if item.op not in LOAD_SAFE:
+                    # Deferred loads wait only across instructions that keep them in order.
+                    self.flush_loads(item.op == _BR_IF)
                 reachable = HANDLERS[item.op](self, item.imm)
             if not reachable:
                 break
@@ -409,6 +471,7 @@ class FunctionTranslator:
             return self.emit_outlined(node)
         params, results = self.block_type(node.blocktype)
         cond = self.pop() if node.kind == "if" else None
+        self.flush_loads()                      # the construct's statements come after them
         self.spill_reading(node.writes_locals, node.writes_globals)
         base = len(self.stack) - len(params)
         label = self.new_label(node.kind, base, len(params), len(results), is_last)
@@ -686,6 +749,7 @@ class FunctionTranslator:
         enclosing label (counted from the function's), carrying that branch's values. The
         caller assigns the locals back and performs the exit as its own branch."""
         params, results = self.block_type(node.blocktype)
+        self.flush_loads()
         inputs = self.pop_n(len(params) + (node.kind == "if"))
         self.spill_reading(node.writes_locals, node.writes_globals)
         base = len(self.stack)
@@ -909,15 +973,22 @@ class FunctionTranslator:
         return False
 
     def op_drop(self, _):
-        self.pop()
+        op = self.pop()
+        if op.loads:                            # it may still trap
+            self.emit(op.text)
         return True
 
     def op_select(self, _):
-        cond = self.pop()
-        b = self.pop()
-        a = self.pop()
+        operands = self.pop_n(3)
+        if operands[0].loads or operands[1].loads:
+            # Python evaluates the condition first, then one of the two.
+            height = len(self.stack)
+            operands = [self.spill(op, height + i) if op.loads else op
+                        for i, op in enumerate(operands)]
+        a, b, cond = operands
         self.push(Operand(f"({self.value(a)} if {cond.text} else {self.value(b)})",
-                          a.reads | b.reads | cond.reads, max(a.temp, b.temp, cond.temp)))
+                          a.reads | b.reads | cond.reads, max(a.temp, b.temp, cond.temp),
+                          loads=cond.loads))
         return True
 
     def op_local_get(self, index):
@@ -934,7 +1005,7 @@ class FunctionTranslator:
         elif (not op.cond and op.text == f"s{len(self.stack)}"
               and self.retarget_last_statement(op.text, name)):
             return True
-        self.emit(f"{name} = {self.value(op)}")
+        self.emit(f"{name} = {self.value(op)}", pure=not op.loads)   # no trap sees locals
         return True
 
     def retarget_last_statement(self, temp, name):
@@ -943,6 +1014,11 @@ class FunctionTranslator:
         prefix = INDENT * self.indent + temp + " = "
         if self.lines and self.lines[-1].startswith(prefix):
             self.lines[-1] = INDENT * self.indent + name + " = " + self.lines[-1][len(prefix):]
+            if isinstance(self.offsets[-1], tuple):
+                offset, spans = self.offsets[-1]
+                shift = len(name) - len(temp)
+                self.offsets[-1] = (offset, tuple((start + shift, end + shift, at)
+                                                  for start, end, at in spans))
             return True
         return False
 
@@ -1056,7 +1132,7 @@ class FunctionTranslator:
     def op_eqz(self, _):
         op = self.pop()
         if op.cond:
-            self.push(Operand(f"(not {op.text})", op.reads, op.temp, True))
+            self.push(Operand(f"(not {op.text})", op.reads, op.temp, True, loads=op.loads))
         else:
             self.push_expr("{0} == 0", [op], cond=True)
         return True
@@ -1116,6 +1192,46 @@ class FunctionTranslator:
         dest, ref, n = (self.value(op) for op in self.pop_n(3))
         self.emit(f"table_fill({layout.table(table_index)}, {dest}, {ref}, {n})")
         return True
+
+
+def _load_spans(line):
+    """The line without its load marks, and the spans (start column, end column, module
+    offset) of the loads in it: a trap inside one is that load's (boundary.py)."""
+    out = []
+    spans = []
+    open_loads = []
+    column = 0
+    position = 0
+    for mark in _LOAD_MARK.finditer(line):
+        text = line[position:mark.start()]
+        position = mark.end()
+        if mark.group() == _LOAD_TEXT:                  # text is the offset
+            open_loads[-1] = (column, int(text))
+            continue
+        out.append(text)
+        column += len(text)
+        if mark.group() == _LOAD_START:
+            open_loads.append(None)
+        else:
+            start, offset = open_loads.pop()
+            spans.append((start, column, offset))
+    out.append(line[position:])
+    return "".join(out), tuple(spans)
+
+
+def _in_order(template):
+    """Whether a template evaluates each of its operands once, first operand first, and
+    unconditionally: deferred loads in them then run in program order."""
+    if any(word in template for word in (" if ", " or ", " and ", " for ", "lambda")):
+        return False
+    positions = []
+    for i in range(3):
+        count = template.count(f"{{{i}}}")
+        if count > 1:
+            return False
+        if count:
+            positions.append(template.index(f"{{{i}}}"))
+    return positions == sorted(positions)
 
 
 def size_mask(externtype):
@@ -1192,22 +1308,24 @@ def _memory_access(self, template, aligned, offset, base, wide):
     address, or for the typed-view form `aligned` (operators.ALIGNED), when the offset is a
     multiple of the size, `{k}` and `{i}` from the base, evaluated once (too large an index
     raises IndexError as it is). `wide`: the memory is 64-bit, and the address given to
-    struct is clamped to ADDRESS_END."""
+    struct is clamped to ADDRESS_END. Returns the text and the base operand it uses (the
+    base's stack variable, if it had to be evaluated first)."""
     b = base.text
     if b.isdigit():                               # a constant address: fold it
         address = int(b) + offset
         if aligned:
             size, form = aligned
-            return form.format(k=address % size, i=address // size, v="{v}")
-        return template.format(a=min(address, ADDRESS_END), v="{v}")
+            return form.format(k=address % size, i=address // size, v="{v}"), base
+        return template.format(a=min(address, ADDRESS_END), v="{v}"), base
     if aligned and offset % aligned[0] == 0:
         size, form = aligned
         if not _ATOM.match(b):
-            b = self.spill(base, len(self.stack)).text
+            base = self.address_variable(base)
+            b = base.text
         shift = size.bit_length() - 1
         index = f"({b} >> {shift}) + {offset // size}" if offset else f"{b} >> {shift}"
-        return form.format(k=f"{b} & {size - 1}", i=index, v="{v}")
-    return template.format(a=_address(self.value(base), offset, wide), v="{v}")
+        return form.format(k=f"{b} & {size - 1}", i=index, v="{v}"), base
+    return template.format(a=_address(self.value(base), offset, wide), v="{v}"), base
 
 
 def _address(base, offset, wide):
@@ -1231,19 +1349,46 @@ def _on_memory(template, memory):
 
 
 def _emit_store(self, template, aligned, offset, memory):
-    value = self.value(self.pop())
-    access = _memory_access(self, _on_memory(template, memory), _on_memory(aligned, memory),
-                            offset, self.pop(), self.is_64_bit(memory))
+    op = self.pop()
+    value = self.value(op)
+    base = self.pop()
+    if base.loads and op.loads:
+        # `M[a] = v` evaluates v first: the address's load must come before v's.
+        base = self.spill(base, len(self.stack))
+    access, _ = _memory_access(self, _on_memory(template, memory),
+                               _on_memory(aligned, memory), offset, base,
+                               self.is_64_bit(memory))
+    if op.loads:
+        access, value = _reuse_view(access, value)
     for line in access.split("\n"):
         self.emit(line.replace("{v}", value))
+
+
+_VIEW_STORE = re.compile(r"(\w+\[[^][]*\])\[([^][]*)\] = ")
+
+
+def _reuse_view(access, value):
+    """A store to the address a load in its value reads (`x[i] += y`) picks the view and
+    the index once: the load assigns them to `_m` and `_n` (Python evaluates the value
+    before the target), the store uses them. Returns the store and value texts."""
+    match = _VIEW_STORE.match(access)
+    if match is None:
+        return access, value
+    view, index = match.groups()
+    load = f"{_LOAD_TEXT}{view}[{index}]{_LOAD_END}"
+    if load not in value:
+        return access, value
+    value = value.replace(load, f"{_LOAD_TEXT}(_m := {view})[(_n := {index})]{_LOAD_END}", 1)
+    return "_m[_n] = " + access[match.end():], value
 
 
 def _load_handler(template, aligned):
     def handler(self, memarg):
         _, offset, memory = memarg
-        self.push_statement(_memory_access(self, _on_memory(template, memory),
-                                           _on_memory(aligned, memory), offset, self.pop(),
-                                           self.is_64_bit(memory)))
+        text, base = _memory_access(self, _on_memory(template, memory),
+                                    _on_memory(aligned, memory), offset, self.pop(),
+                                    self.is_64_bit(memory))
+        self.push_load(text, base)
         return True
     return handler
 
@@ -1261,8 +1406,8 @@ def _lane_load_handler(template_of):
     def handler(self, memarg):
         _, offset, lane, memory = memarg
         vector = self.value(self.pop())
-        load = _memory_access(self, _on_memory(template_of(lane), memory), None, offset,
-                              self.pop(), self.is_64_bit(memory))
+        load, _ = _memory_access(self, _on_memory(template_of(lane), memory), None, offset,
+                                 self.pop(), self.is_64_bit(memory))
         self.push_statement(load.replace("{v}", vector))
         return True
     return handler
@@ -1300,3 +1445,12 @@ def _build_handlers():
 
 
 HANDLERS = _build_handlers()
+
+# The instructions a deferred load may wait across (see FunctionTranslator.emit): pure ones,
+# other loads, stores and local and global variables; any other flushes the loads first.
+LOAD_SAFE = frozenset([*NUMERIC, *VECTOR_NUMERIC, *LANE_OPERATORS, *LOADS, *VECTOR_LOADS,
+                       *STORES, *VECTOR_STORES]
+                      + [NAMES[name] for name in (
+                          "local.get", "local.set", "local.tee", "global.get", "global.set",
+                          "i32.const", "i64.const", "f32.const", "f64.const", "v128.const",
+                          "drop", "select", "select_t", "nop")])
