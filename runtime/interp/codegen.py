@@ -45,7 +45,7 @@ from . import layout
 from .numeric import f32_from_bits, f64_from_bits
 from .operators import ALIGNED, LOADS, MODULAR, NUMERIC, STORES
 from .simd_operators import (LANE_LOADS, LANE_OPERATORS, LANE_STORES, VECTOR_LOADS,
-                             VECTOR_NUMERIC, VECTOR_STORES)
+                             VECTOR_NUMERIC, VECTOR_STORES, widened_twice)
 from .structure import Construct, build_tree
 
 M32 = 0xFFFFFFFF
@@ -1290,6 +1290,19 @@ def _numeric_handler(kind, template, modular):
     return handler
 
 
+def _widen_again_handler(plain, high):
+    """i32x4.extend_*_i16x8_u: of an unsigned i16x8 extend, one step from bytes to u32s
+    (simd_operators.widened_twice)."""
+    def handler(self, imm):
+        fused = widened_twice(self.stack[-1].text, high)
+        if fused is None:
+            return plain(self, imm)
+        template, inner = fused
+        self.push_expr(template, [self.pop()._replace(text=inner, unwrapped=None)])
+        return True
+    return handler
+
+
 def _immediate_handler(template_of):
     """A pure instruction whose template depends on its immediate (a lane index, the
     indices of a shuffle). A template that may leave an operand unused says how many it
@@ -1429,6 +1442,9 @@ def _build_handlers():
         handlers[op] = _load_handler(template, ALIGNED.get(op))
     for op, template in {**STORES, **VECTOR_STORES}.items():
         handlers[op] = _store_handler(template, ALIGNED.get(op))
+    for part in ("low", "high"):
+        op = NAMES[f"i32x4.extend_{part}_i16x8_u"]
+        handlers[op] = _widen_again_handler(handlers[op], part == "high")
     for op, template_of in LANE_OPERATORS.items():
         handlers[op] = _immediate_handler(template_of)
     for op, template_of in LANE_LOADS.items():
