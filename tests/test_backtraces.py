@@ -215,13 +215,17 @@ FOLDED_LOADS = """(module
   (func (export "address") (param i32) (result i32)
     (i32.load8_u (i32.load (local.get 0))))
   (func (export "add_to") (param i32)
-    (f64.store (local.get 0) (f64.add (f64.load (local.get 0)) (f64.load (i32.const 8))))))"""
+    (f64.store (local.get 0) (f64.add (f64.load (local.get 0)) (f64.load (i32.const 8)))))
+  (func (export "lanes") (param i32)
+    (v128.store (i32.const 0)
+      (i32x4.mul (v128.load16x4_s (i32.const 0)) (v128.load16x4_s (local.get 0))))))"""
 
 
 @pytest.mark.parametrize("export, arg, instruction, nth", [
     ("first", 65536, "i32.load", 0), ("second", 65536, "i32.load", 1),
     ("store", 65536, "i32.store", 0), ("address", 16, "i32.load8_u", 0),
-    ("address", 65536, "i32.load", 0), ("add_to", 65536, "f64.load", 0)])
+    ("address", 65536, "i32.load", 0), ("add_to", 65536, "f64.load", 0),
+    ("lanes", 65532, "v128.load16x4_s", 1)])
 def test_interpreter_offset_of_a_load_folded_into_a_later_line(export, arg, instruction, nth):
     """A load is evaluated in the line of the instruction that uses it (`x[0] = y[i] + z`):
     a trap in it has the load's offset, found from the columns CPython says failed.

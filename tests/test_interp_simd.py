@@ -269,8 +269,8 @@ def test_operation_agrees_with_wasmtime(engines, export):
 def composed_functions():
     """{export: (WAT function, scalar parameter type or None)} for instruction sequences
     with a translation of their own (clang's widening of bytes to i32 lanes, multiplying by
-    a splat, narrowing lanes that need no saturation), operands loaded from 0 and 16, the
-    result stored at 64."""
+    a splat or two extending loads, narrowing lanes that need no saturation), operands
+    loaded from 0 and 16, the result stored at 64."""
     load = "(v128.load (i32.const {}))"
     functions = {}
     for inner in ("low", "high"):
@@ -282,6 +282,11 @@ def composed_functions():
     for shape, scalar in (("i16x8", "i32"), ("i32x4", "i32"), ("i64x2", "i64")):
         body = f"({shape}.mul {load.format(0)} ({shape}.splat (local.get 0)))"
         functions[f"mul_splat_{shape}"] = (body, scalar)
+    for shape, lanes in (("i16x8", "8x8"), ("i32x4", "16x4"), ("i64x2", "32x2")):
+        for signs in ("ss", "su", "us", "uu"):
+            body = (f"({shape}.mul (v128.load{lanes}_{signs[0]} (i32.const 0)) "
+                    f"(v128.load{lanes}_{signs[1]} (i32.const 16)))")
+            functions[f"mul_loads_{shape}_{signs}"] = (body, None)
     for narrow, wide in (("i16x8", "i32x4"), ("i8x16", "i16x8")):
         body = f"({narrow}.narrow_{wide}_u {load.format(0)} {load.format(16)})"
         functions[f"narrow_{narrow}"] = (body, None)

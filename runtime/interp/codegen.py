@@ -45,7 +45,8 @@ from . import layout
 from .numeric import f32_from_bits, f64_from_bits
 from .operators import ALIGNED, LOADS, MODULAR, NUMERIC, STORES
 from .simd_operators import (LANE_LOADS, LANE_OPERATORS, LANE_STORES, VECTOR_LOADS,
-                             VECTOR_NUMERIC, VECTOR_STORES, widened_twice)
+                             VECTOR_NUMERIC, VECTOR_STORES, EXTENDING_LOADS, lanes_product,
+                             widened_twice)
 from .structure import Construct, build_tree
 
 M32 = 0xFFFFFFFF
@@ -1303,6 +1304,36 @@ def _widen_again_handler(plain, high):
     return handler
 
 
+def _load_lanes(op, shape):
+    """If `op` is one deferred extending load making a `shape` vector: (the operand of its
+    lane tuple, marked as the load, and the load's signedness); else None."""
+    text = op.text
+    if not (text.startswith("(" + _LOAD_START) and text.endswith(_LOAD_END + ")")
+            and text.count(_LOAD_START) == 1):
+        return None
+    mark_end = text.index(_LOAD_TEXT) + 1
+    load = text[mark_end:-2]
+    for prefix, sign in EXTENDING_LOADS[shape].items():
+        if load.startswith(prefix) and load.endswith("))"):
+            lanes = f"{text[1:mark_end]}{load[load.index('(') + 1:-1]}{_LOAD_END}"
+            return op._replace(text=lanes), sign
+    return None
+
+
+def _lanes_mul_handler(plain, shape):
+    """A lane multiply of two extending loads multiplies their lanes as unpacked
+    (simd_operators.lanes_product)."""
+    def handler(self, imm):
+        found = [_load_lanes(op, shape) for op in self.stack[-2:]]
+        if None in found:
+            return plain(self, imm)
+        self.pop_n(2)
+        (a, a_sign), (b, b_sign) = found
+        self.push_expr(lanes_product(shape, a_sign + b_sign), [a, b])
+        return True
+    return handler
+
+
 def _immediate_handler(template_of):
     """A pure instruction whose template depends on its immediate (a lane index, the
     indices of a shuffle). A template that may leave an operand unused says how many it
@@ -1445,6 +1476,9 @@ def _build_handlers():
     for part in ("low", "high"):
         op = NAMES[f"i32x4.extend_{part}_i16x8_u"]
         handlers[op] = _widen_again_handler(handlers[op], part == "high")
+    for shape in EXTENDING_LOADS:
+        op = NAMES[f"{shape}.mul"]
+        handlers[op] = _lanes_mul_handler(handlers[op], shape)
     for op, template_of in LANE_OPERATORS.items():
         handlers[op] = _immediate_handler(template_of)
     for op, template_of in LANE_LOADS.items():

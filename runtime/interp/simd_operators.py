@@ -150,6 +150,24 @@ def widened_twice(operand, high):
     return None
 
 
+# The extending loads (v128.load8x8_s, ...) by the shape of the vector they make, with the
+# lanes they unpack: `join_s32(ld_s16x4(M, a))` is the tuple `ld_s16x4(M, a)` as a v128.
+EXTENDING_LOADS = {shape: {f"join_{sign}{width}(ld_{sign}{width // 2}x{128 // width}(": sign
+                           for sign in "su"}
+                   for shape, width in (("i16x8", 16), ("i32x4", 32), ("i64x2", 64))}
+
+
+def lanes_product(shape, signs):
+    """`shape`.mul of two extending loads (clang's `(int)a[i] * b[i]` for narrower a and b),
+    `{0}` and `{1}` being the tuples of their lanes, with `signs` their signedness: each
+    product of two half-width values is exact in a lane (signed, unless both are unsigned),
+    so the lanes are multiplied as they are, without joining them into v128s and taking
+    those apart again."""
+    width = int(shape[1:3])
+    sign = "u" if signs == "uu" else "s"
+    return f"join_{sign}{width}(map(operator.mul, {{0}}, {{1}}))"
+
+
 def _narrowing_ops(narrow, width, wide):
     """Saturating narrowing: the lanes of both operands, read as signed, into half as wide."""
     both = f"lanes_s{2 * width}({{0}}) + lanes_s{2 * width}({{1}})"
