@@ -31,6 +31,8 @@ loads still on the stack, in stack order, and only pure instructions, loads, sto
 variable accesses let them wait (LOAD_SAFE); a template that would evaluate its operands out
 of order, twice or conditionally gets them evaluated first. A trap inside a folded load is
 still reported at the load: its text is marked, and the line records the columns it spans.
+In a loop, a typed view whose alignment cannot change is picked once before the loop
+(loop_views.py, `view_of`).
 """
 
 import functools
@@ -42,6 +44,7 @@ from ..fuel import run_costs
 from ..opcodes import CATCH_ALL_REF, CATCH_REF, DELEGATE, NAMES
 from ..types import ByRepresentation
 from . import layout
+from .loop_views import invariant_alignments
 from .numeric import f32_from_bits, f64_from_bits
 from .operators import ALIGNED, LOADS, MODULAR, NUMERIC, STORES
 from .simd_operators import (LANE_LOADS, LANE_OPERATORS, LANE_STORES, VECTOR_LOADS,
@@ -75,6 +78,10 @@ _ATOM = re.compile(r"[A-Za-z_0-9.]+\Z|\(-[0-9.e+-]+\)\Z")   # a name or a number
 # (characters generated code never contains otherwise).
 _LOAD_START, _LOAD_TEXT, _LOAD_END = "\x01", "\x02", "\x03"
 _LOAD_MARK = re.compile("[\x01-\x03]")
+# A typed view's address: a local, or a local plus or minus a constant (operators._add/_sub).
+_LOCAL_ADDRESS = re.compile(r"l(\d+)\Z|\(\(l(\d+) ([+-]) (\d+)\) % 4294967296\)\Z")
+# A line a derived alignment (loop_views) survives: an assignment to a name or an element.
+_ASSIGNMENT = re.compile(r"([\w.]+)(\[[^=]*\])? = ")
 
 
 class Unsupported(WasmError):
@@ -172,6 +179,13 @@ class FunctionTranslator:
         self.exit_width = 0           # values an outlined part hands back
         self.used_exits = set()
         self.address_count = 0
+        # Typed views picked before a loop (loop_views.py): per enclosing Python loop, a
+        # dict with its invariant alignments, where its `while` line is and the views it
+        # picks; and `derived`, local -> (local, constant, indentation) for a local just
+        # set to another plus a constant, until the next line that is not an assignment.
+        self.loop_views = []
+        self.derived = {}
+        self.view_count = 0
 
     # ------------------------------------------------------------------ entry points
 
@@ -243,6 +257,13 @@ class FunctionTranslator:
         self.append_line(line)
 
     def append_line(self, line):
+        if self.derived:
+            assigned = _ASSIGNMENT.match(line)
+            if assigned is None:
+                self.derived.clear()
+            else:
+                self.derived = {local: fact for local, fact in self.derived.items()
+                                if fact[2] == self.indent and f"l{local}" != assigned[1]}
         line = INDENT * self.indent + line
         offset = self.offset
         if _LOAD_START in line:
@@ -537,11 +558,17 @@ class FunctionTranslator:
             self.stack.append(Operand(name, temp=label.base + i))
         label.python_loop = True
         label.landing = self.landing_labels(label)
+        self.flush_loads()
+        views = {"alignments": invariant_alignments(node), "writes": node.writes_locals,
+                 "header": len(self.lines), "indent": self.indent, "picked": {}}
         self.emit("while True:")
         self.indent += 1
         self.labels.append(label)
         self.python_loops.append(label)
+        self.loop_views.append(views)
         falls = self.emit_body(node.body, label)
+        self.loop_views.pop()
+        self.pick_views_before(views)
         self.python_loops.pop()
         self.labels.pop()
         if label.id in self.pending:          # a nested loop broke out to continue this one
@@ -552,6 +579,48 @@ class FunctionTranslator:
         if self.python_loops and self.python_loops[-1].id in self.pending:
             self.emit_continue_check(self.python_loops[-1])
         return falls
+
+    def pick_views_before(self, loop):
+        """Insert the assignments of the views the loop's accesses used (see view_of) before
+        its `while` line."""
+        lines = [INDENT * loop["indent"] + f"{name} = {pick}"
+                 for pick, name in loop["picked"].items()]
+        header = loop["header"]
+        self.lines[header:header] = lines
+        self.offsets[header:header] = [self.offsets[header]] * len(lines)
+
+    def view_of(self, view, size, base):
+        """The variable holding `view[x & (size - 1)]` picked before an enclosing loop, for an
+        access at the address `base` (a text: x, or x plus a constant multiple of size),
+        when x's alignment is the same throughout that loop (loop_views.py); else None."""
+        found = _LOCAL_ADDRESS.match(base)
+        if not found or not self.loop_views:
+            return None
+        if found[1]:
+            local, step = int(found[1]), 0
+        else:
+            local, step = int(found[2]), int(found[4])
+        if local in self.derived:
+            local, more, indent = self.derived[local]
+            if indent != self.indent:
+                return None
+            step += more
+        if step % size:
+            return None
+        chosen = None
+        for loop in reversed(self.loop_views):
+            alignments = loop["alignments"]
+            if alignments is None or (local in loop["writes"]
+                                      and alignments.get(local, 1) % size):
+                break
+            chosen = loop
+        if chosen is None:
+            return None
+        pick = f"{view}[l{local} & {size - 1}]"
+        if pick not in chosen["picked"]:
+            self.view_count += 1
+            chosen["picked"][pick] = f"_h{self.view_count}"
+        return chosen["picked"][pick]
 
     def emit_try_body(self, node, label):
         """`try:` and the body of a try_table or legacy try. Returns whether the body falls
@@ -1001,12 +1070,16 @@ class FunctionTranslator:
         name = f"l{index}"
         if op.text == name:
             return True
+        self.derived.pop(index, None)
         if any(index in other.reads for other in self.stack):
             self.spill_reading(frozenset((index,)))
         elif (not op.cond and op.text == f"s{len(self.stack)}"
               and self.retarget_last_statement(op.text, name)):
             return True
         self.emit(f"{name} = {self.value(op)}", pure=not op.loads)   # no trap sees locals
+        found = _LOCAL_ADDRESS.match(op.text) if self.loop_views else None
+        if found and found[2]:
+            self.derived[index] = (int(found[2]), int(found[4]), self.indent)
         return True
 
     def retarget_last_statement(self, temp, name):
@@ -1363,6 +1436,12 @@ def _memory_access(self, template, aligned, offset, base, wide):
         return template.format(a=min(address, ADDRESS_END), v="{v}"), base
     if aligned and offset % aligned[0] == 0:
         size, form = aligned
+        shift = size.bit_length() - 1
+        view = form[:form.index("[")]
+        picked = None if wide else self.view_of(view, size, b)
+        if picked:
+            index = f"({b} >> {shift}) + {offset // size}" if offset else f"{b} >> {shift}"
+            return form.replace(f"{view}[{{k}}]", picked, 1).format(i=index, v="{v}"), base
         if not _ATOM.match(b):
             base = self.address_variable(base)
             b = base.text
@@ -1408,7 +1487,7 @@ def _emit_store(self, template, aligned, offset, memory):
         self.emit(line.replace("{v}", value))
 
 
-_VIEW_STORE = re.compile(r"(\w+\[[^][]*\])\[([^][]*)\] = ")
+_VIEW_STORE = re.compile(r"(\w+\[[^][]*\]|_h\d+)\[([^][]*)\] = ")
 
 
 def _reuse_view(access, value):
@@ -1422,6 +1501,9 @@ def _reuse_view(access, value):
     load = f"{_LOAD_TEXT}{view}[{index}]{_LOAD_END}"
     if load not in value:
         return access, value
+    if view.startswith("_h"):                   # a view picked before the loop
+        value = value.replace(load, f"{_LOAD_TEXT}{view}[(_n := {index})]{_LOAD_END}", 1)
+        return f"{view}[_n] = " + access[match.end():], value
     value = value.replace(load, f"{_LOAD_TEXT}(_m := {view})[(_n := {index})]{_LOAD_END}", 1)
     return "_m[_n] = " + access[match.end():], value
 
