@@ -179,6 +179,7 @@ class FunctionTranslator:
         self.exit_width = 0           # values an outlined part hands back
         self.used_exits = set()
         self.address_count = 0
+        self.maybe_loads = False      # a deferred load may be on the stack (see emit)
         # Typed views picked before a loop (loop_views.py): per enclosing Python loop, a
         # dict with its invariant alignments, where its `while` line is and the views it
         # picks; and `derived`, local -> (local, constant, indentation) for a local just
@@ -252,18 +253,10 @@ class FunctionTranslator:
         """Emit a statement, after the deferred loads on the stack (they come first in
         program order, and the statement may trap or write memory), unless it is `pure`:
         it assigns a local or temporary variable no deferred load reads, and cannot trap."""
-        if not pure and any(op.loads for op in self.stack):
+        if self.maybe_loads and not pure:
             self.flush_loads()
-        self.append_line(line)
-
-    def append_line(self, line):
         if self.derived:
-            assigned = _ASSIGNMENT.match(line)
-            if assigned is None:
-                self.derived.clear()
-            else:
-                self.derived = {local: fact for local, fact in self.derived.items()
-                                if fact[2] == self.indent and f"l{local}" != assigned[1]}
+            self.forget_derived(line)
         line = INDENT * self.indent + line
         offset = self.offset
         if _LOAD_START in line:
@@ -275,11 +268,25 @@ class FunctionTranslator:
     def flush_loads(self, keep=0):
         """Evaluate the deferred loads on the stack (all but the top `keep` entries) into
         their stack variables, in program order."""
+        if not self.maybe_loads:
+            return
         for height in range(len(self.stack) - keep):
             op = self.stack[height]
             if op.loads:
                 self.stack[height] = Operand(f"s{height}", temp=height, cond=op.cond)
-                self.append_line(f"s{height} = {op.text}")
+                self.emit(f"s{height} = {op.text}", pure=True)
+        if not keep:
+            self.maybe_loads = False
+
+    def forget_derived(self, line):
+        """Keep the derived alignments (see view_of) only across assignments at the same
+        indentation, and not that of a local just assigned again."""
+        assigned = _ASSIGNMENT.match(line)
+        if assigned is None:
+            self.derived.clear()
+        else:
+            self.derived = {local: fact for local, fact in self.derived.items()
+                            if fact[2] == self.indent and f"l{local}" != assigned[1]}
 
     def end_suite(self, start):
         """Close an indented suite begun at line `start` (Python wants one statement)."""
@@ -318,6 +325,8 @@ class FunctionTranslator:
         height = len(self.stack)
         if op.temp > height or len(op.text) > MAX_EXPRESSION:
             op = self.spill(op, height)
+        elif op.loads:
+            self.maybe_loads = True
         self.stack.append(op)
 
     def fill(self, template, operands, modular=False):
@@ -326,7 +335,7 @@ class FunctionTranslator:
         loads unless the template evaluates each operand once, in order. A `modular`
         template (operators.MODULAR) takes its operands without their own final wrap."""
         height = len(self.stack)
-        spill_loads = any(op.loads for op in operands) and not _in_order(template)
+        spill_loads = self.maybe_loads and _any_loads(operands) and not _in_order(template)
         texts = []
         for i, op in enumerate(operands):
             if (op.loads and spill_loads
@@ -343,8 +352,7 @@ class FunctionTranslator:
         unwrapped = None
         if modular:                               # the wrap is its last operation
             unwrapped = f"({text[:max(text.rfind(' % '), text.rfind(' & '))]})"
-        self.push(Operand(f"({text})", reads, temp, cond, unwrapped,
-                          any(op.loads for op in operands)))
+        self.push(Operand(f"({text})", reads, temp, cond, unwrapped, _any_loads(operands)))
 
     def push_load(self, text, base):
         """Push a load from memory as a deferred operand: its consumer evaluates it, unless
@@ -440,7 +448,7 @@ class FunctionTranslator:
                 reachable = self.emit_br_if_out(items, i + 1, label)
                 break
             else:
-                if item.op not in LOAD_SAFE:
+                if self.maybe_loads and item.op not in LOAD_SAFE:
                     # Deferred loads wait only across instructions that keep them in order.
                     self.flush_loads(item.op == _BR_IF)
                 reachable = HANDLERS[item.op](self, item.imm)
@@ -1271,6 +1279,12 @@ class FunctionTranslator:
 def _load_spans(line):
     """The line without its load marks, and the spans (start column, end column, module
     offset) of the loads in it: a trap inside one is that load's (boundary.py)."""
+    start = line.find(_LOAD_START)
+    if line.find(_LOAD_START, start + 1) < 0:          # one load: the usual line
+        text = line.find(_LOAD_TEXT, start)
+        end = line.find(_LOAD_END, text)
+        stripped = line[:start] + line[text + 1:end] + line[end + 1:]
+        return stripped, ((start, end - (text + 1 - start), int(line[start + 1:text])),)
     out = []
     spans = []
     open_loads = []
@@ -1293,6 +1307,14 @@ def _load_spans(line):
     return "".join(out), tuple(spans)
 
 
+def _any_loads(operands):
+    for op in operands:
+        if op.loads:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
 def _in_order(template):
     """Whether a template evaluates each of its operands once, first operand first, and
     unconditionally: deferred loads in them then run in program order."""
