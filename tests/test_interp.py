@@ -415,3 +415,136 @@ def test_one_global_imported_twice():
         (i32.const 100) (i32.mul) (i32.add)))""", {"p": provider.exports}).exports["f"]
     assert f() == 1 + 10 * 100
 
+
+
+# Typed views picked before a loop (loop_views.py)
+
+STEPPING = """(module
+  (memory (export "memory") 1)
+  (func (export "step") (param $p i32) (param $n i32) (result f64)
+    (local $sum f64) (local $q i32)
+    (loop $next
+      (local.set $sum (f64.add (local.get $sum) (f64.load (local.get $p))))
+      (local.set $q (i32.add (local.get $p) (i32.const 8)))
+      (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.const 1)))
+      (i32.store offset=4 (local.get $p) (i32.add (i32.load offset=4 (local.get $p)) (i32.const 1)))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $sum))
+  (func (export "grow") (param $p i32) (param $n i32) (result i32)
+    (loop $next
+      (f64.store (local.get $p) (f64.const 2.5))
+      (drop (memory.grow (i32.const 1)))
+      (local.set $p (i32.add (local.get $p) (i32.const 65536)))
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (memory.size)))"""
+
+
+def stepping_reference(memory, p, n):
+    """What `step` does, in Python on a bytearray: (sum or 'trap', memory afterwards)."""
+    total = 0.0
+    for _ in range(n):
+        if p + 16 > len(memory):          # the load at p + 8 traps, before any store
+            return "trap", memory
+        total += struct.unpack_from("<d", memory, p)[0]
+        struct.pack_into("<d", memory, p + 8, struct.unpack_from("<d", memory, p + 8)[0] + 1)
+        struct.pack_into("<I", memory, p + 4, (struct.unpack_from("<I", memory, p + 4)[0] + 1)
+                         % 2**32)
+        p += 16
+    return total, memory
+
+
+@pytest.mark.parametrize("p, n", [(0, 50), (4, 50), (3, 50), (65536 - 16 * 10, 10),
+                                  (65536 - 16 * 10 + 4, 12), (65536 - 16 * 10 + 3, 11)])
+def test_loop_views_picked_before_the_loop(p, n):
+    """A pointer stepping by a multiple of the access size has one alignment throughout the
+    loop: the view is picked before it (`_h1 = MD[l0 & 7]`), for any alignment, also for a
+    local just set to it plus 8; past the end it traps as before, with what the earlier
+    iterations stored in memory and nothing of the trapping one."""
+    module = Module(wasm(STEPPING))
+    assert "_h1 = MD[l0 & 7]" in module.function_source(0)
+    instance = module.instantiate()
+    memory = bytearray(65536)
+    for i in range(0, 65536 - 8, 8):
+        struct.pack_into("<d", memory, i, i / 8)
+    instance.exports["memory"].write(bytes(memory), 0)
+    expected, expected_memory = stepping_reference(memory, p, n)
+    try:
+        result = instance.exports["step"](p, n)
+    except Trap as trap:
+        assert trap.message == "out of bounds memory access"
+        result = "trap"
+    assert result == expected
+    assert instance.exports["memory"].read(0, 65536) == bytes(expected_memory)
+
+
+def test_no_view_picked_before_a_loop_that_grows_memory():
+    """memory.grow (or a call, which may grow it) rebinds the views: such a loop indexes them
+    as usual, and its stores land after each growth."""
+    module = Module(wasm(STEPPING))
+    assert "_h" not in module.function_source(1)
+    instance = module.instantiate()
+    assert instance.exports["grow"](8, 3) == 4
+    assert [struct.unpack("<d", instance.exports["memory"].read(8 + k * 65536, 16 + k * 65536))
+            for k in range(3)] == [(2.5,)] * 3
+
+
+BUMPING = """(module
+  (memory (export "memory") 1)
+  (func (export "bump") (param $p i32) (param $n i32) (result f64)
+    (local $sum f64) (local $t i32)
+    (loop $next
+      (local.set $t (i32.add (local.get $p) (i32.const 24)))
+      (local.set $sum (f64.add (local.get $sum) (f64.load (local.get $p))))
+      (f64.store offset=8 (local.get $p) (local.get $sum))
+      (local.set $p (local.get $t))
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $sum))
+  (func (export "stale") (param $p i32) (param $t i32) (param $n i32) (result f64)
+    (local $sum f64)
+    (loop $next
+      (local.set $p (local.get $t))
+      (local.set $sum (f64.add (local.get $sum) (f64.load (local.get $p))))
+      (local.set $t (i32.add (local.get $p) (i32.const 8)))
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $sum))
+  (func (export "tee") (param $p i32) (param $n i32) (result i32)
+    (local $sum i32) (local $t i32)
+    (loop $next
+      (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $p))))
+      (local.set $p (local.tee $t (i32.sub (local.get $p) (i32.const 4))))
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $sum)))"""
+
+
+def test_loop_views_through_a_pointer_bumped_by_a_copy():
+    """`t = p + 24; ...; p = t` keeps p's alignment when t is set before anything reads it
+    in the iteration; a copy of a value from the previous iteration or from before the loop
+    (`stale`: p takes t's alignment, which need not be p's) picks nothing."""
+    module = Module(wasm(BUMPING))
+    assert "_h1 = MD[l0 & 7]" in module.function_source(0)
+    assert "MD[l0 & 7]" not in module.function_source(1).split("while True:")[0]
+    for p in (0, 4, 5):
+        instance = module.instantiate()
+        memory = bytearray(65536)
+        for i in range(0, 65536 - 8, 8):
+            struct.pack_into("<d", memory, i, float(i % 100))
+        instance.exports["memory"].write(bytes(memory), 0)
+        expected, address = 0.0, p
+        for _ in range(100):
+            expected += struct.unpack_from("<d", memory, address)[0]
+            struct.pack_into("<d", memory, address + 8, expected)
+            address += 24
+        assert instance.exports["bump"](p, 100) == expected
+        assert instance.exports["memory"].read(0, 65536) == bytes(memory)
+        stale, address = 0.0, p + 3
+        for _ in range(50):
+            stale += struct.unpack_from("<d", memory, address)[0]
+            address += 8
+        assert instance.exports["stale"](p, p + 3, 50) == stale
+    assert "_h1 = MI[l0 & 3]" in module.function_source(2)     # p = (t = p - 4)
+    instance = module.instantiate()
+    instance.exports["memory"].write(struct.pack("<64I", *range(64)), 0)
+    assert instance.exports["tee"](4 * 63 + 2, 60) == sum(
+        struct.unpack_from("<I", struct.pack("<64I", *range(64)) + bytes(2), 4 * k + 2)[0]
+        for k in range(4, 64))

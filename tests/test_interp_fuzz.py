@@ -7,7 +7,9 @@ hard to translate well: nested blocks, loops and ifs with results and parameters
 br_table to any enclosing label (with values), early returns, locals rewritten while their old
 value is still on the stack, loads and stores, calls, traps. Every run terminates: a branch
 back to a loop also calls `$tick`, which counts down the global `$fuel` (set by the `reset`
-export), and a function only calls functions defined after it.
+export), and a function only calls functions defined after it. Loops stepping a pointer
+(x[p] += x[p + k]; p += step, in the ways clang writes it) check the views the translator
+picks before a loop, their alignments, traps at the end of memory and wraps at 2**32.
 
     python tests/test_interp_fuzz.py FIRST_SEED COUNT    # a longer campaign, prints diffs
 """
@@ -470,6 +472,77 @@ def check_seed(seed):
 @pytest.mark.parametrize("seed", range(60))
 def test_random_module_matches_wasmtime(seed):
     assert check_seed(seed) is None
+
+
+# Loops stepping a pointer, whose typed views the translator picks before the loop when the
+# pointer keeps its alignment (loop_views.py): every way of stepping it, steps that keep and
+# that break the alignment, start addresses of every alignment, near the end of memory (the
+# trap) and near 2**32 (the wrap).
+
+STEP_ACCESSES = [("i32.load", "i32.store", "i32", 4), ("i64.load", "i64.store", "i64", 8),
+                 ("f64.load", "f64.store", "f64", 8), ("i32.load16_u", "i32.store16", "i32", 2),
+                 ("i64.load32_u", "i64.store32", "i64", 4)]
+
+
+def stepping_loop(rng):
+    """The text of a module whose `run(p, t, n)` loops n times over `x[p] += x[p + k]`,
+    stepping p by itself, through a local.tee, through a temporary set before it is read,
+    or through one read before it is set (its value of the previous iteration)."""
+    load, store, valtype, size = rng.choice(STEP_ACCESSES)
+    step = rng.choice([16, 8, 4, 24, -8, -16, 12, 6, 2, 56, 96, 3])
+    offset = rng.choice([0, 0, size, 2 * size, 1])
+    ahead = rng.choice([0, size, 8, 4, 2 * size])
+    one = f"({valtype}.const 1)"
+    body = [f"({store} offset={offset} (local.get $p) ({valtype}.add "
+            f"({load} offset={offset} (local.get $p)) "
+            f"({load} (i32.add (local.get $p) (i32.const {ahead})))))"]
+    form = rng.choice(["self", "tee", "copy", "stale", "derived"])
+    if form == "derived":
+        body.append(f"(local.set $q (i32.add (local.get $p) (i32.const {ahead})))")
+        body.append(f"({store} (local.get $q) ({valtype}.add ({load} (local.get $q)) {one}))")
+    if form == "tee":
+        body.append(f"(local.set $p (local.tee $t (i32.add (local.get $p) (i32.const {step}))))")
+    elif form == "copy":
+        body.insert(0, f"(local.set $t (i32.add (local.get $p) (i32.const {step})))")
+        body.append("(local.set $p (local.get $t))")
+    elif form == "stale":
+        body.insert(0, "(local.set $p (local.get $t))")
+        body.append(f"(local.set $t (i32.add (local.get $p) (i32.const {step})))")
+    else:
+        body.append(f"(local.set $p (i32.add (local.get $p) (i32.const {step})))")
+    return f"""(module (memory (export "memory") 1)
+  (func (export "run") (param $p i32) (param $t i32) (param $n i32) (result i32) (local $q i32)
+    (loop $next
+      {" ".join(body)}
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $p)))"""
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_stepping_loop_matches_wasmtime(seed):
+    rng = random.Random(f"stepping {seed}")
+    binary = compile_wat(stepping_loop(rng))
+    memory = bytes(rng.getrandbits(8) for _ in range(65536))
+    p = rng.choice([0, 1, 2, 3, 4, 5, 7, 100, 65536 - 200, 65536 - 203, 2**32 - 40, 2**32 - 36])
+    args = [p, rng.choice([p, p + 3, p + 8, 5]) % 2**32, rng.choice([1, 2, 10, 50])]
+    outcomes = []
+    instance = Module(binary).instantiate()
+    instance.exports["memory"].write(memory, 0)
+    try:
+        outcomes.append(instance.exports["run"].call_bits(args)[0])
+    except Trap as trap:
+        outcomes.append(trap.message)
+    outcomes.append(instance.exports["memory"].read(0, 65536))
+    store = wasmtime.Store()
+    exports = wasmtime.Instance(store, wasmtime.Module(store.engine, binary), []).exports(store)
+    exports["memory"].write(store, memory, 0)
+    try:
+        outcomes.append(exports["run"](store, *(a - 2**32 if a >> 31 else a for a in args))
+                        % 2**32)
+    except wasmtime.Trap:
+        outcomes.append("out of bounds memory access")
+    outcomes.append(bytes(exports["memory"].read(store, 0, 65536)))
+    assert outcomes[0] == outcomes[2] and outcomes[1] == outcomes[3], args
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ A host function may raise those same exceptions for reasons of its own. Its adap
 which is unwrapped here: the caller gets the host's exception as it was raised.
 """
 
+import itertools
 import struct
 import sys
 import threading
@@ -145,7 +146,7 @@ def _wasm_frames(traceback):
             index = int(index)
             module = entry.tb_frame.f_globals[layout.MODULE]
             frame = Frame(index, module.decoded.func_names.get(index),
-                          module.code_offset(index, entry.tb_lineno))
+                          module.code_offset(index, entry.tb_lineno, _columns(entry)))
             if part:                # an outlined part runs in its function's wasm frame
                 frames[-1] = frame
             else:
@@ -153,6 +154,13 @@ def _wasm_frames(traceback):
         entry = entry.tb_next
     frames.reverse()
     return frames
+
+
+def _columns(entry):
+    """The columns (start, end) of the source of the instruction a traceback entry stopped
+    at (a line may evaluate several wasm loads)."""
+    positions = entry.tb_frame.f_code.co_positions()
+    return next(itertools.islice(positions, entry.tb_lasti // 2, None), (None,) * 4)[2:]
 
 
 def _raise_limit(wanted):

@@ -24,6 +24,15 @@ statement whose `except Thrown` clause does what the catch clauses or handlers s
 Operands that read a local (or a global) are evaluated into their stack variable before the
 variable is written, and before any construct that may write it, so that a deferred read
 always sees the value of its program point.
+
+Loads are deferred too, folded into the expression that uses them (`x[i] = y[j] * a + x[i]`
+is one line), as long as program order holds: every emitted statement first evaluates the
+loads still on the stack, in stack order, and only pure instructions, loads, stores and
+variable accesses let them wait (LOAD_SAFE); a template that would evaluate its operands out
+of order, twice or conditionally gets them evaluated first. A trap inside a folded load is
+still reported at the load: its text is marked, and the line records the columns it spans.
+In a loop, a typed view whose alignment cannot change is picked once before the loop
+(loop_views.py, `view_of`).
 """
 
 import functools
@@ -35,10 +44,12 @@ from ..fuel import run_costs
 from ..opcodes import CATCH_ALL_REF, CATCH_REF, DELEGATE, NAMES
 from ..types import ByRepresentation
 from . import layout
+from .loop_views import invariant_alignments
 from .numeric import f32_from_bits, f64_from_bits
 from .operators import ALIGNED, LOADS, MODULAR, NUMERIC, STORES
 from .simd_operators import (LANE_LOADS, LANE_OPERATORS, LANE_STORES, VECTOR_LOADS,
-                             VECTOR_NUMERIC, VECTOR_STORES)
+                             VECTOR_NUMERIC, VECTOR_STORES, EXTENDING_LOADS, lanes_product,
+                             widened_twice)
 from .structure import Construct, build_tree
 
 M32 = 0xFFFFFFFF
@@ -63,6 +74,14 @@ MAX_INDENT = 50             # deeper constructs are outlined (Python allows 100 
 MAX_LOOPS = 16              # loops and try statements nested deeper are outlined (Python
                             # allows 20 nested blocks of both together)
 _ATOM = re.compile(r"[A-Za-z_0-9.]+\Z|\(-[0-9.e+-]+\)\Z")   # a name or a number literal
+# A deferred load's text is marked `START offset TEXT load END` until its line is emitted
+# (characters generated code never contains otherwise).
+_LOAD_START, _LOAD_TEXT, _LOAD_END = "\x01", "\x02", "\x03"
+_LOAD_MARK = re.compile("[\x01-\x03]")
+# A typed view's address: a local, or a local plus or minus a constant (operators._add/_sub).
+_LOCAL_ADDRESS = re.compile(r"l(\d+)\Z|\(\(l(\d+) ([+-]) (\d+)\) % 4294967296\)\Z")
+# A line a derived alignment (loop_views) survives: an assignment to a name or an element.
+_ASSIGNMENT = re.compile(r"([\w.]+)(\[[^=]*\])? = ")
 
 
 class Unsupported(WasmError):
@@ -77,6 +96,7 @@ class Operand(NamedTuple):
     cond: bool = False           # a Python bool (a comparison) rather than an int
     unwrapped: str = None        # for a MODULAR instruction's result, the expression before
                                  # its final wrap, which a MODULAR consumer can use instead
+    loads: bool = False          # it reads memory (a deferred load, see push_load)
 
 
 class Label:
@@ -158,6 +178,15 @@ class FunctionTranslator:
         self.written = []             # locals an outlined part hands back
         self.exit_width = 0           # values an outlined part hands back
         self.used_exits = set()
+        self.address_count = 0
+        self.maybe_loads = False      # a deferred load may be on the stack (see emit)
+        # Typed views picked before a loop (loop_views.py): per enclosing Python loop, a
+        # dict with its invariant alignments, where its `while` line is and the views it
+        # picks; and `derived`, local -> (local, constant, indentation) for a local just
+        # set to another plus a constant, until the next line that is not an assignment.
+        self.loop_views = []
+        self.derived = {}
+        self.view_count = 0
 
     # ------------------------------------------------------------------ entry points
 
@@ -220,9 +249,44 @@ class FunctionTranslator:
 
     # ------------------------------------------------------------------ output
 
-    def emit(self, line):
-        self.lines.append(INDENT * self.indent + line)
-        self.offsets.append(self.offset)
+    def emit(self, line, pure=False):
+        """Emit a statement, after the deferred loads on the stack (they come first in
+        program order, and the statement may trap or write memory), unless it is `pure`:
+        it assigns a local or temporary variable no deferred load reads, and cannot trap."""
+        if self.maybe_loads and not pure:
+            self.flush_loads()
+        if self.derived:
+            self.forget_derived(line)
+        line = INDENT * self.indent + line
+        offset = self.offset
+        if _LOAD_START in line:
+            line, spans = _load_spans(line)
+            offset = (offset, spans)
+        self.lines.append(line)
+        self.offsets.append(offset)
+
+    def flush_loads(self, keep=0):
+        """Evaluate the deferred loads on the stack (all but the top `keep` entries) into
+        their stack variables, in program order."""
+        if not self.maybe_loads:
+            return
+        for height in range(len(self.stack) - keep):
+            op = self.stack[height]
+            if op.loads:
+                self.stack[height] = Operand(f"s{height}", temp=height, cond=op.cond)
+                self.emit(f"s{height} = {op.text}", pure=True)
+        if not keep:
+            self.maybe_loads = False
+
+    def forget_derived(self, line):
+        """Keep the derived alignments (see view_of) only across assignments at the same
+        indentation, and not that of a local just assigned again."""
+        assigned = _ASSIGNMENT.match(line)
+        if assigned is None:
+            self.derived.clear()
+        else:
+            self.derived = {local: fact for local, fact in self.derived.items()
+                            if fact[2] == self.indent and f"l{local}" != assigned[1]}
 
     def end_suite(self, start):
         """Close an indented suite begun at line `start` (Python wants one statement)."""
@@ -261,16 +325,21 @@ class FunctionTranslator:
         height = len(self.stack)
         if op.temp > height or len(op.text) > MAX_EXPRESSION:
             op = self.spill(op, height)
+        elif op.loads:
+            self.maybe_loads = True
         self.stack.append(op)
 
     def fill(self, template, operands, modular=False):
         """The template with the popped operands filled in. An operand the template uses
-        more than once is evaluated into its stack variable first. A `modular` template
-        (operators.MODULAR) takes its operands without their own final wrap."""
+        more than once is evaluated into its stack variable first, and so are deferred
+        loads unless the template evaluates each operand once, in order. A `modular`
+        template (operators.MODULAR) takes its operands without their own final wrap."""
         height = len(self.stack)
+        spill_loads = self.maybe_loads and _any_loads(operands) and not _in_order(template)
         texts = []
         for i, op in enumerate(operands):
-            if template.count(f"{{{i}}}") > 1 and not _ATOM.match(op.text):
+            if (op.loads and spill_loads
+                    or template.count(f"{{{i}}}") > 1 and not _ATOM.match(op.text)):
                 op = operands[i] = self.spill(op, height + i)
             texts.append(op.unwrapped if modular and op.unwrapped else self.value(op))
         return template.format(*texts)
@@ -283,7 +352,14 @@ class FunctionTranslator:
         unwrapped = None
         if modular:                               # the wrap is its last operation
             unwrapped = f"({text[:max(text.rfind(' % '), text.rfind(' & '))]})"
-        self.push(Operand(f"({text})", reads, temp, cond, unwrapped))
+        self.push(Operand(f"({text})", reads, temp, cond, unwrapped, _any_loads(operands)))
+
+    def push_load(self, text, base):
+        """Push a load from memory as a deferred operand: its consumer evaluates it, unless
+        a statement comes first (see emit). The marks around it let a trap inside it find
+        the load's offset in the module (_load_spans)."""
+        mark = f"{_LOAD_START}{self.offset}{_LOAD_TEXT}"
+        self.push(Operand(f"({mark}{text}{_LOAD_END})", base.reads, base.temp, loads=True))
 
     def push_statement(self, expr):
         """Evaluate `expr` now into the next stack variable and push that."""
@@ -295,9 +371,21 @@ class FunctionTranslator:
         """Evaluate an operand into the stack variable of its height (a comparison stays a
         bool there)."""
         name = f"s{height}"
+        spilled = Operand(name, temp=height, cond=op.cond)
         if op.text != name:
-            self.emit(f"{name} = {op.text}")
-        return Operand(name, temp=height, cond=op.cond)
+            if height < len(self.stack) and self.stack[height] is op:
+                self.stack[height] = spilled        # so that emit does not flush it again
+            self.emit(f"{name} = {op.text}", pure=not op.loads)
+        return spilled
+
+    def address_variable(self, op):
+        """Evaluate an address used twice (a typed view's `a & 3`, `a >> 2`) into a variable
+        of its own, `_a<n>`: no later statement writes it before the access is evaluated, so
+        the load stays a deferred operand where `s<height>` would make its user spill."""
+        self.address_count += 1
+        name = f"_a{self.address_count}"
+        self.emit(f"{name} = {op.text}", pure=not op.loads)
+        return Operand(name)
 
     def pop(self):
         return self.stack.pop()
@@ -356,9 +444,13 @@ class FunctionTranslator:
             if type(item) is Construct:
                 reachable = self.emit_construct(item, i == last)
             elif item.op == _BR_IF and item.imm == 0 and label.kind in _BLOCK_LIKE:
+                self.flush_loads(1)                 # its condition is evaluated by its `if`
                 reachable = self.emit_br_if_out(items, i + 1, label)
                 break
             else:
+                if self.maybe_loads and item.op not in LOAD_SAFE:
+                    # Deferred loads wait only across instructions that keep them in order.
+                    self.flush_loads(item.op == _BR_IF)
                 reachable = HANDLERS[item.op](self, item.imm)
             if not reachable:
                 break
@@ -409,6 +501,7 @@ class FunctionTranslator:
             return self.emit_outlined(node)
         params, results = self.block_type(node.blocktype)
         cond = self.pop() if node.kind == "if" else None
+        self.flush_loads()                      # the construct's statements come after them
         self.spill_reading(node.writes_locals, node.writes_globals)
         base = len(self.stack) - len(params)
         label = self.new_label(node.kind, base, len(params), len(results), is_last)
@@ -473,11 +566,17 @@ class FunctionTranslator:
             self.stack.append(Operand(name, temp=label.base + i))
         label.python_loop = True
         label.landing = self.landing_labels(label)
+        self.flush_loads()
+        views = {"alignments": invariant_alignments(node), "writes": node.writes_locals,
+                 "header": len(self.lines), "indent": self.indent, "picked": {}}
         self.emit("while True:")
         self.indent += 1
         self.labels.append(label)
         self.python_loops.append(label)
+        self.loop_views.append(views)
         falls = self.emit_body(node.body, label)
+        self.loop_views.pop()
+        self.pick_views_before(views)
         self.python_loops.pop()
         self.labels.pop()
         if label.id in self.pending:          # a nested loop broke out to continue this one
@@ -488,6 +587,48 @@ class FunctionTranslator:
         if self.python_loops and self.python_loops[-1].id in self.pending:
             self.emit_continue_check(self.python_loops[-1])
         return falls
+
+    def pick_views_before(self, loop):
+        """Insert the assignments of the views the loop's accesses used (see view_of) before
+        its `while` line."""
+        lines = [INDENT * loop["indent"] + f"{name} = {pick}"
+                 for pick, name in loop["picked"].items()]
+        header = loop["header"]
+        self.lines[header:header] = lines
+        self.offsets[header:header] = [self.offsets[header]] * len(lines)
+
+    def view_of(self, view, size, base):
+        """The variable holding `view[x & (size - 1)]` picked before an enclosing loop, for an
+        access at the address `base` (a text: x, or x plus a constant multiple of size),
+        when x's alignment is the same throughout that loop (loop_views.py); else None."""
+        found = _LOCAL_ADDRESS.match(base)
+        if not found or not self.loop_views:
+            return None
+        if found[1]:
+            local, step = int(found[1]), 0
+        else:
+            local, step = int(found[2]), int(found[4])
+        if local in self.derived:
+            local, more, indent = self.derived[local]
+            if indent != self.indent:
+                return None
+            step += more
+        if step % size:
+            return None
+        chosen = None
+        for loop in reversed(self.loop_views):
+            alignments = loop["alignments"]
+            if alignments is None or (local in loop["writes"]
+                                      and alignments.get(local, 1) % size):
+                break
+            chosen = loop
+        if chosen is None:
+            return None
+        pick = f"{view}[l{local} & {size - 1}]"
+        if pick not in chosen["picked"]:
+            self.view_count += 1
+            chosen["picked"][pick] = f"_h{self.view_count}"
+        return chosen["picked"][pick]
 
     def emit_try_body(self, node, label):
         """`try:` and the body of a try_table or legacy try. Returns whether the body falls
@@ -686,6 +827,7 @@ class FunctionTranslator:
         enclosing label (counted from the function's), carrying that branch's values. The
         caller assigns the locals back and performs the exit as its own branch."""
         params, results = self.block_type(node.blocktype)
+        self.flush_loads()
         inputs = self.pop_n(len(params) + (node.kind == "if"))
         self.spill_reading(node.writes_locals, node.writes_globals)
         base = len(self.stack)
@@ -909,15 +1051,22 @@ class FunctionTranslator:
         return False
 
     def op_drop(self, _):
-        self.pop()
+        op = self.pop()
+        if op.loads:                            # it may still trap
+            self.emit(op.text)
         return True
 
     def op_select(self, _):
-        cond = self.pop()
-        b = self.pop()
-        a = self.pop()
+        operands = self.pop_n(3)
+        if operands[0].loads or operands[1].loads:
+            # Python evaluates the condition first, then one of the two.
+            height = len(self.stack)
+            operands = [self.spill(op, height + i) if op.loads else op
+                        for i, op in enumerate(operands)]
+        a, b, cond = operands
         self.push(Operand(f"({self.value(a)} if {cond.text} else {self.value(b)})",
-                          a.reads | b.reads | cond.reads, max(a.temp, b.temp, cond.temp)))
+                          a.reads | b.reads | cond.reads, max(a.temp, b.temp, cond.temp),
+                          loads=cond.loads))
         return True
 
     def op_local_get(self, index):
@@ -929,12 +1078,16 @@ class FunctionTranslator:
         name = f"l{index}"
         if op.text == name:
             return True
+        self.derived.pop(index, None)
         if any(index in other.reads for other in self.stack):
             self.spill_reading(frozenset((index,)))
         elif (not op.cond and op.text == f"s{len(self.stack)}"
               and self.retarget_last_statement(op.text, name)):
             return True
-        self.emit(f"{name} = {self.value(op)}")
+        self.emit(f"{name} = {self.value(op)}", pure=not op.loads)   # no trap sees locals
+        found = _LOCAL_ADDRESS.match(op.text) if self.loop_views else None
+        if found and found[2]:
+            self.derived[index] = (int(found[2]), int(found[4]), self.indent)
         return True
 
     def retarget_last_statement(self, temp, name):
@@ -943,6 +1096,11 @@ class FunctionTranslator:
         prefix = INDENT * self.indent + temp + " = "
         if self.lines and self.lines[-1].startswith(prefix):
             self.lines[-1] = INDENT * self.indent + name + " = " + self.lines[-1][len(prefix):]
+            if isinstance(self.offsets[-1], tuple):
+                offset, spans = self.offsets[-1]
+                shift = len(name) - len(temp)
+                self.offsets[-1] = (offset, tuple((start + shift, end + shift, at)
+                                                  for start, end, at in spans))
             return True
         return False
 
@@ -1056,7 +1214,7 @@ class FunctionTranslator:
     def op_eqz(self, _):
         op = self.pop()
         if op.cond:
-            self.push(Operand(f"(not {op.text})", op.reads, op.temp, True))
+            self.push(Operand(f"(not {op.text})", op.reads, op.temp, True, loads=op.loads))
         else:
             self.push_expr("{0} == 0", [op], cond=True)
         return True
@@ -1118,6 +1276,60 @@ class FunctionTranslator:
         return True
 
 
+def _load_spans(line):
+    """The line without its load marks, and the spans (start column, end column, module
+    offset) of the loads in it: a trap inside one is that load's (boundary.py)."""
+    start = line.find(_LOAD_START)
+    if line.find(_LOAD_START, start + 1) < 0:          # one load: the usual line
+        text = line.find(_LOAD_TEXT, start)
+        end = line.find(_LOAD_END, text)
+        stripped = line[:start] + line[text + 1:end] + line[end + 1:]
+        return stripped, ((start, end - (text + 1 - start), int(line[start + 1:text])),)
+    out = []
+    spans = []
+    open_loads = []
+    column = 0
+    position = 0
+    for mark in _LOAD_MARK.finditer(line):
+        text = line[position:mark.start()]
+        position = mark.end()
+        if mark.group() == _LOAD_TEXT:                  # text is the offset
+            open_loads[-1] = (column, int(text))
+            continue
+        out.append(text)
+        column += len(text)
+        if mark.group() == _LOAD_START:
+            open_loads.append(None)
+        else:
+            start, offset = open_loads.pop()
+            spans.append((start, column, offset))
+    out.append(line[position:])
+    return "".join(out), tuple(spans)
+
+
+def _any_loads(operands):
+    for op in operands:
+        if op.loads:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_order(template):
+    """Whether a template evaluates each of its operands once, first operand first, and
+    unconditionally: deferred loads in them then run in program order."""
+    if any(word in template for word in (" if ", " or ", " and ", " for ", "lambda")):
+        return False
+    positions = []
+    for i in range(3):
+        count = template.count(f"{{{i}}}")
+        if count > 1:
+            return False
+        if count:
+            positions.append(template.index(f"{{{i}}}"))
+    return positions == sorted(positions)
+
+
 def size_mask(externtype):
     """The mask of a memory's or table's size as an integer (-1 of a failed grow included)."""
     return M64 if externtype.address_type == "i64" else M32
@@ -1174,6 +1386,49 @@ def _numeric_handler(kind, template, modular):
     return handler
 
 
+def _widen_again_handler(plain, high):
+    """i32x4.extend_*_i16x8_u: of an unsigned i16x8 extend, one step from bytes to u32s
+    (simd_operators.widened_twice)."""
+    def handler(self, imm):
+        fused = widened_twice(self.stack[-1].text, high)
+        if fused is None:
+            return plain(self, imm)
+        template, inner = fused
+        self.push_expr(template, [self.pop()._replace(text=inner, unwrapped=None)])
+        return True
+    return handler
+
+
+def _load_lanes(op, shape):
+    """If `op` is one deferred extending load making a `shape` vector: (the operand of its
+    lane tuple, marked as the load, and the load's signedness); else None."""
+    text = op.text
+    if not (text.startswith("(" + _LOAD_START) and text.endswith(_LOAD_END + ")")
+            and text.count(_LOAD_START) == 1):
+        return None
+    mark_end = text.index(_LOAD_TEXT) + 1
+    load = text[mark_end:-2]
+    for prefix, sign in EXTENDING_LOADS[shape].items():
+        if load.startswith(prefix) and load.endswith("))"):
+            lanes = f"{text[1:mark_end]}{load[load.index('(') + 1:-1]}{_LOAD_END}"
+            return op._replace(text=lanes), sign
+    return None
+
+
+def _lanes_mul_handler(plain, shape):
+    """A lane multiply of two extending loads multiplies their lanes as unpacked
+    (simd_operators.lanes_product)."""
+    def handler(self, imm):
+        found = [_load_lanes(op, shape) for op in self.stack[-2:]]
+        if None in found:
+            return plain(self, imm)
+        self.pop_n(2)
+        (a, a_sign), (b, b_sign) = found
+        self.push_expr(lanes_product(shape, a_sign + b_sign), [a, b])
+        return True
+    return handler
+
+
 def _immediate_handler(template_of):
     """A pure instruction whose template depends on its immediate (a lane index, the
     indices of a shuffle). A template that may leave an operand unused says how many it
@@ -1192,22 +1447,30 @@ def _memory_access(self, template, aligned, offset, base, wide):
     address, or for the typed-view form `aligned` (operators.ALIGNED), when the offset is a
     multiple of the size, `{k}` and `{i}` from the base, evaluated once (too large an index
     raises IndexError as it is). `wide`: the memory is 64-bit, and the address given to
-    struct is clamped to ADDRESS_END."""
+    struct is clamped to ADDRESS_END. Returns the text and the base operand it uses (the
+    base's stack variable, if it had to be evaluated first)."""
     b = base.text
     if b.isdigit():                               # a constant address: fold it
         address = int(b) + offset
         if aligned:
             size, form = aligned
-            return form.format(k=address % size, i=address // size, v="{v}")
-        return template.format(a=min(address, ADDRESS_END), v="{v}")
+            return form.format(k=address % size, i=address // size, v="{v}"), base
+        return template.format(a=min(address, ADDRESS_END), v="{v}"), base
     if aligned and offset % aligned[0] == 0:
         size, form = aligned
+        shift = size.bit_length() - 1
+        view = form[:form.index("[")]
+        picked = None if wide else self.view_of(view, size, b)
+        if picked:
+            index = f"({b} >> {shift}) + {offset // size}" if offset else f"{b} >> {shift}"
+            return form.replace(f"{view}[{{k}}]", picked, 1).format(i=index, v="{v}"), base
         if not _ATOM.match(b):
-            b = self.spill(base, len(self.stack)).text
+            base = self.address_variable(base)
+            b = base.text
         shift = size.bit_length() - 1
         index = f"({b} >> {shift}) + {offset // size}" if offset else f"{b} >> {shift}"
-        return form.format(k=f"{b} & {size - 1}", i=index, v="{v}")
-    return template.format(a=_address(self.value(base), offset, wide), v="{v}")
+        return form.format(k=f"{b} & {size - 1}", i=index, v="{v}"), base
+    return template.format(a=_address(self.value(base), offset, wide), v="{v}"), base
 
 
 def _address(base, offset, wide):
@@ -1231,19 +1494,49 @@ def _on_memory(template, memory):
 
 
 def _emit_store(self, template, aligned, offset, memory):
-    value = self.value(self.pop())
-    access = _memory_access(self, _on_memory(template, memory), _on_memory(aligned, memory),
-                            offset, self.pop(), self.is_64_bit(memory))
+    op = self.pop()
+    value = self.value(op)
+    base = self.pop()
+    if base.loads and op.loads:
+        # `M[a] = v` evaluates v first: the address's load must come before v's.
+        base = self.spill(base, len(self.stack))
+    access, _ = _memory_access(self, _on_memory(template, memory),
+                               _on_memory(aligned, memory), offset, base,
+                               self.is_64_bit(memory))
+    if op.loads:
+        access, value = _reuse_view(access, value)
     for line in access.split("\n"):
         self.emit(line.replace("{v}", value))
+
+
+_VIEW_STORE = re.compile(r"(\w+\[[^][]*\]|_h\d+)\[([^][]*)\] = ")
+
+
+def _reuse_view(access, value):
+    """A store to the address a load in its value reads (`x[i] += y`) picks the view and
+    the index once: the load assigns them to `_m` and `_n` (Python evaluates the value
+    before the target), the store uses them. Returns the store and value texts."""
+    match = _VIEW_STORE.match(access)
+    if match is None:
+        return access, value
+    view, index = match.groups()
+    load = f"{_LOAD_TEXT}{view}[{index}]{_LOAD_END}"
+    if load not in value:
+        return access, value
+    if view.startswith("_h"):                   # a view picked before the loop
+        value = value.replace(load, f"{_LOAD_TEXT}{view}[(_n := {index})]{_LOAD_END}", 1)
+        return f"{view}[_n] = " + access[match.end():], value
+    value = value.replace(load, f"{_LOAD_TEXT}(_m := {view})[(_n := {index})]{_LOAD_END}", 1)
+    return "_m[_n] = " + access[match.end():], value
 
 
 def _load_handler(template, aligned):
     def handler(self, memarg):
         _, offset, memory = memarg
-        self.push_statement(_memory_access(self, _on_memory(template, memory),
-                                           _on_memory(aligned, memory), offset, self.pop(),
-                                           self.is_64_bit(memory)))
+        text, base = _memory_access(self, _on_memory(template, memory),
+                                    _on_memory(aligned, memory), offset, self.pop(),
+                                    self.is_64_bit(memory))
+        self.push_load(text, base)
         return True
     return handler
 
@@ -1261,8 +1554,8 @@ def _lane_load_handler(template_of):
     def handler(self, memarg):
         _, offset, lane, memory = memarg
         vector = self.value(self.pop())
-        load = _memory_access(self, _on_memory(template_of(lane), memory), None, offset,
-                              self.pop(), self.is_64_bit(memory))
+        load, _ = _memory_access(self, _on_memory(template_of(lane), memory), None, offset,
+                                 self.pop(), self.is_64_bit(memory))
         self.push_statement(load.replace("{v}", vector))
         return True
     return handler
@@ -1284,6 +1577,12 @@ def _build_handlers():
         handlers[op] = _load_handler(template, ALIGNED.get(op))
     for op, template in {**STORES, **VECTOR_STORES}.items():
         handlers[op] = _store_handler(template, ALIGNED.get(op))
+    for part in ("low", "high"):
+        op = NAMES[f"i32x4.extend_{part}_i16x8_u"]
+        handlers[op] = _widen_again_handler(handlers[op], part == "high")
+    for shape in EXTENDING_LOADS:
+        op = NAMES[f"{shape}.mul"]
+        handlers[op] = _lanes_mul_handler(handlers[op], shape)
     for op, template_of in LANE_OPERATORS.items():
         handlers[op] = _immediate_handler(template_of)
     for op, template_of in LANE_LOADS.items():
@@ -1300,3 +1599,12 @@ def _build_handlers():
 
 
 HANDLERS = _build_handlers()
+
+# The instructions a deferred load may wait across (see FunctionTranslator.emit): pure ones,
+# other loads, stores and local and global variables; any other flushes the loads first.
+LOAD_SAFE = frozenset([*NUMERIC, *VECTOR_NUMERIC, *LANE_OPERATORS, *LOADS, *VECTOR_LOADS,
+                       *STORES, *VECTOR_STORES]
+                      + [NAMES[name] for name in (
+                          "local.get", "local.set", "local.tee", "global.get", "global.set",
+                          "i32.const", "i64.const", "f32.const", "f64.const", "v128.const",
+                          "drop", "select", "select_t", "nop")])

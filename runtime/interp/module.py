@@ -71,16 +71,27 @@ class Module:
             raise Unsupported(f"function {func_index} cannot be compiled by CPython "
                               f"({type(e).__name__}: {e})") from None
 
-    def code_offset(self, func_index, line):
+    def code_offset(self, func_index, line, columns=None):
         """The module offset of the instruction line `line` of a function's translation was
-        made for, or None. (A translation loaded from the cache is made again for this: it
-        is asked for only when something traps.)"""
+        made for, or None; within a line that evaluates loads of earlier instructions, the
+        load's when `columns` (start, end: what CPython's code positions say failed) lie
+        within one. (A translation loaded from the cache is made again for this: it is
+        asked for only when something traps.)"""
         offsets = self._line_offsets.get(func_index)
         if offsets is None:
             translator = FunctionTranslator(self, func_index)
             translator.translate()
             offsets = self._line_offsets[func_index] = translator.line_offsets
-        return offsets[line - 1] if 0 < line <= len(offsets) else None
+        offset = offsets[line - 1] if 0 < line <= len(offsets) else None
+        if not isinstance(offset, tuple):
+            return offset
+        offset, spans = offset
+        if columns is not None and None not in columns:
+            inside = [span for span in spans
+                      if span[0] <= columns[0] and columns[1] <= span[1]]
+            if inside:                          # the innermost load: an address's own load
+                return min(inside, key=lambda span: span[1] - span[0])[2]
+        return offset
 
     @property
     def translated_functions(self):

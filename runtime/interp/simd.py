@@ -36,7 +36,8 @@ __all__ = [   # the helpers generated code calls (bound into every instance name
     "saturate_s8", "saturate_u8", "saturate_s16", "saturate_u16", "pairwise_sums",
     "i32x4_dot_i16x8_s", "i16x8_q15mulr_sat_s", "bitmask", "i8x16_popcnt", "i8x16_shuffle",
     "i8x16_swizzle", "fdiv", "f32x4_pmin", "f32x4_pmax", "f64x2_pmin", "f64x2_pmax",
-    "fma_f32", "fma_f64", "widen_u8", "widen_u16", "widen_u32", "widen_s8", "widen_s16",
+    "fma_f32", "fma_f64", "widen_u8", "widen_u16", "widen_u32", "widen_u8_u32",
+    "i16x8_narrow_i32x4_u", "i8x16_narrow_i16x8_u", "widen_s8", "widen_s16",
     "widen_s32", "i16x8_relaxed_dot_i8x16_i7x16_s",
     "i32x4_relaxed_dot_i8x16_i7x16_add_s",
 ]
@@ -159,6 +160,8 @@ def _lanewise(width):
     low = every_lane((1 << (width - 1)) - 1, width)
     ones = (1 << width) - 1
     halve = shr_mask(width, 1)
+    splat = every_lane(1, width)
+    alternate = every_lane(ones, 2 * width)            # lanes 0, 2, 4, ...
 
     def widen(bits):
         """All ones in the lanes whose top bit `bits` has, zeros elsewhere."""
@@ -230,6 +233,13 @@ def _lanewise(width):
         return saturated(a, difference, (a ^ b) & (a ^ difference))
 
     def mul(a, b, shifts=range(0, 128, width)):
+        lane = b & ones
+        if b == lane * splat:
+            # By a splat (clang's multiply by a constant): every other lane at once, each
+            # product in a slot twice the lane's width.
+            even = ((a & alternate) * lane) & alternate
+            odd = (((a >> width) & alternate) * lane) & alternate
+            return even | (odd << width)
         # Lane by lane on the int: half the time of unpacking and joining lanes.
         product = 0
         for shift in shifts:
@@ -262,6 +272,55 @@ def widen_u8(x):
     x = (x | (x << 32)) & SPREAD32
     x = (x | (x << 16)) & SPREAD16
     return (x | (x << 8)) & SPREAD8
+
+
+# Two unsigned extends in a row (i16x8.extend_*_i8x16_u, then i32x4.extend_*_i16x8_u: clang's
+# bytes-to-int widening) take four bytes straight into 32-bit lanes: the two 16-bit halves
+# into 64-bit slots, then the bytes into 32-bit ones. Two steps and one call for five and two.
+_HALVES64 = every_lane(0xFFFF, 64)
+_BYTES32 = every_lane(0xFF, 32)
+
+
+def widen_u8_u32(x):
+    """The low four bytes of x as four u32 lanes."""
+    x &= 0xFFFFFFFF
+    x = (x | (x << 48)) & _HALVES64
+    return (x | (x << 24)) & _BYTES32
+
+
+# Unsigned saturating narrowing (i16x8.narrow_i32x4_u, i8x16.narrow_i16x8_u) when no lane
+# needs saturating, i.e. the upper half of every lane is clear (clang narrows values it has
+# masked): the low halves of the lanes packed together, the inverse of widening.
+_UPPER16 = every_lane(0xFFFF0000, 32)
+_UPPER8 = every_lane(0xFF00, 16)
+_PAIRS32 = every_lane(0xFFFFFFFF, 64)
+_PAIRS16 = every_lane(0xFFFF, 32)
+_LOW64 = (1 << 64) - 1
+
+
+def _packed32(x):
+    """The 16-bit values in x's four 32-bit lanes, packed into 64 bits."""
+    x = (x | (x >> 16)) & _PAIRS32
+    return (x | (x >> 32)) & _LOW64
+
+
+def _packed16(x):
+    """The bytes in x's eight 16-bit lanes, packed into 64 bits."""
+    x = (x | (x >> 8)) & _PAIRS16
+    x = (x | (x >> 16)) & _PAIRS32
+    return (x | (x >> 32)) & _LOW64
+
+
+def i16x8_narrow_i32x4_u(a, b):
+    if (a | b) & _UPPER16:
+        return join_u16(map(saturate_u16, lanes_s32(a) + lanes_s32(b)))
+    return _packed32(a) | _packed32(b) << 64
+
+
+def i8x16_narrow_i16x8_u(a, b):
+    if (a | b) & _UPPER8:
+        return join_u8(map(saturate_u8, lanes_s16(a) + lanes_s16(b)))
+    return _packed16(a) | _packed16(b) << 64
 
 
 def _sign_extended(widen_u, width):

@@ -131,12 +131,49 @@ def _widening_ops(wide, width, narrow):
     return {f"{wide}.{name}": ("expr", template) for name, template in ops.items()}
 
 
+_WIDENED_U8 = {"({} & 0xFFFFFFFFFFFFFFFF)": 0, "({} >> 64)": 64}
+
+
+def widened_twice(operand, high):
+    """i32x4.extend_{low,high}_i16x8_u (`high`) of an operand whose text is the template of
+    i16x8.extend_{low,high}_i8x16_u: the template of both at once, on the inner operand
+    (`{0}`) instead, and that operand's text; or None for any other operand. (A text
+    starting `(widen_u8(` can only be that template: other templates do not start with it,
+    and every operand is a name or in parentheses.)"""
+    for bits, shift in _WIDENED_U8.items():
+        before, after = bits.split("{}")
+        prefix, suffix = "(widen_u8" + before, after + ")"
+        if operand.startswith(prefix) and operand.endswith(suffix):
+            start = shift + 32 * high
+            return ("widen_u8_u32({0})" if not start else f"widen_u8_u32({{0}} >> {start})",
+                    operand[len(prefix):len(operand) - len(suffix)])
+    return None
+
+
+# The extending loads (v128.load8x8_s, ...) by the shape of the vector they make, with the
+# lanes they unpack: `join_s32(ld_s16x4(M, a))` is the tuple `ld_s16x4(M, a)` as a v128.
+EXTENDING_LOADS = {shape: {f"join_{sign}{width}(ld_{sign}{width // 2}x{128 // width}(": sign
+                           for sign in "su"}
+                   for shape, width in (("i16x8", 16), ("i32x4", 32), ("i64x2", 64))}
+
+
+def lanes_product(shape, signs):
+    """`shape`.mul of two extending loads (clang's `(int)a[i] * b[i]` for narrower a and b),
+    `{0}` and `{1}` being the tuples of their lanes, with `signs` their signedness: each
+    product of two half-width values is exact in a lane (signed, unless both are unsigned),
+    so the lanes are multiplied as they are, without joining them into v128s and taking
+    those apart again."""
+    width = int(shape[1:3])
+    sign = "u" if signs == "uu" else "s"
+    return f"join_{sign}{width}(map(operator.mul, {{0}}, {{1}}))"
+
+
 def _narrowing_ops(narrow, width, wide):
     """Saturating narrowing: the lanes of both operands, read as signed, into half as wide."""
     both = f"lanes_s{2 * width}({{0}}) + lanes_s{2 * width}({{1}})"
     return {
         f"{narrow}.narrow_{wide}_s": ("expr", f"join_s{width}(map(saturate_s{width}, {both}))"),
-        f"{narrow}.narrow_{wide}_u": ("expr", f"join_u{width}(map(saturate_u{width}, {both}))"),
+        f"{narrow}.narrow_{wide}_u": ("expr", f"{narrow}_narrow_{wide}_u({{0}}, {{1}})"),
     }
 
 
