@@ -39,7 +39,7 @@ from .numeric import f32_from_bits, f64_from_bits
 from .operators import ALIGNED, LOADS, MODULAR, NUMERIC, STORES
 from .simd_operators import (LANE_LOADS, LANE_OPERATORS, LANE_STORES, VECTOR_LOADS,
                              VECTOR_NUMERIC, VECTOR_STORES)
-from .structure import Construct, build_tree
+from .structure import Construct, build_tree, unassigned_reads
 
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
@@ -176,7 +176,11 @@ class FunctionTranslator:
 
         init = []
         by_default = {}
-        for i in range(len(params), len(local_types)):
+        # Locals every path writes before reading need no zero (an outlined part takes the
+        # locals it uses as arguments, assigned or not).
+        unassigned = (range(len(params), len(local_types)) if self.outlined
+                      else sorted(unassigned_reads(tree, len(params))))
+        for i in unassigned:
             by_default.setdefault(LOCAL_DEFAULTS[local_types[i]], []).append(f"l{i}")
         for default, local_names in by_default.items():
             for start in range(0, len(local_names), 200):
@@ -355,7 +359,8 @@ class FunctionTranslator:
                 self.charge_fuel(item.offset)
             if type(item) is Construct:
                 reachable = self.emit_construct(item, i == last)
-            elif item.op == _BR_IF and item.imm == 0 and label.kind in _BLOCK_LIKE:
+            elif (item.op == _BR_IF and item.imm == 0 and label.kind in _BLOCK_LIKE
+                  and not label.python_loop):
                 reachable = self.emit_br_if_out(items, i + 1, label)
                 break
             else:
@@ -416,6 +421,8 @@ class FunctionTranslator:
             reachable = self.emit_if(node, label, cond)
         elif node.kind == "loop" and node.targeted:
             reachable = self.emit_loop(node, label)
+        elif node.kind == "block" and self.one_shot_loop(node):
+            reachable = self.emit_loop(node, label)
         elif node.kind == "try_table":
             reachable = self.emit_try_table(node, label)
         elif node.kind == "try":
@@ -465,12 +472,27 @@ class FunctionTranslator:
         self.pending |= then_pending
         return then_falls or else_falls
 
+    def one_shot_loop(self, node):
+        """Whether block `node` becomes `while True: ... break`, so that a branch out of it
+        from any depth of `if`s is a `break` rather than a flag that every construct end and
+        statement group up to the block's end tests. Not for a block a br_table targets (its
+        flags are one tuple lookup), nor where the loop would take a nesting level that the
+        Python loops and `try` statements inside need (or much indentation)."""
+        return (node.far_targeted and not node.table_targeted
+                and len(self.python_loops) + self.open_tries + 1 + node.python_depth
+                <= MAX_LOOPS
+                and self.indent < MAX_INDENT // 2)
+
     def emit_loop(self, node, label):
-        params = self.pop_n(label.n_params)
-        param_vars = label.branch_vars()
-        self.assign(param_vars, params)
-        for i, name in enumerate(param_vars):
-            self.stack.append(Operand(name, temp=label.base + i))
+        """A targeted loop, or a block as a one-shot loop (`one_shot_loop`): `while True:`
+        whose body ends with `break`; a branch to the label is `continue` for a loop,
+        `break` for a block."""
+        if label.kind == "loop":
+            params = self.pop_n(label.n_params)
+            param_vars = label.branch_vars()
+            self.assign(param_vars, params)
+            for i, name in enumerate(param_vars):
+                self.stack.append(Operand(name, temp=label.base + i))
         label.python_loop = True
         label.landing = self.landing_labels(label)
         self.emit("while True:")
@@ -608,22 +630,26 @@ class FunctionTranslator:
         return falls
 
     def emit_continue_check(self, loop):
+        """After a nested Python loop broke out to branch to `loop`: do it."""
         self.emit("if _br:" if self.pending == {loop.id} else f"if _br == {loop.id}:")
         self.emit(INDENT + "_br = 0")
-        self.emit(INDENT + "continue")
+        self.emit(INDENT + ("continue" if loop.kind == "loop" else "break"))
         self.pending.discard(loop.id)
 
     def landing_labels(self, loop):
         """Labels whose end is the end of `loop`: it is the last instruction of their body,
-        with nothing of theirs below it on the stack. Breaking the Python loop reaches them."""
+        with nothing of theirs below it on the stack, or of a construct's that is, and so on.
+        Breaking the Python loop reaches them: falling out of an enclosing Python loop's body
+        is its final `break`."""
         found = set()
         child = loop
         for parent in reversed(self.labels):
-            if parent.kind in ("func", "exit") or parent.python_loop:
+            if parent.kind in ("func", "exit"):
                 break
             if not child.is_last or child.base != parent.base:
                 break
-            found.add(parent.id)
+            if parent.kind != "loop":
+                found.add(parent.id)
             child = parent
         return found
 
@@ -644,18 +670,14 @@ class FunctionTranslator:
             self.emit_exit(label.exit_code, values)
             return
         self.assign(targets, values)
-        if label.python_loop:
-            if self.python_loops[-1] is label:
-                self.emit("continue")
-            else:
-                self.break_with_flag(label)
-        elif label.loop_level == len(self.python_loops):
+        if label.python_loop and self.python_loops[-1] is label:
+            self.emit("continue" if label.kind == "loop" else "break")
+        elif self.python_loops and label.id in self.python_loops[-1].landing:
+            self.emit("break")
+        elif not label.python_loop and label.loop_level == len(self.python_loops):
             self.emit(f"_br = {label.id}")
             self.uses_flag = True
             self.pending.add(label.id)
-        elif (label.loop_level == len(self.python_loops) - 1
-              and label.id in self.python_loops[-1].landing):
-            self.emit("break")
         else:
             self.break_with_flag(label)
 
@@ -751,7 +773,7 @@ class FunctionTranslator:
     def is_plain_flag(self, depth):
         """Whether a branch to this label only sets the flag (no values, no loop to leave)."""
         label = self.labels[-1 - depth]
-        return (label.kind in _BLOCK_LIKE and label.n_results == 0
+        return (label.kind in _BLOCK_LIKE and label.n_results == 0 and not label.python_loop
                 and label.loop_level == len(self.python_loops))
 
     # ------------------------------------------------------------------ instructions
