@@ -931,7 +931,13 @@ class FunctionTranslator:
         return False
 
     def op_drop(self, _):
-        self.pop()
+        """A dropped result computed by the last line (`s2 = f3(...)`, a call or load) is
+        not assigned: the line becomes the expression alone, its effects and traps kept."""
+        op = self.pop()
+        prefix = f"{INDENT * self.indent}{op.text} = "
+        if (op.text == f"s{len(self.stack)}" and self.lines
+                and self.lines[-1].startswith(prefix)):
+            self.lines[-1] = INDENT * self.indent + self.lines[-1][len(prefix):]
         return True
 
     def op_select(self, _):
@@ -1077,10 +1083,7 @@ class FunctionTranslator:
 
     def op_eqz(self, _):
         op = self.pop()
-        if op.cond:
-            self.push(Operand(f"(not {op.text})", op.reads, op.temp, True))
-        else:
-            self.push_expr("{0} == 0", [op], cond=True)
+        self.push(Operand(f"(not {op.text})", op.reads, op.temp, True))
         return True
 
     def op_memory_init(self, imm):

@@ -10,7 +10,8 @@ A try_table's catch clauses and a delegate target labels as branches do.
 It also records how a block is branched to, which decides its Python form: a block only left
 by a `br_if 0` in its own body needs nothing, one that other branches leave may become a
 one-shot `while True:` loop that they `break` (see codegen.py), unless a br_table or a catch
-clause targets it; and how deeply the constructs that must be Python loops or
+clause targets it or a br_table inside it leaves it (a loop to leave would turn the table's
+one tuple lookup into tests); and how deeply the constructs that must be Python loops or
 `try` statements nest inside it, so that such a loop never takes a level they need.
 """
 
@@ -46,7 +47,8 @@ class Construct:
         self.orelse = None
         self.targeted = False         # some br/br_if/br_table names this construct's label
         self.far_targeted = False     # ... other than a `br_if 0` directly in its body
-        self.table_targeted = False   # ... a br_table or catch clause among them
+        self.table_targeted = False   # ... a br_table or catch clause among them, or a
+                                      # br_table inside it targets a label outside
         self.python_depth = 0         # nesting of targeted loops and tries inside, itself
                                       # included
         self.uses_locals = set()      # local indices read or written anywhere inside
@@ -111,6 +113,8 @@ def build_tree(code, offset=0):
                 labels, default = instr.imm
                 for depth in (*labels, default):
                     _target(open_constructs[-1 - depth], table=True)
+                for depth in range(max((*labels, default))):       # the way out
+                    open_constructs[-1 - depth].table_targeted = True
             elif op == _LOCAL_GET:
                 open_constructs[-1].uses_locals.add(instr.imm)
             elif op == _LOCAL_SET or op == _LOCAL_TEE:
