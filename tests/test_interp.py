@@ -131,8 +131,8 @@ def test_br_table_switch_with_many_cases():
 
 def test_blocks_left_from_nested_ifs_and_loops():
     # A block left from inside ifs (a one-shot Python loop, `break`), from inside a loop
-    # nested in it (a flag past the loop), with a value, and a block whose last instruction
-    # is a loop, which breaking the loop reaches.
+    # nested in it (a flag past the loop), with a value, and blocks whose last instruction
+    # is a loop, which breaking the loop reaches (through a one-shot loop in "landing").
     instance = instantiate("""(module
       (func (export "classify") (param $x i32) (result i32) (local $i i32)
         (block $done (result i32)
@@ -156,6 +156,15 @@ def test_blocks_left_from_nested_ifs_and_loops():
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br_if $inner (i32.ge_u (local.get $i) (local.get $n)))
               (br $count))))
+        (local.get $i))
+      (func (export "landing") (param $n i32) (result i32) (local $i i32)
+        (block $b
+          (if (i32.gt_u (local.get $n) (i32.const 100))
+            (then (local.set $i (i32.const 100)) (br $b)))
+          (loop $l
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $b (i32.ge_u (local.get $i) (local.get $n)))
+            (br $l)))
         (local.get $i)))""")
     classify = instance.exports["classify"]
 
@@ -169,6 +178,7 @@ def test_blocks_left_from_nested_ifs_and_loops():
     values = [0, 9, 10, 99, 100, 194, 195, 200, 1000, 97 * 50 + 6, 97 * 50 + 7]
     assert [classify(x) for x in values] == [reference(x) for x in values]
     assert [instance.exports["last_loop"](n) for n in (0, 1, 5)] == [0, 1, 5]
+    assert [instance.exports["landing"](n) for n in (0, 5, 101)] == [1, 5, 100]
 
 
 def test_locals_read_before_any_write_on_some_path_are_zero():

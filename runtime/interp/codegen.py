@@ -478,7 +478,7 @@ class FunctionTranslator:
         statement group up to the block's end tests. Not for a block a br_table targets (its
         flags are one tuple lookup), nor where the loop would take a nesting level that the
         Python loops and `try` statements inside need (or much indentation)."""
-        return (node.far_targeted and not node.table_targeted
+        return (node.far_targeted and not node.table_targeted and not node.crossed
                 and len(self.python_loops) + self.open_tries + 1 + node.python_depth
                 <= MAX_LOOPS
                 and self.indent < MAX_INDENT // 2)

@@ -10,8 +10,8 @@ A try_table's catch clauses and a delegate target labels as branches do.
 It also records how a block is branched to, which decides its Python form: a block only left
 by a `br_if 0` in its own body needs nothing, one that other branches leave may become a
 one-shot `while True:` loop that they `break` (see codegen.py), unless a br_table or a catch
-clause targets it or a br_table inside it leaves it (a loop to leave would turn the table's
-one tuple lookup into tests); and how deeply the constructs that must be Python loops or
+clause targets it or a branch inside it leaves it for a label further out (which would have to
+leave the loop too, setting a flag); and how deeply the constructs that must be Python loops or
 `try` statements nest inside it, so that such a loop never takes a level they need.
 """
 
@@ -38,7 +38,7 @@ class Construct:
 
     __slots__ = ("kind", "blocktype", "body", "orelse", "targeted", "uses_locals",
                  "writes_locals", "writes_globals", "offset", "catches", "handlers",
-                 "delegate", "far_targeted", "table_targeted", "python_depth")
+                 "delegate", "far_targeted", "table_targeted", "crossed", "python_depth")
 
     def __init__(self, kind, blocktype, offset):
         self.kind = kind
@@ -47,8 +47,8 @@ class Construct:
         self.orelse = None
         self.targeted = False         # some br/br_if/br_table names this construct's label
         self.far_targeted = False     # ... other than a `br_if 0` directly in its body
-        self.table_targeted = False   # ... a br_table or catch clause among them, or a
-                                      # br_table inside it targets a label outside
+        self.table_targeted = False   # ... a br_table or catch clause among them
+        self.crossed = False          # a branch inside it targets a label outside
         self.python_depth = 0         # nesting of targeted loops and tries inside, itself
                                       # included
         self.uses_locals = set()      # local indices read or written anywhere inside
@@ -73,6 +73,7 @@ def build_tree(code, offset=0):
                 blocktype, catches = instr.imm
                 for _, _, depth in catches:       # labels counted from outside the try_table
                     _target(open_constructs[-1 - depth], table=True)
+                _cross(open_constructs, [depth for _, _, depth in catches], root)
             else:
                 blocktype, catches = instr.imm, ()
             construct = Construct(_KINDS[op], blocktype, instr.offset)
@@ -109,12 +110,12 @@ def build_tree(code, offset=0):
                 target.targeted = True
                 if not (op == _BR_IF and instr.imm == 0):
                     target.far_targeted = True
+                _cross(open_constructs, (instr.imm,), root)
             elif op == _BR_TABLE:
                 labels, default = instr.imm
                 for depth in (*labels, default):
                     _target(open_constructs[-1 - depth], table=True)
-                for depth in range(max((*labels, default))):       # the way out
-                    open_constructs[-1 - depth].table_targeted = True
+                _cross(open_constructs, (*labels, default), root)
             elif op == _LOCAL_GET:
                 open_constructs[-1].uses_locals.add(instr.imm)
             elif op == _LOCAL_SET or op == _LOCAL_TEE:
@@ -128,6 +129,14 @@ def build_tree(code, offset=0):
 def _target(construct, table):
     construct.targeted = construct.far_targeted = True
     construct.table_targeted |= table
+
+
+def _cross(open_constructs, depths, root):
+    """Mark the constructs a branch to labels `depths` leaves on its way (one to the
+    function's label is a `return`, which leaves them all as it is)."""
+    inner = [depth for depth in depths if open_constructs[-1 - depth] is not root]
+    for depth in range(max(inner, default=0)):
+        open_constructs[-1 - depth].crossed = True
 
 
 # Instructions after which the rest of a body is not reached (nor translated).
