@@ -363,6 +363,9 @@ class FunctionTranslator:
                   and not label.python_loop):
                 reachable = self.emit_br_if_out(items, i + 1, label)
                 break
+            elif item.op == _BR_IF and self.sets_flag(self.labels[-1 - item.imm]):
+                reachable = self.emit_br_if_flag(items, i + 1, label, item.imm)
+                break
             else:
                 reachable = HANDLERS[item.op](self, item.imm)
             if not reachable:
@@ -404,6 +407,30 @@ class FunctionTranslator:
         start = len(self.lines)
         falls = self.emit_body(items, label, rest)
         self.end_suite(start)
+        return falls
+
+    def sets_flag(self, target):
+        """Whether a branch to label `target` from here sets the flag (and breaks nothing)."""
+        return (target.kind in _BLOCK_LIKE and not target.python_loop
+                and target.loop_level == len(self.python_loops))
+
+    def emit_br_if_flag(self, items, rest, label, depth):
+        """A `br_if` that sets the flag: the rest of the body becomes its else branch, which
+        needs no guard, as the flag is clear there. Returns whether the rest falls out."""
+        self.emit(f"if {self.pop().text}:")
+        self.indent += 1
+        self.branch(depth)
+        self.indent -= 1
+        flagged, self.pending = self.pending, set()
+        else_line = len(self.lines)
+        self.emit("else:")
+        self.indent += 1
+        falls = self.emit_body(items, label, rest)
+        self.indent -= 1
+        if len(self.lines) == else_line + 1:
+            del self.lines[else_line]
+            del self.offsets[else_line]
+        self.pending |= flagged
         return falls
 
     def emit_construct(self, node, is_last):
