@@ -10,8 +10,9 @@ A try_table's catch clauses and a delegate target labels as branches do.
 It also records how a block is branched to, which decides its Python form: a block only left
 by a `br_if 0` in its own body needs nothing, one that other branches leave may become a
 one-shot `while True:` loop that they `break` (see codegen.py), unless a br_table or a catch
-clause targets it or a branch inside it leaves it for a label further out (which would have to
-leave the loop too, setting a flag); and how deeply the constructs that must be Python loops or
+clause targets it or a branch inside it leaves it for a label further out without leaving a
+Python loop (it is a plain `break`, `continue` or flag, which the one-shot loop would make a
+flag and a `break`); and how deeply the constructs that must be Python loops or
 `try` statements nest inside it, so that such a loop never takes a level they need.
 """
 
@@ -48,7 +49,8 @@ class Construct:
         self.targeted = False         # some br/br_if/br_table names this construct's label
         self.far_targeted = False     # ... other than a `br_if 0` directly in its body
         self.table_targeted = False   # ... a br_table or catch clause among them
-        self.crossed = False          # a branch inside it targets a label outside
+        self.crossed = False          # a branch inside it targets a label outside, with
+                                      # no Python loop to leave on the way
         self.python_depth = 0         # nesting of targeted loops and tries inside, itself
                                       # included
         self.uses_locals = set()      # local indices read or written anywhere inside
@@ -66,6 +68,7 @@ def build_tree(code, offset=0):
     open_constructs = [root]
     current = root.body
     bodies = [current]                # the instruction list being filled, per open construct
+    crossings = []                    # per branch, the constructs it leaves, innermost first
     for instr in code:
         op = instr.op
         if op in _KINDS:
@@ -73,7 +76,7 @@ def build_tree(code, offset=0):
                 blocktype, catches = instr.imm
                 for _, _, depth in catches:       # labels counted from outside the try_table
                     _target(open_constructs[-1 - depth], table=True)
-                _cross(open_constructs, [depth for _, _, depth in catches], root)
+                _cross(open_constructs, [depth for _, _, depth in catches], crossings)
             else:
                 blocktype, catches = instr.imm, ()
             construct = Construct(_KINDS[op], blocktype, instr.offset)
@@ -96,6 +99,10 @@ def build_tree(code, offset=0):
             if done.kind in ("try_table", "try") or done.kind == "loop" and done.targeted:
                 done.python_depth += 1
             if not open_constructs:
+                for left in crossings:
+                    if not any(c.kind == "loop" and c.targeted for c in left):
+                        for construct in left:
+                            construct.crossed = True
                 return root
             parent = open_constructs[-1]
             parent.python_depth = max(parent.python_depth, done.python_depth)
@@ -110,12 +117,12 @@ def build_tree(code, offset=0):
                 target.targeted = True
                 if not (op == _BR_IF and instr.imm == 0):
                     target.far_targeted = True
-                _cross(open_constructs, (instr.imm,), root)
+                _cross(open_constructs, (instr.imm,), crossings)
             elif op == _BR_TABLE:
                 labels, default = instr.imm
                 for depth in (*labels, default):
                     _target(open_constructs[-1 - depth], table=True)
-                _cross(open_constructs, (*labels, default), root)
+                _cross(open_constructs, (*labels, default), crossings)
             elif op == _LOCAL_GET:
                 open_constructs[-1].uses_locals.add(instr.imm)
             elif op == _LOCAL_SET or op == _LOCAL_TEE:
@@ -131,12 +138,12 @@ def _target(construct, table):
     construct.table_targeted |= table
 
 
-def _cross(open_constructs, depths, root):
-    """Mark the constructs a branch to labels `depths` leaves on its way (one to the
+def _cross(open_constructs, depths, crossings):
+    """Note the constructs a branch to labels `depths` leaves on its way (one to the
     function's label is a `return`, which leaves them all as it is)."""
-    inner = [depth for depth in depths if open_constructs[-1 - depth] is not root]
-    for depth in range(max(inner, default=0)):
-        open_constructs[-1 - depth].crossed = True
+    inner = [depth for depth in depths if depth < len(open_constructs) - 1]
+    if inner:
+        crossings.append(open_constructs[len(open_constructs) - max(inner):])
 
 
 # Instructions after which the rest of a body is not reached (nor translated).
