@@ -181,6 +181,37 @@ def test_blocks_left_from_nested_ifs_and_loops():
     assert [instance.exports["landing"](n) for n in (0, 5, 101)] == [1, 5, 100]
 
 
+def test_code_after_an_if_whose_then_branch_leaves():
+    # What follows a construct reached only where a condition is false is that condition's
+    # else branch; where another path reaches the construct's end too (a br_if 0 inside the
+    # then branch, a loop breaking out to the block's end), it must still run after it.
+    instance = instantiate("""(module
+      (func (export "f") (param $x i32) (param $y i32) (result i32) (local $r i32)
+        (block $out
+          (if (i32.eq (local.get $x) (i32.const 1))
+            (then (local.set $r (i32.const 10)) (br $out)))
+          (local.set $r (i32.const 20))
+          (block $b
+            (br_if $b (i32.ne (local.get $x) (i32.const 5)))
+            (local.set $r (i32.const 30))
+            (br $out))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (if (i32.eq (local.get $x) (i32.const 3))
+            (then (br_if 0 (local.get $y)) (local.set $r (i32.const 40)) (br $out)))
+          (local.set $r (i32.add (local.get $r) (i32.const 100)))
+          (block $c
+            (br_if $c (i32.eq (local.get $x) (i32.const 4)))
+            (loop $l
+              (local.set $r (i32.add (local.get $r) (i32.const 1000)))
+              (br_if $c (local.get $y))
+              (br $out)))
+          (local.set $r (i32.add (local.get $r) (i32.const 5))))
+        (local.get $r)))""")
+    f = instance.exports["f"]
+    assert [f(1, 0), f(5, 0), f(2, 0), f(3, 0), f(3, 1), f(4, 0), f(2, 1)] == [
+        10, 30, 1121, 40, 1126, 126, 1126]
+
+
 def test_locals_read_before_any_write_on_some_path_are_zero():
     # Locals every path writes before reading are not zeroed on entry; these are read
     # unwritten on some path: past a branch, after a loop's first iteration, in a handler.

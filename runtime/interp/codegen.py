@@ -97,7 +97,7 @@ class Label:
         self.python_loop = False        # a loop emitted as `while True:`
         self.landing = set()            # labels whose end is where breaking this loop lands
         self.exit_flags = set()         # labels that `_br = id; break` out of this loop targets
-        self.branched = False           # some emitted branch goes to this label
+        self.branched = 0               # emitted branches to this label
         self.exit_code = None           # kind 'exit': the label outside an outlined part
         self.try_body = False           # inside the body of this try_table or try
         self.caught = None              # in a legacy try's handler: the caught exception
@@ -158,6 +158,8 @@ class FunctionTranslator:
         self.written = []             # locals an outlined part hands back
         self.exit_width = 0           # values an outlined part hands back
         self.used_exits = set()
+        self.free_else = None         # (line count, indent) just after an `if` statement
+                                      # whose else branch is free (mark_free_else)
 
     # ------------------------------------------------------------------ entry points
 
@@ -359,6 +361,9 @@ class FunctionTranslator:
                 self.charge_fuel(item.offset)
             if type(item) is Construct:
                 reachable = self.emit_construct(item, i == last)
+                if self.free_else == (len(self.lines), self.indent) and i < last:
+                    reachable = self.emit_else_rest(items, i + 1, label)
+                    break
             elif (item.op == _BR_IF and item.imm == 0 and label.kind in _BLOCK_LIKE
                   and not label.python_loop):
                 reachable = self.emit_br_if_out(items, i + 1, label)
@@ -392,7 +397,8 @@ class FunctionTranslator:
         """`br_if 0` out of a block or if: the rest of the body becomes the else branch, so
         no flag is needed. Returns whether the rest falls out of the body."""
         cond = self.pop()
-        label.branched = True
+        label.branched += 1
+        others = label.branched
         values = self.stack[len(self.stack) - label.n_results:] if label.n_results else []
         if values:
             self.emit(f"if {cond.text}:")
@@ -407,7 +413,15 @@ class FunctionTranslator:
         start = len(self.lines)
         falls = self.emit_body(items, label, rest)
         self.end_suite(start)
+        if not (values or falls) and label.branched == others:
+            self.mark_free_else()       # the label's end is reached by the else branch only
         return falls
+
+    def mark_free_else(self):
+        """The `if` statement just emitted has no else branch, and control reaches what
+        follows it only where its condition is false: the rest of the enclosing body can be
+        that else branch (emit_else_rest)."""
+        self.free_else = (len(self.lines), self.indent)
 
     def sets_flag(self, target):
         """Whether a branch to label `target` from here sets the flag (and breaks nothing)."""
@@ -421,6 +435,12 @@ class FunctionTranslator:
         self.indent += 1
         self.branch(depth)
         self.indent -= 1
+        return self.emit_else_rest(items, rest, label)
+
+    def emit_else_rest(self, items, rest, label):
+        """The rest of a body as the else branch of the `if` just emitted, whose then branch
+        does not fall out (so the flag is clear wherever the rest runs)."""
+        self.free_else = None
         flagged, self.pending = self.pending, set()
         else_line = len(self.lines)
         self.emit("else:")
@@ -495,6 +515,9 @@ class FunctionTranslator:
         if len(self.lines) == else_line + 1:
             del self.lines[else_line]
             del self.offsets[else_line]
+            if not (then_falls or node.orelse or label.branched or label.n_params
+                    or label.n_results):
+                self.mark_free_else()
         self.labels.pop()
         self.pending |= then_pending
         return then_falls or else_falls
@@ -687,7 +710,7 @@ class FunctionTranslator:
         self.branch_to(self.labels[-1 - depth])
 
     def branch_to(self, label):
-        label.branched = True
+        label.branched += 1
         targets = label.branch_vars()
         values = self.stack[len(self.stack) - len(targets):] if targets else []
         if label.kind == "func":
@@ -843,7 +866,7 @@ class FunctionTranslator:
             self.emit(f"_br = {ids}[{i}] if {i} < {len(ids)} else {default_id}")
             self.uses_flag = True
             for d in {*depths, default}:
-                self.labels[-1 - d].branched = True
+                self.labels[-1 - d].branched += 1
                 self.pending.add(self.labels[-1 - d].id)
             return False
         cases = {}
