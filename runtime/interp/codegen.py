@@ -297,6 +297,17 @@ class FunctionTranslator:
         self.emit(f"s{height} = {expr}")
         self.stack.append(Operand(f"s{height}", temp=height))
 
+    def condition(self, op):
+        """The popped condition `op` as the test of an `if`: where the last line evaluated it
+        into its stack variable (which push does when it reads a variable above it), that
+        line's expression instead, without the store and load."""
+        prefix = f"{INDENT * self.indent}{op.text} = "
+        if (op.cond and op.text == f"s{len(self.stack)}" and self.lines
+                and self.lines[-1].startswith(prefix)):
+            self.offsets.pop()
+            return self.lines.pop()[len(prefix):]
+        return op.text
+
     def spill(self, op, height):
         """Evaluate an operand into the stack variable of its height (a comparison stays a
         bool there)."""
@@ -401,14 +412,14 @@ class FunctionTranslator:
         others = label.branched
         values = self.stack[len(self.stack) - label.n_results:] if label.n_results else []
         if values:
-            self.emit(f"if {cond.text}:")
+            self.emit(f"if {self.condition(cond)}:")
             self.indent += 1
             start = len(self.lines)
             self.assign(label.branch_vars(), values)
             self.end_suite(start)
             self.emit("else:")
         else:
-            self.emit(f"if not {cond.text}:")
+            self.emit(f"if not {self.condition(cond)}:")
         self.indent += 1
         start = len(self.lines)
         falls = self.emit_body(items, label, rest)
@@ -431,7 +442,7 @@ class FunctionTranslator:
     def emit_br_if_flag(self, items, rest, label, depth):
         """A `br_if` that sets the flag: the rest of the body becomes its else branch, which
         needs no guard, as the flag is clear there. Returns whether the rest falls out."""
-        self.emit(f"if {self.pop().text}:")
+        self.emit(f"if {self.condition(self.pop())}:")
         self.indent += 1
         self.branch(depth)
         self.indent -= 1
@@ -499,7 +510,7 @@ class FunctionTranslator:
 
     def emit_if(self, node, label, cond):
         saved = list(self.stack)
-        self.emit(f"if {cond.text}:")
+        self.emit(f"if {self.condition(cond)}:")
         self.indent += 1
         start = len(self.lines)
         self.labels.append(label)
@@ -841,7 +852,7 @@ class FunctionTranslator:
         return False
 
     def op_br_if(self, depth):
-        self.branch_if(self.pop().text, depth)
+        self.branch_if(self.condition(self.pop()), depth)
         return True
 
     def branch_if(self, cond, depth):
