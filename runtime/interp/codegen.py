@@ -537,7 +537,9 @@ class FunctionTranslator:
         """Whether block `node` becomes `while True: ... break`, so that a branch out of it
         from any depth of `if`s is a `break` rather than a flag that every construct end and
         statement group up to the block's end tests. Not for a block a br_table targets (its
-        flags are one tuple lookup), nor where the loop would take a nesting level that the
+        flags are one tuple lookup), nor one that a branch inside leaves for a label further
+        out without leaving a Python loop (`crossed`: its plain break, continue or flag would
+        become a flag and a break), nor where the loop would take a nesting level that the
         Python loops and `try` statements inside need (or much indentation)."""
         return (node.far_targeted and not node.table_targeted and not node.crossed
                 and len(self.python_loops) + self.open_tries + 1 + node.python_depth
