@@ -129,6 +129,117 @@ def test_br_table_switch_with_many_cases():
     assert [switch(i) for i in range(cases + 2)] == [i * 7 for i in range(cases)] + [-1, -1]
 
 
+def test_blocks_left_from_nested_ifs_and_loops():
+    # A block left from inside ifs (a one-shot Python loop, `break`), from inside a loop
+    # nested in it (a flag past the loop), with a value, and blocks whose last instruction
+    # is a loop, which breaking the loop reaches (through a one-shot loop in "landing").
+    instance = instantiate("""(module
+      (func (export "classify") (param $x i32) (result i32) (local $i i32)
+        (block $done (result i32)
+          (block $small
+            (if (i32.lt_u (local.get $x) (i32.const 100))
+              (then
+                (if (i32.lt_u (local.get $x) (i32.const 10)) (then (br $small)))
+                (br $done (i32.const 2))))
+            (loop $scan
+              (br_if $small (i32.eq (local.get $i) (i32.const 7)))
+              (br_if $done (i32.add (local.get $i) (i32.const 1000))
+                           (i32.eq (i32.rem_u (local.get $x) (i32.const 97)) (local.get $i)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $scan)))
+          (i32.add (i32.const 1) (local.get $i))))
+      (func (export "last_loop") (param $n i32) (result i32) (local $i i32)
+        (block $out
+          (block $inner
+            (br_if $out (i32.eqz (local.get $n)))
+            (loop $count
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $inner (i32.ge_u (local.get $i) (local.get $n)))
+              (br $count))))
+        (local.get $i))
+      (func (export "landing") (param $n i32) (result i32) (local $i i32)
+        (block $b
+          (if (i32.gt_u (local.get $n) (i32.const 100))
+            (then (local.set $i (i32.const 100)) (br $b)))
+          (loop $l
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $b (i32.ge_u (local.get $i) (local.get $n)))
+            (br $l)))
+        (local.get $i)))""")
+    classify = instance.exports["classify"]
+
+    def reference(x):
+        if x < 100:
+            return 1 if x < 10 else 2
+        for i in range(7):
+            if x % 97 == i:
+                return i + 1000
+        return 8
+    values = [0, 9, 10, 99, 100, 194, 195, 200, 1000, 97 * 50 + 6, 97 * 50 + 7]
+    assert [classify(x) for x in values] == [reference(x) for x in values]
+    assert [instance.exports["last_loop"](n) for n in (0, 1, 5)] == [0, 1, 5]
+    assert [instance.exports["landing"](n) for n in (0, 5, 101)] == [1, 5, 100]
+
+
+def test_code_after_an_if_whose_then_branch_leaves():
+    # What follows a construct reached only where a condition is false is that condition's
+    # else branch; where another path reaches the construct's end too (a br_if 0 inside the
+    # then branch, a loop breaking out to the block's end), it must still run after it.
+    instance = instantiate("""(module
+      (func (export "f") (param $x i32) (param $y i32) (result i32) (local $r i32)
+        (block $out
+          (if (i32.eq (local.get $x) (i32.const 1))
+            (then (local.set $r (i32.const 10)) (br $out)))
+          (local.set $r (i32.const 20))
+          (block $b
+            (br_if $b (i32.ne (local.get $x) (i32.const 5)))
+            (local.set $r (i32.const 30))
+            (br $out))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (if (i32.eq (local.get $x) (i32.const 3))
+            (then (br_if 0 (local.get $y)) (local.set $r (i32.const 40)) (br $out)))
+          (local.set $r (i32.add (local.get $r) (i32.const 100)))
+          (block $c
+            (br_if $c (i32.eq (local.get $x) (i32.const 4)))
+            (loop $l
+              (local.set $r (i32.add (local.get $r) (i32.const 1000)))
+              (br_if $c (local.get $y))
+              (br $out)))
+          (local.set $r (i32.add (local.get $r) (i32.const 5))))
+        (local.get $r)))""")
+    f = instance.exports["f"]
+    assert [f(1, 0), f(5, 0), f(2, 0), f(3, 0), f(3, 1), f(4, 0), f(2, 1)] == [
+        10, 30, 1121, 40, 1126, 126, 1126]
+
+
+def test_locals_read_before_any_write_on_some_path_are_zero():
+    # Locals every path writes before reading are not zeroed on entry; these are read
+    # unwritten on some path: past a branch, after a loop's first iteration, in a handler.
+    instance = instantiate("""(module
+      (tag $e)
+      (func $throw (throw $e))
+      (func (export "branch") (param i32) (result i32) (local i32)
+        (block (br_if 0 (local.get 0)) (local.set 1 (i32.const 5)))
+        (local.get 1))
+      (func (export "loop") (param i32) (result i32) (local i32 i32)
+        (loop $l
+          (local.set 2 (i32.add (local.get 2) (local.get 1)))
+          (local.set 1 (i32.const 3))
+          (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+        (local.get 2))
+      (func (export "handler") (result i32) (local i32)
+        (block $caught
+          (try_table (catch $e $caught) (call $throw) (local.set 0 (i32.const 9))))
+        (local.get 0))
+      (func (export "both_arms") (param i32) (result i32) (local i32)
+        (if (local.get 0) (then (local.set 1 (i32.const 1))) (else (local.set 1 (i32.const 2))))
+        (local.get 1)))""")
+    assert [instance.exports["branch"](x) for x in (0, 1)] == [5, 0]
+    assert [instance.exports["loop"](n) for n in (1, 2, 4)] == [0, 3, 9]
+    assert instance.exports["handler"]() == 0
+    assert [instance.exports["both_arms"](x) for x in (0, 1)] == [2, 1]
+
+
 def test_multi_value_blocks_loops_and_functions():
     instance = instantiate("""(module
       (func $divmod (param i32 i32) (result i32 i32)

@@ -50,7 +50,7 @@ from .operators import ALIGNED, LOADS, MODULAR, NUMERIC, STORES
 from .simd_operators import (LANE_LOADS, LANE_OPERATORS, LANE_STORES, VECTOR_LOADS,
                              VECTOR_NUMERIC, VECTOR_STORES, EXTENDING_LOADS, lanes_product,
                              widened_twice)
-from .structure import Construct, build_tree
+from .structure import Construct, build_tree, unassigned_reads
 
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
@@ -117,7 +117,7 @@ class Label:
         self.python_loop = False        # a loop emitted as `while True:`
         self.landing = set()            # labels whose end is where breaking this loop lands
         self.exit_flags = set()         # labels that `_br = id; break` out of this loop targets
-        self.branched = False           # some emitted branch goes to this label
+        self.branched = 0               # emitted branches to this label
         self.exit_code = None           # kind 'exit': the label outside an outlined part
         self.try_body = False           # inside the body of this try_table or try
         self.caught = None              # in a legacy try's handler: the caught exception
@@ -187,6 +187,8 @@ class FunctionTranslator:
         self.loop_views = []
         self.derived = {}
         self.view_count = 0
+        self.free_else = None         # (line count, indent) just after an `if` statement
+                                      # whose else branch is free (mark_free_else)
 
     # ------------------------------------------------------------------ entry points
 
@@ -205,7 +207,11 @@ class FunctionTranslator:
 
         init = []
         by_default = {}
-        for i in range(len(params), len(local_types)):
+        # Locals every path writes before reading need no zero (an outlined part takes the
+        # locals it uses as arguments, assigned or not).
+        unassigned = (range(len(params), len(local_types)) if self.outlined
+                      else sorted(unassigned_reads(tree, len(params))))
+        for i in unassigned:
             by_default.setdefault(LOCAL_DEFAULTS[local_types[i]], []).append(f"l{i}")
         for default, local_names in by_default.items():
             for start in range(0, len(local_names), 200):
@@ -367,6 +373,17 @@ class FunctionTranslator:
         self.emit(f"s{height} = {expr}")
         self.stack.append(Operand(f"s{height}", temp=height))
 
+    def condition(self, op):
+        """The popped condition `op` as the test of an `if`: where the last line evaluated it
+        into its stack variable (which push does when it reads a variable above it), that
+        line's expression instead, without the store and load."""
+        prefix = f"{INDENT * self.indent}{op.text} = "
+        if (op.cond and op.text == f"s{len(self.stack)}" and self.lines
+                and self.lines[-1].startswith(prefix)):
+            self.offsets.pop()
+            return self.lines.pop()[len(prefix):]
+        return op.text
+
     def spill(self, op, height):
         """Evaluate an operand into the stack variable of its height (a comparison stays a
         bool there)."""
@@ -443,9 +460,17 @@ class FunctionTranslator:
                 self.charge_fuel(item.offset)
             if type(item) is Construct:
                 reachable = self.emit_construct(item, i == last)
-            elif item.op == _BR_IF and item.imm == 0 and label.kind in _BLOCK_LIKE:
+                if self.free_else == (len(self.lines), self.indent) and i < last:
+                    reachable = self.emit_else_rest(items, i + 1, label)
+                    break
+            elif (item.op == _BR_IF and item.imm == 0 and label.kind in _BLOCK_LIKE
+                  and not label.python_loop):
                 self.flush_loads(1)                 # its condition is evaluated by its `if`
                 reachable = self.emit_br_if_out(items, i + 1, label)
+                break
+            elif item.op == _BR_IF and self.sets_flag(self.labels[-1 - item.imm]):
+                self.flush_loads(1)
+                reachable = self.emit_br_if_flag(items, i + 1, label, item.imm)
                 break
             else:
                 if self.maybe_loads and item.op not in LOAD_SAFE:
@@ -476,21 +501,60 @@ class FunctionTranslator:
         """`br_if 0` out of a block or if: the rest of the body becomes the else branch, so
         no flag is needed. Returns whether the rest falls out of the body."""
         cond = self.pop()
-        label.branched = True
+        label.branched += 1
+        others = label.branched
         values = self.stack[len(self.stack) - label.n_results:] if label.n_results else []
         if values:
-            self.emit(f"if {cond.text}:")
+            self.emit(f"if {self.condition(cond)}:")
             self.indent += 1
             start = len(self.lines)
             self.assign(label.branch_vars(), values)
             self.end_suite(start)
             self.emit("else:")
         else:
-            self.emit(f"if not {cond.text}:")
+            self.emit(f"if not {self.condition(cond)}:")
         self.indent += 1
         start = len(self.lines)
         falls = self.emit_body(items, label, rest)
         self.end_suite(start)
+        if not (values or falls) and label.branched == others:
+            self.mark_free_else()       # the label's end is reached by the else branch only
+        return falls
+
+    def mark_free_else(self):
+        """The `if` statement just emitted has no else branch, and control reaches what
+        follows it only where its condition is false: the rest of the enclosing body can be
+        that else branch (emit_else_rest)."""
+        self.free_else = (len(self.lines), self.indent)
+
+    def sets_flag(self, target):
+        """Whether a branch to label `target` from here sets the flag (and breaks nothing)."""
+        return (target.kind in _BLOCK_LIKE and not target.python_loop
+                and target.loop_level == len(self.python_loops))
+
+    def emit_br_if_flag(self, items, rest, label, depth):
+        """A `br_if` that sets the flag: the rest of the body becomes its else branch, which
+        needs no guard, as the flag is clear there. Returns whether the rest falls out."""
+        self.emit(f"if {self.condition(self.pop())}:")
+        self.indent += 1
+        self.branch(depth)
+        self.indent -= 1
+        return self.emit_else_rest(items, rest, label)
+
+    def emit_else_rest(self, items, rest, label):
+        """The rest of a body as the else branch of the `if` just emitted, whose then branch
+        does not fall out (so the flag is clear wherever the rest runs)."""
+        self.free_else = None
+        flagged, self.pending = self.pending, set()
+        else_line = len(self.lines)
+        self.emit("else:")
+        self.indent += 1
+        falls = self.emit_body(items, label, rest)
+        self.indent -= 1
+        if len(self.lines) == else_line + 1:
+            del self.lines[else_line]
+            del self.offsets[else_line]
+        self.pending |= flagged
         return falls
 
     def emit_construct(self, node, is_last):
@@ -508,6 +572,8 @@ class FunctionTranslator:
         if node.kind == "if":
             reachable = self.emit_if(node, label, cond)
         elif node.kind == "loop" and node.targeted:
+            reachable = self.emit_loop(node, label)
+        elif node.kind == "block" and self.one_shot_loop(node):
             reachable = self.emit_loop(node, label)
         elif node.kind == "try_table":
             reachable = self.emit_try_table(node, label)
@@ -538,7 +604,7 @@ class FunctionTranslator:
 
     def emit_if(self, node, label, cond):
         saved = list(self.stack)
-        self.emit(f"if {cond.text}:")
+        self.emit(f"if {self.condition(cond)}:")
         self.indent += 1
         start = len(self.lines)
         self.labels.append(label)
@@ -554,16 +620,36 @@ class FunctionTranslator:
         if len(self.lines) == else_line + 1:
             del self.lines[else_line]
             del self.offsets[else_line]
+            if not (then_falls or node.orelse or label.branched or label.n_params
+                    or label.n_results):
+                self.mark_free_else()
         self.labels.pop()
         self.pending |= then_pending
         return then_falls or else_falls
 
+    def one_shot_loop(self, node):
+        """Whether block `node` becomes `while True: ... break`, so that a branch out of it
+        from any depth of `if`s is a `break` rather than a flag that every construct end and
+        statement group up to the block's end tests. Not for a block a br_table targets (its
+        flags are one tuple lookup), nor one that a branch inside leaves for a label further
+        out without leaving a Python loop (`crossed`: its plain break, continue or flag would
+        become a flag and a break), nor where the loop would take a nesting level that the
+        Python loops and `try` statements inside need (or much indentation)."""
+        return (node.far_targeted and not node.table_targeted and not node.crossed
+                and len(self.python_loops) + self.open_tries + 1 + node.python_depth
+                <= MAX_LOOPS
+                and self.indent < MAX_INDENT // 2)
+
     def emit_loop(self, node, label):
-        params = self.pop_n(label.n_params)
-        param_vars = label.branch_vars()
-        self.assign(param_vars, params)
-        for i, name in enumerate(param_vars):
-            self.stack.append(Operand(name, temp=label.base + i))
+        """A targeted loop, or a block as a one-shot loop (`one_shot_loop`): `while True:`
+        whose body ends with `break`; a branch to the label is `continue` for a loop,
+        `break` for a block."""
+        if label.kind == "loop":
+            params = self.pop_n(label.n_params)
+            param_vars = label.branch_vars()
+            self.assign(param_vars, params)
+            for i, name in enumerate(param_vars):
+                self.stack.append(Operand(name, temp=label.base + i))
         label.python_loop = True
         label.landing = self.landing_labels(label)
         self.flush_loads()
@@ -749,22 +835,26 @@ class FunctionTranslator:
         return falls
 
     def emit_continue_check(self, loop):
+        """After a nested Python loop broke out to branch to `loop`: do it."""
         self.emit("if _br:" if self.pending == {loop.id} else f"if _br == {loop.id}:")
         self.emit(INDENT + "_br = 0")
-        self.emit(INDENT + "continue")
+        self.emit(INDENT + ("continue" if loop.kind == "loop" else "break"))
         self.pending.discard(loop.id)
 
     def landing_labels(self, loop):
         """Labels whose end is the end of `loop`: it is the last instruction of their body,
-        with nothing of theirs below it on the stack. Breaking the Python loop reaches them."""
+        with nothing of theirs below it on the stack, or of a construct's that is, and so on.
+        Breaking the Python loop reaches them: falling out of an enclosing Python loop's body
+        is its final `break`."""
         found = set()
         child = loop
         for parent in reversed(self.labels):
-            if parent.kind in ("func", "exit") or parent.python_loop:
+            if parent.kind in ("func", "exit"):
                 break
             if not child.is_last or child.base != parent.base:
                 break
-            found.add(parent.id)
+            if parent.kind != "loop":
+                found.add(parent.id)
             child = parent
         return found
 
@@ -775,7 +865,7 @@ class FunctionTranslator:
         self.branch_to(self.labels[-1 - depth])
 
     def branch_to(self, label):
-        label.branched = True
+        label.branched += 1
         targets = label.branch_vars()
         values = self.stack[len(self.stack) - len(targets):] if targets else []
         if label.kind == "func":
@@ -785,18 +875,14 @@ class FunctionTranslator:
             self.emit_exit(label.exit_code, values)
             return
         self.assign(targets, values)
-        if label.python_loop:
-            if self.python_loops[-1] is label:
-                self.emit("continue")
-            else:
-                self.break_with_flag(label)
-        elif label.loop_level == len(self.python_loops):
+        if label.python_loop and self.python_loops[-1] is label:
+            self.emit("continue" if label.kind == "loop" else "break")
+        elif self.python_loops and label.id in self.python_loops[-1].landing:
+            self.emit("break")
+        elif not label.python_loop and label.loop_level == len(self.python_loops):
             self.emit(f"_br = {label.id}")
             self.uses_flag = True
             self.pending.add(label.id)
-        elif (label.loop_level == len(self.python_loops) - 1
-              and label.id in self.python_loops[-1].landing):
-            self.emit("break")
         else:
             self.break_with_flag(label)
 
@@ -893,7 +979,7 @@ class FunctionTranslator:
     def is_plain_flag(self, depth):
         """Whether a branch to this label only sets the flag (no values, no loop to leave)."""
         label = self.labels[-1 - depth]
-        return (label.kind in _BLOCK_LIKE and label.n_results == 0
+        return (label.kind in _BLOCK_LIKE and label.n_results == 0 and not label.python_loop
                 and label.loop_level == len(self.python_loops))
 
     # ------------------------------------------------------------------ instructions
@@ -911,7 +997,7 @@ class FunctionTranslator:
         return False
 
     def op_br_if(self, depth):
-        self.branch_if(self.pop().text, depth)
+        self.branch_if(self.condition(self.pop()), depth)
         return True
 
     def branch_if(self, cond, depth):
@@ -936,7 +1022,7 @@ class FunctionTranslator:
             self.emit(f"_br = {ids}[{i}] if {i} < {len(ids)} else {default_id}")
             self.uses_flag = True
             for d in {*depths, default}:
-                self.labels[-1 - d].branched = True
+                self.labels[-1 - d].branched += 1
                 self.pending.add(self.labels[-1 - d].id)
             return False
         cases = {}
@@ -1051,9 +1137,14 @@ class FunctionTranslator:
         return False
 
     def op_drop(self, _):
+        """A dropped value is not computed unless it may trap (a deferred load); one that the
+        last line computed (`s2 = f3(...)`, a call or load) is not assigned: the line becomes
+        the expression alone, its effects and traps kept."""
         op = self.pop()
         if op.loads:                            # it may still trap
             self.emit(op.text)
+        elif op.text == f"s{len(self.stack)}":
+            self.retarget_last_statement(op.text, None)
         return True
 
     def op_select(self, _):
@@ -1092,13 +1183,15 @@ class FunctionTranslator:
 
     def retarget_last_statement(self, temp, name):
         """If the last line computed stack variable `temp` (`s3 = load(...)`), just popped,
-        make it assign `name` instead, saving a copy. Returns whether it did."""
+        make it assign `name` instead, saving a copy, or, for no `name`, leave the expression
+        alone (a dropped value). Returns whether it did."""
         prefix = INDENT * self.indent + temp + " = "
         if self.lines and self.lines[-1].startswith(prefix):
-            self.lines[-1] = INDENT * self.indent + name + " = " + self.lines[-1][len(prefix):]
+            target = f"{name} = " if name else ""
+            self.lines[-1] = INDENT * self.indent + target + self.lines[-1][len(prefix):]
             if isinstance(self.offsets[-1], tuple):
                 offset, spans = self.offsets[-1]
-                shift = len(name) - len(temp)
+                shift = len(target) - len(temp) - len(" = ")
                 self.offsets[-1] = (offset, tuple((start + shift, end + shift, at)
                                                   for start, end, at in spans))
             return True
@@ -1213,10 +1306,7 @@ class FunctionTranslator:
 
     def op_eqz(self, _):
         op = self.pop()
-        if op.cond:
-            self.push(Operand(f"(not {op.text})", op.reads, op.temp, True, loads=op.loads))
-        else:
-            self.push_expr("{0} == 0", [op], cond=True)
+        self.push(Operand(f"(not {op.text})", op.reads, op.temp, True, loads=op.loads))
         return True
 
     def op_memory_init(self, imm):
