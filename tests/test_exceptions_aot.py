@@ -4,14 +4,13 @@ x86_64 and under qemu on AArch64; exceptions cross host functions in both direct
 uncaught one reaches Python as the API's exception naming its tag; a trap is no exception;
 tail calls leave try bodies in constant stack. The spec files run in tests/spec."""
 
-import json
 import subprocess
 
 import pytest
 
 import pywamr
 import test_exceptions as interp_tests
-from arm64_qemu import run_arm64_python
+from arm64_qemu import run_calls_on_arm64
 from pyiwasm_support import TRAP_STATUS, pyiwasm
 from pywamr.runtime.api import HostFunc
 from pywamr.runtime.errors import Interrupted, Trap, WasmException
@@ -124,19 +123,6 @@ LOCALS_CALLS = [("callee_throws", [5]), ("direct", [4]), ("many", [3]), ("legacy
 LOCALS_RESULTS = [[7, 11, 15, 2.5, 5], [13, 12.0, 12], 3 * sum(range(1, 17)), 41 * 1000 + 7,
                   45 + 5 * 100 + 5 * 7]
 
-# Runs on both machines: call the exports of each .aot, print the results as JSON.
-CALL_LOCALS = r"""
-import json, sys
-from pywamr.loader.aot_module import AotModule
-request = json.load(sys.stdin)
-answers = []
-for path in request["files"]:
-    with open(path, "rb") as file:
-        exports = AotModule(file.read()).instantiate({}).exports
-    answers.append([exports[name](*args) for name, args in request["calls"]])
-json.dump(answers, sys.stdout)
-"""
-
 # Host functions and exceptions: `outer` calls the host function inside a try; the host
 # function throws $e itself, or calls `inner`, which throws and catches nothing.
 HOSTS = """
@@ -198,10 +184,8 @@ def test_locals_keep_their_last_values_across_a_throw_on_arm64(tmp_path):
     for opt in (0, 3):
         path = tmp_path / f"locals-O{opt}.aot"
         path.write_bytes(compile_wasm(wasm, CompileOptions(target="aarch64", opt_level=opt)))
-        paths.append(str(path))
-    request = json.dumps({"files": paths, "calls": LOCALS_CALLS})
-    answers = json.loads(run_arm64_python(["-c", CALL_LOCALS], input=request))
-    assert answers == [LOCALS_RESULTS, LOCALS_RESULTS]
+        paths.append(path)
+    assert run_calls_on_arm64(paths, LOCALS_CALLS) == [LOCALS_RESULTS, LOCALS_RESULTS]
 
 
 def test_exceptions_consume_the_same_fuel_on_both_engines(tmp_path):
