@@ -2,34 +2,40 @@
 walk over the body's bytes, without building an instruction list.
 
 Decoding every body into `Instr`s and then type-checking those cost ~3 us per instruction,
-and a module of 10 MB holds ~5 million of them. This pass iterates over the body's bytes
-once (a bytes iterator: `for op in it`, immediates by `it.__next__`, one-byte LEB128s on the
-shortest path), dispatches by opcode ranges so that the frequent instructions are a few
-comparisons away (local.get/set/tee, constants, numeric operators, loads and stores,
-block/loop/if/else/end, br/br_if, call), and keeps the operand stack in one int, 3 bits
-per value type (i32 1, i64 2, f32 3, f64 4), the top lowest: checking an instruction's
-operands is one mask and compare, its effect a shift and an add, both from a table built
-from the validator's own (SIGNATURES, MEMORY_ACCESSES). A control frame is a tuple that
-holds, besides its label's types as a mask and bits, the exact stack its `end` expects and
-the stack after it, so an `end` is one compare. A frame's marker on the stack is a 0 slot,
-which no value type matches, so no instruction can take an operand from the enclosing
-frame. No object is made per instruction; 200-250 ns per instruction on the benchmark
-machine, most of it CPython's dispatch of the ~7 lines each runs.
+and a module of 10 MB holds ~5 million of them. This pass iterates over the code section's
+bytes once (one bytes iterator over the module, set to each body's instructions: `for op in
+it`, immediates by `it.__next__`, the one-byte LEB128s and the usual constants inline),
+dispatches by opcode ranges so that the frequent instructions are a few comparisons away
+(local.get/set/tee, constants, numeric operators, loads and stores, block/loop/if/else/end,
+br/br_if, call), and keeps the operand stack in one int, 3 bits per value type (i32 1, i64
+2, f32 3, f64 4), the top lowest: checking an instruction's operands is one mask and
+compare, its effect a shift and an add, both from a table built from the validator's own
+(SIGNATURES, MEMORY_ACCESSES). A control frame is a tuple that holds, besides its label's
+types as a mask and bits, the exact stack its `end` expects and the stack after it, so an
+`end` is one compare. A frame's marker on the stack is a 0 slot, which no value type
+matches, so no instruction can take an operand from the enclosing frame. No object is made
+per instruction and the work per body is a few lines (its size, its locals from the
+decoder's cache, a FunctionBody): 160-190 ns per instruction on the benchmark machine, most
+of it CPython's dispatch of the ~7 lines each runs.
 
 It is a filter in front of the reference path, not a second implementation of its rules.
-`check` answers True only for a body that the reference decoder (decoder.Decoder.instructions)
-and validator (validator.CodeValidator) would both accept; for anything else, an error or
+`check_bodies` takes only bodies that the reference decoder (decoder.Decoder.instructions)
+and validator (validator.CodeValidator) would both accept; at anything else, an error or
 merely something it does not handle (multi-value blocks, reference and vector types, bulk
 table and data instructions, exception handling, a 64-bit memory or memories other than 0,
-an LEB128 longer than the value needs in places), it answers False and the decoder takes the
-reference path for that body, which gives today's exact error messages. Where a stricter
-condition is simpler it takes it: its operand stack is always concrete (after br, br_table,
-return or unreachable it holds just what the block's end expects: one instance of the spec's
-polymorphic stack, so what is accepted from there is accepted from the polymorphic one too).
+an LEB128 longer than the value needs in places), it stops and the decoder takes the
+reference path for that body, which gives today's exact error messages, then lets the fast
+pass go on after it. Where a stricter condition is simpler it takes it: its operand stack is
+always concrete (after br, br_table, return or unreachable it holds just what the block's
+end expects: one instance of the spec's polymorphic stack, so what is accepted from there is
+accepted from the polymorphic one too).
 
-The body's bytes must be exactly the instructions up to the `end` that closes depth 0:
-reading on past the body (as the reference does when an `end` is missing) runs out of the
-body's bytes, and an `end` before the last byte leaves bytes over; both are refused.
+A body's bytes must be exactly the instructions up to the `end` that closes depth 0: the
+position after that `end` must be the body's end. A body whose `end` is missing is read on
+into what follows, as the reference reads it (the two agree on every instruction's length
+where the fast pass goes on), and the reference then refuses the module: at most one such
+read per module.
+
 tests/test_body_check.py holds it to the reference's verdicts on the spec suite's modules,
 C programs and mutants of both.
 """

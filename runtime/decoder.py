@@ -357,7 +357,13 @@ class Decoder:
         elif section_id == 2:
             m.imports = r.vec(lambda: self.import_entry(r))
         elif section_id == 3:
-            m.funcs = r.vec(r.u32)
+            count = r.length()
+            indices = r.data[r.pos:r.pos + count]
+            if len(indices) == count and (not count or max(indices) < 0x80):
+                m.funcs = list(indices)     # the usual form: every type index one byte
+                r.pos += count
+            else:
+                m.funcs = [r.u32() for _ in range(count)]
             self.func_count = len(m.funcs)
         elif section_id == 4:
             entries = r.vec(lambda: self.table_entry(r))
