@@ -2,38 +2,45 @@
 walk over the body's bytes, without building an instruction list.
 
 Decoding every body into `Instr`s and then type-checking those cost ~3 us per instruction,
-and a module of 10 MB holds ~5 million of them. This pass iterates over the body's bytes
-once (a bytes iterator: `for op in it`, immediates by `it.__next__`, one-byte LEB128s on the
-shortest path), dispatches by opcode ranges so that the frequent instructions are a few
-comparisons away (local.get/set/tee, constants, numeric operators, loads and stores,
-block/loop/if/else/end, br/br_if, call), and keeps the operand stack in one int, 3 bits
-per value type (i32 1, i64 2, f32 3, f64 4), the top lowest: checking an instruction's
-operands is one mask and compare, its effect a shift and an add, both from a table built
-from the validator's own (SIGNATURES, MEMORY_ACCESSES). A control frame is a tuple that
-holds, besides its label's types as a mask and bits, the exact stack its `end` expects and
-the stack after it, so an `end` is one compare. A frame's marker on the stack is a 0 slot,
-which no value type matches, so no instruction can take an operand from the enclosing
-frame. No object is made per instruction; 200-250 ns per instruction on the benchmark
-machine, most of it CPython's dispatch of the ~7 lines each runs.
+and a module of 10 MB holds ~5 million of them. This pass iterates over the code section's
+bytes once (one bytes iterator over the module, set to each body's instructions: `for op in
+it`, immediates by `it.__next__`, the one-byte LEB128s and the usual constants inline),
+dispatches by opcode ranges so that the frequent instructions are a few comparisons away
+(local.get/set/tee, constants, numeric operators, loads and stores, block/loop/if/else/end,
+br/br_if, call), and keeps the operand stack in one int, 3 bits per value type (i32 1, i64
+2, f32 3, f64 4), the top lowest: checking an instruction's operands is one mask and
+compare, its effect a shift and an add, both from a table built from the validator's own
+(SIGNATURES, MEMORY_ACCESSES). A control frame is a tuple that holds, besides its label's
+types as a mask and bits, the exact stack its `end` expects and the stack after it, so an
+`end` is one compare. A frame's marker on the stack is a 0 slot, which no value type
+matches, so no instruction can take an operand from the enclosing frame. No object is made
+per instruction and the work per body is a few lines (its size, its locals from the
+decoder's cache, a FunctionBody): 160-190 ns per instruction on the benchmark machine, most
+of it CPython's dispatch of the ~7 lines each runs.
 
 It is a filter in front of the reference path, not a second implementation of its rules.
-`check` answers True only for a body that the reference decoder (decoder.Decoder.instructions)
-and validator (validator.CodeValidator) would both accept; for anything else, an error or
+`check_bodies` takes only bodies that the reference decoder (decoder.Decoder.instructions)
+and validator (validator.CodeValidator) would both accept; at anything else, an error or
 merely something it does not handle (multi-value blocks, reference and vector types, bulk
 table and data instructions, exception handling, a 64-bit memory or memories other than 0,
-an LEB128 longer than the value needs in places), it answers False and the decoder takes the
-reference path for that body, which gives today's exact error messages. Where a stricter
-condition is simpler it takes it: its operand stack is always concrete (after br, br_table,
-return or unreachable it holds just what the block's end expects: one instance of the spec's
-polymorphic stack, so what is accepted from there is accepted from the polymorphic one too).
+an LEB128 longer than the value needs in places), it stops and the decoder takes the
+reference path for that body, which gives today's exact error messages, then lets the fast
+pass go on after it. Where a stricter condition is simpler it takes it: its operand stack is
+always concrete (after br, br_table, return or unreachable it holds just what the block's
+end expects: one instance of the spec's polymorphic stack, so what is accepted from there is
+accepted from the polymorphic one too).
 
-The body's bytes must be exactly the instructions up to the `end` that closes depth 0:
-reading on past the body (as the reference does when an `end` is missing) runs out of the
-body's bytes, and an `end` before the last byte leaves bytes over; both are refused.
+A body's bytes must be exactly the instructions up to the `end` that closes depth 0: the
+position after that `end` must be the body's end. A body whose `end` is missing is read on
+into what follows, as the reference reads it (the two agree on every instruction's length
+where the fast pass goes on), and the reference then refuses the module: at most one such
+read per module.
+
 tests/test_body_check.py holds it to the reference's verdicts on the spec suite's modules,
 C programs and mutants of both.
 """
 
+from .module import FunctionBody
 from .types import F32, F64, FUNCREF, I32, I64
 from .validator import MEMORY_ACCESSES, SIGNATURES
 
@@ -100,33 +107,43 @@ _OPERATORS = _operator_table()
 def _u32(first, nx):
     """The value of a u32 LEB128 whose first byte, `first`, has its continuation bit set;
     `nx` reads the next byte."""
-    result = first & 0x7F
-    for shift in (7, 14, 21):
-        b = nx()
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result
+    b = nx()
+    if b < 0x80:
+        return first - 0x80 | b << 7
+    result = first - 0x80 | (b - 0x80) << 7
+    b = nx()
+    if b < 0x80:
+        return result | b << 14
+    result |= (b - 0x80) << 14
+    b = nx()
+    if b < 0x80:
+        return result | b << 21
+    result |= (b - 0x80) << 21
     b = nx()
     if b > 0x0F:                # too large or too long: the reference path says which
         raise _Unusual
     return result | b << 28
 
 
-def _skip_s32(nx):
-    """Read the rest of an s32 LEB128 whose first two bytes have their continuation bit
-    set."""
-    for _ in range(2):
-        if nx() < 0x80:
-            return
-    b = nx()
-    if b > 0x07 and not 0x78 <= b <= 0x7F:
-        raise _Unusual
+def _u32_at(data, pos, first):
+    """(value, position after it) of a u32 LEB128 whose first byte, `first`, has its
+    continuation bit set and whose next byte is data[pos]."""
+    it = iter(data)
+    it.__setstate__(pos)
+    nx = it.__next__
+    return _u32(first, nx), len(data) - it.__length_hint__()
+
+
+def _function_frame(results):
+    """The frame a body starts with: its function's, whose label is its results."""
+    bits = _stack_bits(results)
+    return (_FUNC, (1 << 3 * len(results)) - 1, bits, bits, bits, None, 0)
 
 
 def _skip_s64(nx):
-    """Read the rest of an s64 LEB128 whose first two bytes have their continuation bit
+    """Read the rest of an s64 LEB128 whose first four bytes have their continuation bit
     set."""
-    for _ in range(7):
+    for _ in range(5):
         if nx() < 0x80:
             return
     if nx() not in (0x00, 0x7F):
@@ -158,6 +175,8 @@ class BodyChecker:
         self.funcref_tables = [t.elem_type == FUNCREF and t.address_type == I32
                                for t in module.all_tables()]
         self._locals = {}
+        # Per type index, the frame a body of that type starts with (see check_bodies).
+        self._frames = [signature and _function_frame(signature[1]) for signature in types]
 
     def locals_of(self, func_index, declared, key):
         """The local types (params first) as small ints, or None. `declared`: the decoder's
@@ -181,223 +200,283 @@ class BodyChecker:
                 self._locals[key] = codes
         return None if codes is False else codes
 
-    def check(self, data, pos, end, func_index, loc):
-        """Whether the instructions in data[pos:end] are a valid body of function
-        `func_index` with locals `loc` (locals_of): True only if the reference path would
-        accept them."""
-        if end > len(data):     # a size may count its own LEB128 (decoder.Reader.length)
-            return False
-        try:
-            return self._walk(iter(data[pos:end]), self.signatures[func_index][1], loc)
-        except (_Unusual, IndexError, KeyError, StopIteration, TypeError):
-            return False
+    def check_bodies(self, data, pos, count, func_index, known_locals, read_locals, source,
+                     out):
+        """Check up to `count` entries of the code section from data[pos] on (each its size,
+        locals and instructions), the first of function `func_index`; append a
+        FunctionBody to `out` for each that the reference path would accept, and stop at
+        the first it does not take. Returns where it stopped: the end of the last body
+        accepted.
 
-    def _walk(self, it, results, loc):
-        """Whether the body's instructions end exactly with the `end` that closes it;
-        _Unusual on anything the fast pass does not accept, or one of the errors `check`
-        expects: IndexError for an index beyond a table (locals, functions, labels...),
-        KeyError for an unusual block type, StopIteration for reading past the body,
-        TypeError for unpacking the None of a callee or type with other than number types.
+        The locals come from the decoder: `known_locals` maps the bytes of a declaration
+        with one byte per count and type to (locals, total, key), as
+        Decoder.locals_declaration caches them; on a miss `read_locals(pos)` reads them
+        (raising the reference's MalformedModule if they are wrong) and returns them and
+        the position after them.
+
+        One call walks the whole section: the bodies share one iterator over `data`, set
+        to each body's instructions, and the per-body work is a few lines (the size, a
+        dict lookup for the locals, a FunctionBody) rather than three calls. Its loop is
+        the body walk itself.
 
         The operand stack is the int `S`, 3 bits per value, the top lowest, a frame's marker
         a 0 (and so are the bits beyond the bottom). A frame is a tuple: (kind, label mask,
         label bits: what a branch to it needs on top of the stack; the stack its end or
         else expects, which stands in for the polymorphic one after a branch; the stack
         its end expects (-1 for an `if` with results before its `else`); the stack after
-        its end; the stack at its start, marker included)."""
-        nx = it.__next__
+        its end; the stack at its start, marker included). What a body does that the
+        fast pass leaves to the reference path raises _Unusual, or one of the errors caught
+        here: IndexError for an index beyond a table (locals, functions, labels...) or the
+        data, KeyError for an unusual block type, StopIteration for reading past the data,
+        TypeError for unpacking the None of a callee or type with other than number
+        types."""
+        nx = (it := iter(data)).__next__
+        seek, left = it.__setstate__, it.__length_hint__
+        size_of_data = len(data)
         operators, calls, memory32 = _OPERATORS, self.calls, self.memory32
-        result_bits = _stack_bits(results)
-        S = 0
-        ctrl = [(_FUNC, (1 << 3 * len(results)) - 1, result_bits, result_bits, result_bits,
-                 None, 0)]
-        for op in it:
-            if op == 0x20:                                  # local.get
-                x = nx()
-                if x >= 0x80:
-                    x = _u32(x, nx)
-                S = S << 3 | loc[x]
-            elif op >= 0x45:
-                if op <= 0xC4:                              # numeric
-                    mask, bits, shift, delta = operators[op]
-                    if S & mask != bits:
+        func_types, local_codes, frames = self.func_types, self._locals, self._frames
+        body_pos = pos
+        try:
+            while count:
+                body_pos = pos
+                size = data[pos]
+                pos += 1
+                if size >= 0x80:
+                    if data[pos] < 0x80:
+                        size = size - 0x80 | data[pos] << 7
+                        pos += 1
+                    else:
+                        size, pos = _u32_at(data, pos, size)
+                if size > size_of_data - body_pos:     # the reference's "length out of bounds"
+                    return body_pos
+                end = pos + size
+                k = data[pos]
+                entry = None
+                if k < 0x80:
+                    stop = pos + 1 + 2 * k
+                    entry = known_locals.get(data[pos:stop])
+                if entry is None:
+                    entry, stop = read_locals(pos)
+                locals_, total, key = entry
+                loc = None
+                if key is not None and func_index < len(func_types):
+                    loc = local_codes.get((func_types[func_index], key))
+                if not loc:             # not known yet, not all number types, or empty
+                    loc = self.locals_of(func_index, locals_, key)
+                    if loc is None:
+                        return body_pos
+                seek(stop)
+                S = 0
+                ctrl = [frames[func_types[func_index]]]
+                for op in it:
+                    if op == 0x20:                                  # local.get
+                        x = nx()
+                        if x >= 0x80:
+                            x = _u32(x, nx)
+                        S = S << 3 | loc[x]
+                    elif op >= 0x45:
+                        if op <= 0xC4:                              # numeric
+                            mask, bits, shift, delta = operators[op]
+                            if S & mask != bits:
+                                raise _Unusual
+                            S = (S >> shift) + delta
+                        elif op == 0xFC:
+                            S = self._prefixed(nx, S)
+                        else:
+                            raise _Unusual
+                    elif op >= 0x21:
+                        if op == 0x41:                              # i32.const
+                            if nx() >= 0x80 and nx() >= 0x80 and nx() >= 0x80 \
+                                    and nx() >= 0x80:
+                                b = nx()        # the fifth byte: the sign's copies, no more
+                                if b > 0x07 and not 0x78 <= b <= 0x7F:
+                                    raise _Unusual
+                            S = S << 3 | 1
+                        elif op == 0x21:                            # local.set
+                            x = nx()
+                            if x >= 0x80:
+                                x = _u32(x, nx)
+                            if S & 7 != loc[x]:
+                                raise _Unusual
+                            S >>= 3
+                        elif op <= 0x3E and op >= 0x28:             # loads and stores
+                            max_align, mask, bits, shift, delta = operators[op]
+                            # Flags above the alignment also name a memory: unusual too.
+                            if nx() > max_align or S & mask != bits or not memory32:
+                                raise _Unusual
+                            offset = nx()
+                            if offset >= 0x80:
+                                _u32(offset, nx)
+                            S = (S >> shift) + delta
+                        elif op == 0x22:                            # local.tee
+                            x = nx()
+                            if x >= 0x80:
+                                x = _u32(x, nx)
+                            if S & 7 != loc[x]:
+                                raise _Unusual
+                        elif op == 0x42:                            # i64.const
+                            if nx() >= 0x80 and nx() >= 0x80 and nx() >= 0x80 \
+                                    and nx() >= 0x80:
+                                _skip_s64(nx)
+                            S = S << 3 | 2
+                        elif op == 0x44:                            # f64.const
+                            nx(), nx(), nx(), nx(), nx(), nx(), nx(), nx()
+                            S = S << 3 | 4
+                        elif op == 0x23:                            # global.get
+                            g = nx()
+                            if g >= 0x80:
+                                g = _u32(g, nx)
+                            t = self.globals[g][0]
+                            if not t:
+                                raise _Unusual
+                            S = S << 3 | t
+                        elif op == 0x24:                            # global.set
+                            g = nx()
+                            if g >= 0x80:
+                                g = _u32(g, nx)
+                            t, mutable = self.globals[g]
+                            if not t or not mutable or S & 7 != t:
+                                raise _Unusual
+                            S >>= 3
+                        elif op == 0x43:                            # f32.const
+                            nx(), nx(), nx(), nx()
+                            S = S << 3 | 3
+                        elif op == 0x3F:                            # memory.size
+                            if nx() != 0 or not memory32:
+                                raise _Unusual
+                            S = S << 3 | 1
+                        elif op == 0x40:                            # memory.grow
+                            if nx() != 0 or not memory32 or S & 7 != 1:
+                                raise _Unusual
+                        else:
+                            raise _Unusual
+                    elif op == 0x0B:                                # end
+                        frame = ctrl.pop()
+                        if S != frame[4]:
+                            raise _Unusual
+                        if not ctrl:
+                            break
+                        S = frame[5]
+                    elif op == 0x02 or op == 0x03:                  # block, loop
+                        block_type = nx()
+                        if block_type == 0x40:                      # no results: the most usual
+                            after = S
+                            S <<= 3
+                            ctrl.append((op, 0, 0, S, S, after, S))
+                            continue
+                        shift, bits, mask = _BLOCK_TYPES[block_type]
+                        after = S << shift | bits
+                        S <<= 3
+                        expected = S << shift | bits
+                        if op == 0x02:
+                            ctrl.append((op, mask, bits, expected, expected, after, S))
+                        else:                                       # a loop's label: its params
+                            ctrl.append((op, 0, 0, expected, expected, after, S))
+                    elif op == 0x0D:                                # br_if
+                        d = nx()
+                        if d >= 0x80:
+                            d = _u32(d, nx)
+                        if S & 7 != 1:
+                            raise _Unusual
+                        S >>= 3
+                        frame = ctrl[-1 - d]
+                        if S & frame[1] != frame[2]:
+                            raise _Unusual
+                    elif op == 0x10:                                # call
+                        f = nx()
+                        if f >= 0x80:
+                            f = _u32(f, nx)
+                        mask, bits, shift, push_shift, push_bits = calls[f]
+                        if S & mask != bits:
+                            raise _Unusual
+                        S = S >> shift << push_shift | push_bits
+                    elif op == 0x0C:                                # br
+                        d = nx()
+                        if d >= 0x80:
+                            d = _u32(d, nx)
+                        frame = ctrl[-1 - d]
+                        if S & frame[1] != frame[2]:
+                            raise _Unusual
+                        S = ctrl[-1][3]
+                    elif op == 0x04:                                # if
+                        shift, bits, mask = _BLOCK_TYPES[nx()]
+                        if S & 7 != 1:
+                            raise _Unusual
+                        S -= 1                                      # the condition -> a marker
+                        expected = S << shift | bits
+                        ctrl.append((_IF, mask, bits, expected, -1 if shift else expected,
+                                     S >> 3 << shift | bits, S))
+                    elif op == 0x05:                                # else
+                        kind, mask, bits, expected, _, after, start = ctrl[-1]
+                        if kind != _IF or S != expected:
+                            raise _Unusual
+                        S = start
+                        ctrl[-1] = (_ELSE, mask, bits, expected, expected, after, start)
+                    elif op == 0x1A:                                # drop
+                        if not S & 7:
+                            raise _Unusual
+                        S >>= 3
+                    elif op == 0x0F:                                # return
+                        frame = ctrl[0]
+                        if S & frame[1] != frame[2]:
+                            raise _Unusual
+                        S = ctrl[-1][3]
+                    elif op == 0x1B:                                # select
+                        t = S >> 3 & 7
+                        if S & 7 != 1 or not t or S >> 6 & 7 != t:
+                            raise _Unusual
+                        S >>= 6
+                    elif op == 0x0E:                                # br_table
+                        S = self._br_table(nx, S, ctrl)
+                    elif op == 0x11:                                # call_indirect
+                        type_index = nx()
+                        if type_index >= 0x80:
+                            type_index = _u32(type_index, nx)
+                        table = nx()
+                        if table >= 0x80:
+                            table = _u32(table, nx)
+                        if not self.funcref_tables[table]:
+                            raise _Unusual
+                        mask, bits, shift, push_shift, push_bits = self.indirect_calls[type_index]
+                        if S & mask != bits:
+                            raise _Unusual
+                        S = S >> shift << push_shift | push_bits
+                    elif op == 0x00:                                # unreachable
+                        S = ctrl[-1][3]
+                    elif op != 0x01:                                # nop
                         raise _Unusual
-                    S = (S >> shift) + delta
-                elif op == 0xFC:
-                    S = self._prefixed(nx, S)
                 else:
-                    raise _Unusual
-            elif op >= 0x21:
-                if op == 0x41:                              # i32.const
-                    if nx() >= 0x80 and nx() >= 0x80:
-                        _skip_s32(nx)
-                    S = S << 3 | 1
-                elif op == 0x21:                            # local.set
-                    x = nx()
-                    if x >= 0x80:
-                        x = _u32(x, nx)
-                    if S & 7 != loc[x]:
-                        raise _Unusual
-                    S >>= 3
-                elif op <= 0x3E and op >= 0x28:             # loads and stores
-                    max_align, mask, bits, shift, delta = operators[op]
-                    # Flags above the alignment also name a memory: unusual too.
-                    if nx() > max_align or S & mask != bits or not memory32:
-                        raise _Unusual
-                    offset = nx()
-                    if offset >= 0x80:
-                        _u32(offset, nx)
-                    S = (S >> shift) + delta
-                elif op == 0x22:                            # local.tee
-                    x = nx()
-                    if x >= 0x80:
-                        x = _u32(x, nx)
-                    if S & 7 != loc[x]:
-                        raise _Unusual
-                elif op == 0x42:                            # i64.const
-                    if nx() >= 0x80 and nx() >= 0x80:
-                        _skip_s64(nx)
-                    S = S << 3 | 2
-                elif op == 0x44:                            # f64.const
-                    nx(), nx(), nx(), nx(), nx(), nx(), nx(), nx()
-                    S = S << 3 | 4
-                elif op == 0x23:                            # global.get
-                    g = nx()
-                    if g >= 0x80:
-                        g = _u32(g, nx)
-                    t = self.globals[g][0]
-                    if not t:
-                        raise _Unusual
-                    S = S << 3 | t
-                elif op == 0x24:                            # global.set
-                    g = nx()
-                    if g >= 0x80:
-                        g = _u32(g, nx)
-                    t, mutable = self.globals[g]
-                    if not t or not mutable or S & 7 != t:
-                        raise _Unusual
-                    S >>= 3
-                elif op == 0x43:                            # f32.const
-                    nx(), nx(), nx(), nx()
-                    S = S << 3 | 3
-                elif op == 0x3F:                            # memory.size
-                    if nx() != 0 or not memory32:
-                        raise _Unusual
-                    S = S << 3 | 1
-                elif op == 0x40:                            # memory.grow
-                    if nx() != 0 or not memory32 or S & 7 != 1:
-                        raise _Unusual
-                else:
-                    raise _Unusual
-            elif op == 0x0B:                                # end
-                frame = ctrl.pop()
-                if S != frame[4]:
-                    raise _Unusual
-                if not ctrl:
-                    return next(it, None) is None
-                S = frame[5]
-            elif op == 0x02 or op == 0x03:                  # block, loop
-                shift, bits, mask = _BLOCK_TYPES[nx()]
-                after = S << shift | bits
-                S <<= 3
-                expected = S << shift | bits
-                if op == 0x02:
-                    ctrl.append((op, mask, bits, expected, expected, after, S))
-                else:                                       # a loop's label: its params
-                    ctrl.append((op, 0, 0, expected, expected, after, S))
-            elif op == 0x0D:                                # br_if
-                d = nx()
-                if d >= 0x80:
-                    d = _u32(d, nx)
-                if S & 7 != 1:
-                    raise _Unusual
-                S >>= 3
-                frame = ctrl[-1 - d]
-                if S & frame[1] != frame[2]:
-                    raise _Unusual
-            elif op == 0x10:                                # call
-                f = nx()
-                if f >= 0x80:
-                    f = _u32(f, nx)
-                mask, bits, shift, push_shift, push_bits = calls[f]
-                if S & mask != bits:
-                    raise _Unusual
-                S = S >> shift << push_shift | push_bits
-            elif op == 0x0C:                                # br
-                d = nx()
-                if d >= 0x80:
-                    d = _u32(d, nx)
-                frame = ctrl[-1 - d]
-                if S & frame[1] != frame[2]:
-                    raise _Unusual
-                S = ctrl[-1][3]
-            elif op == 0x04:                                # if
-                shift, bits, mask = _BLOCK_TYPES[nx()]
-                if S & 7 != 1:
-                    raise _Unusual
-                S -= 1                                      # the condition -> a marker
-                expected = S << shift | bits
-                ctrl.append((_IF, mask, bits, expected, -1 if shift else expected,
-                             S >> 3 << shift | bits, S))
-            elif op == 0x05:                                # else
-                kind, mask, bits, expected, _, after, start = ctrl[-1]
-                if kind != _IF or S != expected:
-                    raise _Unusual
-                S = start
-                ctrl[-1] = (_ELSE, mask, bits, expected, expected, after, start)
-            elif op == 0x1A:                                # drop
-                if not S & 7:
-                    raise _Unusual
-                S >>= 3
-            elif op == 0x0F:                                # return
-                frame = ctrl[0]
-                if S & frame[1] != frame[2]:
-                    raise _Unusual
-                S = ctrl[-1][3]
-            elif op == 0x1B:                                # select
-                t = S >> 3 & 7
-                if S & 7 != 1 or not t or S >> 6 & 7 != t:
-                    raise _Unusual
-                S >>= 6
-            elif op == 0x0E:                                # br_table
-                S = self._br_table(nx, S, ctrl)
-            elif op == 0x11:                                # call_indirect
-                type_index = nx()
-                if type_index >= 0x80:
-                    type_index = _u32(type_index, nx)
-                table = nx()
-                if table >= 0x80:
-                    table = _u32(table, nx)
-                if not self.funcref_tables[table]:
-                    raise _Unusual
-                mask, bits, shift, push_shift, push_bits = self.indirect_calls[type_index]
-                if S & mask != bits:
-                    raise _Unusual
-                S = S >> shift << push_shift | push_bits
-            elif op == 0x00:                                # unreachable
-                S = ctrl[-1][3]
-            elif op != 0x01:                                # nop
-                raise _Unusual
-        return False
+                    return body_pos         # the data ended in the body
+                if size_of_data - left() != end:
+                    return body_pos         # the end closing the body is not its last byte
+                out.append(FunctionBody(locals_, None, body_pos, total, source))
+                pos = end
+                func_index += 1
+                count -= 1
+        except (_Unusual, IndexError, KeyError, StopIteration, TypeError):
+            return body_pos
+        return pos
 
     def _br_table(self, nx, S, ctrl):
         count = nx()
         if count >= 0x80:
             count = _u32(count, nx)
-        label = None
-        for _ in range(count + 1):          # a count beyond the body ends in StopIteration
+        d = nx()
+        if d >= 0x80:
+            d = _u32(d, nx)
+        frame = ctrl[-1 - d]
+        mask, bits = frame[1], frame[2]
+        for _ in range(count):              # a count beyond the body ends in StopIteration
             d = nx()
             if d >= 0x80:
                 d = _u32(d, nx)
             frame = ctrl[-1 - d]
-            if label is None:
-                label = frame[1:3]
-            elif frame[1:3] != label:       # all targets take the same types
+            if frame[1] != mask or frame[2] != bits:    # all targets take the same types
                 raise _Unusual
         if S & 7 != 1:
             raise _Unusual
         S >>= 3
-        if S & label[0] != label[1]:
+        if S & mask != bits:
             raise _Unusual
         return ctrl[-1][3]
 

@@ -357,7 +357,13 @@ class Decoder:
         elif section_id == 2:
             m.imports = r.vec(lambda: self.import_entry(r))
         elif section_id == 3:
-            m.funcs = r.vec(r.u32)
+            count = r.length()
+            indices = r.data[r.pos:r.pos + count]
+            if len(indices) == count and (not count or max(indices) < 0x80):
+                m.funcs = list(indices)     # the usual form: every type index one byte
+                r.pos += count
+            else:
+                m.funcs = [r.u32() for _ in range(count)]
             self.func_count = len(m.funcs)
         elif section_id == 4:
             entries = r.vec(lambda: self.table_entry(r))
@@ -513,27 +519,30 @@ class Decoder:
         decoded here, as the reference does, and left to the validator."""
         from .body_check import BodyChecker
         checker = BodyChecker(self.module)
-        func_index = checker.first_defined
         data = r.data
         source = (data, self.version)
+        count = r.length()
         codes = []
-        for _ in range(r.length()):
+
+        def read_locals(pos):
+            r.pos = pos
+            return self.locals_declaration(r), r.pos
+
+        while True:
+            # The fast pass takes the bodies up to one it leaves to the reference path.
+            r.pos = checker.check_bodies(data, r.pos, count - len(codes),
+                                         checker.first_defined + len(codes),
+                                         self.known_locals, read_locals, source, codes)
+            if len(codes) == count:
+                return codes
             body_pos = r.pos
             size = r.length()
             end = r.pos + size
-            locals_, total, key = self.locals_declaration(r)
-            local_codes = checker.locals_of(func_index, locals_, key)
-            if local_codes is not None and checker.check(data, r.pos, end, func_index,
-                                                         local_codes):
-                codes.append(FunctionBody(locals_, None, body_pos, total, source))
-                r.pos = end
-            else:
-                code = self.instructions(r, stop_at_depth_zero_end=True)
-                if r.pos != end:
-                    r.fail("section size mismatch")
-                codes.append(FunctionBody(locals_, code, body_pos, total))
-            func_index += 1
-        return codes
+            locals_, total, _ = self.locals_declaration(r)
+            code = self.instructions(r, stop_at_depth_zero_end=True)
+            if r.pos != end:
+                r.fail("section size mismatch")
+            codes.append(FunctionBody(locals_, code, body_pos, total))
 
     def locals_declaration(self, r):
         """([(count, valtype)], their total, the bytes that declare them or None). Bodies
