@@ -30,7 +30,7 @@ def main(path, opt_level=3, part_index=0):
     llvm.set_time_passes(True)
     image, seconds = PartCompiler(job).compile(part)
     print(llvm.report_and_reset_timings())
-    print(f"part {part_index}: {len(part.codes)} functions, {part.instructions} instructions: "
+    print(f"part {part_index}: {len(part.codes)} functions, {part.size} bytes of code: "
           + ", ".join(f"{phase} {value:.2f} s" for phase, value in seconds.items()))
 
 

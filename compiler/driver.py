@@ -20,7 +20,7 @@ from .aot_writer import write_aot
 from .module_codegen import refuse_simd
 from .object_merge import merge_images
 from .part_compiler import PartJob, compile_linked, compile_parts
-from .partition import PART_INSTRUCTIONS, split_functions
+from .partition import PART_BYTES, split_functions
 from .progress import PhaseClock, Progress
 from .target import create_target_machine, resolve_target
 
@@ -44,7 +44,7 @@ class CompileOptions:
     interrupt_checks: bool = True    # False: no Ctrl-C, timeout or interrupt() in the code
     format: str = "aot"              # 'aot' | 'object' (ELF) | 'llvmir' (optimised IR text)
     jobs: int | None = None          # worker processes; None: one per core. Output is the same
-    part_instructions: int = PART_INSTRUCTIONS   # size of a part (partition.py)
+    part_bytes: int = PART_BYTES   # size of a part (partition.py)
 
 
 def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None,
@@ -76,7 +76,7 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
 
         memory_limit = memory_limit_pages(module, options.bounds_checks,
                                           options.max_memory_4gib)
-        parts = split_functions(module, options.part_instructions)
+        parts = split_functions(module, options.part_bytes)
         job = PartJob(module, machine, spec.arch, spec.opt_level, options.bounds_checks,
                       memory_limit < MAX_PAGES, options.fuel, options.interrupt_checks)
         if options.format != "aot":

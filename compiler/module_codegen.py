@@ -32,6 +32,8 @@ def build_llvm_part(menv, part, progress=None):
             define_tail_wrapper(menv, func_index)
         if progress is not None:
             progress(done)
+    for i in part.codes:
+        menv.wasm.codes[i].release()     # a worker's memory follows its part
     return menv.llvm
 
 
@@ -60,7 +62,7 @@ def refuse_simd(module):
         func_index = module.num_imported_funcs + i
         if any(valtype == "v128" for _, valtype in body.locals):
             raise CompileError(f"{disabled}: function {func_index} has a v128 local")
-        for instr in body.body:
+        for instr in body.instructions():
             if instr.op >= 0xFD00:
                 raise CompileError(f"{disabled}: function {func_index} uses "
                                    f"{opcodes.name(instr.op)}")

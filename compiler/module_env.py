@@ -57,11 +57,11 @@ class ModuleEnv:
 
     def _body_uses(self, func_index, ops, known):
         """Whether the function is defined and its body has one of `ops`; remembered in
-        `known`."""
+        `known`. The body may be in another part: looked into without keeping it decoded."""
         if func_index not in known:
-            known[func_index] = func_index >= self.num_imported_funcs and any(
-                instr.op in ops
-                for instr in self.wasm.codes[func_index - self.num_imported_funcs].body)
+            defined = func_index - self.num_imported_funcs
+            known[func_index] = defined >= 0 and any(
+                instr.op in ops for instr in self.wasm.codes[defined].instructions())
         return known[func_index]
 
     def start_llvm_module(self):

@@ -449,7 +449,7 @@ class BodyChecker:
                     return body_pos         # the data ended in the body
                 if size_of_data - left() != end:
                     return body_pos         # the end closing the body is not its last byte
-                out.append(FunctionBody(locals_, None, body_pos, total, source))
+                out.append(FunctionBody(locals_, None, body_pos, total, source, size))
                 pos = end
                 func_index += 1
                 count -= 1

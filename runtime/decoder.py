@@ -542,7 +542,7 @@ class Decoder:
             code = self.instructions(r, stop_at_depth_zero_end=True)
             if r.pos != end:
                 r.fail("section size mismatch")
-            codes.append(FunctionBody(locals_, code, body_pos, total))
+            codes.append(FunctionBody(locals_, code, body_pos, total, size=size))
 
     def locals_declaration(self, r):
         """([(count, valtype)], their total, the bytes that declare them or None). Bodies

@@ -73,11 +73,12 @@ class FunctionBody:
     otherwise the decoder gives `body` whole. (A module of 10 MB has ~60000 bodies: this
     object is kept small.)"""
 
-    __slots__ = ("locals", "offset", "num_locals", "_body", "_source")
+    __slots__ = ("locals", "offset", "size", "num_locals", "_body", "_source")
 
-    def __init__(self, locals, body, offset, num_locals=0, source=None):
+    def __init__(self, locals, body, offset, num_locals=0, source=None, size=0):
         self.locals = locals        # [(count, valtype)] as declared; params are not included
         self.offset = offset        # byte offset of the body (its size field) in the module
+        self.size = size            # the body's size field: bytes of its locals and code
         self.num_locals = num_locals    # sum of the declared counts
         self._body = body
         self._source = source       # (module bytes, binary format version) of a body the
@@ -95,6 +96,21 @@ class FunctionBody:
             from .decoder import decode_code
             self._body = decode_code(self._source[0], self.offset, self._source[1])
         return self._body
+
+    def instructions(self):
+        """`body` without keeping it: a scan of a body kept as bytes decodes it anew. The
+        compiler looks into the bodies of callees in other parts this way, so that a
+        worker's memory follows its part, not the module."""
+        if self._body is not None:
+            return self._body
+        from .decoder import decode_code
+        return decode_code(self._source[0], self.offset, self._source[1])
+
+    def release(self):
+        """Drop the decoded code of a body kept as bytes (the compiler, once a part is
+        lowered); `body` decodes it again if asked."""
+        if self._source is not None:
+            self._body = None
 
 
 class Module:

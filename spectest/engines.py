@@ -17,21 +17,21 @@ class AotEngine:
     name = "aot"
 
     def __init__(self, target=None, opt_level=3, size_level=3, bounds_checks=False,
-                 compile_jobs=None, part_instructions=None):
+                 compile_jobs=None, part_bytes=None):
         self.target = target
         self.opt_level = opt_level
         self.size_level = size_level
         self.bounds_checks = bounds_checks
         self.compile_jobs = compile_jobs              # pyaotc -j
-        self.part_instructions = part_instructions    # None: the compiler's split
+        self.part_bytes = part_bytes    # None: the compiler's split
 
     def prepare(self, wasm):
         from pywamr.compiler.driver import CompileOptions, compile_wasm
         options = CompileOptions(target=self.target, opt_level=self.opt_level,
                                  size_level=self.size_level, bounds_checks=self.bounds_checks,
                                  jobs=self.compile_jobs)
-        if self.part_instructions:
-            options.part_instructions = self.part_instructions
+        if self.part_bytes:
+            options.part_bytes = self.part_bytes
         return compile_wasm(wasm, options)
 
     def load(self, data):

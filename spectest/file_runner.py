@@ -188,7 +188,7 @@ def main():
     parser.add_argument("--size-level", type=int, default=3)
     parser.add_argument("--bounds-checks", choices=["on", "off"], default="off")
     parser.add_argument("--compile-jobs", type=int)
-    parser.add_argument("--part-instructions", type=int)
+    parser.add_argument("--part-bytes", type=int)
     parser.add_argument("--suite", choices=["2.0", "3.0"], default="3.0")
     args = parser.parse_args()
     engine = None
@@ -198,7 +198,7 @@ def main():
                              size_level=args.size_level,
                              bounds_checks=args.bounds_checks == "on",
                              compile_jobs=args.compile_jobs,
-                             part_instructions=args.part_instructions)
+                             part_bytes=args.part_bytes)
         if args.target in ("aarch64", "arm64") and os.uname().machine != "aarch64":
             from .arm64 import python_command
             arm64_runner = python_command()

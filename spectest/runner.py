@@ -85,7 +85,7 @@ class Options:
     rules modules are judged by (`version`, see file_runner.py)."""
 
     def __init__(self, engine=None, target=None, opt_level=3, size_level=3, bounds_checks="off",
-                 compile_jobs=None, part_instructions=None, version="2.0"):
+                 compile_jobs=None, part_bytes=None, version="2.0"):
         self.engine = engine
         self.version = version
         self.target = target
@@ -93,7 +93,7 @@ class Options:
         self.size_level = size_level
         self.bounds_checks = bounds_checks
         self.compile_jobs = compile_jobs
-        self.part_instructions = part_instructions
+        self.part_bytes = part_bytes
 
     def label(self):
         if self.engine is None:
@@ -115,8 +115,8 @@ def run_one(path, options):
             command += ["--target", options.target]
         if options.compile_jobs:
             command += ["--compile-jobs", str(options.compile_jobs)]
-        if options.part_instructions:
-            command += ["--part-instructions", str(options.part_instructions)]
+        if options.part_bytes:
+            command += ["--part-bytes", str(options.part_bytes)]
     proc = subprocess.run(command, capture_output=True, text=True)
     if proc.returncode == 0:
         try:
@@ -185,8 +185,8 @@ def main(argv=None):
                         help="files run at once")
     parser.add_argument("--compile-jobs", type=int, metavar="N",
                         help="AOT: pyaotc -j N, worker processes per compile")
-    parser.add_argument("--part-instructions", type=int, metavar="N",
-                        help="AOT: split modules into parts of about N instructions "
+    parser.add_argument("--part-bytes", type=int, metavar="N",
+                        help="AOT: split modules into parts of about N bytes of code "
                              "(compiler/partition.py); 1 puts every function in a part of its "
                              "own, so that every call crosses parts")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every failure")
@@ -196,7 +196,7 @@ def main(argv=None):
     version = args.suite or ("3.0" if args.paths else "2.0")
     files = expand(args.paths) if args.paths else suite_files(suite_dir, version)
     options = Options(args.engine, args.target, args.opt_level, args.size_level,
-                      args.bounds_checks, args.compile_jobs, args.part_instructions, version)
+                      args.bounds_checks, args.compile_jobs, args.part_bytes, version)
     known = load_known_failures(options.label())
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     unexpected = []

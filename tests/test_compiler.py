@@ -12,7 +12,7 @@ import pytest
 from pywamr.compiler import CompileError
 from pywamr.compiler.driver import CompileOptions, compile_wasm
 from pywamr.compiler.elf_reader import read_elf_object
-from pywamr.compiler.partition import PART_INSTRUCTIONS
+from pywamr.compiler.partition import PART_BYTES
 from pywamr.compiler.target import host_arch, resolve_target
 from pywamr.loader.aot_module import AotModule
 from pywamr.runtime import aot_abi
@@ -176,9 +176,9 @@ def test_llvmir_format(mixed_wasm):
 
 # --- compiled code, run by the loader ---------------------------------------------------------
 
-def instantiate(wasm, opt_level, log=None, size_level=3, part_instructions=PART_INSTRUCTIONS):
+def instantiate(wasm, opt_level, log=None, size_level=3, part_bytes=PART_BYTES):
     aot = compile_wasm(wasm, CompileOptions(opt_level=opt_level, size_level=size_level,
-                                            part_instructions=part_instructions))
+                                            part_bytes=part_bytes))
     imports = {"env": {
         "log": HostFunc(FuncType(("i32", "f64"), ()),
                         lambda a, b: log.append((a, b)) if log is not None else None),
@@ -210,7 +210,7 @@ def test_aot_runs(mixed_wasm, opt_level):
 def test_parts_linked_in_llvm(mixed_wasm, format):
     """--format object|llvmir link the parts into one LLVM module: with one function per
     part, every call crosses parts and is resolved there."""
-    split = compile_wasm(mixed_wasm, CompileOptions(format=format, part_instructions=1))
+    split = compile_wasm(mixed_wasm, CompileOptions(format=format, part_bytes=1))
     whole = compile_wasm(mixed_wasm, CompileOptions(format=format))
     assert split.count(b"aot_func_") == whole.count(b"aot_func_")
     if format == "llvmir":
@@ -220,7 +220,7 @@ def test_parts_linked_in_llvm(mixed_wasm, format):
 def test_module_compiled_in_parts(mixed_wasm):
     """A big module is compiled a part at a time and the objects merged: with one function
     per part, every call crosses parts."""
-    exports = instantiate(mixed_wasm, 3, part_instructions=1).exports
+    exports = instantiate(mixed_wasm, 3, part_bytes=1).exports
     assert exports["fib"](15) == 610
     assert exports["dispatch"](1, 0) == 10
     assert exports["pair_sum"](1) == 2 + (1 << 40)
@@ -423,7 +423,7 @@ class Terminal(io.StringIO):
 def test_progress_bar_on_a_terminal(mixed_wasm, monkeypatch):
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    compile_wasm(mixed_wasm, CompileOptions(part_instructions=1), show_progress=True)
+    compile_wasm(mixed_wasm, CompileOptions(part_bytes=1), show_progress=True)
     err = terminal.getvalue()
     done = len(decode_module(mixed_wasm).codes)
     assert "\r\033[Kdecoding and validating" in err
@@ -433,7 +433,7 @@ def test_progress_bar_on_a_terminal(mixed_wasm, monkeypatch):
 
 
 def test_progress_is_a_line_per_phase_elsewhere(mixed_wasm, capsys):
-    compile_wasm(mixed_wasm, CompileOptions(part_instructions=1, jobs=2), show_progress=True)
+    compile_wasm(mixed_wasm, CompileOptions(part_bytes=1, jobs=2), show_progress=True)
     parts = len(decode_module(mixed_wasm).codes)
     assert capsys.readouterr().err == (
         "pyaotc: decoding and validating\n"

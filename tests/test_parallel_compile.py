@@ -19,8 +19,9 @@ from pywamr.runtime.decoder import decode_module  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ["hello", "fib", "wordstats", "simd_blur", "trap"]   # wordstats: a library
-# Small parts, so that the samples (a few thousand instructions) are split too.
-SMALL_PARTS = 500
+# Small parts (in bytes of code), so that the samples (a few thousand instructions) are
+# split too.
+SMALL_PARTS = 1_000
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +39,9 @@ def generated_wasm():
     return big_module.generate(0.3)
 
 
-def compile_split(wasm, jobs, part_instructions=SMALL_PARTS, opt_level=0):
+def compile_split(wasm, jobs, part_bytes=SMALL_PARTS, opt_level=0):
     return compile_wasm(wasm, CompileOptions(opt_level=opt_level, jobs=jobs,
-                                             part_instructions=part_instructions))
+                                             part_bytes=part_bytes))
 
 
 @pytest.mark.parametrize("name", SAMPLES)
@@ -55,9 +56,9 @@ def test_samples_same_bytes_for_any_jobs(samples, name):
 def test_generated_module_same_bytes_for_any_jobs(generated_wasm):
     """The default split, on a module big enough to have several parts."""
     assert len(split_functions(decode_module(generated_wasm))) >= 3
-    one = compile_split(generated_wasm, jobs=1, part_instructions=50_000)
-    assert compile_split(generated_wasm, jobs=2, part_instructions=50_000) == one
-    assert compile_split(generated_wasm, jobs=4, part_instructions=50_000) == one
+    one = compile_split(generated_wasm, jobs=1, part_bytes=50_000)
+    assert compile_split(generated_wasm, jobs=2, part_bytes=50_000) == one
+    assert compile_split(generated_wasm, jobs=4, part_bytes=50_000) == one
 
 
 @pytest.mark.parametrize("name, args, stdin", [
@@ -69,10 +70,10 @@ def test_split_samples_run_as_unsplit(samples, tmp_path, name, args, stdin):
     output, status and backtrace as the one-part build."""
     wasm = samples / f"{name}.wasm"
     runs = []
-    for label, part_instructions in (("split", 1), ("whole", 10**9)):
+    for label, part_bytes in (("split", 1), ("whole", 10**9)):
         aot = tmp_path / f"{name}.{label}.aot"
         aot.write_bytes(compile_split(wasm.read_bytes(), jobs=2, opt_level=2,
-                                      part_instructions=part_instructions))
+                                      part_bytes=part_bytes))
         done = pyiwasm(aot, *args, input=stdin)
         # fib times itself on stderr.
         stderr = [line for line in done.stderr.replace(bytes(aot), b"FILE").splitlines()
@@ -87,7 +88,7 @@ def test_split_is_consecutive_and_covers_every_function(generated_wasm):
     parts = split_functions(module, 10_000)
     assert [part.index for part in parts] == list(range(len(parts)))
     assert [i for part in parts for i in part.codes] == list(range(len(module.codes)))
-    assert all(part.instructions >= 10_000 for part in parts[:-1])
+    assert all(part.size >= 10_000 for part in parts[:-1])
 
 
 def test_module_without_code_is_one_part():
