@@ -32,7 +32,8 @@ variable accesses let them wait (LOAD_SAFE); a template that would evaluate its 
 of order, twice or conditionally gets them evaluated first. A trap inside a folded load is
 still reported at the load: its text is marked, and the line records the columns it spans.
 In a loop, a typed view whose alignment cannot change is picked once before the loop
-(loop_views.py, `view_of`).
+(loop_views.py, `view_of`); elsewhere the first access through a local holds its view and
+index for the accesses after it that it dominates (`held_view`).
 """
 
 import functools

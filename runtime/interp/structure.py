@@ -3,8 +3,9 @@
 The translator walks this tree instead of the flat list, because it needs to know things about
 a construct before emitting it: whether any branch targets it (a `loop` nobody branches to needs
 no Python loop), which locals and globals its body may write (operands computed before the
-construct and still on the stack must then be evaluated before it, see `codegen.py`), and which
-locals it uses (to pass them to it when it is outlined into a function of its own).
+construct and still on the stack must then be evaluated before it, see `codegen.py`), whether
+it may grow memory (a call or memory.grow: a typed view held across it would be stale), and
+which locals it uses (to pass them to it when it is outlined into a function of its own).
 A try_table's catch clauses and a delegate target labels as branches do.
 
 It also records how a block is branched to, which decides its Python form: a block only left
