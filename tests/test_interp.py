@@ -659,3 +659,69 @@ def test_loop_views_through_a_pointer_bumped_by_a_copy():
     assert instance.exports["tee"](4 * 63 + 2, 60) == sum(
         struct.unpack_from("<I", struct.pack("<64I", *range(64)) + bytes(2), 4 * k + 2)[0]
         for k in range(4, 64))
+
+
+HOLDING = """(module
+  (import "env" "grow" (func $grow))
+  (memory (export "memory") 1)
+  (func (export "fields") (param $p i32) (param $q i32) (param $c i32) (result i32)
+    (local $s i32)
+    (local.set $s (i32.load (local.get $p)))
+    (if (local.get $c)
+      (then (local.set $s (i32.add (local.get $s) (i32.load offset=4 (local.get $q))))))
+    (local.set $s (i32.add (local.get $s) (i32.load offset=8 (local.get $q))))
+    (local.set $s (i32.add (local.get $s) (i32.load offset=8 (local.get $p))))
+    (i64.store offset=16 (local.get $p) (i64.load (i32.add (local.get $p) (i32.const 24))))
+    (local.set $p (i32.add (local.get $p) (i32.const 2)))
+    (local.set $s (i32.add (local.get $s) (i32.load (local.get $p))))
+    (call $grow)
+    (i32.store offset=65536 (local.get $p) (local.get $s))
+    (local.get $s))
+  (func (export "walk") (param $p i32) (param $n i32) (result i32)
+    (local $s i32)
+    (local.set $s (i32.load (local.get $p)))
+    (loop $next
+      (local.set $s (i32.add (local.get $s) (i32.load offset=4 (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 5)))
+      (local.set $s (i32.add (local.get $s) (i32.load (local.get $p))))
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $s)))"""
+
+
+def test_views_held_from_one_access_to_the_next():
+    """Accesses through a local after one that picked its view (`(_p1 := MI[l0 & 3])`) use
+    it while every path to them passed that access: not after an `if` that picked it in one
+    branch only, nor after the local changes (here its alignment), nor after a call (which
+    grew memory: the store lands in the new page), nor across a loop's iterations when the
+    loop sets the local."""
+    module = Module(wasm(HOLDING))
+    source = module.function_source(1)
+    assert "(_p1 := MI[l0 & 3])" in source and "_p1[_q1 + 2]" in source
+    for p, q, c in [(0, 64, 1), (0, 64, 0), (100, 3, 1), (101, 101, 0), (65536 - 32, 0, 1)]:
+        grown = []
+        instance = Module(wasm(HOLDING)).instantiate(
+            {"env": {"grow": HostFunc(FuncType([], []), lambda: grown.append(
+                memory.grow(1)))}})
+        memory = instance.exports["memory"]
+        data = bytearray(struct.pack("<16384I", *((i * 2654435761) % 2**32
+                                                  for i in range(16384))))
+        memory.write(bytes(data), 0)
+
+        def u32(address):
+            return struct.unpack_from("<I", data, address)[0]
+        s = u32(p) + (u32(q + 4) if c else 0) + u32(q + 8) + u32(p + 8)
+        data[p + 16:p + 24] = data[p + 24:p + 32]
+        s = (s + u32(p + 2)) % 2**32
+        assert instance.exports["fields"](p, q, c) % 2**32 == s
+        assert memory.read(0, 65536) == bytes(data)
+        assert struct.unpack("<I", memory.read(p + 2 + 65536, p + 6 + 65536))[0] == s
+        assert grown == [1]
+    instance = module.instantiate({"env": {"grow": HostFunc(FuncType([], []), lambda: None)}})
+    instance.exports["memory"].write(bytes(range(256)), 0)
+    data = bytes(range(256)) + bytes(65536 - 256)
+    p, expected = 7, struct.unpack_from("<I", data, 7)[0]
+    for _ in range(20):
+        expected += struct.unpack_from("<I", data, p + 4)[0]
+        p += 5
+        expected += struct.unpack_from("<I", data, p)[0]
+    assert instance.exports["walk"](7, 20) % 2**32 == expected % 2**32

@@ -32,7 +32,8 @@ variable accesses let them wait (LOAD_SAFE); a template that would evaluate its 
 of order, twice or conditionally gets them evaluated first. A trap inside a folded load is
 still reported at the load: its text is marked, and the line records the columns it spans.
 In a loop, a typed view whose alignment cannot change is picked once before the loop
-(loop_views.py, `view_of`).
+(loop_views.py, `view_of`); elsewhere the first access through a local holds its view and
+index for the accesses after it that it dominates (`held_view`).
 """
 
 import functools
@@ -73,6 +74,8 @@ MAX_EXPRESSION = 160        # longer operands are evaluated into their stack var
 MAX_INDENT = 50             # deeper constructs are outlined (Python allows 100 levels)
 MAX_LOOPS = 16              # loops and try statements nested deeper are outlined (Python
                             # allows 20 nested blocks of both together)
+_LOCAL = re.compile(r"l(\d+)\Z")
+_HOLD = re.compile(r"(_[pq]\d+) := ")     # a held view's (or its index's) assignment
 _ATOM = re.compile(r"[A-Za-z_0-9.]+\Z|\(-[0-9.e+-]+\)\Z")   # a name or a number literal
 # A deferred load's text is marked `START offset TEXT load END` until its line is emitted
 # (characters generated code never contains otherwise).
@@ -187,6 +190,11 @@ class FunctionTranslator:
         self.loop_views = []
         self.derived = {}
         self.view_count = 0
+        # Views held from an access through a local to later ones (held_view): (view, local
+        # index) -> (view variable, index variable), while every later access is dominated
+        # by the first and neither the local nor the memory's views changed since.
+        self.held = {}
+        self.reheld = set()           # held view and index variables a later access used
         self.free_else = None         # (line count, indent) just after an `if` statement
                                       # whose else branch is free (mark_free_else)
 
@@ -248,10 +256,13 @@ class FunctionTranslator:
             header.append(INDENT + "_br = 0")
         if not self.lines:
             self.emit("pass")
+        lines, line_offsets = self.lines, self.offsets
+        if self.view_count:
+            lines = _unhold(lines, self.reheld)
         offsets = [None] * len(header)
-        for line, offset in zip(self.lines, self.offsets):
+        for line, offset in zip(lines, line_offsets):
             offsets += [offset] * (line.count("\n") + 1)
-        return "\n".join(header + self.lines) + "\n\n", offsets + [None]
+        return "\n".join(header + lines) + "\n\n", offsets + [None]
 
     # ------------------------------------------------------------------ output
 
@@ -560,15 +571,20 @@ class FunctionTranslator:
     def emit_construct(self, node, is_last):
         python_block = node.kind in ("try_table", "try") or (node.kind == "loop"
                                                               and node.targeted)
+        kept = self.held_after(node)
         if self.indent >= MAX_INDENT or (
                 python_block and len(self.python_loops) + self.open_tries >= MAX_LOOPS):
-            return self.emit_outlined(node)
+            reachable = self.emit_outlined(node)
+            self.held = kept
+            return reachable
         params, results = self.block_type(node.blocktype)
         cond = self.pop() if node.kind == "if" else None
         self.flush_loads()                      # the construct's statements come after them
         self.spill_reading(node.writes_locals, node.writes_globals)
         base = len(self.stack) - len(params)
         label = self.new_label(node.kind, base, len(params), len(results), is_last)
+        if python_block or node.kind == "block" and self.one_shot_loop(node):
+            self.held = dict(kept)              # what each iteration (or handler) starts with
         if node.kind == "if":
             reachable = self.emit_if(node, label, cond)
         elif node.kind == "loop" and node.targeted:
@@ -583,6 +599,7 @@ class FunctionTranslator:
             self.labels.append(label)
             reachable = self.emit_body(node.body, label)
             self.labels.pop()
+        self.held = kept                        # branches from inside reach the end too
         return self.finish_construct(label, reachable)
 
     def finish_construct(self, label, falls_through):
@@ -604,6 +621,7 @@ class FunctionTranslator:
 
     def emit_if(self, node, label, cond):
         saved = list(self.stack)
+        held = dict(self.held)
         self.emit(f"if {self.condition(cond)}:")
         self.indent += 1
         start = len(self.lines)
@@ -612,6 +630,7 @@ class FunctionTranslator:
         self.end_suite(start)
         then_pending, self.pending = self.pending, set()
         self.stack = saved
+        self.held = held
         else_line = len(self.lines)
         self.emit("else:")
         self.indent += 1
@@ -715,6 +734,53 @@ class FunctionTranslator:
             self.view_count += 1
             chosen["picked"][pick] = f"_h{self.view_count}"
         return chosen["picked"][pick]
+
+    def held_view(self, view, size, base):
+        """(view, index) texts for an aligned access through a local, or a local plus a
+        multiple of the size (`base`, a text), where no enclosing loop picks the view: the
+        first such access assigns the view, and the local's index, to variables of their
+        own (`(_p1 := MI[l2 & 3])[(_q1 := l2 >> 2) + 4]`), later ones use them
+        (`_p1[_q1 + 11]`), until the local is set, the memory may have grown (a call,
+        memory.grow), or control leaves the construct of the first access (held_after).
+        None for another base, and in a try body (a handler may start from any point)."""
+        found = _LOCAL_ADDRESS.match(base)
+        if found is None or self.open_tries:
+            return None
+        if found[1]:
+            local, step = int(found[1]), None
+        else:
+            local, step = int(found[2]), int(found[4])
+            if step % size:
+                return None
+        shift = size.bit_length() - 1
+        key = (view, local)
+        view_name, index_name = self.held.get(key, (None, None))
+        if view_name is None:
+            self.view_count += 1
+            view_name = f"_p{self.view_count}"
+            view_text = f"({view_name} := {view}[l{local} & {size - 1}])"
+        else:
+            self.reheld.add(view_name)
+            view_text = view_name
+        if step is not None:                    # the sum keeps the local's alignment
+            index_text = f"({base} >> {shift})"
+        elif index_name is None:
+            index_name = "_q" + view_name[2:]
+            index_text = f"({index_name} := l{local} >> {shift})"
+        else:
+            self.reheld.add(index_name)
+            index_text = index_name
+        self.held[key] = view_name, index_name
+        return view_text, index_text
+
+    def held_after(self, node):
+        """The held views (held_view) still good after construct `node`, and at the start of
+        each iteration if it is a loop: those of locals it does not set, if it cannot grow
+        memory. Views first picked inside it are not: a branch may skip their access."""
+        if node.may_grow:
+            return {}
+        return {key: held for key, held in self.held.items()
+                if key[1] not in node.writes_locals}
 
     def emit_try_body(self, node, label):
         """`try:` and the body of a try_table or legacy try. Returns whether the body falls
@@ -1054,6 +1120,7 @@ class FunctionTranslator:
     def emit_call(self, callee, functype):
         args = self.pop_n(len(functype.params))
         self.spill_reading(globals_=True)
+        self.held = {}                          # the callee may grow memory
         call = f"{callee}({', '.join(self.value(op) for op in args)})"
         height = len(self.stack)
         n = len(functype.results)
@@ -1170,6 +1237,8 @@ class FunctionTranslator:
         if op.text == name:
             return True
         self.derived.pop(index, None)
+        if self.held:
+            self.held = {key: held for key, held in self.held.items() if key[1] != index}
         if any(index in other.reads for other in self.stack):
             self.spill_reading(frozenset((index,)))
         elif (not op.cond and op.text == f"s{len(self.stack)}"
@@ -1244,6 +1313,7 @@ class FunctionTranslator:
         delta = self.pop()
         mask = size_mask(self.memory_types[memory])
         self.push_statement(f"{layout.memory_object(memory)}.grow({self.value(delta)}) & {mask}")
+        self.held = {}
         return True
 
     def is_64_bit(self, memory):
@@ -1395,6 +1465,14 @@ def _load_spans(line):
             spans.append((start, column, offset))
     out.append(line[position:])
     return "".join(out), tuple(spans)
+
+
+def _unhold(lines, reheld):
+    """The lines without the assignments of held views no later access used (held_view):
+    blanks of the same length, so that the columns of the loads stay where they were."""
+    def blank(found):
+        return found[0] if found[1] in reheld else " " * len(found[0])
+    return [_HOLD.sub(blank, line) if ":=" in line else line for line in lines]
 
 
 def _any_loads(operands):
@@ -1554,6 +1632,11 @@ def _memory_access(self, template, aligned, offset, base, wide):
         if picked:
             index = f"({b} >> {shift}) + {offset // size}" if offset else f"{b} >> {shift}"
             return form.replace(f"{view}[{{k}}]", picked, 1).format(i=index, v="{v}"), base
+        held = None if wide else self.held_view(view, size, b)
+        if held:
+            picked, index = held
+            index = f"{index} + {offset // size}" if offset else index
+            return form.replace(f"{view}[{{k}}]", picked, 1).format(i=index, v="{v}"), base
         if not _ATOM.match(b):
             base = self.address_variable(base)
             b = base.text
@@ -1599,7 +1682,7 @@ def _emit_store(self, template, aligned, offset, memory):
         self.emit(line.replace("{v}", value))
 
 
-_VIEW_STORE = re.compile(r"(\w+\[[^][]*\]|_h\d+)\[([^][]*)\] = ")
+_VIEW_STORE = re.compile(r"(\w+\[[^][]*\]|_[hp]\d+)\[([^][]*)\] = ")
 
 
 def _reuse_view(access, value):
@@ -1613,7 +1696,7 @@ def _reuse_view(access, value):
     load = f"{_LOAD_TEXT}{view}[{index}]{_LOAD_END}"
     if load not in value:
         return access, value
-    if view.startswith("_h"):                   # a view picked before the loop
+    if view.startswith(("_h", "_p")):           # a view picked before the loop, or held
         value = value.replace(load, f"{_LOAD_TEXT}{view}[(_n := {index})]{_LOAD_END}", 1)
         return f"{view}[_n] = " + access[match.end():], value
     value = value.replace(load, f"{_LOAD_TEXT}(_m := {view})[(_n := {index})]{_LOAD_END}", 1)

@@ -3,8 +3,9 @@
 The translator walks this tree instead of the flat list, because it needs to know things about
 a construct before emitting it: whether any branch targets it (a `loop` nobody branches to needs
 no Python loop), which locals and globals its body may write (operands computed before the
-construct and still on the stack must then be evaluated before it, see `codegen.py`), and which
-locals it uses (to pass them to it when it is outlined into a function of its own).
+construct and still on the stack must then be evaluated before it, see `codegen.py`), whether
+it may grow memory (a call or memory.grow: a typed view held across it would be stale), and
+which locals it uses (to pass them to it when it is outlined into a function of its own).
 A try_table's catch clauses and a delegate target labels as branches do.
 
 It also records how a block is branched to, which decides its Python form: a block only left
@@ -26,6 +27,8 @@ _LOCAL_GET, _LOCAL_SET, _LOCAL_TEE = NAMES["local.get"], NAMES["local.set"], NAM
 # Instructions after which a global may hold a different value.
 _WRITES_GLOBALS = {NAMES["global.set"], NAMES["call"], NAMES["call_indirect"],
                    NAMES["call_ref"]}
+# Instructions after which a memory may have grown, which rebinds its typed views.
+_GROWS = {NAMES["memory.grow"], NAMES["call"], NAMES["call_indirect"], NAMES["call_ref"]}
 
 
 class Construct:
@@ -39,7 +42,8 @@ class Construct:
 
     __slots__ = ("kind", "blocktype", "body", "orelse", "targeted", "uses_locals",
                  "writes_locals", "writes_globals", "offset", "catches", "handlers",
-                 "delegate", "far_targeted", "table_targeted", "crossed", "python_depth")
+                 "delegate", "far_targeted", "table_targeted", "crossed", "python_depth",
+                 "may_grow")
 
     def __init__(self, kind, blocktype, offset):
         self.kind = kind
@@ -56,6 +60,7 @@ class Construct:
         self.uses_locals = set()      # local indices read or written anywhere inside
         self.writes_locals = set()    # local indices set or teed anywhere inside
         self.writes_globals = False   # a global.set or a call anywhere inside
+        self.may_grow = False         # a memory.grow or a call anywhere inside
         self.offset = offset
         self.catches = ()
         self.handlers = []
@@ -109,6 +114,7 @@ def build_tree(code, offset=0):
             parent.uses_locals |= done.uses_locals
             parent.writes_locals |= done.writes_locals
             parent.writes_globals |= done.writes_globals
+            parent.may_grow |= done.may_grow
             current = bodies[-1]
         else:
             current.append(instr)
@@ -128,8 +134,10 @@ def build_tree(code, offset=0):
             elif op == _LOCAL_SET or op == _LOCAL_TEE:
                 open_constructs[-1].uses_locals.add(instr.imm)
                 open_constructs[-1].writes_locals.add(instr.imm)
-            elif op in _WRITES_GLOBALS:
+            if op in _WRITES_GLOBALS:
                 open_constructs[-1].writes_globals = True
+            if op in _GROWS:
+                open_constructs[-1].may_grow = True
     raise ValueError("function body does not end with `end`")
 
 
