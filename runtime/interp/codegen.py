@@ -44,6 +44,7 @@ from ..fuel import run_costs
 from ..opcodes import CATCH_ALL_REF, CATCH_REF, DELEGATE, NAMES
 from ..types import ByRepresentation
 from . import layout
+from .loop_ranges import counted_loop, unwrapped_copy
 from .loop_views import invariant_alignments
 from .numeric import f32_from_bits, f64_from_bits
 from .operators import ALIGNED, LOADS, MODULAR, NUMERIC, STORES
@@ -73,6 +74,7 @@ MAX_EXPRESSION = 160        # longer operands are evaluated into their stack var
 MAX_INDENT = 50             # deeper constructs are outlined (Python allows 100 levels)
 MAX_LOOPS = 16              # loops and try statements nested deeper are outlined (Python
                             # allows 20 nested blocks of both together)
+MAX_COUNTED_LINES = 200     # longer counted loops are emitted once (version_loop)
 _ATOM = re.compile(r"[A-Za-z_0-9.]+\Z|\(-[0-9.e+-]+\)\Z")   # a name or a number literal
 # A deferred load's text is marked `START offset TEXT load END` until its line is emitted
 # (characters generated code never contains otherwise).
@@ -653,6 +655,7 @@ class FunctionTranslator:
         label.python_loop = True
         label.landing = self.landing_labels(label)
         self.flush_loads()
+        counted = counted_loop(node) if label.kind == "loop" and not label.n_params else None
         views = {"alignments": invariant_alignments(node), "writes": node.writes_locals,
                  "header": len(self.lines), "indent": self.indent, "picked": {}}
         self.emit("while True:")
@@ -669,10 +672,34 @@ class FunctionTranslator:
             self.emit_continue_check(label)
         self.emit("break")
         self.indent -= 1
+        if counted and len(self.lines) - views["header"] <= MAX_COUNTED_LINES:
+            self.version_loop(views["header"], counted)
         self.pending |= label.exit_flags
         if self.python_loops and self.python_loops[-1].id in self.pending:
             self.emit_continue_check(self.python_loops[-1])
         return falls
+
+    def version_loop(self, header, counted):
+        """Put the loop just emitted from line `header` on under `if <test>:` in a copy
+        whose sums of stepped locals and constants are not wrapped, and the original under
+        `else:` (loop_ranges.py). Only for loops of up to MAX_COUNTED_LINES lines: each
+        copy doubles the code, that of the loops inside included."""
+        found = unwrapped_copy(counted, self.lines[header:], self.offsets[header:],
+                               self.indent)
+        if found is None:
+            return
+        guard, fast = found
+        slow = zip(self.lines[header:], self.offsets[header:])
+        prefix = INDENT * self.indent
+        entry = _shift_spans(self.offsets[header], 0)
+        lines = ([(f"{prefix}if {guard}:", entry)]
+                 + [(INDENT + line, _shift_spans(offset, 1)) for line, offset in fast]
+                 + [(f"{prefix}else:", entry)]
+                 + [(INDENT + line, _shift_spans(offset, 1)) for line, offset in slow])
+        self.lines[header:] = [line for line, _ in lines]
+        self.offsets[header:] = [offset for _, offset in lines]
+        self.free_else = None
+        self.derived.clear()
 
     def pick_views_before(self, loop):
         """Insert the assignments of the views the loop's accesses used (see view_of) before
@@ -1395,6 +1422,14 @@ def _load_spans(line):
             spans.append((start, column, offset))
     out.append(line[position:])
     return "".join(out), tuple(spans)
+
+
+def _shift_spans(offset, columns):
+    """An offset entry whose load spans are `columns` further right (its line indented)."""
+    if not isinstance(offset, tuple):
+        return offset
+    return offset[0], tuple((start + columns, end + columns, at)
+                            for start, end, at in offset[1])
 
 
 def _any_loads(operands):
