@@ -743,6 +743,29 @@ class FunctionTranslator:
             chosen["picked"][pick] = f"_h{self.view_count}"
         return chosen["picked"][pick]
 
+    def index_before(self, base, index):
+        """The variable holding `index`, an index into a view picked before a loop, computed
+        before the outermost enclosing loop that does not write the local of `base` (x,
+        or x plus a constant): nbody's `_h2[(l1 >> 3) + 4]` becomes `_h2[_i1]`. None when
+        the innermost loop writes it."""
+        found = _LOCAL_ADDRESS.match(base)
+        if not found or not self.loop_views:
+            return None
+        local = int(found[1] or found[2])
+        if local in self.derived:
+            return None
+        chosen = None
+        for loop in reversed(self.loop_views):
+            if local in loop["writes"]:
+                break
+            chosen = loop
+        if chosen is None:
+            return None
+        if index not in chosen["picked"]:
+            self.view_count += 1
+            chosen["picked"][index] = f"_i{self.view_count}"
+        return chosen["picked"][index]
+
     def emit_try_body(self, node, label):
         """`try:` and the body of a try_table or legacy try. Returns whether the body falls
         out, and leaves the stack as it was below the construct's parameters."""
@@ -1588,6 +1611,7 @@ def _memory_access(self, template, aligned, offset, base, wide):
         picked = None if wide else self.view_of(view, size, b)
         if picked:
             index = f"({b} >> {shift}) + {offset // size}" if offset else f"{b} >> {shift}"
+            index = self.index_before(b, index) or index
             return form.replace(f"{view}[{{k}}]", picked, 1).format(i=index, v="{v}"), base
         if not _ATOM.match(b):
             base = self.address_variable(base)
