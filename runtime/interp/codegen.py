@@ -745,26 +745,22 @@ class FunctionTranslator:
 
     def index_before(self, base, index):
         """The variable holding `index`, an index into a view picked before a loop, computed
-        before the outermost enclosing loop that does not write the local of `base` (x,
-        or x plus a constant): nbody's `_h2[(l1 >> 3) + 4]` becomes `_h2[_i1]`. None when
-        the innermost loop writes it."""
+        before the innermost loop when the access runs in every iteration (at the top of
+        the loop's body) and the loop does not write the local of `base` (x, or x plus a
+        constant): nbody's `_h2[(l1 >> 3) + 4]` becomes `_h2[_i5]`. Else None (an index
+        computed for an access in a branch seldom taken costs more than it saves)."""
         found = _LOCAL_ADDRESS.match(base)
         if not found or not self.loop_views:
             return None
         local = int(found[1] or found[2])
-        if local in self.derived:
+        loop = self.loop_views[-1]
+        if (local in self.derived or local in loop["writes"]
+                or self.indent != loop["indent"] + 1):
             return None
-        chosen = None
-        for loop in reversed(self.loop_views):
-            if local in loop["writes"]:
-                break
-            chosen = loop
-        if chosen is None:
-            return None
-        if index not in chosen["picked"]:
+        if index not in loop["picked"]:
             self.view_count += 1
-            chosen["picked"][index] = f"_i{self.view_count}"
-        return chosen["picked"][index]
+            loop["picked"][index] = f"_i{self.view_count}"
+        return loop["picked"][index]
 
     def emit_try_body(self, node, label):
         """`try:` and the body of a try_table or legacy try. Returns whether the body falls

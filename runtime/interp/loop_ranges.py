@@ -182,8 +182,9 @@ def _guard(counted, bounds):
         tests.append(f"0 < (_k := max(1, -(({i} - {counted.bound}) // {step})))")
         trips = "_k"
     else:                                   # t: (b - i) / d, a whole positive number
-        tests = [f"0 < (_k := {counted.bound} - {i})" if step > 0
-                 else f"0 < (_k := {i} - {counted.bound})"]
+        difference = (f"{counted.bound} - {i}" if step > 0
+                      else i if counted.bound == "0" else f"{i} - {counted.bound}")
+        tests = [f"0 < (_k := {difference})"]
         size = abs(step)
         shift = size.bit_length() - 1
         if size > 1:
@@ -199,10 +200,12 @@ def _guard(counted, bounds):
             tests.append(f"{x} + {c} * {trips} < {(1 << width) - high}")
             continue
         moved = f"{abs(c)} * {trips}" if abs(c) != 1 else trips
+        # A counter tested with != ends at its bound b: x + c*t = b, in range.
+        exact = local == counted.counter and counted.test == "ne"
         if c >= 0:              # the least value at u = 0, the greatest at u = t - 1
             if low < 0:
                 tests.append(f"{x} >= {-low}")
-            if c:
+            if c and not (exact and high <= c):
                 tests.append(f"{x} + {moved} < {(1 << width) + c - high}")
             elif high > 0:
                 tests.append(f"{x} < {(1 << width) - high}")
@@ -210,6 +213,8 @@ def _guard(counted, bounds):
             if high > 0:
                 tests.append(f"{x} < {(1 << width) - high}")
             slack = -c + low    # x - |c|*t + |c| + low >= 0
+            if exact and slack >= 0:
+                continue
             tests.append(f"{x} + {slack} >= {moved}" if slack > 0
                          else f"{x} >= {moved} + {-slack}" if slack else f"{x} >= {moved}")
     return " and ".join(tests)
