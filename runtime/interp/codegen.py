@@ -32,7 +32,9 @@ variable accesses let them wait (LOAD_SAFE); a template that would evaluate its 
 of order, twice or conditionally gets them evaluated first. A trap inside a folded load is
 still reported at the load: its text is marked, and the line records the columns it spans.
 In a loop, a typed view whose alignment cannot change is picked once before the loop
-(loop_views.py, `view_of`).
+(loop_views.py, `view_of`), and so is an index through a local the loop does not write
+(`index_before`). A counted loop whose stepped locals provably cannot wrap is emitted twice,
+the copy without their wraps under a test made on entry (loop_ranges.py, `version_loop`).
 """
 
 import functools

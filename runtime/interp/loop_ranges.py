@@ -1,22 +1,23 @@
-"""Counted loops: when their induction variables cannot wrap, their adds need no `% 2**N`.
+"""Counted loops: when their induction variables cannot wrap, their sums need no `% 2**N`.
 
 clang ends a counted loop with its counter's step and test: `i += d; if i != b: continue`
-(`local.tee i; local.get b; i32.ne; br_if 0`). When nothing else branches back to the
-loop, every full iteration runs its top-level instructions once, so a local the loop only
-steps by a constant at its top level (`p += 16`, or clang's `t = p + 56` ... `p = t`) moves
-by that constant once per full iteration. If on entry the counter reaches `b` after t
-steps without wrapping (`(b - i) / d` is a positive whole number), the loop runs at most t
-full iterations, and the partial one that may leave it early steps no local more often
-than t times: each such local stays between its entry value `x` and `x + c*t`. Checked
-once before the loop, `x + c*t + high < 2**N` and `x + low >= 0` (for a negative step the
-other way round) then make every `(x + k) % 2**N` with `low <= k <= high` inside the loop
-equal to `x + k`: the translator emits the loop twice, a copy without those wraps under
-that check, the original in its `else:`. The values are the same, so are traps and
-memory; only the arithmetic is shorter.
+(`local.tee i; local.get b; i32.ne; br_if 0`; also `i <u b`, and `i` alone for `i != 0`).
+When nothing else branches back to the loop, every full iteration runs its top-level
+instructions once, so a local assigned only there, each time to its value at the
+iteration's start plus a constant (`p += 16`, clang's `t = p + 56` ... `p = t`), or plus a
+local the loop does not write (`j += i`), moves by its step c once per full iteration. If
+on entry the counter reaches `b` after t steps without wrapping (`(b - i) / d` a positive
+whole number for `!=`; for `<u`, ceil((b - i) / d) or 1), the loop runs at most t full
+iterations, so such a local starts iteration u (0 <= u < t) at x + c*u, x its entry value.
+One test before the loop bounds every sum of it and a constant the loop's lines read, and
+the translator emits the loop twice: under the test a copy whose sums `((l<x> + k) % 2**N)`
+are `(l<x> + k)`, in its `else:` the loop as it was. The values are the same, so are traps
+and memory; only the arithmetic is shorter.
 
-The test is built from the loop alone; `high` and `low` are the constants the loop adds to
-each local (instructions `local.get x; i32.const k; i32.add`), and the translator unwraps
-only sums with those locals and constants in that range, whatever instructions made them.
+The instructions say which locals are stepped and by what (counted_loop); the translated
+lines say which sums of them there are and where (unwrapped_copy): a sum in a line after
+the j-th line assigning x reads x + c*u + (x's j-th offset), one in that line or before it
+the offset before. Whatever instructions made a sum's text, its value is that.
 """
 
 import re
