@@ -32,8 +32,11 @@ variable accesses let them wait (LOAD_SAFE); a template that would evaluate its 
 of order, twice or conditionally gets them evaluated first. A trap inside a folded load is
 still reported at the load: its text is marked, and the line records the columns it spans.
 In a loop, a typed view whose alignment cannot change is picked once before the loop
-(loop_views.py, `view_of`); elsewhere the first access through a local holds its view and
-index for the accesses after it that it dominates (`held_view`).
+(loop_views.py, `view_of`), and so is an index through a local the loop does not write
+(`index_before`); elsewhere the first access through a local holds its view and index for
+the accesses after it that it dominates (`held_view`). A counted loop whose stepped locals
+provably cannot wrap is emitted twice, the copy without their wraps under a test made on
+entry (loop_ranges.py, `version_loop`).
 """
 
 import functools
@@ -45,6 +48,7 @@ from ..fuel import run_costs
 from ..opcodes import CATCH_ALL_REF, CATCH_REF, DELEGATE, NAMES
 from ..types import ByRepresentation
 from . import layout
+from .loop_ranges import counted_loop, unwrapped_copy
 from .loop_views import invariant_alignments
 from .numeric import f32_from_bits, f64_from_bits
 from .operators import ALIGNED, LOADS, MODULAR, NUMERIC, STORES
@@ -76,6 +80,7 @@ MAX_LOOPS = 16              # loops and try statements nested deeper are outline
                             # allows 20 nested blocks of both together)
 _LOCAL = re.compile(r"l(\d+)\Z")
 _HOLD = re.compile(r"(_[pq]\d+) := ")     # a held view's (or its index's) assignment
+MAX_COUNTED_LINES = 200     # longer counted loops are emitted once (version_loop)
 _ATOM = re.compile(r"[A-Za-z_0-9.]+\Z|\(-[0-9.e+-]+\)\Z")   # a name or a number literal
 # A deferred load's text is marked `START offset TEXT load END` until its line is emitted
 # (characters generated code never contains otherwise).
@@ -672,6 +677,7 @@ class FunctionTranslator:
         label.python_loop = True
         label.landing = self.landing_labels(label)
         self.flush_loads()
+        counted = counted_loop(node) if label.kind == "loop" and not label.n_params else None
         views = {"alignments": invariant_alignments(node), "writes": node.writes_locals,
                  "header": len(self.lines), "indent": self.indent, "picked": {}}
         self.emit("while True:")
@@ -688,10 +694,34 @@ class FunctionTranslator:
             self.emit_continue_check(label)
         self.emit("break")
         self.indent -= 1
+        if counted and len(self.lines) - views["header"] <= MAX_COUNTED_LINES:
+            self.version_loop(views["header"], counted)
         self.pending |= label.exit_flags
         if self.python_loops and self.python_loops[-1].id in self.pending:
             self.emit_continue_check(self.python_loops[-1])
         return falls
+
+    def version_loop(self, header, counted):
+        """Put the loop just emitted from line `header` on under `if <test>:` in a copy
+        whose sums of stepped locals and constants are not wrapped, and the original under
+        `else:` (loop_ranges.py). Only for loops of up to MAX_COUNTED_LINES lines: each
+        copy doubles the code, that of the loops inside included."""
+        found = unwrapped_copy(counted, self.lines[header:], self.offsets[header:],
+                               self.indent)
+        if found is None:
+            return
+        guard, fast = found
+        slow = zip(self.lines[header:], self.offsets[header:])
+        prefix = INDENT * self.indent
+        entry = _shift_spans(self.offsets[header], 0)
+        lines = ([(f"{prefix}if {guard}:", entry)]
+                 + [(INDENT + line, _shift_spans(offset, 1)) for line, offset in fast]
+                 + [(f"{prefix}else:", entry)]
+                 + [(INDENT + line, _shift_spans(offset, 1)) for line, offset in slow])
+        self.lines[header:] = [line for line, _ in lines]
+        self.offsets[header:] = [offset for _, offset in lines]
+        self.free_else = None
+        self.derived.clear()
 
     def pick_views_before(self, loop):
         """Insert the assignments of the views the loop's accesses used (see view_of) before
@@ -781,6 +811,25 @@ class FunctionTranslator:
             return {}
         return {key: held for key, held in self.held.items()
                 if key[1] not in node.writes_locals}
+
+    def index_before(self, base, index):
+        """The variable holding `index`, an index into a view picked before a loop, computed
+        before the innermost loop when the access runs in every iteration (at the top of
+        the loop's body) and the loop does not write the local of `base` (x, or x plus a
+        constant): nbody's `_h2[(l1 >> 3) + 4]` becomes `_h2[_i5]`. Else None (an index
+        computed for an access in a branch seldom taken costs more than it saves)."""
+        found = _LOCAL_ADDRESS.match(base)
+        if not found or not self.loop_views:
+            return None
+        local = int(found[1] or found[2])
+        loop = self.loop_views[-1]
+        if (local in self.derived or local in loop["writes"]
+                or self.indent != loop["indent"] + 1):
+            return None
+        if index not in loop["picked"]:
+            self.view_count += 1
+            loop["picked"][index] = f"_i{self.view_count}"
+        return loop["picked"][index]
 
     def emit_try_body(self, node, label):
         """`try:` and the body of a try_table or legacy try. Returns whether the body falls
@@ -1475,6 +1524,14 @@ def _unhold(lines, reheld):
     return [_HOLD.sub(blank, line) if ":=" in line else line for line in lines]
 
 
+def _shift_spans(offset, columns):
+    """An offset entry whose load spans are `columns` further right (its line indented)."""
+    if not isinstance(offset, tuple):
+        return offset
+    return offset[0], tuple((start + columns, end + columns, at)
+                            for start, end, at in offset[1])
+
+
 def _any_loads(operands):
     for op in operands:
         if op.loads:
@@ -1631,6 +1688,7 @@ def _memory_access(self, template, aligned, offset, base, wide):
         picked = None if wide else self.view_of(view, size, b)
         if picked:
             index = f"({b} >> {shift}) + {offset // size}" if offset else f"{b} >> {shift}"
+            index = self.index_before(b, index) or index
             return form.replace(f"{view}[{{k}}]", picked, 1).format(i=index, v="{v}"), base
         held = None if wide else self.held_view(view, size, b)
         if held:
