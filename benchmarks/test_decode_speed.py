@@ -2,8 +2,11 @@
 (big_module.py), in a child process so its peak memory is measured too; decoding followed by
 validation; and the interpreter's set-up before the first call (decoding, validation,
 instantiation and the translation of the function called) of a generated ~1 MB module and of
-a generated ~1 MB C program (big_c_program.py)."""
+a generated ~1 MB C program (big_c_program.py). Each row is the CPU time of the whole child,
+Python's start-up and the imports included, and beside it the step's own, which the child
+measures and prints."""
 
+import statistics
 import sys
 
 import pytest
@@ -14,15 +17,18 @@ from measure import benchmark_command
 from programs import BUILD_DIR
 from results import Case
 
-# step -> (the child's code, which reads the module from sys.argv[1]; module size in MB)
+# step -> (the child's imports, its step, which reads the module from sys.argv[1]; module
+# size in MB). The child prints the CPU time of the step alone (time.process_time() around
+# it): the row's own figure is the whole process's, Python's start-up, the imports and the
+# exit included.
 STEPS = {
-    "decode_module": ("from pywamr.runtime.decoder import decode_module\n"
+    "decode_module": ("from pywamr.runtime.decoder import decode_module",
                       "decode_module(open(sys.argv[1], 'rb').read())", 10),
     "decode_module + validate": ("from pywamr.runtime.decoder import decode_module\n"
-                                 "from pywamr.runtime.validator import validate\n"
+                                 "from pywamr.runtime.validator import validate",
                                  "validate(decode_module(open(sys.argv[1], 'rb').read()))", 10),
     "interp set-up before the first call": (
-        "from pywamr.runtime.interp import Module\n"
+        "from pywamr.runtime.interp import Module",
         "module = Module(open(sys.argv[1], 'rb').read())\n"
         "module.instantiate()\n"
         "module.function_code(module.decoded.export_map()['run'].index)", 1),
@@ -30,7 +36,7 @@ STEPS = {
     # the translation of _start.
     "interp set-up of a C program before the first call": (
         "from pywamr.runtime.interp import Module\n"
-        "from pywamr.runtime.wasi import WasiHost\n"
+        "from pywamr.runtime.wasi import WasiHost",
         "module = Module(open(sys.argv[1], 'rb').read())\n"
         "with WasiHost([sys.argv[1]], {}, []) as host:\n"
         "    module.instantiate(host.imports_of(module.decoded))\n"
@@ -41,7 +47,7 @@ NEEDS = {"decode_module": ["pywamr.runtime.decoder"],
          "interp set-up before the first call": ["pywamr.runtime.interp"],
          "interp set-up of a C program before the first call": ["pywamr.runtime.interp"]}
 CASES = [Case("decode", step, "C program" if size == "C" else f"{size} MB module")
-         for step, (_, size) in STEPS.items()]
+         for step, (_, _, size) in STEPS.items()]
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +72,19 @@ def test_decode(case, benchmark, rounds, results, big_wasm):
     why = next(filter(None, map(missing_module, NEEDS[case.row])), None)
     if why:
         pytest.skip(why)
-    code, megabytes = STEPS[case.row]
+    imports, step, megabytes = STEPS[case.row]
     wasm = big_wasm(megabytes)
-    argv = [sys.executable, "-c", "import sys\n" + code, str(wasm)]
+    argv = [sys.executable, "-c", child_code(imports, step), str(wasm)]
     benchmark.group = "decode"
-    runs = benchmark_command(benchmark, argv, rounds("decode"), expected_stdout="")
+    runs = benchmark_command(benchmark, argv, rounds("decode"))
+    step_seconds = [float(run.stdout) for run in runs]
     results.ok(case, benchmark.stats, max(run.max_rss_kb for run in runs),
-               [run.cpu_seconds for run in runs], wasm_bytes=wasm.stat().st_size)
+               [run.cpu_seconds for run in runs], wasm_bytes=wasm.stat().st_size,
+               step_cpu_median=statistics.median(step_seconds), step_cpu_min=min(step_seconds))
+
+
+def child_code(imports, step):
+    """The child's program: the imports, then the step between two readings of its CPU
+    time, whose difference it prints."""
+    return "\n".join(["import sys, time", imports, "start = time.process_time()", step,
+                      "print(time.process_time() - start)"])

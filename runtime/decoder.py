@@ -734,13 +734,41 @@ def parse_function_names(payload):
             if end > r.end:
                 r.fail("unexpected end of section or function")
             if sub_id == 1:
-                sub = Reader(payload, r.pos, end)
-                for _ in range(sub.u32()):
-                    index = sub.u32()
-                    names[index] = sub.name()
+                names = _name_map(payload, r.pos, end)
             r.pos = end
-    except MalformedModule:
+    except (MalformedModule, UnicodeDecodeError):
         return {}
+    return names
+
+
+def _name_map(payload, pos, end):
+    """The function names of a name map at payload[pos:end]. An entry whose index takes one
+    or two bytes and whose name's size one, the usual ones (thousands in a C program), is
+    read inline; any other by the Reader, which raises if it is malformed (as it would
+    have at the entries read inline, were they malformed: they are not)."""
+    sub = Reader(payload, pos, end)
+    names = {}
+    count = sub.u32()
+    pos = sub.pos
+    for _ in range(count):
+        if pos + 2 < end:
+            index = payload[pos]
+            at = pos + 1
+            if index >= 0x80:
+                high = payload[at]
+                at = 0 if high >= 0x80 else pos + 2
+                index = index - 0x80 | high << 7
+            if at and at < end:
+                size = payload[at]
+                start = at + 1
+                if size < 0x80 and start + size <= end:
+                    names[index] = payload[start:start + size].decode("utf-8")
+                    pos = start + size
+                    continue
+        sub.pos = pos
+        index = sub.u32()
+        names[index] = sub.name()
+        pos = sub.pos
     return names
 
 

@@ -36,10 +36,8 @@ one per process (its generated code reads a module-level cell): blocks with fuel
 threads at once must not both run interpreted code.
 """
 
-import ctypes
 import threading
 
-from .aot_abi import INTERRUPT_REQUESTED
 from .errors import Interrupted, WasmError
 from .fuel import UNLIMITED
 
@@ -93,6 +91,7 @@ class Limits:
             _local.limits = None
             self._active = False
             if self._exec_env is not None:
+                from .aot_abi import INTERRUPT_REQUESTED    # (see _set_async_exc)
                 self._exec_env.interrupt &= ~INTERRUPT_REQUESTED
         if self.fuel is not None:
             # Each engine's counter started at `fuel`; a block uses one engine, or the sum.
@@ -116,6 +115,7 @@ class Limits:
             if not self._active:
                 return
             if self._exec_env is not None:
+                from .aot_abi import INTERRUPT_REQUESTED
                 self._exec_env.request_interrupt(INTERRUPT_REQUESTED)
             if self._in_interp:
                 _set_async_exc(self._thread, Interrupted)
@@ -133,6 +133,7 @@ class Limits:
                 if self.fuel is not None:
                     exec_env.fuel = self.fuel
             if self.interrupted:
+                from .aot_abi import INTERRUPT_REQUESTED
                 exec_env.interrupt |= INTERRUPT_REQUESTED
 
     def check_fuel(self, counts_fuel, what):
@@ -154,10 +155,17 @@ class Limits:
             _set_async_exc(self._thread, None)
 
 
-_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
-_async_exc.argtypes = (ctypes.c_ulong, ctypes.c_void_p)
+_async_exc = None
 
 
 def _set_async_exc(thread, exception_class):
-    """Raise `exception_class` in `thread` at its next bytecode; None withdraws it."""
+    """Raise `exception_class` in `thread` at its next bytecode; None withdraws it. (ctypes,
+    and aot_abi, which is built on it, are imported where a Limits block first needs them:
+    importing the interpreter does not pay ~2 ms for them.)"""
+    global _async_exc
+    if _async_exc is None:
+        import ctypes
+        function = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        function.argtypes = (ctypes.c_ulong, ctypes.c_void_p)
+        _async_exc = function
     _async_exc(thread, None if exception_class is None else id(exception_class))

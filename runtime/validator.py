@@ -923,6 +923,25 @@ def check_constant(context, expr, valtype, version):
     CodeValidator(context, [], [valtype]).check(list(expr) + [Instr(END, None, end_offset)])
 
 
+def check_elements(context, segment, version):
+    """A segment's expressions, each as check_constant checks it. A C program's table has
+    thousands of [ref.func f]: whether f's type fits the segment's is worked out once per
+    type index. (f is in C.refs: it is named in a segment.)"""
+    funcs, type_indices, elem_type = context.funcs, context.func_type_indices, segment.elem_type
+    fitting = set()
+    for expr in segment.init:
+        if len(expr) == 1:
+            op, func_index, _ = expr[0]
+            if op == REF_FUNC and func_index < len(funcs):
+                type_index = type_indices[func_index]
+                if type_index in fitting:
+                    continue
+                if matches(context, ref_type(type_index, False), elem_type):
+                    fitting.add(type_index)
+                    continue
+        check_constant(context, expr, elem_type, version)
+
+
 def declared_func_refs(module):
     """C.refs: the functions named outside of function bodies (exports, global initializers,
     element segments), which are the only ones ref.func may name in code."""
@@ -931,7 +950,12 @@ def declared_func_refs(module):
     for segment in module.elems:
         exprs += segment.init
     for expr in exprs:
-        refs.update(instr.imm for instr in expr if instr.op == REF_FUNC)
+        if len(expr) == 1:      # a segment's [ref.func f], thousands in a C program's table
+            op, imm, _ = expr[0]
+            if op == REF_FUNC:
+                refs.add(imm)
+        else:
+            refs.update(instr.imm for instr in expr if instr.op == REF_FUNC)
     return refs
 
 
@@ -1041,8 +1065,7 @@ def validate(module, bodies=True, version="3.0"):
     constant_context = context._replace(globals=imported) if version == "2.0" else context
     for segment in module.elems:
         check_valtype(context, segment.elem_type)
-        for expr in segment.init:
-            check_constant(constant_context, expr, segment.elem_type, version)
+        check_elements(constant_context, segment, version)
         if segment.mode == "active":
             table = lookup(context.tables, segment.table, "table")
             if not matches(context, segment.elem_type, table.elem_type):

@@ -5,7 +5,7 @@ import struct
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pywamr.runtime.decoder import Reader, decode_module
+from pywamr.runtime.decoder import Reader, decode_module, parse_function_names
 from pywamr.runtime.errors import MalformedModule
 from pywamr.runtime.opcodes import NAMES
 
@@ -14,6 +14,15 @@ HEADER = b"\x00asm\x01\x00\x00\x00"
 
 def section(section_id, payload):
     return bytes([section_id, len(payload)]) + payload
+
+
+def uleb(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
 
 
 def one_function_module(body, locals_=b"\x00", result=b"\x00"):
@@ -102,6 +111,20 @@ def test_name_section_gives_function_names():
     module = decode_module(one_function_module(b"\x0b") + custom)
     assert module.func_names == {0: "hello"}
     assert module.customs[0][0] == "name"
+
+
+def test_name_map_of_every_entry_form():
+    # Indices of one, two and three bytes, names whose size takes one byte and two.
+    entries = [(0, b"a"), (200, b"main"), (20000, b"x" * 130), (5, "\u00e9t\u00e9".encode())]
+    body = b"".join(uleb(index) + uleb(len(name)) + name for index, name in entries)
+    name_map = uleb(len(entries)) + body
+    payload = b"\x01" + uleb(len(name_map)) + name_map
+    assert parse_function_names(payload) == {i: name.decode() for i, name in entries}
+    # A malformed map is ignored whole: truncated anywhere, or a name not UTF-8.
+    for cut in range(1, len(payload)):
+        assert parse_function_names(payload[:cut]) == {}
+    bad = payload.replace(b"main", b"ma\xffn")
+    assert parse_function_names(bad) == {}
 
 
 @settings(max_examples=400, deadline=None)

@@ -6,7 +6,6 @@ source files and of the Python version: any change to one of them starts a new d
 loaded. A cache that cannot be read or written is simply not used.
 """
 
-import hashlib
 import marshal
 import os
 import sys
@@ -20,6 +19,7 @@ def _translator_source_digest():
     """A digest of this package's source: the translation is a function of it."""
     global _translator_digest
     if _translator_digest is None:
+        import hashlib      # here, not at the top: only a module with a cache_dir needs it
         digest = hashlib.sha256(sys.implementation.cache_tag.encode())
         for path in sorted(Path(__file__).parent.glob("*.py")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -30,6 +30,7 @@ def _translator_source_digest():
 class CodeCache:
     def __init__(self, directory, wasm_bytes, variant=b""):
         """`variant`: translation options (fuel) that change the code."""
+        import hashlib
         key = hashlib.sha256(_translator_source_digest() + variant + b"\0" + wasm_bytes)
         key = key.hexdigest()[:32]
         self.directory = Path(directory) / key

@@ -42,14 +42,19 @@ FROM_BITS = ByRepresentation({"i32": lambda b: b & M32, "i64": lambda b: b & M64
 TABLE_LIMIT = 1 << 24         # elements; a list of them takes 8 bytes each
 
 _canonical_types = {}
+_canonical_ids = set()        # of the objects in _canonical_types, which keeps them alive
 
 
 def canonical_type(functype):
-    """One FuncType object per distinct signature, so call_indirect can compare with `is`."""
+    """One FuncType object per distinct signature, so call_indirect can compare with `is`.
+    A canonical one is its own, found by its id without building the key."""
+    if id(functype) in _canonical_ids:
+        return functype
     key = (tuple(functype.params), tuple(functype.results), functype.group)
     found = _canonical_types.get(key)
     if found is None:
         found = _canonical_types[key] = FuncType(*key)
+        _canonical_ids.add(id(found))
     return found
 
 

@@ -6,6 +6,7 @@ from ..api import HostFunc, Tag
 from ..errors import WasmError
 from ..instance_group import link
 from ..instantiation import evaluate_constant, initialise_segments, match_imports
+from ..opcodes import NAMES
 from ..types import structural_extern
 from . import boundary, bulk, layout
 from .boundary import call_into_wasm
@@ -16,6 +17,7 @@ from .tail_calls import TailCall, trampoline
 
 # What an interp instance can import, besides a HostFunc and a Tag (runtime/instantiation.py).
 EXTERN_CLASSES = {"func": Function, "table": Table, "memory": Memory, "global": Global}
+REF_FUNC = NAMES["ref.func"]
 
 
 class Instance:
@@ -65,8 +67,13 @@ class Instance:
         names = {e.index: e.name for e in decoded.exports if e.kind == "tag"}
         for index in range(len(self.tags), len(module.tag_types)):
             self.tags.append(Tag(module.tag_types[index], names.get(index)))
+        canonical = {}      # id of a function type -> its canonical one, looked up once
         for index in range(len(self.functions), len(module.func_types)):
-            function = Function(module.func_types[index], None, self, index)
+            functype = module.func_types[index]
+            found = canonical.get(id(functype))
+            if found is None:
+                found = canonical[id(functype)] = canonical_type(functype)
+            function = Function(found, None, self, index)
             function.call = self._lazy(layout.func(index), function)
             function.tail = self._lazy_tail(function)
             self.functions.append(function)
@@ -83,7 +90,7 @@ class Instance:
         self._bind_namespace(decoded)
         self.exports = {e.name: self._export(e) for e in decoded.exports}
 
-        self.elems = [tuple(self.evaluate(expr) for expr in seg.init) for seg in decoded.elems]
+        self.elems = [tuple(self._element(expr) for expr in seg.init) for seg in decoded.elems]
         self.datas = [seg.data for seg in decoded.datas]
         ns[layout.ELEMS] = self.elems
         ns[layout.DATA] = self.datas
@@ -176,6 +183,15 @@ class Instance:
         Function or None."""
         return evaluate_constant(expr, self._global_bits, lambda index: self.functions[index],
                                  null_ref=None)
+
+    def _element(self, expr):
+        """An element segment's entry: most are [ref.func f] (thousands in a C program's
+        table), taken without evaluate's general walk."""
+        if len(expr) == 1:
+            op, imm, _ = expr[0]
+            if op == REF_FUNC:
+                return self.functions[imm]
+        return self.evaluate(expr)
 
     def _global_bits(self, global_index):
         return self.globals[global_index].get_bits()

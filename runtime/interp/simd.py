@@ -20,7 +20,6 @@ import math
 import operator
 import struct
 from array import array
-from fractions import Fraction
 from functools import partial
 
 from .numeric import fdiv_by_zero
@@ -453,6 +452,7 @@ def fma(a, b, c, precision, smallest_exponent):
     if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
         # A finite product cannot cancel an infinite c (the product might overflow in floats).
         return c if math.isfinite(a) and math.isfinite(b) else a * b + c
+    from fractions import Fraction     # only here: relaxed SIMD is rare, the import not free
     exact = Fraction(a) * Fraction(b) + Fraction(c)
     if not exact:
         # Exact zeros: the product is representable, so floats give IEEE's sign of the sum.
