@@ -46,9 +46,9 @@ def counted_module(rng):
         d = rng.choice([1, 2, 4, -1, -2, -4, 8, 3])
     else:
         d = rng.choice([1, 3, 4, 16, "local"])
-    step = f"(local.get $di)" if d == "local" else f"({t}.const {d})"
+    step = "(local.get $di)" if d == "local" else f"({t}.const {d})"
     bump = f"(local.tee $i ({t}.add (local.get $i) {step}))"
-    bound = rng.choice([f"(local.get $b)", f"({t}.const {rng.choice([0, 5, 40, modulus - 2])})"])
+    bound = rng.choice(["(local.get $b)", f"({t}.const {rng.choice([0, 5, 40, modulus - 2])})"])
     exit_test = {
         "ne": rng.choice([f"({t}.ne {bump} {bound})", f"({t}.ne {bound} {bump})"]),
         "zero": bump,
@@ -103,7 +103,7 @@ def counted_module(rng):
         p_step = [f"(local.set $t (i32.add (local.get $p) (i32.const {c})))",
                   f"(local.set $p (i32.add (local.get $p) (i32.const {scratch})))",
                   *uses("$p", p_memory), "(local.set $p (local.get $t))"]
-    q_step = [f"(local.set $q (i32.add (local.get $q) (local.get $s)))", *uses("$q", q_memory)]
+    q_step = ["(local.set $q (i32.add (local.get $q) (local.get $s)))", *uses("$q", q_memory)]
     body = [*before, *p_step, *after, *uses("$q", q_memory), *q_step]
     if rng.random() < 0.5:
         body.insert(rng.randrange(len(body) + 1), counter_use)
