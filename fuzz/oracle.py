@@ -92,10 +92,6 @@ def run_wasmtime(wasm, plan, emit):
     config.wasm_memory64 = True
     config.wasm_relaxed_simd = True
     config.wasm_relaxed_simd_deterministic = True
-    # This runs in a forked child (sandbox.py): a compile thread pool that wasmtime started
-    # in the parent before the fork has no threads here, and a parallel compile would wait
-    # for them forever.
-    config.parallel_compilation = False
     store = wasmtime.Store(wasmtime.Engine(config))
     log = host.Host()
     try:

@@ -6,6 +6,11 @@ A hang is a child that used up its CPU time (RLIMIT_CPU), not one that took long
 machine a slow engine (the interpreter on a loop-heavy module) would otherwise time out.
 Only a child that blocks without using CPU meets the wall-clock backstop, WALL_FACTOR times
 its CPU time.
+
+The process that forks must not have started wasmtime itself: neither its compile threads
+nor its trap handling survive a fork (a child's compile waits for threads it does not have,
+a trap kills it with SIGILL). Tests that compare with wasmtime in pytest's own process run
+it in a child for that reason (tests/interp_and_wasmtime.py, in_child).
 """
 
 import faulthandler

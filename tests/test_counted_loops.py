@@ -9,28 +9,14 @@ it), so the ones that wrap run as long as the others.
 """
 
 import random
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from pywamr.runtime.errors import Trap
+from interp_and_wasmtime import PAGE, campaign, compile_wat, run_on_both
 from pywamr.runtime.interp import Module
 
-wasmtime = pytest.importorskip("wasmtime") if __name__ != "__main__" else __import__("wasmtime")
-
-PAGE = 65536
-
-
-def compile_wat(text):
-    with tempfile.TemporaryDirectory() as tmp:
-        wat, wasm = Path(tmp, "m.wat"), Path(tmp, "m.wasm")
-        wat.write_text(text)
-        subprocess.run(["wat2wasm", str(wat), "-o", str(wasm)], check=True,
-                       capture_output=True)
-        return wasm.read_bytes()
+pytest.importorskip("wasmtime")
 
 
 def counted_module(rng):
@@ -152,34 +138,12 @@ def counted_module(rng):
     return text, [i0, b, di, p, q, s], [width] * 3 + [32] * 3
 
 
-def outcomes(binary, args, widths, memory):
-    """(result or trap, memory afterwards) from the interpreter and from wasmtime."""
-    found = []
-    instance = Module(binary).instantiate()
-    instance.exports["memory"].write(memory, 0)
-    try:
-        found.append(instance.exports["run"].call_bits(args)[0])
-    except Trap as trap:
-        found.append(trap.message)
-    found.append(instance.exports["memory"].read(0, PAGE))
-    store = wasmtime.Store()
-    exports = wasmtime.Instance(store, wasmtime.Module(store.engine, binary), []).exports(store)
-    exports["memory"].write(store, memory, 0)
-    signed = [a - (1 << width) if a >> (width - 1) else a for a, width in zip(args, widths)]
-    try:
-        found.append(exports["run"](store, *signed) % 2**64)
-    except wasmtime.Trap:
-        found.append("out of bounds memory access")
-    found.append(bytes(exports["memory"].read(store, 0, PAGE)))
-    return found
-
-
 def check_seed(seed):
     rng = random.Random(f"counted {seed}")
     text, args, widths = counted_module(rng)
     binary = compile_wat(text)
     memory = bytes(rng.getrandbits(8) for _ in range(PAGE))
-    found = outcomes(binary, args, widths, memory)
+    found = run_on_both(binary, args, widths, memory, 64)
     if found[0] != found[2] or found[1] != found[3]:
         return f"args {args}: interp {found[0]}, wasmtime {found[2]}\n{text}"
     return None
@@ -202,11 +166,4 @@ def test_counted_loops_are_translated_twice():
 
 
 if __name__ == "__main__":
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    failures = 0
-    for seed in range(first, first + count):
-        problem = check_seed(seed)
-        if problem:
-            failures += 1
-            print(f"seed {seed}:\n{problem}\n", flush=True)
-    print(f"{failures} of {count} seeds differ")
+    campaign(check_seed, sys.argv)

@@ -5,6 +5,7 @@ import struct
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from leb128 import uleb
 from pywamr.runtime.decoder import Reader, decode_module, parse_function_names
 from pywamr.runtime.errors import MalformedModule
 from pywamr.runtime.opcodes import NAMES
@@ -14,15 +15,6 @@ HEADER = b"\x00asm\x01\x00\x00\x00"
 
 def section(section_id, payload):
     return bytes([section_id, len(payload)]) + payload
-
-
-def uleb(n):
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 def one_function_module(body, locals_=b"\x00", result=b"\x00"):

@@ -130,17 +130,3 @@ def test_differences_from_the_reference():
         "call 0", "call 1", "memory m", "global v"]
     assert differences(ref, {**interp, "end": ["error", "x"]}) == [
         ("end", None, ["error", "x"])]
-
-
-@needs_wasm_tools
-def test_oracle_compiles_after_wasmtime_ran_in_the_harness():
-    """Other tests run wasmtime in pytest's own process, which starts its compile threads; a
-    forked child has none of them, so the oracle must not compile in parallel there (it
-    waited for them until the wall-clock backstop)."""
-    import wasmtime
-    wasm = wat('(module (func (export "f") (result i32) i32.const 7))')
-    store = wasmtime.Store()
-    wasmtime.Module(store.engine, wasm)
-    events = run("wasmtime", wasm, make_plan(wasm, 1))
-    assert items(events)["instantiate"] == ["ok"]
-    assert "end" not in items(events), events

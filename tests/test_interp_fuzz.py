@@ -18,13 +18,11 @@ import hashlib
 import math
 import random
 import struct
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
+from interp_and_wasmtime import campaign, compile_wat, in_child, run_on_both
 from pywamr.fuzz.outcomes import trap_kind
 from pywamr.runtime.errors import Exhaustion, Trap
 from pywamr.runtime.interp import Module
@@ -376,15 +374,6 @@ class ModuleGen:
 
 
 
-def compile_wat(text):
-    with tempfile.TemporaryDirectory() as tmp:
-        wat, wasm = Path(tmp, "m.wat"), Path(tmp, "m.wasm")
-        wat.write_text(text)
-        subprocess.run(["wat2wasm", str(wat), "-o", str(wasm)], check=True,
-                       capture_output=True)
-        return wasm.read_bytes()
-
-
 def comparable(valtype, value):
     """A result as both engines can report it: floats as Python floats (NaN as one value,
     since the spec leaves most NaN payloads to the engine)."""
@@ -459,7 +448,7 @@ def check_seed(seed):
     rng = gen.rng
     calls = [(f.index, gen.args(f, rng)) for f in gen.funcs for _ in range(2)]
     ours = run_interp(wasm, calls, gen)
-    theirs = run_wasmtime(wasm, calls, gen)
+    theirs = in_child(run_wasmtime, wasm, calls, gen)
     if ours == theirs:
         return None
     diffs = [f"call f{c[0]}{c[1]}: interp {a} wasmtime {b}"
@@ -525,32 +514,9 @@ def test_stepping_loop_matches_wasmtime(seed):
     memory = bytes(rng.getrandbits(8) for _ in range(65536))
     p = rng.choice([0, 1, 2, 3, 4, 5, 7, 100, 65536 - 200, 65536 - 203, 2**32 - 40, 2**32 - 36])
     args = [p, rng.choice([p, p + 3, p + 8, 5]) % 2**32, rng.choice([1, 2, 10, 50])]
-    outcomes = []
-    instance = Module(binary).instantiate()
-    instance.exports["memory"].write(memory, 0)
-    try:
-        outcomes.append(instance.exports["run"].call_bits(args)[0])
-    except Trap as trap:
-        outcomes.append(trap.message)
-    outcomes.append(instance.exports["memory"].read(0, 65536))
-    store = wasmtime.Store()
-    exports = wasmtime.Instance(store, wasmtime.Module(store.engine, binary), []).exports(store)
-    exports["memory"].write(store, memory, 0)
-    try:
-        outcomes.append(exports["run"](store, *(a - 2**32 if a >> 31 else a for a in args))
-                        % 2**32)
-    except wasmtime.Trap:
-        outcomes.append("out of bounds memory access")
-    outcomes.append(bytes(exports["memory"].read(store, 0, 65536)))
+    outcomes = run_on_both(binary, args, [32] * 3, memory, 32)
     assert outcomes[0] == outcomes[2] and outcomes[1] == outcomes[3], args
 
 
 if __name__ == "__main__":
-    first, count = int(sys.argv[1]), int(sys.argv[2])
-    failures = 0
-    for seed in range(first, first + count):
-        problem = check_seed(seed)
-        if problem:
-            failures += 1
-            print(f"seed {seed}:\n{problem}\n", flush=True)
-    print(f"{failures} of {count} seeds differ")
+    campaign(check_seed, sys.argv)

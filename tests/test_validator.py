@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from leb128 import uleb
 from pywamr.runtime.decoder import decode_module
 from pywamr.runtime.errors import InvalidModule
 from pywamr.runtime.opcodes import NAMES
@@ -190,15 +191,6 @@ def test_many_locals_are_indexed_without_expanding_them(check):
                "local.get 1 i32.eqz drop", "(param f32)", locals_))
     check(func("local.get 70002 drop", "(param f32)", locals_), "unknown local 70002")
     check(func("local.get 70001 i32.eqz drop", "(param f32)", locals_), "type mismatch")
-
-
-def uleb(n):
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 def one_function_module(params, locals_, body):
