@@ -93,8 +93,7 @@ class FunctionBody:
     def body(self):
         """The list of Instr, ending with the function's final `end`."""
         if self._body is None:
-            from .decoder import decode_code
-            self._body = decode_code(self._source[0], self.offset, self._source[1])
+            self._body = self.instructions()
         return self._body
 
     def instructions(self):
