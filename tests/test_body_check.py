@@ -141,12 +141,14 @@ def mutants(data, rng, count):
         yield bytes(mutant)
 
 
-@pytest.mark.parametrize("version", ["2.0", "3.0"])
-def test_mutants_of_real_programs_get_the_reference_verdict(programs, version):
-    rng = random.Random(20)
+# Each version its own mutants: both rules see as many different modules as one would with
+# twice the mutants, in half the time (the reference path is most of this file's time).
+@pytest.mark.parametrize("version, seed", [("2.0", 20), ("3.0", 22)])
+def test_mutants_of_real_programs_get_the_reference_verdict(programs, version, seed):
+    rng = random.Random(seed)
     problems, refused = [], 0
     for name, data in programs.items():
-        for i, mutant in enumerate(mutants(data, rng, 150)):
+        for i, mutant in enumerate(mutants(data, rng, 75)):
             found, _ = compare(mutant, version, f"{name} mutant {i}")
             problems += found
             refused += isinstance(load(mutant, version), tuple)
