@@ -21,6 +21,7 @@ from .module_codegen import refuse_simd
 from .object_merge import merge_images
 from .part_compiler import PartJob, compile_linked, compile_parts
 from .partition import PART_BYTES, split_functions
+from .prelink import prelink
 from .progress import PhaseClock, Progress
 from .target import create_target_machine, resolve_target
 
@@ -94,7 +95,7 @@ def compile_wasm(wasm: bytes, options: CompileOptions = None, show_progress=None
         clock.lap("receive parts")
 
         progress.phase("writing the .aot file")
-        image = merge_images(images)
+        image = prelink(merge_images(images))
         del images
         clock.lap("merge parts")
         bounds_mode = "explicit" if options.bounds_checks else "guard-pages"
