@@ -1,6 +1,7 @@
 """The compilation pipeline: decode and validate the wasm, split its functions into parts,
 compile each part (lower to LLVM IR, optimise, generate the ELF object, read its image) in
-this process or in worker processes, merge the parts' images, and write the `.aot` file.
+this process or in worker processes, merge the parts' images, prelink them (resolve what
+does not depend on where the loader maps the code), and write the `.aot` file.
 
     compile_wasm(wasm_bytes, CompileOptions(opt_level=3, jobs=2)) -> .aot bytes
     compile_cached(wasm_bytes) -> the same, from the compile cache when it has it
