@@ -1,53 +1,71 @@
 """Prelinking: the relocations that do not depend on where the loader maps the image are
 applied here, once, instead of by the loader at every start.
 
-LLVM gives x86-64 code's floating-point and vector constants (.rodata.cst8, .cst16, .cst32)
-and its jump tables (.rodata) sections of their own, and reaches them through PC-relative
-relocations: 40,000 of the 46,000 relocations of a 1 MB C program, which took most of the
-loader's 0.45 s on it. Appended to the code section, they sit at a distance from the code
-that is known here, so every PC-relative relocation whose place and target are both in the
-code is resolved as a static linker resolves it, S + A - P (psABI 4.4.1: S the target, A
-the addend, P the place, all offsets in the one section), and leaves the file with the
-labels only it named (.LCPI...). The loader is left what depends on the mapping or on
-the process: the C library and the runtime's state, the GOT, absolute addresses, and the
-unwind tables' pointers into the code (docs/aot-format.md, "Prelinked references").
+LLVM gives the code's floating-point and vector constants (.rodata.cst8, .cst16, .cst32) and
+its jump tables (.rodata) sections of their own, and reaches them, and the other functions,
+through relocations: on x86_64, 41,800 of the 45,800 relocations of a 1 MB C program, which
+took most of the loader's 0.45 s on it. Appended to the code section, those sections sit at
+a distance from the code that is known here, so every relocation whose place and target
+are both in the code, and whose value depends only on their distance, is applied here and
+leaves the file with the labels only it named (.LCPI...). The loader is left what depends
+on the mapping or on the process: the C library and the runtime's state, the GOT, absolute
+addresses, and the unwind tables' pointers into the code (docs/aot-format.md, "Prelinked
+references").
 
-Only x86_64 for now. AArch64's references are fields spread over instruction bits (ADRP's
-page, 12-bit offsets, 26-bit branches) whose encoders are the loader's (reloc_aarch64.py),
-and the page-relative ones would also need the code to start a page.
+The formulas are the loader's own (loader/reloc_x86_64.py, reloc_aarch64.py: one table per
+architecture, in one place), applied to the code as if it were mapped at address 0. That is
+exact for a distance (S + A - P), and on AArch64 also for a page (ADRP: Page(S + A) -
+Page(P)) and for the low 12 bits of an address (ADD, LDR, STR), because the code is made to
+start a page: its alignment becomes 4 KiB, which the loader honours.
 """
+
+from pywamr.loader import reloc_aarch64, reloc_x86_64
+from pywamr.loader.errors import RelocationError
+from pywamr.loader.reloc_aarch64 import Reloc
+from pywamr.loader.reloc_x86_64 import R
 
 from .object_image import ObjectImage, ObjSymbol
 
 CODE_SECTION = ".text"
-# x86_64 relocation types whose value is S + A - P, and the size of their signed field.
-_X86_64_PC_RELATIVE = {2: 4, 4: 4, 24: 8}      # R_X86_64_PC32, PLT32, PC64
+PAGE_SIZE = 4096
+RELOCATIONS = {"x86_64": reloc_x86_64, "aarch64": reloc_aarch64}
+# Per architecture, the types whose value is the same wherever the code is mapped (at a page
+# boundary): distances, and AArch64's pages and low 12 bits.
+POSITION_FREE = {
+    "x86_64": {R.X86_64_PC32, R.X86_64_PLT32, R.X86_64_PC64},
+    "aarch64": {Reloc.CALL26, Reloc.JUMP26, Reloc.CONDBR19, Reloc.TSTBR14, Reloc.PREL32,
+                Reloc.PREL64, Reloc.ADR_PREL_LO21, Reloc.LD_PREL_LO19,
+                Reloc.ADR_PREL_PG_HI21, Reloc.ADR_PREL_PG_HI21_NC, Reloc.ADD_ABS_LO12_NC,
+                Reloc.LDST8_ABS_LO12_NC, Reloc.LDST16_ABS_LO12_NC, Reloc.LDST32_ABS_LO12_NC,
+                Reloc.LDST64_ABS_LO12_NC, Reloc.LDST128_ABS_LO12_NC},
+}
 
 
 def prelink(image: ObjectImage) -> ObjectImage:
     """`image` with its read-only data moved into the code and the references within the
-    code resolved (module docstring); unchanged for other architectures or without code."""
-    if image.arch != "x86_64":
-        return image
+    code resolved (module docstring); unchanged without a code section."""
     code = next((i for i, s in enumerate(image.sections)
                  if s.name == CODE_SECTION and s.executable), None)
-    if code is None:
+    if code is None or image.arch not in RELOCATIONS:
         return image
-    moved = _movable_data(image, code)
+    position_free = POSITION_FREE[image.arch]
+    moved = _movable_data(image, code, position_free)
     labels = _append_to_code(image, code, moved) if moved else set()
-    _resolve_within_code(image, code)
+    if image.arch == "aarch64":
+        image.sections[code].align = max(image.sections[code].align, PAGE_SIZE)
+    _resolve_within_code(image, code, RELOCATIONS[image.arch], position_free)
     _drop(image, moved, labels)
     return image
 
 
-def _movable_data(image, code):
+def _movable_data(image, code, position_free):
     """The read-only data sections that can join the code: those every relocation in which
     resolves here. (One the loader would still patch, say an absolute address, would be
     refused in code: the loader checks that a field in code is an instruction's.)"""
     movable = {i for i, s in enumerate(image.sections) if _is_read_only_data(s)}
     while True:
         staying = {r.section for r in image.relocations if r.section in movable
-                   and (r.type not in _X86_64_PC_RELATIVE
+                   and (r.type not in position_free
                         or image.symbols[r.symbol].section not in movable | {code})}
         if not staying:
             return movable
@@ -79,23 +97,42 @@ def _append_to_code(image, code, moved):
     return labels
 
 
-def _resolve_within_code(image, code):
-    """Write S + A - P into the code for each PC-relative relocation whose place and symbol
-    are both in it, and drop the relocation. (One whose value does not fit its field, in
-    code of gigabytes, stays for the loader, which reports it.)"""
+def _resolve_within_code(image, code, relocations, position_free):
+    """Apply each relocation of a `position_free` type whose place and symbol are both in the
+    code, with the loader's formula for it (`relocations`, its architecture's table) and the
+    code at address 0; drop it. One that cannot be applied here (its value does not fit:
+    code of gigabytes; a branch needing a veneer) stays for the loader."""
     data = bytearray(image.sections[code].data)
     kept = []
     for r in image.relocations:
-        size = _X86_64_PC_RELATIVE.get(r.type)
         target = image.symbols[r.symbol]
-        value = target.offset + r.addend - r.offset                 # S + A - P
-        if (size is None or r.section != code or target.section != code
-                or not -(1 << (8 * size - 1)) <= value < 1 << (8 * size - 1)):
+        if r.type not in position_free or r.section != code or target.section != code:
             kept.append(r)
             continue
-        data[r.offset:r.offset + size] = value.to_bytes(size, "little", signed=True)
+        try:
+            relocations.apply_relocation(r.type, data, r.offset, r.offset, target.offset,
+                                         r.addend, _NO_STUBS)
+        except (RelocationError, _NeedsStub):
+            kept.append(r)
     image.sections[code].data = bytes(data)
     image.relocations = kept
+
+
+class _NeedsStub(Exception):
+    pass
+
+
+class _NoStubs:
+    """The GOT and branch veneers are the loader's: a relocation that needs one stays."""
+
+    def plt_stub(self, target):
+        raise _NeedsStub
+
+    def got_slot(self, value):
+        raise _NeedsStub
+
+
+_NO_STUBS = _NoStubs()
 
 
 def _is_read_only_data(section):

@@ -1,8 +1,8 @@
-"""compiler/prelink.py: on x86_64 the code's constants and jump tables move into `.text` and
-the compiler resolves the references to them. A C program full of float and vector
-constants and jump tables must print the same with its references resolved by the compiler
-as with the loader relocating them, and its `.aot` file must hold no reference the compiler
-could have resolved."""
+"""compiler/prelink.py: the code's constants and jump tables move into `.text` and the
+compiler applies the relocations within it. A C program full of float and vector constants,
+jump tables and calls must print the same, on x86_64 and on AArch64 (under qemu), with its
+references resolved by the compiler as with the loader relocating them, and its `.aot` file
+must hold no reference the compiler could have resolved."""
 
 import subprocess
 
@@ -10,9 +10,11 @@ import pytest
 
 from pywamr.compiler import driver
 from pywamr.compiler.driver import CompileOptions, compile_wasm
+from pywamr.compiler.prelink import POSITION_FREE
 from pywamr.loader.aot_file import read_aot
 from pywamr.loader.host import host_arch
 
+from arm64_qemu import run_arm64_python
 from pyiwasm_support import pyiwasm
 
 # Float constants of every width (.rodata.cst8/16/32), switches that become jump tables, and
@@ -73,8 +75,8 @@ def wasm(tmp_path_factory):
     return out.read_bytes()
 
 
-def compile_x86_64(wasm, prelinked=True):
-    options = CompileOptions(target="x86_64", jobs=1)
+def compile_for(arch, wasm, prelinked=True):
+    options = CompileOptions(target=arch, jobs=1)
     if prelinked:
         return compile_wasm(wasm, options)
     original, driver.prelink = driver.prelink, lambda image: image
@@ -89,26 +91,35 @@ def run(tmp_path, name, aot):
     path.write_bytes(aot)
     result = pyiwasm(path)
     assert result.returncode == 0, result.stderr.decode()
-    return result.stdout
+    return result.stdout.decode()
 
 
-def test_prelinked_code_prints_what_relocated_code_prints(wasm, tmp_path):
-    if host_arch() != "x86_64":
+def run_on_arm64(tmp_path, name, aot):
+    path = tmp_path / f"{name}.aot"
+    path.write_bytes(aot)
+    return run_arm64_python(["-m", "pywamr.loader", str(path)])
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_prelinked_code_prints_what_relocated_code_prints(wasm, tmp_path, arch):
+    if arch == "x86_64" and host_arch() != "x86_64":
         pytest.skip("x86_64 code")
-    prelinked, relocated = compile_x86_64(wasm), compile_x86_64(wasm, prelinked=False)
-    output = run(tmp_path, "prelinked", prelinked)
-    assert output == run(tmp_path, "relocated", relocated)
-    assert output.count(b"\n") == 50
+    execute = run if arch == "x86_64" else run_on_arm64
+    output = execute(tmp_path, "prelinked", compile_for(arch, wasm))
+    assert output == execute(tmp_path, "relocated", compile_for(arch, wasm, prelinked=False))
+    assert output.count("\n") == 50
 
 
-def test_nothing_left_for_the_loader_that_the_compiler_could_resolve(wasm):
-    before, after = read_aot(compile_x86_64(wasm, prelinked=False)), read_aot(compile_x86_64(wasm))
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_nothing_left_for_the_loader_that_the_compiler_could_resolve(wasm, arch):
+    before = read_aot(compile_for(arch, wasm, prelinked=False))
+    after = read_aot(compile_for(arch, wasm))
     assert any(s.name.startswith(".rodata") for s in before.sections)
     assert not any(s.name.startswith(".rodata") for s in after.sections)
     text = next(i for i, s in enumerate(after.sections) if s.name == ".text")
     within_code = [r for r in after.relocations
                    if r.section == text and after.symbols[r.symbol].section == text
-                   and r.type in (2, 4, 24)]          # R_X86_64_PC32, PLT32, PC64
+                   and r.type in POSITION_FREE[arch]]
     assert within_code == []
     assert not any(s.name.startswith(".LCPI") for s in after.symbols)
     assert len(after.relocations) < len(before.relocations) / 2
@@ -116,6 +127,8 @@ def test_nothing_left_for_the_loader_that_the_compiler_could_resolve(wasm):
     functions = {s.name: s.offset for s in before.symbols if s.name.startswith("aot_func_")}
     assert functions == {s.name: s.offset for s in after.symbols
                          if s.name.startswith("aot_func_")}
+    if arch == "aarch64":           # pages and low 12 bits were computed for code at a page
+        assert after.sections[text].align == 4096
 
 
 def test_only_data_whose_references_all_resolve_joins_the_code():
@@ -125,6 +138,7 @@ def test_only_data_whose_references_all_resolve_joins_the_code():
     from pywamr.compiler.object_image import (ObjectImage, ObjRelocation, ObjSection,
                                               ObjSymbol)
     from pywamr.compiler.prelink import prelink
+
     load = bytes.fromhex("f20f1005") + bytes(4) + bytes.fromhex("c3")   # movsd 0(%rip), %xmm0
     image = ObjectImage(arch="x86_64", sections=[
         ObjSection(".text", load, len(load), 16, True, False),
