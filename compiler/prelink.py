@@ -25,6 +25,7 @@ from pywamr.loader.reloc_aarch64 import Reloc
 from pywamr.loader.reloc_x86_64 import R
 
 from .object_image import ObjectImage, ObjSymbol
+from .object_merge import round_up
 
 CODE_SECTION = ".text"
 PAGE_SIZE = 4096
@@ -64,9 +65,10 @@ def _movable_data(image, code, position_free):
     refused in code: the loader checks that a field in code is an instruction's.)"""
     movable = {i for i, s in enumerate(image.sections) if _is_read_only_data(s)}
     while True:
+        reachable = movable | {code}
         staying = {r.section for r in image.relocations if r.section in movable
                    and (r.type not in position_free
-                        or image.symbols[r.symbol].section not in movable | {code})}
+                        or image.symbols[r.symbol].section not in reachable)}
         if not staying:
             return movable
         movable -= staying
@@ -81,7 +83,7 @@ def _append_to_code(image, code, moved):
     shifts = {}
     for i in sorted(moved):
         section = image.sections[i]
-        shifts[i] = -(-len(data) // section.align) * section.align
+        shifts[i] = round_up(len(data), section.align)
         data += bytes(shifts[i] - len(data)) + section.data
         text.align = max(text.align, section.align)
     text.data, text.size = bytes(data), len(data)
