@@ -41,6 +41,9 @@ IN_PROCESS_COLUMNS = {
 }
 IN_PROCESS_LABELS = {"interp": "interp warm", "cpython": "CPython by hand",
                      "pywasm": "pywasm (PyPI)"}
+# The tier whose interpreter runs were counted in wasm instructions (test_interp_kernels.py):
+# the table gives their number and the time per instruction.
+COUNTED_TIER = "small"
 
 
 class Notes:
@@ -200,6 +203,8 @@ def in_process_table(records):
     header = ["program"]
     for tier, (rows, (title, _, _)) in IN_PROCESS_COLUMNS.items():
         header += [f"{tier} input"] + [IN_PROCESS_LABELS[row] for row in rows] + [title]
+        if tier == COUNTED_TIER:
+            header += ["wasm instructions", "interp per instruction"]
     ratios = {tier: [] for tier in IN_PROCESS_COLUMNS}
     body = []
     for program in programs.PROGRAMS:
@@ -212,13 +217,26 @@ def in_process_table(records):
                             else notes.cell(record))
             line.append(ratio_cell(cells.get((tier, program.name, top)),
                                    cells.get((tier, program.name, bottom)), ratios[tier]))
+            if tier == COUNTED_TIER:
+                line += per_instruction_cells(cells.get((tier, program.name, "interp")))
         body.append(line)
     mean_line = ["geometric mean"]
     for tier, (rows, _) in IN_PROCESS_COLUMNS.items():
         mean = geometric_mean(ratios[tier])
         mean_line += [""] * (1 + len(rows)) + [f"**{ratio_text(mean)}**" if mean else "-"]
+        if tier == COUNTED_TIER:
+            mean_line += ["", ""]
     body.append(mean_line)
     return markdown_table(header, body) + [""] + notes.lines()
+
+
+def per_instruction_cells(record):
+    """The wasm instructions an interpreter run executed, in millions, and its time per
+    instruction; "-" for a record of a session that did not count them."""
+    count = record.extra.get("instructions") if measured(record) else None
+    if not count:
+        return ["-", "-"]
+    return [f"{count / 1e6:.1f} M", f"{record.median / count * 1e9:.1f} ns"]
 
 
 def memory64_table(records):

@@ -52,12 +52,12 @@ class Results:
             cpu_median=statistics.median(cpu_seconds) if cpu_seconds else None,
             cpu_min=min(cpu_seconds, default=None), extra=extra)
 
-    def ok_seconds(self, case, seconds):
+    def ok_seconds(self, case, seconds, **extra):
         """Record a case from the times it took itself (`seconds`, one per run): in-process
         cases time the run alone, not the set-up pytest-benchmark would time with it."""
         self.records[case] = Record(
             case, "ok", median=statistics.median(seconds), min=min(seconds),
-            rounds=len(seconds))
+            rounds=len(seconds), extra=extra)
 
     def ok_ratios(self, case, ratios):
         """Record a case whose values are ratios, one per pair of runs (test_run_paired):

@@ -27,6 +27,7 @@ import runtimes
 from measure import RunFailed, short
 from pywamr.runtime.errors import WasiExit
 from pywamr.runtime.interp import Module
+from pywamr.runtime.limits import Limits
 from pywamr.runtime.wasi import WasiHost
 from results import Case
 
@@ -57,6 +58,25 @@ def run_interp(module, program, args):
             elapsed = time.perf_counter() - started
         out.seek(0)
         return elapsed, out.read().decode()
+
+
+def instructions_executed(program, args):
+    """How many wasm instructions a run of the program executes: the fuel it consumes
+    (runtime/fuel.py: every instruction but the structural ones), counted by a run of its
+    own on a module translated with fuel metering. With the time of an uncounted run it
+    gives the interpreter's time per instruction, which tells a program that runs slowly
+    from one that runs many instructions where CPython calls C (hashtable's snprintf)."""
+    module = Module(program.wasm.read_bytes(), fuel=True)
+    with tempfile.TemporaryFile() as out:
+        with WasiHost([program.name, *args], stdout=out.fileno()) as host:
+            instance = module.instantiate(host.imports())
+            host.bind_memory(instance.exports["memory"])
+            with Limits(fuel=1 << 62) as limits:     # more than any run consumes
+                try:
+                    instance.exports["_start"].call_bits([])
+                except WasiExit:
+                    pass
+    return limits.fuel_consumed
 
 
 def run_python(program, args):
@@ -137,7 +157,10 @@ def test_in_process(case, benchmark, rounds, results, native_output):
         benchmark.pedantic(run_once, rounds=count, iterations=1)
     except RunFailed as failed:
         pytest.fail(str(failed), pytrace=False)
-    results.ok_seconds(case, times)
+    if (case.tier, case.row) == ("small", "interp"):
+        results.ok_seconds(case, times, instructions=instructions_executed(program, args))
+    else:
+        results.ok_seconds(case, times)
 
 
 def main(tier, with_pywasm):
