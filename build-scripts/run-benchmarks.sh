@@ -2,7 +2,7 @@
 # The benchmark suite in one command, from a clean checkout: installs what it needs, builds
 # the programs, runs `pytest benchmarks/` (one line per case as it goes), then writes
 # benchmarks/results.md and benchmarks/results.png and prints the tables.
-# Takes 5-10 minutes on a 2-core machine (longer when it is busy).
+# Takes about 17 minutes on an idle 2-core machine (longer when it is busy).
 # Extra arguments go to pytest, e.g.
 #   build-scripts/run-benchmarks.sh -k tiny --bench-rounds 1
 # Exit status: pytest's (non-zero if any row failed); the report is written either way.
